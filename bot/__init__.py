@@ -1,0 +1,1 @@
+"""Model Scout core: everything the bot does, importable without Discord."""

@@ -1,0 +1,1 @@
+"""Discord extensions; each module with a `setup` is loaded by the bot."""

@@ -1,0 +1,178 @@
+"""One catalogue listing, validated field by field so one broken entry never spoils a poll."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+MAX_ID_LENGTH = 200
+MAX_NAME_LENGTH = 300
+MAX_DESCRIPTION_LENGTH = 20_000
+
+TRACKED_FIELDS = ("name", "description", "pricing", "context_length", "modalities", "parameters")
+
+
+class EntryError(ValueError):
+    """An entry that cannot be used; the message names the field."""
+
+
+@dataclass(frozen=True)
+class CatalogueEntry:
+    id: str
+    name: str
+    description: str
+    created: int | None
+    context_length: int | None
+    pricing: Mapping[str, str]
+    input_modalities: tuple[str, ...]
+    output_modalities: tuple[str, ...]
+    tokenizer: str | None
+    supported_parameters: tuple[str, ...]
+    hugging_face_id: str | None
+    raw: Mapping[str, Any] = field(repr=False, compare=False)
+
+    @property
+    def author(self) -> str:
+        """The namespace before the slash, without OpenRouter's `~` marker for "latest" aliases."""
+        return self.id.split("/", 1)[0].lstrip("~").lower() if "/" in self.id else ""
+
+    @property
+    def slug(self) -> str:
+        return self.id.split("/", 1)[1] if "/" in self.id else self.id
+
+    @property
+    def base_id(self) -> str:
+        """The id without a variant suffix such as `:free` or `:exacto`."""
+        return self.id.split(":", 1)[0]
+
+    @property
+    def variant(self) -> str | None:
+        return self.id.split(":", 1)[1] if ":" in self.id else None
+
+    @property
+    def is_text_model(self) -> bool:
+        return "text" in self.output_modalities
+
+    def price(self, kind: str) -> float | None:
+        try:
+            return float(self.pricing[kind])
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def tracked(self) -> dict[str, Any]:
+        """The fields whose changes are reported, in a form that compares equal when nothing changed."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "pricing": dict(sorted(self.pricing.items())),
+            "context_length": self.context_length,
+            "modalities": {"input": sorted(self.input_modalities), "output": sorted(self.output_modalities)},
+            "parameters": sorted(self.supported_parameters),
+        }
+
+    def tracked_json(self) -> str:
+        return json.dumps(self.tracked(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _text(raw: Mapping[str, Any], key: str, limit: int, *, required: bool = False) -> str:
+    value = raw.get(key)
+    if value is None:
+        if required:
+            raise EntryError(f"{key} is missing")
+        return ""
+    if not isinstance(value, str):
+        raise EntryError(f"{key} is {type(value).__name__}, not text")
+    value = "".join(ch for ch in value if ch in "\n\t" or ch.isprintable())
+    return value[:limit]
+
+
+def _optional_int(raw: Mapping[str, Any], key: str) -> int | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        raise EntryError(f"{key} is {value!r}, not a number")
+    return int(value)
+
+
+def _strings(value: Any, key: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise EntryError(f"{key} is not a list of strings")
+    return tuple(value)
+
+
+def parse_entry(raw: Any) -> CatalogueEntry:
+    if not isinstance(raw, Mapping):
+        raise EntryError(f"entry is {type(raw).__name__}, not an object")
+    model_id = _text(raw, "id", MAX_ID_LENGTH + 1, required=True).strip()
+    if not model_id or len(model_id) > MAX_ID_LENGTH or any(ch.isspace() for ch in model_id):
+        raise EntryError("id is empty, too long or contains spaces")
+    architecture = raw.get("architecture") or {}
+    if not isinstance(architecture, Mapping):
+        raise EntryError("architecture is not an object")
+    pricing = raw.get("pricing") or {}
+    if not isinstance(pricing, Mapping):
+        raise EntryError("pricing is not an object")
+    prices = {str(k): str(v) for k, v in pricing.items() if isinstance(v, (str, int, float)) and not isinstance(v, bool)}
+    tokenizer = architecture.get("tokenizer")
+    hugging_face_id = raw.get("hugging_face_id")
+    return CatalogueEntry(
+        id=model_id,
+        name=_text(raw, "name", MAX_NAME_LENGTH).strip() or model_id,
+        description=_text(raw, "description", MAX_DESCRIPTION_LENGTH),
+        created=_optional_int(raw, "created"),
+        context_length=_optional_int(raw, "context_length"),
+        pricing=prices,
+        input_modalities=_strings(architecture.get("input_modalities"), "architecture.input_modalities"),
+        output_modalities=_strings(architecture.get("output_modalities"), "architecture.output_modalities"),
+        tokenizer=tokenizer if isinstance(tokenizer, str) and tokenizer else None,
+        supported_parameters=_strings(raw.get("supported_parameters"), "supported_parameters"),
+        hugging_face_id=hugging_face_id if isinstance(hugging_face_id, str) and hugging_face_id else None,
+        raw=raw,
+    )
+
+
+@dataclass(frozen=True)
+class SkippedEntry:
+    position: int
+    model_id: str | None
+    reason: str
+
+
+def parse_entries(raw_entries: Iterable[Any]) -> tuple[list[CatalogueEntry], list[SkippedEntry]]:
+    """Parse every entry; broken ones and repeated ids are skipped and logged, never fatal."""
+    entries: dict[str, CatalogueEntry] = {}
+    skipped: list[SkippedEntry] = []
+    for position, raw in enumerate(raw_entries):
+        raw_id = raw.get("id") if isinstance(raw, Mapping) else None
+        shown_id = raw_id[:MAX_ID_LENGTH] if isinstance(raw_id, str) else None
+        try:
+            entry = parse_entry(raw)
+        except EntryError as error:
+            skipped.append(SkippedEntry(position, shown_id, str(error)))
+            log.warning("skipped catalogue entry #%d (%r): %s", position, shown_id, error)
+            continue
+        if entry.id in entries:
+            skipped.append(SkippedEntry(position, entry.id, "duplicate id"))
+            log.warning("skipped catalogue entry #%d (%r): duplicate id", position, entry.id)
+            continue
+        entries[entry.id] = entry
+    return list(entries.values()), skipped
+
+
+def load_catalogue_file(path: str) -> list[Any]:
+    """Read a saved `GET /models` response (or a bare list of entries) from disk."""
+    with open(path, encoding="utf-8") as handle:
+        payload = json.load(handle)
+    if isinstance(payload, Mapping):
+        payload = payload.get("data")
+    if not isinstance(payload, list):
+        raise EntryError(f"{path}: expected an object with a `data` list of models")
+    return payload

@@ -1,0 +1,40 @@
+"""The store: the only place with SQL. `Store.open` hands one object to the bot, the CLI and the tests alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.store.catalogue import CatalogueStore, ModelRecord, PollRecord
+from bot.store.database import Database, StoreError
+from bot.store.guilds import GuildSettings, GuildStore
+from bot.store.outbox import Announcement, OutboxStore
+from bot.store.state import StateStore
+
+__all__ = [
+    "Announcement", "CatalogueStore", "Database", "GuildSettings", "GuildStore", "ModelRecord",
+    "OutboxStore", "PollRecord", "StateStore", "Store", "StoreError",
+]
+
+
+class Store:
+    """One open database, with one attribute per concern."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.catalogue = CatalogueStore(db)
+        self.guilds = GuildStore(db)
+        self.outbox = OutboxStore(db)
+        self.state = StateStore(db)
+
+    @classmethod
+    async def open(cls, path: Path | str) -> Store:
+        return cls(await Database.open(path))
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    async def __aenter__(self) -> Store:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()

@@ -1,0 +1,221 @@
+"""Catalogue models, polls and their events."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+from bot.catalogue.diff import CatalogueEvent, KnownModel
+from bot.catalogue.entry import CatalogueEntry
+from bot.catalogue.stealth import StealthVerdict
+from bot.catalogue.vendors import vendor_for_model_id
+from bot.store.database import Database, utc_now
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    id: str
+    name: str
+    vendor: str | None
+    created: int | None
+    first_seen: str
+    last_seen: str
+    removed_at: str | None
+    stealth: bool
+    stealth_score: float
+    stealth_reasons: tuple[str, ...]
+    raw: dict[str, Any]
+
+    @classmethod
+    def from_row(cls, row: aiosqlite.Row) -> ModelRecord:
+        return cls(
+            id=row["id"], name=row["name"], vendor=row["vendor"], created=row["created"],
+            first_seen=row["first_seen"], last_seen=row["last_seen"], removed_at=row["removed_at"],
+            stealth=bool(row["stealth"]), stealth_score=row["stealth_score"],
+            stealth_reasons=tuple(json.loads(row["stealth_reasons"])), raw=json.loads(row["raw_json"]),
+        )
+
+
+@dataclass(frozen=True)
+class PollRecord:
+    id: int
+    started_at: str
+    finished_at: str | None
+    source: str
+    ok: bool
+    error: str | None
+    listed: int
+    skipped: int
+    events: int
+    baseline: bool
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+
+
+class CatalogueStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def known_models(self) -> dict[str, KnownModel]:
+        rows = await self._db.fetchall(
+            "SELECT id, name, tracked_json, stealth, stealth_reasons, removed_at FROM models"
+        )
+        return {
+            row["id"]: KnownModel(
+                row["id"], row["name"], row["tracked_json"], bool(row["stealth"]),
+                tuple(json.loads(row["stealth_reasons"])), row["removed_at"] is not None,
+            )
+            for row in rows
+        }
+
+    async def start_poll(self, source: str) -> int:
+        return await self._db.execute("INSERT INTO polls (started_at, source) VALUES (?, ?)", (utc_now(), source))
+
+    async def fail_poll(self, poll_id: int, error: str) -> None:
+        await self._db.execute(
+            "UPDATE polls SET finished_at = ?, ok = 0, error = ? WHERE id = ?", (utc_now(), error[:500], poll_id)
+        )
+
+    async def record_poll(
+        self,
+        poll_id: int,
+        entries: Sequence[CatalogueEntry],
+        verdicts: dict[str, StealthVerdict],
+        events: Sequence[CatalogueEvent],
+        *,
+        skipped: int,
+        baseline: bool,
+    ) -> None:
+        """Write a successful poll at once: models, events and the announcement intents they cause.
+
+        One transaction, so a crash leaves either the old state (the next poll finds the same events again)
+        or the new one with its outbox rows: an announcement is never lost nor doubled.
+        """
+        now = utc_now()
+        removed = [event.model_id for event in events if event.kind == "removed"]
+        async with self._db.transaction() as tx:
+            await tx.executemany(
+                """
+                INSERT INTO models (id, name, vendor, created, first_seen, last_seen, raw_json, tracked_json,
+                                    stealth, stealth_score, stealth_reasons)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET
+                    name = excluded.name, vendor = excluded.vendor, created = excluded.created,
+                    last_seen = excluded.last_seen, removed_at = NULL, raw_json = excluded.raw_json,
+                    tracked_json = excluded.tracked_json, stealth = excluded.stealth,
+                    stealth_score = excluded.stealth_score, stealth_reasons = excluded.stealth_reasons
+                """,
+                [
+                    (
+                        entry.id, entry.name, _vendor_key(entry.id), entry.created, now, now,
+                        _compact(dict(entry.raw)), entry.tracked_json(), int(verdicts[entry.id].stealth),
+                        verdicts[entry.id].score, _compact(list(verdicts[entry.id].reasons)),
+                    )
+                    for entry in entries
+                ],
+            )
+            await tx.executemany(
+                "UPDATE models SET removed_at = ? WHERE id = ? AND removed_at IS NULL", [(now, model_id) for model_id in removed]
+            )
+            await tx.executemany(
+                "INSERT INTO catalogue_events (poll_id, model_id, kind, at, details_json) VALUES (?, ?, ?, ?, ?)",
+                [(poll_id, event.model_id, event.kind, now, _compact(event.to_json())) for event in events],
+            )
+            for event in events:
+                if event.kind in ("new", "returned"):
+                    await _intend_announcements(tx, event.model_id, stealth=event.stealth, now=now)
+                elif event.kind == "removed" and event.stealth:
+                    await tx.execute(
+                        "UPDATE announcements SET removal_state = 'intended', updated_at = ? "
+                        "WHERE model_id = ? AND removal_state = 'none'",
+                        (now, event.model_id),
+                    )
+            await tx.execute(
+                "UPDATE polls SET finished_at = ?, ok = 1, listed = ?, skipped = ?, events = ?, baseline = ? WHERE id = ?",
+                (now, len(entries), skipped, len(events), int(baseline), poll_id),
+            )
+
+    async def model(self, model_id: str) -> ModelRecord | None:
+        row = await self._db.fetchone("SELECT * FROM models WHERE id = ?", (model_id,))
+        return ModelRecord.from_row(row) if row else None
+
+    async def models(self, *, stealth_only: bool = False, include_removed: bool = True) -> list[ModelRecord]:
+        conditions = []
+        if stealth_only:
+            conditions.append("stealth = 1")
+        if not include_removed:
+            conditions.append("removed_at IS NULL")
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        rows = await self._db.fetchall(f"SELECT * FROM models {where} ORDER BY first_seen DESC, id")
+        return [ModelRecord.from_row(row) for row in rows]
+
+    async def search_models(self, text: str, limit: int = 25) -> list[ModelRecord]:
+        """Models whose id or name contains `text` (for autocomplete); stealth and recent ones first."""
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = await self._db.fetchall(
+            "SELECT * FROM models WHERE id LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\' "
+            "ORDER BY stealth DESC, removed_at IS NOT NULL, first_seen DESC LIMIT ?",
+            (pattern, pattern, limit),
+        )
+        return [ModelRecord.from_row(row) for row in rows]
+
+    async def events(self, *, model_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        where, params = ("WHERE model_id = ?", (model_id,)) if model_id else ("", ())
+        rows = await self._db.fetchall(
+            f"SELECT id, poll_id, at, details_json FROM catalogue_events {where} ORDER BY id DESC LIMIT ?",
+            (*params, limit),
+        )
+        return [{"id": row["id"], "poll_id": row["poll_id"], "at": row["at"], **json.loads(row["details_json"])} for row in rows]
+
+    async def last_polls(self, limit: int = 1) -> list[PollRecord]:
+        rows = await self._db.fetchall("SELECT * FROM polls ORDER BY id DESC LIMIT ?", (limit,))
+        return [_poll(row) for row in rows]
+
+    async def last_successful_poll(self) -> PollRecord | None:
+        row = await self._db.fetchone("SELECT * FROM polls WHERE ok = 1 ORDER BY id DESC LIMIT 1")
+        return _poll(row) if row else None
+
+    async def failures_since_success(self) -> int:
+        row = await self._db.fetchone(
+            "SELECT COUNT(*) FROM polls WHERE ok = 0 AND finished_at IS NOT NULL "
+            "AND id > COALESCE((SELECT MAX(id) FROM polls WHERE ok = 1), 0)"
+        )
+        return int(row[0]) if row else 0
+
+    async def counts(self) -> dict[str, int]:
+        row = await self._db.fetchone(
+            "SELECT COUNT(*) AS listed, COALESCE(SUM(stealth), 0) AS stealth, "
+            "COALESCE(SUM(removed_at IS NOT NULL), 0) AS removed FROM models"
+        )
+        return {"models": int(row["listed"]), "stealth": int(row["stealth"]), "removed": int(row["removed"])}
+
+
+def _poll(row: aiosqlite.Row) -> PollRecord:
+    return PollRecord(
+        row["id"], row["started_at"], row["finished_at"], row["source"], bool(row["ok"]), row["error"],
+        row["listed"], row["skipped"], row["events"], bool(row["baseline"]),
+    )
+
+
+def _vendor_key(model_id: str) -> str | None:
+    vendor = vendor_for_model_id(model_id)
+    return vendor.key if vendor else None
+
+
+async def _intend_announcements(tx: aiosqlite.Connection, model_id: str, *, stealth: bool, now: str) -> None:
+    """Record the intent to announce in every guild that wants this model; UNIQUE(guild, model) keeps it single."""
+    await tx.execute(
+        """
+        INSERT INTO announcements (guild_id, model_id, channel_id, state, created_at, updated_at)
+        SELECT guild_id, ?, channel_id, 'intended', ?, ? FROM guild_settings
+        WHERE channel_id IS NOT NULL AND (? OR all_models = 1)
+        ON CONFLICT (guild_id, model_id) DO NOTHING
+        """,
+        (model_id, now, now, int(stealth)),
+    )

@@ -1,0 +1,169 @@
+"""The announcement outbox: the intent to post is written before posting, the message id right after.
+
+States: `intended` -> `posting` (written just before the HTTP call) -> `posted` (message id known), or
+`failed` (the channel is gone or the bot may not post; retried after `/scout setup`). A row left in
+`posting` by a crash may or may not have reached Discord: the announcer looks for it in the channel
+before posting again, so no guild ever sees a model announced twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiosqlite
+
+from bot.store.database import Database, utc_now
+
+
+@dataclass(frozen=True)
+class Announcement:
+    id: int
+    guild_id: int
+    model_id: str
+    channel_id: int
+    state: str
+    message_id: int | None
+    revision: int
+    posted_revision: int
+    removal_state: str
+    removal_message_id: int | None
+    attempts: int
+    last_error: str | None
+
+    @property
+    def needs_post(self) -> bool:
+        return self.state in ("intended", "posting")
+
+    @property
+    def needs_edit(self) -> bool:
+        return self.state == "posted" and self.posted_revision < self.revision
+
+    @property
+    def needs_removal_reply(self) -> bool:
+        return self.state == "posted" and self.removal_state in ("intended", "posting")
+
+
+def _announcement(row: aiosqlite.Row) -> Announcement:
+    return Announcement(
+        row["id"], row["guild_id"], row["model_id"], row["channel_id"], row["state"], row["message_id"],
+        row["revision"], row["posted_revision"], row["removal_state"], row["removal_message_id"],
+        row["attempts"], row["last_error"],
+    )
+
+
+class OutboxStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def pending(self, limit: int = 100) -> list[Announcement]:
+        """Work left for the announcer, oldest first; resumes whatever a crash interrupted."""
+        rows = await self._db.fetchall(
+            """
+            SELECT * FROM announcements
+            WHERE state IN ('intended', 'posting')
+               OR (state = 'posted' AND (posted_revision < revision OR removal_state IN ('intended', 'posting')))
+            ORDER BY id LIMIT ?
+            """,
+            (limit,),
+        )
+        return [_announcement(row) for row in rows]
+
+    async def get(self, announcement_id: int) -> Announcement | None:
+        row = await self._db.fetchone("SELECT * FROM announcements WHERE id = ?", (announcement_id,))
+        return _announcement(row) if row else None
+
+    async def for_model(self, guild_id: int, model_id: str) -> Announcement | None:
+        row = await self._db.fetchone(
+            "SELECT * FROM announcements WHERE guild_id = ? AND model_id = ?", (guild_id, model_id)
+        )
+        return _announcement(row) if row else None
+
+    async def by_message(self, message_id: int) -> Announcement | None:
+        row = await self._db.fetchone("SELECT * FROM announcements WHERE message_id = ?", (message_id,))
+        return _announcement(row) if row else None
+
+    async def for_guild(self, guild_id: int, limit: int = 10) -> list[Announcement]:
+        rows = await self._db.fetchall(
+            "SELECT * FROM announcements WHERE guild_id = ? ORDER BY id DESC LIMIT ?", (guild_id, limit)
+        )
+        return [_announcement(row) for row in rows]
+
+    async def intend(self, guild_id: int, model_id: str, channel_id: int) -> Announcement:
+        """Ask for an announcement outside a poll (a re-probe, a late `/scout setup`); a no-op when one exists."""
+        now = utc_now()
+        await self._db.execute(
+            "INSERT INTO announcements (guild_id, model_id, channel_id, state, created_at, updated_at) "
+            "VALUES (?, ?, ?, 'intended', ?, ?) ON CONFLICT (guild_id, model_id) DO NOTHING",
+            (guild_id, model_id, channel_id, now, now),
+        )
+        announcement = await self.for_model(guild_id, model_id)
+        assert announcement is not None
+        return announcement
+
+    async def mark_posting(self, announcement_id: int) -> None:
+        await self._db.execute(
+            "UPDATE announcements SET state = 'posting', attempts = attempts + 1, updated_at = ? "
+            "WHERE id = ? AND state IN ('intended', 'posting')",
+            (utc_now(), announcement_id),
+        )
+
+    async def mark_posted(self, announcement_id: int, message_id: int, revision: int) -> None:
+        await self._db.execute(
+            "UPDATE announcements SET state = 'posted', message_id = ?, posted_revision = ?, last_error = NULL, "
+            "updated_at = ? WHERE id = ?",
+            (message_id, revision, utc_now(), announcement_id),
+        )
+
+    async def mark_rendered(self, announcement_id: int, revision: int) -> None:
+        await self._db.execute(
+            "UPDATE announcements SET posted_revision = MAX(posted_revision, ?), last_error = NULL, updated_at = ? "
+            "WHERE id = ?",
+            (revision, utc_now(), announcement_id),
+        )
+
+    async def mark_failed(self, announcement_id: int, error: str) -> None:
+        """Give up on a guild's announcement until its settings change; the error shows in /scout status."""
+        await self._db.execute(
+            "UPDATE announcements SET state = CASE WHEN state = 'posted' THEN 'posted' ELSE 'failed' END, "
+            "posted_revision = CASE WHEN state = 'posted' THEN revision ELSE posted_revision END, "
+            "removal_state = CASE WHEN removal_state IN ('intended', 'posting') AND state = 'posted' "
+            "THEN 'failed' ELSE removal_state END, last_error = ?, updated_at = ? WHERE id = ?",
+            (error[:300], utc_now(), announcement_id),
+        )
+
+    async def record_error(self, announcement_id: int, error: str) -> None:
+        """A transient failure: keep the work pending, remember why."""
+        await self._db.execute(
+            "UPDATE announcements SET last_error = ?, updated_at = ? WHERE id = ?",
+            (error[:300], utc_now(), announcement_id),
+        )
+
+    async def bump_revision(self, model_id: str, guild_id: int | None = None) -> None:
+        """Something shown on the model's announcements changed (guesses, votes, a reveal): edit them."""
+        if guild_id is None:
+            await self._db.execute(
+                "UPDATE announcements SET revision = revision + 1, updated_at = ? WHERE model_id = ?", (utc_now(), model_id)
+            )
+        else:
+            await self._db.execute(
+                "UPDATE announcements SET revision = revision + 1, updated_at = ? WHERE model_id = ? AND guild_id = ?",
+                (utc_now(), model_id, guild_id),
+            )
+
+    async def mark_removal_posting(self, announcement_id: int) -> None:
+        await self._db.execute(
+            "UPDATE announcements SET removal_state = 'posting', updated_at = ? WHERE id = ? "
+            "AND removal_state IN ('intended', 'posting')",
+            (utc_now(), announcement_id),
+        )
+
+    async def mark_removal_posted(self, announcement_id: int, message_id: int) -> None:
+        await self._db.execute(
+            "UPDATE announcements SET removal_state = 'posted', removal_message_id = ?, updated_at = ? WHERE id = ?",
+            (message_id, utc_now(), announcement_id),
+        )
+
+    async def counts(self, guild_id: int | None = None) -> dict[str, int]:
+        where, params = ("WHERE guild_id = ?", (guild_id,)) if guild_id is not None else ("", ())
+        rows = await self._db.fetchall(f"SELECT state, COUNT(*) AS n FROM announcements {where} GROUP BY state", params)
+        return {row["state"]: row["n"] for row in rows}

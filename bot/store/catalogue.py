@@ -140,6 +140,8 @@ class CatalogueStore:
                 "UPDATE polls SET finished_at = ?, ok = 1, listed = ?, skipped = ?, events = ?, baseline = ? WHERE id = ?",
                 (now, len(entries), skipped, len(events), int(baseline), poll_id),
             )
+        if any(event.kind in ("new", "returned", "removed") for event in events):
+            self._db.outbox_changed.set()
 
     async def model(self, model_id: str) -> ModelRecord | None:
         row = await self._db.fetchone("SELECT * FROM models WHERE id = ?", (model_id,))

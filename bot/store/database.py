@@ -57,6 +57,7 @@ class Database:
         self._conn = connection
         self.path = path
         self._write_lock = asyncio.Lock()
+        self.outbox_changed = asyncio.Event()
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:

@@ -8,6 +8,7 @@ before posting again, so no guild ever sees a model announced twice.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 import aiosqlite
@@ -55,6 +56,18 @@ class OutboxStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    async def wait_for_work(self, timeout: float) -> None:
+        """Sleep until some writer says there may be something to post or edit, or until `timeout`.
+
+        The signal lives on the database object, so the catalogue, votes and guesses can raise it in the
+        same process; another process (the CLI) is caught by the timeout.
+        """
+        try:
+            await asyncio.wait_for(self._db.outbox_changed.wait(), timeout)
+        except TimeoutError:
+            pass
+        self._db.outbox_changed.clear()
+
     async def pending(self, limit: int = 100) -> list[Announcement]:
         """Work left for the announcer, oldest first; resumes whatever a crash interrupted."""
         rows = await self._db.fetchall(
@@ -96,6 +109,7 @@ class OutboxStore:
             "VALUES (?, ?, ?, 'intended', ?, ?) ON CONFLICT (guild_id, model_id) DO NOTHING",
             (guild_id, model_id, channel_id, now, now),
         )
+        self._db.outbox_changed.set()
         announcement = await self.for_model(guild_id, model_id)
         assert announcement is not None
         return announcement
@@ -140,6 +154,7 @@ class OutboxStore:
 
     async def bump_revision(self, model_id: str, guild_id: int | None = None) -> None:
         """Something shown on the model's announcements changed (guesses, votes, a reveal): edit them."""
+        self._db.outbox_changed.set()
         if guild_id is None:
             await self._db.execute(
                 "UPDATE announcements SET revision = revision + 1, updated_at = ? WHERE model_id = ?", (utc_now(), model_id)

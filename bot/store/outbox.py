@@ -154,7 +154,6 @@ class OutboxStore:
 
     async def bump_revision(self, model_id: str, guild_id: int | None = None) -> None:
         """Something shown on the model's announcements changed (guesses, votes, a reveal): edit them."""
-        self._db.outbox_changed.set()
         if guild_id is None:
             await self._db.execute(
                 "UPDATE announcements SET revision = revision + 1, updated_at = ? WHERE model_id = ?", (utc_now(), model_id)
@@ -164,6 +163,7 @@ class OutboxStore:
                 "UPDATE announcements SET revision = revision + 1, updated_at = ? WHERE model_id = ? AND guild_id = ?",
                 (utc_now(), model_id, guild_id),
             )
+        self._db.outbox_changed.set()
 
     async def mark_removal_posting(self, announcement_id: int) -> None:
         await self._db.execute(

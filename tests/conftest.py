@@ -1,0 +1,39 @@
+"""Fixtures shared by the whole suite: the shared data folder beside the checkout and a real SQLite store."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.store import Store
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def shared_file(relative: str) -> Path:
+    """A file from ../shared/data, or a visible skip when the folder is not beside the checkout."""
+    path = SHARED_DATA / relative
+    if not path.exists():
+        pytest.skip(f"shared data not available: {path} is absent (it lives in ../shared beside the checkout)")
+    return path
+
+
+@pytest.fixture
+def catalogue_june() -> Path:
+    return shared_file("catalogue/openrouter-models-2026-06-07.json")
+
+
+@pytest.fixture
+def catalogue_december() -> Path:
+    return shared_file("catalogue/openrouter-models-2025-12-18.json")
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    opened = await Store.open(tmp_path / "scout.db")
+    try:
+        yield opened
+    finally:
+        await opened.close()

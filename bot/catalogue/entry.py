@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,10 @@ log = logging.getLogger(__name__)
 MAX_ID_LENGTH = 200
 MAX_NAME_LENGTH = 300
 MAX_DESCRIPTION_LENGTH = 20_000
+
+# Control and invisible formatting characters (zero-width, bidi overrides): never useful in a listing,
+# often used to disguise text. Newlines and tabs stay.
+UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]")
 
 TRACKED_FIELDS = ("name", "description", "pricing", "context_length", "modalities", "parameters")
 
@@ -87,8 +92,7 @@ def _text(raw: Mapping[str, Any], key: str, limit: int, *, required: bool = Fals
         return ""
     if not isinstance(value, str):
         raise EntryError(f"{key} is {type(value).__name__}, not text")
-    value = "".join(ch for ch in value if ch in "\n\t" or ch.isprintable())
-    return value[:limit]
+    return UNPRINTABLE.sub("", value[: limit * 2])[:limit]
 
 
 def _optional_int(raw: Mapping[str, Any], key: str) -> int | None:
@@ -114,10 +118,12 @@ def parse_entry(raw: Any) -> CatalogueEntry:
     model_id = _text(raw, "id", MAX_ID_LENGTH + 1, required=True).strip()
     if not model_id or len(model_id) > MAX_ID_LENGTH or any(ch.isspace() for ch in model_id):
         raise EntryError("id is empty, too long or contains spaces")
-    architecture = raw.get("architecture") or {}
+    architecture = raw.get("architecture")
+    architecture = {} if architecture is None else architecture
     if not isinstance(architecture, Mapping):
         raise EntryError("architecture is not an object")
-    pricing = raw.get("pricing") or {}
+    pricing = raw.get("pricing")
+    pricing = {} if pricing is None else pricing
     if not isinstance(pricing, Mapping):
         raise EntryError("pricing is not an object")
     prices = {str(k): str(v) for k, v in pricing.items() if isinstance(v, (str, int, float)) and not isinstance(v, bool)}

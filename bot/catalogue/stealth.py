@@ -99,8 +99,8 @@ def classify(entry: CatalogueEntry, context: CatalogueContext) -> StealthVerdict
     phrases = [phrase for phrase in STEALTH_PHRASES if phrase in description]
     if phrases:
         sign(2.0, "description says " + ", ".join(f"'{phrase}'" for phrase in phrases))
-    named = known_vendor_names(entry.description)
-    if named and CREATOR_PHRASE.search(entry.description):
+    named = known_vendor_names(entry.description) if CREATOR_PHRASE.search(entry.description) else []
+    if named:
         sign(-1.0, "description credits " + ", ".join(vendor.name for vendor in named[:3]))
 
     if entry.author in GATEWAY_NAMESPACES and not entry.supported_parameters:

@@ -142,13 +142,22 @@ def display_name(key: str) -> str:
     return vendor.name if vendor else key
 
 
+_LAB_ALIAS_WORDS = re.compile(
+    r"(?<![a-z0-9])("
+    + "|".join(
+        re.escape(alias)
+        for alias in sorted(_BY_ALIAS, key=len, reverse=True)
+        if len(alias) >= 4 and _BY_ALIAS[alias].kind == "lab"
+    )
+    + r")(?![a-z0-9])"
+)
+
+
 def known_vendor_names(text: str) -> list[Vendor]:
     """Labs whose name or alias appears as a word in `text` (only aliases of 4+ letters, to avoid noise)."""
-    lowered = text.lower()
     found: list[Vendor] = []
-    for alias, vendor in _BY_ALIAS.items():
-        if vendor.kind != "lab" or len(alias) < 4 or vendor in found:
-            continue
-        if re.search(rf"(?<![a-z0-9]){re.escape(alias)}(?![a-z0-9])", lowered):
+    for match in _LAB_ALIAS_WORDS.finditer(text.lower()):
+        vendor = _BY_ALIAS[match.group(1)]
+        if vendor not in found:
             found.append(vendor)
     return found

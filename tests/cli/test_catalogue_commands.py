@@ -1,0 +1,98 @@
+"""`scout scan`, `scout models` and the start-up errors, run as a user runs them: a real process."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+from tests.fakes.gateway_server import SNAPSHOT_2025_12_18, SNAPSHOT_2026_06_07, FakeGateway, snapshot_or_skip
+
+SCOUT = str(Path(sys.executable).parent / "scout")
+CLEAN_ENV = {key: value for key, value in os.environ.items() if not key.startswith(("DISCORD_", "OPENROUTER_", "DATABASE_", "POLL_", "LOG_"))}
+
+
+async def scout(tmp_path: Path, *args: str, **env: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        SCOUT, *args, cwd=tmp_path, env={**CLEAN_ENV, "DATABASE_PATH": str(tmp_path / "scout.db"), **env},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    return process.returncode, out.decode(), err.decode()
+
+
+def json_lines(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+async def test_scan_saved_catalogue_reports_owl_alpha_once(tmp_path, catalogue_june):
+    code, out, _ = await scout(tmp_path, "scan", "--catalogue", str(catalogue_june), "--json")
+    assert code == 0
+    events = json_lines(out)
+    assert [(e["event"], e["model_id"], e["stealth"]) for e in events] == [("new", "openrouter/owl-alpha", True)]
+    assert events[0]["name"] == "Owl Alpha" and events[0]["stealth_reasons"]
+    code, out, _ = await scout(tmp_path, "scan", "--catalogue", str(catalogue_june), "--json")
+    assert (code, out) == (0, "")
+    code, out, _ = await scout(tmp_path, "models", "--stealth", "--json")
+    assert code == 0 and [m["model_id"] for m in json_lines(out)] == ["openrouter/owl-alpha"]
+
+
+async def test_scan_replayed_history_from_the_gateway(tmp_path):
+    """One `scout scan --json` per snapshot: each stealth listing once when it appears, once when it goes."""
+    december, june = snapshot_or_skip(SNAPSHOT_2025_12_18), snapshot_or_skip(SNAPSHOT_2026_06_07)
+    revealed = {"data": [e for e in june["data"] if e["id"] != "openrouter/owl-alpha"] + [
+        {**june["data"][0], "id": "openai/gpt-6", "name": "OpenAI: GPT-6", "hugging_face_id": None}
+    ]}
+    history = [december, june, june, revealed, revealed]
+    seen: list[dict] = []
+    async with FakeGateway() as gateway:
+        gateway.replay(history)
+        for _ in history:
+            code, out, err = await scout(tmp_path, "scan", "--json", OPENROUTER_BASE_URL=gateway.base_url)
+            assert code == 0, err
+            seen.extend(json_lines(out))
+    stealth = [(e["event"], e["model_id"]) for e in seen if e["stealth"]]
+    assert stealth == [("new", "openrouter/owl-alpha"), ("removed", "openrouter/owl-alpha")]
+    removal = next(e for e in seen if e["event"] == "removed" and e["model_id"] == "openrouter/owl-alpha")
+    assert removal["reveal_candidates"] == ["openai/gpt-6"]
+    assert {e["event"] for e in seen} <= {"new", "changed", "removed", "returned"}
+    assert all("fields" in e for e in seen if e["event"] == "changed")
+
+
+async def test_unreachable_gateway_is_one_line_exit_1(tmp_path):
+    code, out, err = await scout(tmp_path, "scan", OPENROUTER_BASE_URL="http://127.0.0.1:9/api/v1", OPENROUTER_API_KEY="sk-or-SECRET-1")
+    assert code == 1 and out == ""
+    lines = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and "http://127.0.0.1:9/api/v1/models" in lines[0]
+    assert "Traceback" not in err and "SECRET" not in err
+
+
+async def test_bad_setting_names_the_variable_exit_2(tmp_path):
+    code, _, err = await scout(tmp_path, "scan", POLL_INTERVAL_SECONDS="1")
+    assert code == 2 and err.strip().splitlines() == [err.strip()] and "POLL_INTERVAL_SECONDS" in err
+    code, _, err = await scout(tmp_path, "scan", OPENROUTER_BASE_URL="ftp://x")
+    assert code == 2 and "OPENROUTER_BASE_URL" in err
+
+
+async def test_usage_error_is_exit_2(tmp_path):
+    code, _, _ = await scout(tmp_path, "no-such-command")
+    assert code == 2
+
+
+async def test_python_m_bot_without_token_says_which_variable(tmp_path):
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=tmp_path, env={**CLEAN_ENV, "DATABASE_PATH": str(tmp_path / "x.db")},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    assert process.returncode == 2
+    assert err.decode().strip().count("\n") == 0 and "DISCORD_TOKEN" in err.decode()
+    assert "Traceback" not in err.decode()
+
+
+async def test_unreadable_catalogue_file_is_exit_1(tmp_path):
+    (tmp_path / "bad.json").write_text("{not json")
+    code, _, err = await scout(tmp_path, "scan", "--catalogue", str(tmp_path / "bad.json"))
+    assert code == 1 and "bad.json" in err

@@ -107,6 +107,8 @@ def classify(entry: CatalogueEntry, context: CatalogueContext) -> StealthVerdict
         sign(-1.0, "accepts no sampling parameters, like the gateway's own tools")
     if entry.hugging_face_id:
         sign(-2.0, f"open weights published as {entry.hugging_face_id}")
+    else:
+        sign(0.5, "no public weights named")
     prompt_price, completion_price = entry.price("prompt"), entry.price("completion")
     if prompt_price == 0 and completion_price == 0 and entry.variant is None:
         sign(0.5, "free of charge without a ':free' variant, as stealth trials are")

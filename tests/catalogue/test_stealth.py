@@ -32,6 +32,10 @@ HISTORICAL_STEALTH = [
     listing("openrouter/pony-alpha", "Pony Alpha", "Pony Alpha is a strong model for coding and agents..."),
     listing("openrouter/hunter-alpha", "Hunter Alpha", "Hunter Alpha is a frontier"),
     listing("cloaked/nebula-alpha", "Nebula Alpha", CLOAKED, prompt="0.000001", completion="0.000002"),
+    listing("openrouter/cypher-alpha:free", "Cypher Alpha (free)", CLOAKED),
+    listing("openrouter/sherlock-dash-alpha", "Sherlock Dash Alpha", "A frontier model...", prompt="0.000001"),
+    listing("openrouter/bert-nebulon-alpha", "Bert-Nebulon Alpha", ""),
+    listing("openrouter/sonic", "Sonic", "A speedy reasoning model for agentic coding", prompt="0.000001"),
     listing("stealthlab/raven", "Raven", "A stealth model under evaluation; prompts and completions are logged."),
 ]
 NOT_STEALTH = [

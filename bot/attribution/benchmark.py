@@ -1,0 +1,233 @@
+"""The attribution benchmark: how often the style signal names the right vendor.
+
+Protocol (``scout bench attribution``):
+
+* Without a reference corpus, leave-one-model-out: each model in turn plays the
+  stealth model and every other model of the corpus is a reference. Only models whose
+  vendor has another model can be right, so only those are scored.
+* With a reference corpus, every model of the corpus is a query against the
+  references (a reference with the query's exact model name is left out); queries
+  whose vendor has no reference are run but not scored.
+* Each draw picks K prompt ids answered by every model, seeded and blind to labels;
+  queries and references use only those K answers, as a real probe run would.
+
+Top-1/top-3 accuracy are means over all scored queries of all draws; the expected
+calibration error is that of the top-1 probability in ten equal-width bins; the time
+per query is the wall time of ``rank_style`` alone.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+from bot.attribution.corpus import ModelAnswers, load_corpus
+from bot.attribution.style import StyleReference, StyleVerdict, rank_style
+
+DEFAULT_PROBES = 8
+DEFAULT_DRAWS = 15
+_ECE_BINS = 10
+_PREDICTIONS_KEPT = 5
+
+ProgressCallback = Callable[[int, int], None]
+
+
+class BenchmarkError(Exception):
+    """The corpora cannot support the requested benchmark (too few models or prompts)."""
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    """One query model across draws: how often it was right and what was predicted."""
+
+    model: str
+    vendor: str
+    scored: bool
+    top1_rate: float
+    predictions: tuple[tuple[str, float], ...]  # (vendor, mean probability over draws)
+
+
+@dataclass(frozen=True)
+class BenchmarkReport:
+    """Accuracy, calibration and speed of the style signal on one corpus."""
+
+    mode: str
+    probes: int
+    draws: int
+    seed: int
+    queries_per_draw: int
+    top1: float
+    top3: float
+    ece: float
+    seconds_per_query: float
+    per_model: tuple[ModelResult, ...]
+
+    @property
+    def n(self) -> int:
+        """Scored queries over all draws (queries_per_draw x draws)."""
+        return self.queries_per_draw * self.draws
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "top1": round(self.top1, 4),
+            "top3": round(self.top3, 4),
+            "n": self.n,
+            "n_counts": "scored queries per draw x draws",
+            "queries_per_draw": self.queries_per_draw,
+            "draws": self.draws,
+            "probes": self.probes,
+            "seed": self.seed,
+            "mode": self.mode,
+            "ece": round(self.ece, 4),
+            "seconds_per_query": round(self.seconds_per_query, 4),
+            "per_model": {
+                result.model: {
+                    "vendor": result.vendor,
+                    "scored": result.scored,
+                    "top1_rate": round(result.top1_rate, 4),
+                    "predictions": [[vendor, round(p, 4)] for vendor, p in result.predictions],
+                }
+                for result in self.per_model
+            },
+        }
+
+    def format_text(self) -> str:
+        lines = [
+            f"attribution benchmark ({self.mode}), style signal, K={self.probes} probes, "
+            f"{self.draws} draws, seed {self.seed}",
+            f"top-1 {self.top1:.3f}  top-3 {self.top3:.3f}  ECE {self.ece:.3f}  "
+            f"n={self.n} ({self.queries_per_draw} scored queries x {self.draws} draws)  "
+            f"{self.seconds_per_query:.3f} s/query",
+            "",
+            f"{'model':40} {'vendor':24} {'top-1':>6}  predictions (mean probability)",
+        ]
+        for result in sorted(self.per_model, key=lambda r: (not r.scored, r.top1_rate, r.model)):
+            guesses = ", ".join(f"{vendor} {p:.2f}" for vendor, p in result.predictions[:3])
+            rate = f"{result.top1_rate:6.2f}" if result.scored else "     -"
+            lines.append(f"{result.model[:40]:40} {result.vendor[:24]:24} {rate}  {guesses}")
+        return "\n".join(lines)
+
+
+@dataclass
+class _Outcome:
+    """Everything recorded about one query in one draw."""
+
+    model: str
+    vendor: str
+    scored: bool
+    verdict: StyleVerdict
+
+
+def _common_prompts(models: Sequence[ModelAnswers]) -> list[str]:
+    common = set(models[0].answers)
+    for entry in models[1:]:
+        common &= set(entry.answers)
+    return sorted(common)
+
+
+def _restricted(entry: ModelAnswers, prompt_ids: Sequence[str]) -> StyleReference:
+    return StyleReference(entry.model, entry.vendor, {p: entry.answers[p] for p in prompt_ids})
+
+
+def _expected_calibration_error(confidences: Sequence[float], correct: Sequence[bool]) -> float:
+    bins: dict[int, list[tuple[float, bool]]] = defaultdict(list)
+    for confidence, hit in zip(confidences, correct):
+        bins[min(_ECE_BINS - 1, int(confidence * _ECE_BINS))].append((confidence, hit))
+    total = len(confidences)
+    error = 0.0
+    for members in bins.values():
+        mean_confidence = sum(c for c, _ in members) / len(members)
+        accuracy = sum(h for _, h in members) / len(members)
+        error += len(members) / total * abs(accuracy - mean_confidence)
+    return error
+
+
+def _summarise_models(outcomes: Sequence[_Outcome], draws: int) -> tuple[ModelResult, ...]:
+    by_model: dict[str, list[_Outcome]] = defaultdict(list)
+    for outcome in outcomes:
+        by_model[outcome.model].append(outcome)
+    results = []
+    for model, runs in sorted(by_model.items()):
+        probability_sums: Counter[str] = Counter()
+        hits = 0
+        for run in runs:
+            for score in run.verdict.ranking:
+                probability_sums[score.vendor] += score.probability
+            ranking = run.verdict.ranking
+            hits += bool(ranking) and ranking[0].vendor == run.vendor
+        predictions = tuple(
+            (vendor, total / draws) for vendor, total in probability_sums.most_common(_PREDICTIONS_KEPT)
+        )
+        results.append(ModelResult(model, runs[0].vendor, runs[0].scored, hits / len(runs), predictions))
+    return tuple(results)
+
+
+def run_attribution_benchmark(
+    corpus_path: str | Path,
+    references_path: str | Path | None = None,
+    probes: int = DEFAULT_PROBES,
+    draws: int = DEFAULT_DRAWS,
+    seed: int = 0,
+    progress: ProgressCallback | None = None,
+) -> BenchmarkReport:
+    """Run the protocol described in the module docstring and summarise it."""
+    if probes < 1 or draws < 1:
+        raise BenchmarkError("probes and draws must be at least 1")
+    queries = list(load_corpus(corpus_path).models.values())
+    leave_one_out = references_path is None
+    references = queries if leave_one_out else list(load_corpus(references_path).models.values())
+    if not queries or len(references) < 2:
+        raise BenchmarkError("the benchmark needs at least two reference models and one query")
+    everyone = queries if leave_one_out else queries + references
+    prompt_pool = _common_prompts(everyone)
+    if len(prompt_pool) < probes:
+        raise BenchmarkError(f"only {len(prompt_pool)} prompts are answered by every model; {probes} needed")
+
+    reference_vendors = Counter(r.vendor for r in references)
+
+    def is_scored(query: ModelAnswers) -> bool:
+        needed = 2 if leave_one_out else 1
+        return reference_vendors[query.vendor] >= needed
+
+    queries_per_draw = sum(is_scored(q) for q in queries)
+    if queries_per_draw == 0:
+        raise BenchmarkError("no query model has a vendor among the references; nothing can be scored")
+
+    rng = random.Random(seed)
+    outcomes: list[_Outcome] = []
+    elapsed = 0.0
+    total_runs, done = draws * len(queries), 0
+    for _ in range(draws):
+        prompt_ids = sorted(rng.sample(prompt_pool, probes))
+        pool = [_restricted(r, prompt_ids) for r in references]
+        for query in queries:
+            others = [r for r in pool if r.model != query.model]
+            answers = {p: query.answers[p] for p in prompt_ids}
+            started = time.perf_counter()
+            verdict = rank_style(answers, others)
+            elapsed += time.perf_counter() - started
+            outcomes.append(_Outcome(query.model, query.vendor, is_scored(query), verdict))
+            done += 1
+            if progress is not None:
+                progress(done, total_runs)
+
+    scored = [o for o in outcomes if o.scored]
+    top1_hits = [bool(o.verdict.ranking) and o.verdict.ranking[0].vendor == o.vendor for o in scored]
+    top3_hits = [o.vendor in [s.vendor for s in o.verdict.ranking[:3]] for o in scored]
+    confidences = [o.verdict.ranking[0].probability if o.verdict.ranking else 0.0 for o in scored]
+    return BenchmarkReport(
+        mode="leave-one-model-out" if leave_one_out else "against references",
+        probes=probes,
+        draws=draws,
+        seed=seed,
+        queries_per_draw=queries_per_draw,
+        top1=sum(top1_hits) / len(scored),
+        top3=sum(top3_hits) / len(scored),
+        ece=_expected_calibration_error(confidences, top1_hits),
+        seconds_per_query=elapsed / len(outcomes),
+        per_model=_summarise_models(outcomes, draws),
+    )

@@ -1,0 +1,215 @@
+"""The style signal and its calibration, on small synthetic vendors with clear habits."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from bot.attribution import style
+from bot.attribution.calibration import Calibration, CalibrationExample, fit_calibration
+from bot.attribution.style import StyleReference, rank_style
+
+PROMPTS = [f"p{i}" for i in range(8)]
+TOPICS = ["gardening", "budgets", "sleep", "python", "travel", "cooking", "running", "music"]
+WORDS = "plan time care water light steady small daily simple careful notes habit goal rest fresh".split()
+
+
+def _sentence(rng: random.Random, topic: str) -> str:
+    words = rng.sample(WORDS, 6)
+    return f"{words[0].capitalize()} {words[1]} helps with {topic} and {words[2]} {words[3]} {words[4]} {words[5]}."
+
+
+def headers_and_bullets(rng: random.Random, topic: str) -> str:
+    return (
+        f"## Overview of {topic}\n\n"
+        f"- **{rng.choice(WORDS).capitalize()}**: {_sentence(rng, topic)}\n"
+        f"- **{rng.choice(WORDS).capitalize()}**: {_sentence(rng, topic)}\n"
+        f"- **{rng.choice(WORDS).capitalize()}**: {_sentence(rng, topic)}\n\n"
+        f"## Summary\n\n{_sentence(rng, topic)}"
+    )
+
+
+def plain_prose(rng: random.Random, topic: str) -> str:
+    return (
+        f"Well, {topic} is mostly a matter of patience; {_sentence(rng, topic)} {_sentence(rng, topic)}\n\n"
+        f"{_sentence(rng, topic)} In short \u2014 keep at it. I hope that helps!"
+    )
+
+
+def numbered_steps(rng: random.Random, topic: str) -> str:
+    steps = "\n".join(f"{i}. {_sentence(rng, topic)}" for i in range(1, 5))
+    return f"Sure! Here are some steps for {topic}:\n\n{steps}\n\nLet me know if you have more questions."
+
+
+def _answers(writer, seed: int, prompts=PROMPTS) -> dict[str, str]:
+    rng = random.Random(seed)
+    return {p: writer(rng, TOPICS[sum(map(ord, p)) % len(TOPICS)]) for p in prompts}
+
+
+def _references() -> list[StyleReference]:
+    return [
+        StyleReference("hb-1", "Headers Inc", _answers(headers_and_bullets, 1)),
+        StyleReference("hb-2", "Headers Inc", _answers(headers_and_bullets, 2)),
+        StyleReference("prose-1", "Prose Labs", _answers(plain_prose, 3)),
+        StyleReference("prose-2", "Prose Labs", _answers(plain_prose, 4)),
+        StyleReference("steps-1", "Steps AI", _answers(numbered_steps, 5)),
+        StyleReference("steps-2", "Steps AI", _answers(numbered_steps, 6)),
+    ]
+
+
+# --- feature views --------------------------------------------------------------------
+
+
+def test_line_kinds_tell_headers_bullets_numbered_and_prose_apart() -> None:
+    assert style._line_kind("## Title") == "H"
+    assert style._line_kind("- item") == "B"
+    assert style._line_kind("  * nested item") == "b"
+    assert style._line_kind("3. step") == "N"
+    assert style._line_kind("1. **Bold lead**: text") == "N*"
+    assert style._line_kind("Ingredients:") == "P:"
+    assert style._line_kind("Just a sentence.") == "P"
+    assert style._line_kind("   ") == "E"
+
+
+def test_markdown_habits_are_detected_per_answer() -> None:
+    rng = random.Random(0)
+    assert style._markdown_habits(headers_and_bullets(rng, "x")) == {"headers", "bullet lists", "bold"}
+    assert style._markdown_habits(plain_prose(rng, "x")) == frozenset()
+    assert style._markdown_habits(numbered_steps(rng, "x")) == {"numbered lists"}
+    assert "code fences" in style._markdown_habits("Try:\n```python\nprint(1)\n```")
+
+
+def test_formatting_view_measures_layout_and_punctuation() -> None:
+    rng = random.Random(0)
+    headers = style._formatting_view(headers_and_bullets(rng, "x"))
+    prose = style._formatting_view(plain_prose(rng, "x"))
+    assert len(headers) == len(prose)
+    header_share, bullet_share, em_dash_rate = 4, 5, 24
+    assert headers[header_share] > 0 and prose[header_share] == 0
+    assert headers[bullet_share] > 0 and prose[bullet_share] == 0
+    assert prose[em_dash_rate] > 0 and headers[em_dash_rate] == 0
+
+
+def test_edge_view_keeps_opening_and_closing_words() -> None:
+    view = style._edge_view("Sure! Here is the plan.\n\nLet me know.")
+    assert "open:sure" in view and "open:sure !" in view
+    assert "close:know ." in view
+    assert "first-line:P" in view
+
+
+def test_sparse_views_find_same_habits_more_alike_than_different_habits() -> None:
+    rng = random.Random(0)
+    a, b = headers_and_bullets(rng, "sleep"), headers_and_bullets(rng, "sleep")
+    c = plain_prose(rng, "sleep")
+    same = style._sparse_similarities(a, b)
+    different = style._sparse_similarities(a, c)
+    assert all(s > d for s, d in zip(same, different))
+
+
+# --- ranking --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("writer", "vendor"),
+    [(headers_and_bullets, "Headers Inc"), (plain_prose, "Prose Labs"), (numbered_steps, "Steps AI")],
+)
+def test_rank_style_names_the_vendor_whose_habits_match(writer, vendor: str) -> None:
+    verdict = rank_style(_answers(writer, 99), _references())
+    assert verdict.ranking[0].vendor == vendor
+    assert verdict.prompts_used == len(PROMPTS)
+    assert sum(score.probability for score in verdict.ranking) == pytest.approx(1.0)
+    assert [s.probability for s in verdict.ranking] == sorted((s.probability for s in verdict.ranking), reverse=True)
+    nearest_models = [model for model, _ in verdict.ranking[0].nearest]
+    assert set(nearest_models) <= {r.model for r in _references() if r.vendor == vendor}
+    assert verdict.evidence[0].startswith("style nearest: ")
+
+
+def test_evidence_reports_markdown_habit_counts() -> None:
+    verdict = rank_style(_answers(headers_and_bullets, 99), _references())
+    habits_line = next(line for line in verdict.evidence if line.startswith("markdown habits"))
+    assert "Headers Inc" in habits_line
+    assert "headers 8/8 vs 8/8" in habits_line
+    assert "numbered lists 0/8 vs 0/8" in habits_line
+
+
+def test_only_prompts_shared_with_references_count() -> None:
+    query = _answers(plain_prose, 99, prompts=PROMPTS[:5] + ["unseen-1", "unseen-2"])
+    verdict = rank_style(query, _references())
+    assert verdict.prompts_used == 5
+    assert verdict.ranking[0].vendor == "Prose Labs"
+
+
+def test_reference_without_shared_prompts_is_ignored() -> None:
+    stranger = StyleReference("stranger", "Elsewhere", {"other": "Some answer."})
+    verdict = rank_style(_answers(plain_prose, 99), _references() + [stranger])
+    assert "Elsewhere" not in {score.vendor for score in verdict.ranking}
+
+
+def test_many_models_do_not_outvote_one_better_match() -> None:
+    crowd = [StyleReference(f"prose-{i}", "Prose Labs", _answers(plain_prose, 10 + i)) for i in range(6)]
+    loner = StyleReference("steps-1", "Steps AI", _answers(numbered_steps, 5))
+    others = [StyleReference("hb-1", "Headers Inc", _answers(headers_and_bullets, 1))]
+    verdict = rank_style(_answers(numbered_steps, 99), crowd + [loner] + others, Calibration(temperature=1.0))
+    assert verdict.ranking[0].vendor == "Steps AI"
+
+
+def test_empty_query_or_no_references_gives_an_empty_verdict() -> None:
+    assert rank_style({}, _references()).ranking == ()
+    verdict = rank_style(_answers(plain_prose, 1), [])
+    assert verdict.ranking == () and verdict.prompts_used == 0 and verdict.evidence
+
+
+def test_a_given_calibration_is_used_instead_of_fitting_one() -> None:
+    query = _answers(headers_and_bullets, 99)
+    flat = rank_style(query, _references(), Calibration(temperature=1e6))
+    assert max(s.probability for s in flat.ranking) == pytest.approx(1 / 3, abs=1e-3)
+    sharp = rank_style(query, _references(), Calibration(temperature=0.05))
+    assert sharp.ranking[0].probability > 0.99
+
+
+# --- calibration ----------------------------------------------------------------------
+
+
+def test_probabilities_sum_to_one_and_keep_the_order_of_scores() -> None:
+    scores = {"a": 2.0, "b": 0.5, "c": -1.0, "d": 0.4}
+    for calibration in (Calibration(), Calibration(0.3), Calibration(4.0, floor=0.1)):
+        probabilities = calibration.probabilities(scores)
+        assert sum(probabilities.values()) == pytest.approx(1.0)
+        assert sorted(probabilities, key=probabilities.__getitem__) == sorted(scores, key=scores.__getitem__)
+
+
+def test_higher_temperature_is_less_confident() -> None:
+    scores = {"a": 2.0, "b": 1.0, "c": 0.0}
+    confidences = [Calibration(t).probabilities(scores)["a"] for t in (0.2, 0.5, 1.0, 2.0, 5.0)]
+    assert confidences == sorted(confidences, reverse=True)
+
+
+def test_calibration_fitted_on_overconfident_scores_lowers_confidence() -> None:
+    rng = random.Random(0)
+    examples = []
+    for _ in range(200):
+        # The top score is far ahead (a plain softmax says ~99%) but right only 60% of the time.
+        scores = {"a": 5.0, "b": 0.0, "c": 0.0}
+        examples.append(CalibrationExample(scores, "a" if rng.random() < 0.6 else rng.choice("bc")))
+    raw = Calibration().probabilities({"a": 5.0, "b": 0.0, "c": 0.0})["a"]
+    fitted = fit_calibration(examples).probabilities({"a": 5.0, "b": 0.0, "c": 0.0})["a"]
+    assert raw > 0.98
+    assert fitted == pytest.approx(0.6, abs=0.05)
+
+
+def test_calibration_fitted_on_reliable_scores_stays_confident() -> None:
+    examples = [CalibrationExample({"a": 1.0, "b": 0.0}, "a") for _ in range(50)]
+    assert fit_calibration(examples).probabilities({"a": 1.0, "b": 0.0})["a"] > 0.9
+
+
+def test_calibration_without_usable_examples_is_the_plain_softmax() -> None:
+    assert fit_calibration([]) == Calibration()
+    assert fit_calibration([CalibrationExample({"a": 1.0}, "a")]) == Calibration()
+
+
+def test_calibrate_references_learns_a_reusable_calibration() -> None:
+    calibration = style.calibrate_references(_references())
+    verdict = rank_style(_answers(plain_prose, 99), _references(), calibration)
+    assert verdict.ranking[0].vendor == "Prose Labs"
+    assert calibration.temperature > 0

@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     probe_max_requests: int = Field(12, ge=1, le=100)
-    probe_concurrency: int = Field(6, ge=1, le=64)
+    probe_concurrency: int = Field(12, ge=1, le=64)
     probe_requests_per_minute: float = Field(20.0, gt=0)
     probe_timeout_seconds: float = Field(60.0, gt=0)
     probe_max_tokens: int = Field(4000, ge=1)

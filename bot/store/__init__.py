@@ -8,11 +8,14 @@ from bot.store.catalogue import CatalogueStore, ModelRecord, PollRecord
 from bot.store.database import Database, StoreError
 from bot.store.guilds import GuildSettings, GuildStore
 from bot.store.outbox import Announcement, OutboxStore
+from bot.store.probes import Guess, GuessStore, ProbeStore, Reference, ReferenceStore
 from bot.store.state import StateStore
+from bot.store.votes import VoteStore
 
 __all__ = [
     "Announcement", "CatalogueStore", "Database", "GuildSettings", "GuildStore", "ModelRecord",
-    "OutboxStore", "PollRecord", "StateStore", "Store", "StoreError",
+    "OutboxStore", "PollRecord", "StateStore", "Store", "StoreError", "VoteStore",
+    "Guess", "GuessStore", "ProbeStore", "Reference", "ReferenceStore",
 ]
 
 
@@ -25,6 +28,10 @@ class Store:
         self.guilds = GuildStore(db)
         self.outbox = OutboxStore(db)
         self.state = StateStore(db)
+        self.probes = ProbeStore(db)
+        self.references = ReferenceStore(db)
+        self.guesses = GuessStore(db)
+        self.votes = VoteStore(db)
 
     @classmethod
     async def open(cls, path: Path | str) -> Store:

@@ -1,0 +1,333 @@
+"""Merge the signals into one ranking of vendors with a confidence that means what it says.
+
+Each signal scores candidate vendors on a log-likelihood scale (tokenizer: a likelihood ratio of the
+count agreements; identity: the likelihood of the claims made; style: the log of its probability;
+metadata: a small look-alike bonus). Summed, they are a naive-Bayes posterior, which is overconfident
+because the signals are not independent (a fine-tune shares style and tokenizer with its base). So
+the weights are learnt, not assumed: every reference in turn plays the unknown model against the
+others (leave one reference out, with only the probes a live run would ask), each signal's
+temperature is fitted on those cases, then one final temperature and floor on the sum. "80%" then
+means right about 80% of the time on the references, and the metrics reported with a fit come from
+cross-fitting, never from the cases the parameters were fitted on.
+
+A missing signal contributes nothing rather than breaking the ranking: with fewer signals the scores
+spread less and the confidence drops by itself.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from bot.attribution.calibration import Calibration, CalibrationExample, fit_calibration
+from bot.attribution.identity import IdentityReference, assess_identity
+from bot.attribution.metadata import compare_listing
+from bot.attribution.style import StyleReference, rank_style
+from bot.attribution.tokenizer import TokenCounts, compare_tokenizers
+from bot.catalogue.entry import CatalogueEntry
+from bot.catalogue.vendors import COMMON_VENDOR_KEYS, display_name
+from bot.probes.suite import PROBES, TOKENIZER_BASELINE_ID
+from bot.store.probes import Guess, NearestModel, RankedVendor
+
+IDENTITY_PROBE_IDS = frozenset(probe.probe_id for probe in PROBES if probe.kind == "identity")
+SIGNALS = ("tokenizer", "identity", "style", "metadata")
+FITTED_SIGNALS = ("tokenizer", "identity", "style")
+MIN_EXAMPLES = 5
+FINAL_FLOORS = (0.0, 0.02, 0.05, 0.1)
+UNCALIBRATED_TEMPERATURE = 2.0
+PROBABILITY_FLOOR = 1e-6
+TOP_VENDORS = 5
+NEAREST_PER_VENDOR = 3
+ECE_BINS = 10
+FOLDS = 5
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What is known of one model: answers and token counts by probe id, its listing, its vendor if known."""
+
+    model_id: str
+    vendor: str | None
+    texts: Mapping[str, str]
+    token_counts: Mapping[str, int]
+    listing: CatalogueEntry | None = field(default=None, compare=False)
+
+    def restricted(self, probe_ids: Collection[str]) -> Fingerprint:
+        """The same model seen only through `probe_ids`, as a live run of a given plan sees it."""
+        return replace(
+            self,
+            texts={k: v for k, v in self.texts.items() if k in probe_ids},
+            token_counts={k: v for k, v in self.token_counts.items() if k in probe_ids},
+        )
+
+
+@dataclass(frozen=True)
+class SignalScores:
+    """One signal's view: scores for the vendors it knows, the score of a vendor it knows nothing of."""
+
+    name: str
+    scores: Mapping[str, float]
+    default: float
+    nearest: Mapping[str, tuple[NearestModel, ...]]
+    evidence: tuple[str, ...]
+    named: frozenset[str] = frozenset()  # vendors the model named itself (identity only)
+
+    def score(self, vendor: str) -> float:
+        return self.scores.get(vendor, self.default)
+
+
+def _style(query: Fingerprint, references: Sequence[Fingerprint]) -> SignalScores | None:
+    usable = [StyleReference(r.model_id, r.vendor, dict(r.texts)) for r in references if r.vendor and r.texts]
+    if not query.texts or not usable:
+        return None
+    # A plain softmax: the style temperature is learnt with the other signals' weights (see `_fit`).
+    verdict = rank_style(query.texts, usable, calibration=Calibration())
+    if not verdict.ranking:
+        return None
+    scores = {item.vendor: math.log(max(item.probability, PROBABILITY_FLOOR)) for item in verdict.ranking}
+    nearest = {
+        item.vendor: tuple(NearestModel(model, similarity) for model, similarity in item.nearest[:NEAREST_PER_VENDOR])
+        for item in verdict.ranking
+    }
+    evidence = tuple(line if line.startswith("style") else f"style: {line}" for line in verdict.evidence)
+    return SignalScores("style", scores, math.log(1.0 / len(scores)), nearest, evidence)
+
+
+def _tokenizer(query: Fingerprint, references: Sequence[Fingerprint]) -> SignalScores:
+    usable = [TokenCounts(r.model_id, r.vendor, r.token_counts) for r in references if r.vendor and r.token_counts]
+    verdict = compare_tokenizers(query.token_counts, usable, TOKENIZER_BASELINE_ID)
+    nearest: dict[str, list[NearestModel]] = {}
+    for match in verdict.matches:
+        nearest.setdefault(match.vendor, []).append(NearestModel(match.model_id, match.matched / max(1, match.compared)))
+    return SignalScores(
+        "tokenizer", verdict.scores, 0.0, {v: tuple(items[:NEAREST_PER_VENDOR]) for v, items in nearest.items()},
+        verdict.evidence,
+    )
+
+
+def _identity(query: Fingerprint, references: Sequence[Fingerprint], candidates: set[str]) -> SignalScores | None:
+    usable = [IdentityReference(r.model_id, r.vendor, r.texts) for r in references if r.vendor]
+    verdict = assess_identity(query.texts, usable, IDENTITY_PROBE_IDS, candidates)
+    if not verdict.scores:
+        return None
+    named = frozenset(claim.vendor for claim in verdict.claims.values() if claim.vendor)
+    return SignalScores("identity", verdict.scores, min(verdict.scores.values()), {}, verdict.evidence, named)
+
+
+@dataclass(frozen=True)
+class SignalSet:
+    """The vendors in the running and what each available signal says about them.
+
+    The major labs are always candidates, references or not: a model from a lab nobody has probed
+    yet must keep some probability instead of being forced onto the labs that happen to be known.
+    """
+
+    candidates: tuple[str, ...]
+    signals: Mapping[str, SignalScores]
+
+
+def gather_signals(query: Fingerprint, references: Sequence[Fingerprint], listings: Sequence[CatalogueEntry]) -> SignalSet:
+    """Every signal that has something to say about `query`."""
+    signals: dict[str, SignalScores] = {"tokenizer": _tokenizer(query, references)}
+    style = _style(query, references)
+    if style is not None:
+        signals["style"] = style
+    candidates = set(COMMON_VENDOR_KEYS) | {r.vendor for r in references if r.vendor}
+    identity = _identity(query, references, candidates)
+    if identity is not None:
+        signals["identity"] = identity
+        candidates |= set(identity.scores)
+    metadata = compare_listing(query.listing, listings, candidates)
+    if metadata.scores:
+        nearest = {v: (NearestModel(m.model_id, m.similarity),) for v, m in metadata.nearest.items()}
+        mean = sum(metadata.scores.values()) / len(metadata.scores)
+        signals["metadata"] = SignalScores("metadata", metadata.scores, mean, nearest, metadata.evidence)
+    return SignalSet(tuple(sorted(candidates)), signals)
+
+
+@dataclass(frozen=True)
+class CombinerModel:
+    """The learnt part of the combiner: one temperature per signal, a final calibration, and how it fared."""
+
+    temperatures: Mapping[str, float]
+    final: Calibration
+    examples: int = 0
+    top1: float | None = None
+    top3: float | None = None
+    ece: float | None = None
+
+    @classmethod
+    def uncalibrated(cls) -> CombinerModel:
+        """Equal weights and a cautious temperature, for a store with too few references to learn from."""
+        return cls({}, Calibration(UNCALIBRATED_TEMPERATURE))
+
+    @property
+    def calibrated(self) -> bool:
+        return self.examples >= MIN_EXAMPLES
+
+    def totals(self, found: SignalSet) -> dict[str, float]:
+        """Each candidate's summed score, every signal weighted by its learnt temperature; empty without signals."""
+        if not found.signals:
+            return {}
+        return {
+            vendor: sum(signal.score(vendor) / self.temperatures.get(name, 1.0) for name, signal in found.signals.items())
+            for vendor in found.candidates
+        }
+
+    def probabilities(self, found: SignalSet) -> dict[str, float]:
+        return self.final.probabilities(self.totals(found))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "temperatures": dict(self.temperatures),
+            "final": {"temperature": self.final.temperature, "floor": self.final.floor},
+            "examples": self.examples, "top1": self.top1, "top3": self.top3, "ece": self.ece,
+        }
+
+    @classmethod
+    def from_json(cls, record: Mapping[str, Any]) -> CombinerModel:
+        final = record["final"]
+        return cls(
+            {str(k): float(v) for k, v in record["temperatures"].items()},
+            Calibration(float(final["temperature"]), float(final["floor"])),
+            int(record.get("examples", 0)), record.get("top1"), record.get("top3"), record.get("ece"),
+        )
+
+    def describe(self) -> str:
+        if not self.calibrated:
+            return f"combiner not calibrated: {self.examples} leave-one-out case(s), {MIN_EXAMPLES} needed"
+        if self.top1 is None or self.ece is None:
+            return f"combiner fitted on {self.examples} leave-one-out cases (too few to measure it separately)"
+        return (
+            f"combiner fitted on {self.examples} leave-one-out cases; cross-fitted top-1 {self.top1:.2f}, "
+            f"top-3 {self.top3:.2f}, ECE {self.ece:.3f}"
+        )
+
+
+def combine(model_id: str, found: SignalSet, model: CombinerModel) -> Guess:
+    """The ranked guess for one model: vendors, confidence in the first, evidence a person can check."""
+    signals = found.signals
+    probabilities = model.probabilities(found)
+    ordered = sorted(probabilities.items(), key=lambda item: (-item[1], item[0]))[:TOP_VENDORS]
+    ranking = tuple(
+        RankedVendor(vendor, display_name(vendor), probability, _nearest(vendor, signals)) for vendor, probability in ordered
+    )
+    evidence: list[str] = []
+    for name in SIGNALS:
+        if name in signals:
+            evidence.extend(signals[name].evidence)
+            if ranking and signals[name].named and ranking[0].vendor not in signals[name].named:
+                evidence.append(f"{name} disagrees with the ranking: self-reports are weak, distilled models repeat their teacher's name")
+    missing = [name for name in FITTED_SIGNALS if name not in signals or not signals[name].scores]
+    if not ranking:
+        evidence.append("no signal to go on: no usable answers, token counts or listing")
+    elif missing:
+        evidence.append(f"without {', '.join(missing)} evidence: confidence is lower")
+    if ranking and not model.calibrated:
+        evidence.append(f"confidence not yet calibrated ({model.describe()})")
+    confidence = ranking[0].probability if ranking else 0.0
+    return Guess(model_id, ranking, confidence, tuple(evidence))
+
+
+def _nearest(vendor: str, signals: Mapping[str, SignalScores]) -> tuple[NearestModel, ...]:
+    for name in ("style", "tokenizer", "metadata"):
+        signal = signals.get(name)
+        if signal is not None and signal.nearest.get(vendor):
+            return signal.nearest[vendor]
+    return ()
+
+
+# --- learning from the references ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LeaveOneOutCase:
+    """One reference attributed against the others: what the signals said, and who really made it."""
+
+    found: SignalSet
+    true_vendor: str
+
+
+def leave_one_out_cases(
+    references: Sequence[Fingerprint], listings: Sequence[CatalogueEntry], query_probe_ids: Collection[str]
+) -> list[LeaveOneOutCase]:
+    """Each reference whose vendor has another reference, attributed against all the others.
+
+    The query side keeps only `query_probe_ids` (what a live run asks); another reference of the
+    same model id (one probed, one imported) is left out with it.
+    """
+    cases = []
+    for index, held_out in enumerate(references):
+        if held_out.vendor is None:
+            continue
+        others = [r for i, r in enumerate(references) if i != index and r.model_id != held_out.model_id]
+        if not any(other.vendor == held_out.vendor for other in others):
+            continue
+        query = held_out.restricted(query_probe_ids)
+        if not query.texts and not query.token_counts:
+            continue
+        cases.append(LeaveOneOutCase(gather_signals(query, others, listings), held_out.vendor))
+    return cases
+
+
+def _humble(calibration: Calibration, examples: int) -> Calibration:
+    """Keep the confidence near what `examples` cases can vouch for.
+
+    After n cases all right, the rule of succession puts the accuracy at (n+1)/(n+2); mixing in a
+    uniform share of 1/(n+2) keeps the top probability about there, so ten references never yield
+    "99.99%".
+    """
+    return Calibration(calibration.temperature, max(calibration.floor, 1.0 / (examples + 2)))
+
+
+def _fit(cases: Sequence[LeaveOneOutCase]) -> CombinerModel:
+    """Each signal's temperature on the cases where it spoke, then the final calibration of their sum."""
+    temperatures: dict[str, float] = {}
+    for name in FITTED_SIGNALS:
+        examples = [
+            CalibrationExample({v: case.found.signals[name].score(v) for v in case.found.candidates}, case.true_vendor)
+            for case in cases if name in case.found.signals and case.found.signals[name].scores
+        ]
+        if len(examples) >= MIN_EXAMPLES:
+            temperatures[name] = fit_calibration(examples, floors=(0.0,)).temperature
+    partial = CombinerModel(temperatures, Calibration())
+    totals = [CalibrationExample(partial.totals(case.found), case.true_vendor) for case in cases if case.found.signals]
+    if len(totals) < MIN_EXAMPLES:
+        return replace(CombinerModel.uncalibrated(), temperatures=temperatures, examples=len(cases))
+    return CombinerModel(temperatures, _humble(fit_calibration(totals, FINAL_FLOORS), len(totals)), len(cases))
+
+
+def expected_calibration_error(outcomes: Iterable[tuple[float, bool]], bins: int = ECE_BINS) -> float:
+    """Mean gap between confidence and accuracy over equal-width confidence bins, weighted by bin size."""
+    grouped: dict[int, list[tuple[float, bool]]] = {}
+    items = list(outcomes)
+    for confidence, correct in items:
+        grouped.setdefault(min(bins - 1, int(confidence * bins)), []).append((confidence, correct))
+    return sum(
+        abs(sum(c for c, _ in group) / len(group) - sum(ok for _, ok in group) / len(group)) * len(group)
+        for group in grouped.values()
+    ) / max(1, len(items))
+
+
+def fit_combiner(cases: Sequence[LeaveOneOutCase], folds: int = FOLDS) -> CombinerModel:
+    """Fit on all cases; measure top-1, top-3 and ECE by cross-fitting (each fold scored by a fit without it)."""
+    model = _fit(cases)
+    if len(cases) < 2 * MIN_EXAMPLES:
+        return model
+    outcomes: list[tuple[float, bool, bool]] = []
+    for fold in range(folds):
+        held = [case for i, case in enumerate(cases) if i % folds == fold]
+        fitted = _fit([case for i, case in enumerate(cases) if i % folds != fold])
+        for case in held:
+            ranked = sorted(fitted.probabilities(case.found).items(), key=lambda item: (-item[1], item[0]))
+            top = [vendor for vendor, _ in ranked[:3]]
+            confidence = ranked[0][1] if ranked else 0.0
+            outcomes.append((confidence, bool(top) and top[0] == case.true_vendor, case.true_vendor in top))
+    return replace(
+        model,
+        top1=sum(o[1] for o in outcomes) / len(outcomes),
+        top3=sum(o[2] for o in outcomes) / len(outcomes),
+        ece=expected_calibration_error((o[0], o[1]) for o in outcomes),
+    )

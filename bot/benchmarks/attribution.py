@@ -1,0 +1,54 @@
+"""`scout bench attribution`: vendor attribution accuracy and calibration of the style engine on a corpus.
+
+The protocol (leave-one-model-out, or queries against a reference corpus; K prompts per seeded draw)
+lives in `bot.attribution.benchmark`; this module only exposes it on the command line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from typing import Any
+
+from bot.attribution.corpus import CorpusError
+from bot.cli.common import EXIT_OK, CommandError
+from bot.settings import Settings
+
+
+async def cmd_bench_attribution(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.attribution.benchmark import run_attribution_benchmark
+
+    options: dict[str, Any] = {"probes": args.probes, "seed": args.seed}
+    if args.draws is not None:
+        options["draws"] = args.draws
+    if args.references:
+        options["references_path"] = args.references
+    try:
+        report = await asyncio.to_thread(run_attribution_benchmark, args.corpus, **options)
+    except CorpusError as error:
+        raise CommandError(str(error)) from None
+    if args.json:
+        payload = report.to_json()
+        print(payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False))
+    else:
+        print(report.format_text())
+    return EXIT_OK
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def register(names: argparse._SubParsersAction) -> None:
+    bench = names.add_parser("attribution", help="vendor attribution accuracy and calibration on a corpus")
+    bench.add_argument("--corpus", required=True, metavar="FILE", help="JSONL(.gz) of {model, vendor, prompt_id, prompt, response}")
+    bench.add_argument("--references", metavar="FILE", help="attribute every corpus model against this corpus instead")
+    bench.add_argument("--probes", type=_positive, default=8, metavar="K", help="prompts per draw (default 8)")
+    bench.add_argument("--draws", type=_positive, metavar="N", help="random draws of K prompts")
+    bench.add_argument("--seed", type=int, default=0, metavar="S")
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
+    bench.set_defaults(handler=cmd_bench_attribution)

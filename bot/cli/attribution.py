@@ -1,0 +1,200 @@
+"""`scout probe`, `scout calibrate` and `scout references import`: attribution from a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.attribution.corpus import CorpusError
+from bot.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CommandError, print_json, reveal
+from bot.gateway import GatewayClient
+from bot.probes.runner import ProbeRunner
+from bot.probes.suite import SUITE_VERSION, plan_probes
+from bot.settings import Settings
+from bot.store import Store
+from bot.store.probes import CORPUS_SUITE_VERSION
+
+if TYPE_CHECKING:
+    from bot.attribution.references import CalibrationStep
+    from bot.pipeline import ProbeOutcome
+
+# The attribution stack (signals, combiner, style engine) is imported inside the handlers that use
+# it: every `scout` command builds this module's parser, and `scout scan` should not pay for it.
+
+
+def _api_key(settings: Settings) -> str | None:
+    key = reveal(settings.openrouter_api_key)
+    if not key:
+        print("OPENROUTER_API_KEY is not set: probing sends chat requests, which need an API key", file=sys.stderr)
+    return key
+
+
+def _gateway(settings: Settings, key: str) -> GatewayClient:
+    return GatewayClient(settings.openrouter_base_url, key, timeout_s=settings.probe_timeout_seconds)
+
+
+def _query_probe_ids(settings: Settings) -> set[str]:
+    return {probe.probe_id for probe in plan_probes(settings.probe_max_requests, settings.probe_max_tokens).probes}
+
+
+# --- scout probe -----------------------------------------------------------------------------------
+
+
+def outcome_json(outcome: ProbeOutcome) -> dict[str, Any]:
+    report, guess = outcome.report, outcome.guess
+    return {
+        "model_id": report.model_id,
+        "run_id": report.run_id,
+        "suite_version": report.suite_version,
+        "requests": report.requests,
+        "failures": [{"probe_id": f.probe_id, "kind": f.error_kind, "error": f.error} for f in report.failures],
+        "ranking": [item.to_json() for item in guess.ranking],
+        "confidence": round(guess.confidence, 4),
+        "evidence": list(guess.evidence),
+    }
+
+
+def format_outcome(outcome: ProbeOutcome) -> str:
+    report, guess = outcome.report, outcome.guess
+    lines = [
+        f"{report.model_id}: run {report.run_id}, suite {report.suite_version}, {report.requests} requests, "
+        f"{len(report.failures)} of {len(report.responses)} probes failed, {report.wall_s:.1f}s"
+    ]
+    if guess.ranking:
+        lines.append(f"most likely {guess.ranking[0].name}, confidence {guess.confidence:.0%}")
+        for position, item in enumerate(guess.ranking, start=1):
+            nearest = ", ".join(f"{n.model_id} ({n.similarity:.2f})" for n in item.nearest)
+            lines.append(f"  {position}. {item.name:28} {item.probability:6.1%}" + (f"  nearest: {nearest}" if nearest else ""))
+    else:
+        lines.append("no guess: nothing to compare with")
+    lines.append("evidence:")
+    lines.extend(f"  - {line}" for line in guess.evidence)
+    for failure in report.failures:
+        lines.append(f"  ! {failure.probe_id}: {failure.error_kind}: {failure.error}")
+    return "\n".join(lines)
+
+
+async def cmd_probe(settings: Settings, args: argparse.Namespace) -> int:
+    key = _api_key(settings)
+    if not key:
+        return EXIT_USAGE
+    from bot.pipeline import probe_and_attribute
+
+    async with await Store.open(settings.database_path) as store, _gateway(settings, key) as gateway:
+        runner = ProbeRunner.from_settings(store, gateway, settings)
+        outcome = await probe_and_attribute(store, runner, args.model_id, purpose="manual")
+    if args.json:
+        print_json(outcome_json(outcome))
+    else:
+        print(format_outcome(outcome))
+    return EXIT_OK
+
+
+# --- scout calibrate -------------------------------------------------------------------------------
+
+
+async def _refit_and_describe(store: Store, settings: Settings) -> None:
+    from bot.attribution.references import catalogue_listings, load_fingerprints, refit_combiner
+
+    listings = await catalogue_listings(store)
+    references = await load_fingerprints(store, listings)
+    model = await refit_combiner(store, references, listings, _query_probe_ids(settings))
+    counts = await store.references.counts()
+    print(
+        f"references: {len(references)} comparable with suite {SUITE_VERSION} "
+        f"({', '.join(f'{n} from {source}' for source, n in sorted(counts.items())) or 'none stored'})"
+    )
+    print(model.describe())
+
+
+async def cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
+    key = _api_key(settings)
+    if not key:
+        return EXIT_USAGE
+    from bot.attribution.references import calibrate, choose_calibration_models
+
+    per_vendor = args.per_vendor or settings.calibration_models_per_vendor
+    async with await Store.open(settings.database_path) as store:
+        if args.models:
+            model_ids = [part.strip() for part in args.models.split(",") if part.strip()]
+        elif settings.calibration_model_ids:
+            model_ids = settings.calibration_model_ids
+        else:
+            model_ids = choose_calibration_models(await store.catalogue.models(), per_vendor)
+            if not model_ids:
+                raise CommandError("the store knows no catalogue models of the major labs: run `scout scan` first")
+        plan = plan_probes(settings.probe_max_requests, settings.probe_max_tokens)
+        print(
+            f"calibrating {len(model_ids)} models with suite {SUITE_VERSION} "
+            f"({len(plan.probes)} probes, at most {plan.max_requests} requests each)",
+            flush=True,
+        )
+        done = 0
+
+        def progress(step: CalibrationStep) -> None:
+            nonlocal done
+            done += 1
+            print(f"[{done}/{len(model_ids)}] {step.describe()}", flush=True)
+
+        async with _gateway(settings, key) as gateway:
+            steps = await calibrate(
+                store, lambda: ProbeRunner.from_settings(store, gateway, settings), model_ids,
+                refresh=args.refresh, on_step=progress,
+            )
+        await _refit_and_describe(store, settings)
+    attempted = [step for step in steps if step.status != "skipped"]
+    return EXIT_FAILURE if attempted and all(step.status == "failed" for step in attempted) else EXIT_OK
+
+
+# --- scout references import -----------------------------------------------------------------------
+
+
+async def cmd_references_import(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.attribution.references import import_corpus
+
+    path = Path(args.file)
+    async with await Store.open(settings.database_path) as store:
+        try:
+            summary = await import_corpus(store, path)
+        except CorpusError as error:
+            raise CommandError(str(error)) from None
+        print(
+            f"imported {summary.models} models of {summary.vendors} vendors ({summary.answers} answers) "
+            f"from {path.name} as {summary.source} (suite-independent: {CORPUS_SUITE_VERSION})"
+        )
+        if summary.lines_skipped or summary.models_skipped:
+            print(
+                f"skipped {summary.lines_skipped} bad line(s) and {len(summary.models_skipped)} model(s) with conflicting vendors",
+                file=sys.stderr,
+            )
+        await _refit_and_describe(store, settings)
+    return EXIT_OK
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    probe = commands.add_parser("probe", help="probe one model with the suite and rank its likely vendor")
+    probe.add_argument("model_id", metavar="MODEL_ID")
+    probe.add_argument("--json", action="store_true", help="print one JSON object")
+    probe.set_defaults(handler=cmd_probe)
+
+    calibrate_ = commands.add_parser("calibrate", help="probe known models and store their fingerprints as references")
+    calibrate_.add_argument("--models", metavar="ID,...", help="comma-separated model ids (default: CALIBRATION_MODELS, "
+                            "else the newest text models of each major lab in the store's catalogue)")
+    calibrate_.add_argument("--per-vendor", type=_positive, metavar="N", help="models per lab when choosing them")
+    calibrate_.add_argument("--refresh", action="store_true", help="probe again models that already have a reference")
+    calibrate_.set_defaults(handler=cmd_calibrate)
+
+    references = commands.add_parser("references", help="manage reference fingerprints")
+    actions = references.add_subparsers(dest="references_command", required=True, metavar="ACTION")
+    import_ = actions.add_parser("import", help="load references from a JSONL(.gz) corpus of {model, vendor, prompt_id, prompt, response}")
+    import_.add_argument("file", metavar="FILE")
+    import_.set_defaults(handler=cmd_references_import)

@@ -1,0 +1,227 @@
+"""Run the probe suite on one model: concurrently, under the shared rate limiter, within budget.
+
+Every probe is sent at once (the limiter decides when each may start), so a run takes about as long
+as its slowest request, not the sum of them. Each request has its own timeout; the gateway client is
+told not to retry, because retries spend the request budget and are decided here: a 429, a 5xx, a
+timeout or a network error is retried only from the plan's spare requests, so the number of requests
+the gateway sees for a run never exceeds `max_requests`. Each outcome is stored the moment it
+arrives; a probe that fails is recorded with its kind and the run goes on without it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bot.gateway import ChatCompletion, GatewayClient, GatewayError
+from bot.probes.ratelimit import RateLimiter
+from bot.probes.suite import SUITE_VERSION, Probe, plan_probes
+from bot.settings import Settings
+from bot.store import Store
+from bot.store.probes import ProbeResponse
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_KINDS = frozenset({"rate_limited", "server_error", "timeout", "network"})
+RATE_LIMIT_DEFAULT_WAIT_S = 10.0
+RETRY_DELAY_S = 2.0
+RETRY_AFTER_CAP_S = 60.0
+PROBE_TEMPERATURE = 0.0
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """What one run produced; the same data is in the store under `run_id`."""
+
+    run_id: int
+    model_id: str
+    suite_version: str
+    purpose: str
+    responses: tuple[ProbeResponse, ...]
+    requests: int
+    wall_s: float
+
+    @property
+    def failures(self) -> tuple[ProbeResponse, ...]:
+        return tuple(response for response in self.responses if not response.ok)
+
+    @property
+    def texts(self) -> dict[str, str]:
+        """Answers to the probes that ask for text, by probe id."""
+        return {r.probe_id: r.content for r in self.responses if r.ok and r.content and r.kind != "tokenizer"}
+
+    @property
+    def token_counts(self) -> dict[str, int]:
+        """`usage.prompt_tokens` per probe, including probes whose answer was unusable but whose usage came back."""
+        return {r.probe_id: r.prompt_tokens for r in self.responses if r.prompt_tokens is not None}
+
+
+class _SpareRequests:
+    """The requests a run may spend on retries; shared by its probes, first come first served."""
+
+    def __init__(self, count: int) -> None:
+        self.left = max(0, count)
+
+    def take(self) -> bool:
+        if self.left <= 0:
+            return False
+        self.left -= 1
+        return True
+
+
+def request_extra_for(supported_parameters: tuple[str, ...]) -> dict[str, Any]:
+    """Ask reasoning models to think briefly, so short probes do not spend their whole `max_tokens` thinking."""
+    return {"reasoning": {"effort": "low"}} if "reasoning" in supported_parameters else {}
+
+
+class ProbeRunner:
+    """Runs the suite on models through one gateway client and one limiter (share both across runs)."""
+
+    def __init__(
+        self,
+        store: Store,
+        gateway: GatewayClient,
+        limiter: RateLimiter,
+        *,
+        max_requests: int,
+        max_completion_tokens: int,
+        timeout_s: float,
+        retry_after_cap_s: float = RETRY_AFTER_CAP_S,
+        retry_delay_s: float = RETRY_DELAY_S,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._store = store
+        self._gateway = gateway
+        self._limiter = limiter
+        self.plan = plan_probes(max_requests, max_completion_tokens)
+        self._timeout_s = timeout_s
+        self._retry_after_cap_s = retry_after_cap_s
+        self._retry_delay_s = retry_delay_s
+        self._sleep = sleep
+
+    @classmethod
+    def from_settings(
+        cls, store: Store, gateway: GatewayClient, settings: Settings, limiter: RateLimiter | None = None
+    ) -> ProbeRunner:
+        limiter = limiter or RateLimiter(settings.probe_requests_per_minute, settings.probe_concurrency)
+        return cls(
+            store, gateway, limiter, max_requests=settings.probe_max_requests,
+            max_completion_tokens=settings.probe_max_tokens, timeout_s=settings.probe_timeout_seconds,
+        )
+
+    async def run(self, model_id: str, *, purpose: str, request_extra: Mapping[str, Any] | None = None) -> RunReport:
+        """Probe `model_id` once; answers of an interrupted run of the same suite are reused, not asked again."""
+        started = time.monotonic()
+        reusable = await self._store.probes.reusable_answers(model_id, SUITE_VERSION)
+        run_id = await self._store.probes.start_run(model_id, SUITE_VERSION, purpose)
+        carried = await self._carry_over(run_id, reusable) if reusable is not None else []
+        done = {response.probe_id for response in carried}
+        to_send = [probe for probe in self.plan.probes if probe.probe_id not in done]
+        spare = _SpareRequests(self.plan.spare_requests)
+        extra = dict(request_extra or {})
+        tasks = [asyncio.ensure_future(self._ask(run_id, model_id, probe, spare, extra)) for probe in to_send]
+        try:
+            fresh = await asyncio.gather(*tasks)
+        except BaseException:
+            # A store failure or a cancellation stops the whole run: no probe keeps spending requests on its own.
+            for task in tasks:
+                task.cancel()
+            raise
+        await self._store.probes.finish_run(run_id)
+        responses = tuple(carried) + tuple(fresh)
+        requests = sum(response.attempts for response in fresh)
+        report = RunReport(run_id, model_id, SUITE_VERSION, purpose, responses, requests, time.monotonic() - started)
+        log.info(
+            "probe run %d of %s: %d requests, %d of %d probes failed, %.1fs",
+            run_id, model_id, requests, len(report.failures), len(responses), report.wall_s,
+        )
+        return report
+
+    async def _carry_over(self, run_id: int, reusable: tuple[int, list[ProbeResponse]]) -> list[ProbeResponse]:
+        """Copy the planned probes' answers of an interrupted run into this one, marked with where they came from."""
+        old_run, old_responses = reusable
+        planned = {probe.probe_id for probe in self.plan.probes}
+        carried = [_carried(response, old_run) for response in old_responses if response.probe_id in planned]
+        for response in carried:
+            await self._store.probes.record_response(run_id, response)
+        return carried
+
+    async def _send(self, model_id: str, probe: Probe, extra: dict[str, Any]) -> ChatCompletion | GatewayError:
+        """One HTTP request inside a limiter slot; a gateway failure is returned, not raised."""
+        async with self._limiter.slot():
+            try:
+                return await self._gateway.chat(
+                    model_id, probe.messages(), max_tokens=probe.max_tokens, temperature=PROBE_TEMPERATURE,
+                    timeout_s=self._timeout_s, max_attempts=1, extra=extra or None,
+                )
+            except GatewayError as error:
+                return error
+
+    async def _ask(
+        self, run_id: int, model_id: str, probe: Probe, spare: _SpareRequests, extra: dict[str, Any]
+    ) -> ProbeResponse:
+        """Send one probe, retrying from the spare requests when that can help, and store the outcome."""
+        request = {"messages": probe.messages(), "max_tokens": probe.max_tokens, "temperature": PROBE_TEMPERATURE, **extra}
+        earlier: list[str] = []
+        attempts = 0
+        while True:
+            attempts += 1
+            outcome = await self._send(model_id, probe, extra)
+            if isinstance(outcome, ChatCompletion):
+                response = _judge(probe, request, outcome, attempts, tuple(earlier))
+                break
+            wait = self._retry_wait(outcome)
+            if wait is None or not spare.take():
+                response = ProbeResponse(
+                    probe.probe_id, probe.kind, False, request, error_kind=outcome.kind, error=str(outcome),
+                    attempts=attempts, earlier_failures=tuple(earlier),
+                )
+                break
+            earlier.append(f"{outcome.kind}: {outcome}")
+            if outcome.kind == "rate_limited":
+                self._limiter.pause_for(wait)
+            await self._sleep(wait)
+        await self._store.probes.record_response(run_id, response)
+        return response
+
+    def _retry_wait(self, error: GatewayError) -> float | None:
+        """Seconds to wait before retrying, or None when retrying is pointless or the server wants too long."""
+        if error.kind not in RETRYABLE_KINDS:
+            return None
+        if error.kind != "rate_limited":
+            return self._retry_delay_s
+        wait = error.retry_after if error.retry_after is not None else RATE_LIMIT_DEFAULT_WAIT_S
+        return wait if wait <= self._retry_after_cap_s else None
+
+
+def _judge(
+    probe: Probe, request: dict[str, Any], completion: ChatCompletion, attempts: int, earlier: tuple[str, ...]
+) -> ProbeResponse:
+    """A 200 is not yet an answer: a text probe needs text, a tokenizer probe needs `usage`."""
+    error_kind = error = None
+    if probe.wants_text and not completion.content.strip():
+        if completion.reasoning and completion.reasoning.strip():
+            error_kind, error = "reasoning_only", "the reply holds reasoning but no answer (max_tokens spent thinking)"
+        else:
+            error_kind, error = "empty", "the reply is empty"
+    elif not probe.wants_text and completion.prompt_tokens is None:
+        error_kind, error = "no_usage", "the reply reports no usage.prompt_tokens"
+    return ProbeResponse(
+        probe.probe_id, probe.kind, error_kind is None, request, error_kind=error_kind, error=error,
+        content=completion.content, reasoning=completion.reasoning, prompt_tokens=completion.prompt_tokens,
+        completion_tokens=completion.completion_tokens, latency_s=completion.latency_s, attempts=attempts,
+        earlier_failures=earlier, raw=completion.raw,
+    )
+
+
+def _carried(response: ProbeResponse, from_run: int) -> ProbeResponse:
+    return ProbeResponse(
+        response.probe_id, response.kind, response.ok, response.request, content=response.content,
+        reasoning=response.reasoning, prompt_tokens=response.prompt_tokens,
+        completion_tokens=response.completion_tokens, latency_s=response.latency_s, attempts=0,
+        carried_from_run=from_run, raw=response.raw,
+    )

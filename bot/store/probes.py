@@ -1,0 +1,372 @@
+"""Probe runs and their responses, reference fingerprints, and attribution guesses.
+
+A probe response is written the moment it completes, with the run's counters in the same
+transaction, so a crash loses nothing finished: the run stays `running`, the next start marks it
+`abandoned`, and a new run of the same model reuses its answers instead of paying for them again.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiosqlite
+
+from bot.store.database import Database, utc_now
+
+CORPUS_SUITE_VERSION = "corpus"
+"""The suite version of references imported from a corpus: their prompt ids are content hashes, valid for any suite."""
+REFERENCES_REVISION_KEY = "references.revision"
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+# --- probe runs ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProbeRun:
+    id: int
+    model_id: str
+    suite_version: str
+    purpose: str
+    state: str
+    started_at: str
+    finished_at: str | None
+    requests: int
+    failures: int
+    prompt_tokens: int
+    completion_tokens: int
+
+
+@dataclass(frozen=True)
+class ProbeResponse:
+    """One probe's outcome. `request` is the body sent (without the model); `attempts` counts HTTP requests.
+
+    `earlier_failures` keeps what went wrong on attempts that were retried; `carried_from_run` is set
+    when the answer was reused from an abandoned run instead of being asked again.
+    """
+
+    probe_id: str
+    kind: str
+    ok: bool
+    request: Mapping[str, Any]
+    error_kind: str | None = None
+    error: str | None = None
+    content: str | None = None
+    reasoning: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    latency_s: float | None = None
+    attempts: int = 1
+    earlier_failures: tuple[str, ...] = ()
+    carried_from_run: int | None = None
+    raw: Mapping[str, Any] | None = field(default=None, repr=False)
+
+
+def _run(row: aiosqlite.Row) -> ProbeRun:
+    return ProbeRun(
+        row["id"], row["model_id"], row["suite_version"], row["purpose"], row["state"], row["started_at"],
+        row["finished_at"], row["requests"], row["failures"], row["prompt_tokens"], row["completion_tokens"],
+    )
+
+
+def _response(row: aiosqlite.Row) -> ProbeResponse:
+    request = json.loads(row["request_json"])
+    return ProbeResponse(
+        probe_id=row["probe_id"], kind=row["kind"], ok=bool(row["ok"]), request=request.get("body", {}),
+        error_kind=row["error_kind"], error=row["error"], content=row["content"], reasoning=row["reasoning"],
+        prompt_tokens=row["prompt_tokens"], completion_tokens=row["completion_tokens"], latency_s=row["latency_s"],
+        attempts=int(request.get("attempts", 1)), earlier_failures=tuple(request.get("earlier_failures", ())),
+        carried_from_run=request.get("carried_from_run"),
+        raw=json.loads(row["raw_json"]) if row["raw_json"] else None,
+    )
+
+
+class ProbeStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def start_run(self, model_id: str, suite_version: str, purpose: str) -> int:
+        return await self._db.execute(
+            "INSERT INTO probe_runs (model_id, suite_version, purpose, state, started_at) VALUES (?, ?, ?, 'running', ?)",
+            (model_id, suite_version, purpose, utc_now()),
+        )
+
+    async def record_response(self, run_id: int, response: ProbeResponse) -> None:
+        """Store one outcome and add its requests and tokens to the run, in one transaction.
+
+        A carried-over answer costs this run no request and no token: it was paid for by the run it came from.
+        """
+        request = {"body": dict(response.request), "attempts": response.attempts}
+        if response.earlier_failures:
+            request["earlier_failures"] = list(response.earlier_failures)
+        if response.carried_from_run is not None:
+            request["carried_from_run"] = response.carried_from_run
+        paid = response.carried_from_run is None
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                """
+                INSERT INTO probe_responses (run_id, probe_id, kind, request_json, ok, error_kind, error, content,
+                    reasoning, prompt_tokens, completion_tokens, latency_s, raw_json, at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                (
+                    run_id, response.probe_id, response.kind, _compact(request), int(response.ok),
+                    response.error_kind, response.error, response.content, response.reasoning,
+                    response.prompt_tokens, response.completion_tokens, response.latency_s,
+                    _compact(dict(response.raw)) if response.raw is not None else None, utc_now(),
+                ),
+            )
+            await tx.execute(
+                "UPDATE probe_runs SET requests = requests + ?, failures = failures + ?, "
+                "prompt_tokens = prompt_tokens + ?, completion_tokens = completion_tokens + ? WHERE id = ?",
+                (
+                    response.attempts if paid else 0, int(not response.ok),
+                    (response.prompt_tokens or 0) if paid else 0, (response.completion_tokens or 0) if paid else 0,
+                    run_id,
+                ),
+            )
+
+    async def finish_run(self, run_id: int) -> None:
+        await self._db.execute(
+            "UPDATE probe_runs SET state = 'finished', finished_at = ? WHERE id = ? AND state = 'running'", (utc_now(), run_id)
+        )
+
+    async def abandon_running(self) -> list[ProbeRun]:
+        """Mark runs a crash left `running` as `abandoned`; call once at start, before any new run begins."""
+        async with self._db.transaction() as tx:
+            cursor = await tx.execute("SELECT * FROM probe_runs WHERE state = 'running' ORDER BY id")
+            stale = [_run(row) for row in await cursor.fetchall()]
+            await tx.execute(
+                "UPDATE probe_runs SET state = 'abandoned', finished_at = ? WHERE state = 'running'", (utc_now(),)
+            )
+        return stale
+
+    async def run(self, run_id: int) -> ProbeRun | None:
+        row = await self._db.fetchone("SELECT * FROM probe_runs WHERE id = ?", (run_id,))
+        return _run(row) if row else None
+
+    async def runs(self, model_id: str, limit: int = 10) -> list[ProbeRun]:
+        rows = await self._db.fetchall(
+            "SELECT * FROM probe_runs WHERE model_id = ? ORDER BY id DESC LIMIT ?", (model_id, limit)
+        )
+        return [_run(row) for row in rows]
+
+    async def responses(self, run_id: int) -> list[ProbeResponse]:
+        rows = await self._db.fetchall("SELECT * FROM probe_responses WHERE run_id = ? ORDER BY id", (run_id,))
+        return [_response(row) for row in rows]
+
+    async def reusable_answers(self, model_id: str, suite_version: str) -> tuple[int, list[ProbeResponse]] | None:
+        """The successful responses of the model's latest run, with its id, when a crash interrupted it.
+
+        Only the latest run counts: once a run of the model finished, older abandoned answers are stale.
+        """
+        row = await self._db.fetchone(
+            "SELECT id, state FROM probe_runs WHERE model_id = ? AND suite_version = ? ORDER BY id DESC LIMIT 1",
+            (model_id, suite_version),
+        )
+        if row is None or row["state"] != "abandoned":
+            return None
+        responses = [response for response in await self.responses(row["id"]) if response.ok]
+        return row["id"], responses
+
+
+# --- references ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReferenceAnswer:
+    content: str | None
+    prompt_tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A known model's fingerprint: its answers and token counts per probe id."""
+
+    model_id: str
+    vendor: str
+    source: str
+    suite_version: str
+    answers: Mapping[str, ReferenceAnswer]
+    run_id: int | None = None
+    created_at: str = ""
+
+
+class ReferenceStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def save(self, references: Iterable[Reference]) -> int:
+        """Store fingerprints, each replacing an earlier one of the same model, source and suite; one transaction."""
+        now = utc_now()
+        saved = 0
+        async with self._db.transaction() as tx:
+            for reference in references:
+                await tx.execute(
+                    "DELETE FROM reference_models WHERE model_id = ? AND source = ? AND suite_version = ?",
+                    (reference.model_id, reference.source, reference.suite_version),
+                )
+                cursor = await tx.execute(
+                    "INSERT INTO reference_models (model_id, vendor, source, suite_version, run_id, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (reference.model_id, reference.vendor, reference.source, reference.suite_version, reference.run_id, now),
+                )
+                await tx.executemany(
+                    "INSERT INTO reference_answers (reference_id, probe_id, content, prompt_tokens) VALUES (?, ?, ?, ?)",
+                    [
+                        (cursor.lastrowid, probe_id, answer.content, answer.prompt_tokens)
+                        for probe_id, answer in reference.answers.items()
+                    ],
+                )
+                saved += 1
+            await tx.execute(
+                "INSERT INTO bot_state (key, value) VALUES (?, '1') "
+                "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+                (REFERENCES_REVISION_KEY,),
+            )
+        return saved
+
+    async def load(self, suite_version: str, probe_ids: Collection[str] | None = None) -> list[Reference]:
+        """References comparable with a run of `suite_version`: probed with it, or imported from a corpus.
+
+        `probe_ids` limits the answers loaded to those a query can use, so a large imported corpus
+        costs only the few prompts the suite asks.
+        """
+        answers_sql = "SELECT reference_id, probe_id, content, prompt_tokens FROM reference_answers"
+        params: list[Any] = []
+        if probe_ids is not None:
+            wanted = sorted(set(probe_ids))
+            if not wanted:
+                return []
+            answers_sql += f" WHERE probe_id IN ({','.join('?' * len(wanted))})"
+            params.extend(wanted)
+        models = await self._db.fetchall(
+            "SELECT * FROM reference_models WHERE suite_version IN (?, ?) ORDER BY id",
+            (suite_version, CORPUS_SUITE_VERSION),
+        )
+        by_reference: dict[int, dict[str, ReferenceAnswer]] = {row["id"]: {} for row in models}
+        async for row in self._db.iterate(answers_sql, params):
+            answers = by_reference.get(row["reference_id"])
+            if answers is not None:
+                answers[row["probe_id"]] = ReferenceAnswer(row["content"], row["prompt_tokens"])
+        return [
+            Reference(
+                row["model_id"], row["vendor"], row["source"], row["suite_version"], by_reference[row["id"]],
+                row["run_id"], row["created_at"],
+            )
+            for row in models
+        ]
+
+    async def model_ids(self, suite_version: str) -> set[str]:
+        rows = await self._db.fetchall("SELECT model_id FROM reference_models WHERE suite_version = ?", (suite_version,))
+        return {row["model_id"] for row in rows}
+
+    async def fingerprint(self, suite_version: str) -> str:
+        """Changes whenever references are saved: the key under which fits made on them are cached.
+
+        A revision counter rather than row ids, because SQLite reuses the id of a replaced last row.
+        """
+        row = await self._db.fetchone("SELECT value FROM bot_state WHERE key = ?", (REFERENCES_REVISION_KEY,))
+        return f"{suite_version}:{row['value'] if row else 0}"
+
+    async def counts(self) -> dict[str, int]:
+        rows = await self._db.fetchall("SELECT source, COUNT(*) AS n FROM reference_models GROUP BY source")
+        return {row["source"]: row["n"] for row in rows}
+
+
+# --- guesses ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NearestModel:
+    model_id: str
+    similarity: float
+
+
+@dataclass(frozen=True)
+class RankedVendor:
+    vendor: str
+    name: str
+    probability: float
+    nearest: tuple[NearestModel, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "vendor": self.vendor, "name": self.name, "probability": round(self.probability, 4),
+            "nearest": [{"model": n.model_id, "similarity": round(n.similarity, 4)} for n in self.nearest],
+        }
+
+    @classmethod
+    def from_json(cls, record: Mapping[str, Any]) -> RankedVendor:
+        nearest = tuple(NearestModel(item["model"], float(item["similarity"])) for item in record.get("nearest", ()))
+        return cls(record["vendor"], record["name"], float(record["probability"]), nearest)
+
+
+@dataclass(frozen=True)
+class Guess:
+    """Who probably made a model: vendors best first, a calibrated confidence in the first, and why."""
+
+    model_id: str
+    ranking: tuple[RankedVendor, ...]
+    confidence: float
+    evidence: tuple[str, ...]
+    run_id: int | None = None
+    id: int | None = None
+    created_at: str | None = None
+
+    @property
+    def top_vendor(self) -> str | None:
+        return self.ranking[0].vendor if self.ranking else None
+
+
+def _guess(row: aiosqlite.Row) -> Guess:
+    return Guess(
+        model_id=row["model_id"],
+        ranking=tuple(RankedVendor.from_json(item) for item in json.loads(row["ranking_json"])),
+        confidence=row["confidence"],
+        evidence=tuple(json.loads(row["evidence_json"])),
+        run_id=row["run_id"],
+        id=row["id"],
+        created_at=row["created_at"],
+    )
+
+
+class GuessStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def save(self, guess: Guess) -> Guess:
+        """Append a guess (earlier ones stay as history) and return it with its id and time."""
+        now = utc_now()
+        guess_id = await self._db.execute(
+            "INSERT INTO guesses (model_id, run_id, created_at, top_vendor, confidence, ranking_json, evidence_json) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                guess.model_id, guess.run_id, now, guess.top_vendor, guess.confidence,
+                _compact([item.to_json() for item in guess.ranking]), _compact(list(guess.evidence)),
+            ),
+        )
+        return Guess(guess.model_id, guess.ranking, guess.confidence, guess.evidence, guess.run_id, guess_id, now)
+
+    async def latest(self, model_id: str) -> Guess | None:
+        row = await self._db.fetchone("SELECT * FROM guesses WHERE model_id = ? ORDER BY id DESC LIMIT 1", (model_id,))
+        return _guess(row) if row else None
+
+    async def history(self, model_id: str, limit: int = 10) -> list[Guess]:
+        rows = await self._db.fetchall("SELECT * FROM guesses WHERE model_id = ? ORDER BY id DESC LIMIT ?", (model_id, limit))
+        return [_guess(row) for row in rows]
+
+    async def stealth_models_without_guess(self) -> list[str]:
+        """Listed stealth models nobody has attributed yet: the work a crash may have interrupted."""
+        rows = await self._db.fetchall(
+            "SELECT id FROM models WHERE stealth = 1 AND removed_at IS NULL "
+            "AND NOT EXISTS (SELECT 1 FROM guesses WHERE guesses.model_id = models.id) ORDER BY first_seen, id"
+        )
+        return [row["id"] for row in rows]
+

@@ -1,0 +1,136 @@
+"""Merging signals into a ranking, and learning the weights by leave-one-reference-out."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from bot.attribution.calibration import Calibration
+from bot.attribution.combiner import (
+    CombinerModel,
+    Fingerprint,
+    SignalScores,
+    SignalSet,
+    LeaveOneOutCase,
+    combine,
+    expected_calibration_error,
+    fit_combiner,
+    gather_signals,
+    leave_one_out_cases,
+)
+from bot.probes.suite import PROBES, plan_probes
+from tests.fakes.scripted_labs import KNOWN_MODELS, LABS, STEALTH_ID, responder
+
+VENDORS = ("anthropic", "openai", "zhipu")
+
+
+def signal(name: str, scores: dict[str, float], evidence: str, **extra) -> SignalScores:
+    return SignalScores(name, scores, min(scores.values()), {}, (evidence,), **extra)
+
+
+def test_agreeing_signals_rank_first_and_evidence_reads_in_signal_order():
+    found = SignalSet(VENDORS, {
+        "style": signal("style", {"zhipu": -0.2, "openai": -2.0, "anthropic": -3.0}, "style nearest: z-ai/glm-4.6"),
+        "identity": signal("identity", {"zhipu": -4.0, "openai": -0.3, "anthropic": -4.0}, "identity: says it was made by OpenAI",
+                           named=frozenset({"openai"})),
+        "tokenizer": signal("tokenizer", {"zhipu": 15.0, "openai": -20.0}, "tokenizer: 10/10 strings match z-ai/glm-4.6"),
+    })
+    guess = combine(STEALTH_ID, found, CombinerModel.uncalibrated())
+    assert [r.vendor for r in guess.ranking] == ["zhipu", "openai", "anthropic"]
+    assert guess.confidence == guess.ranking[0].probability and sum(r.probability for r in guess.ranking) == pytest.approx(1)
+    assert guess.evidence[:4] == (
+        "tokenizer: 10/10 strings match z-ai/glm-4.6",
+        "identity: says it was made by OpenAI",
+        "identity disagrees with the ranking: self-reports are weak, distilled models repeat their teacher's name",
+        "style nearest: z-ai/glm-4.6",
+    )
+    assert "confidence not yet calibrated" in guess.evidence[-1]
+
+
+def test_missing_signals_lower_the_confidence_instead_of_breaking():
+    style = signal("style", {"zhipu": -0.3, "openai": -1.8, "anthropic": -2.5}, "style")
+    tokenizer = signal("tokenizer", {"zhipu": 12.0, "openai": -10.0, "anthropic": -10.0}, "tokenizer")
+    model = CombinerModel({}, Calibration())
+    both = combine("m", SignalSet(VENDORS, {"style": style, "tokenizer": tokenizer}), model)
+    alone = combine("m", SignalSet(VENDORS, {"style": style}), model)
+    assert both.ranking[0].vendor == alone.ranking[0].vendor == "zhipu"
+    assert alone.confidence < both.confidence
+    assert "without tokenizer, identity evidence: confidence is lower" in alone.evidence
+
+    nothing = combine("m", SignalSet(VENDORS, {}), model)
+    assert nothing.ranking == () and nothing.confidence == 0.0
+    assert nothing.evidence == ("no signal to go on: no usable answers, token counts or listing",)
+
+
+def test_vendors_a_signal_knows_nothing_of_get_its_default_not_a_penalty():
+    style = SignalScores("style", {"zhipu": -0.1, "openai": -3.0}, -1.0, {}, ())
+    found = SignalSet(("openai", "xai", "zhipu"), {"style": style})
+    probabilities = CombinerModel({}, Calibration()).probabilities(found)
+    assert probabilities["zhipu"] > probabilities["xai"] > probabilities["openai"]
+
+
+def synthetic_cases(count: int, noise: float, seed: int = 1) -> list[LeaveOneOutCase]:
+    rng = random.Random(seed)
+    cases = []
+    for index in range(count):
+        truth = VENDORS[index % len(VENDORS)]
+        scores = {vendor: rng.gauss(2.0 if vendor == truth else 0.0, noise) for vendor in VENDORS}
+        cases.append(LeaveOneOutCase(SignalSet(VENDORS, {"style": SignalScores("style", scores, 0.0, {}, ())}), truth))
+    return cases
+
+
+def test_fitting_learns_a_temperature_and_measures_itself_on_held_out_folds():
+    model = fit_combiner(synthetic_cases(60, noise=1.0))
+    assert model.calibrated and model.examples == 60 and "style" in model.temperatures
+    assert model.top1 is not None and 0.5 < model.top1 <= 1.0 and model.top3 == 1.0
+    assert model.ece is not None and model.ece < 0.2
+    assert "cross-fitted top-1" in model.describe()
+    assert CombinerModel.from_json(model.to_json()) == model
+
+
+def test_a_few_agreeing_references_cannot_buy_near_certainty():
+    model = fit_combiner(synthetic_cases(8, noise=0.01))
+    assert model.calibrated and model.top1 is None  # too few cases to hold some out
+    clear = SignalSet(VENDORS, {"style": SignalScores("style", {"zhipu": 50.0, "openai": 0.0, "anthropic": 0.0}, 0.0, {}, ())})
+    floor = 1 / (8 + 2)  # rule of succession after 8 cases
+    assert combine("m", clear, model).confidence == pytest.approx(1 - floor + floor / len(VENDORS))
+
+
+def test_too_few_cases_leave_the_combiner_uncalibrated():
+    model = fit_combiner(synthetic_cases(3, noise=0.5))
+    assert not model.calibrated and model.final == CombinerModel.uncalibrated().final
+    assert "not calibrated" in model.describe()
+
+
+def test_expected_calibration_error():
+    assert expected_calibration_error([(0.9, True)] * 9 + [(0.9, False)]) == pytest.approx(0.0)
+    assert expected_calibration_error([(1.0, False), (0.5, True)]) == pytest.approx(0.75)
+    assert expected_calibration_error([]) == 0.0
+
+
+def lab_fingerprint(model_id: str, vendor: str | None, lab: str, variant: int, claims: str | None = None) -> Fingerprint:
+    """What a probe run of a scripted lab model would record, without the HTTP round trip."""
+    respond = responder(LABS[lab], variant, claims)
+    texts = {p.probe_id: respond([{"role": "user", "content": p.prompt}]) for p in PROBES if p.wants_text}
+    counts = {p.probe_id: LABS[lab].tokenizer(p.prompt) + 4 for p in PROBES}
+    return Fingerprint(model_id, vendor, texts, counts)
+
+
+def test_real_signals_on_scripted_labs_name_the_stealth_models_maker():
+    references = [lab_fingerprint(model_id, vendor, vendor, variant) for model_id, vendor, variant in KNOWN_MODELS]
+    plan = {probe.probe_id for probe in plan_probes(12, 4000).probes}
+    cases = leave_one_out_cases(references, [], plan)
+    assert len(cases) == len(references) and all(set(case.found.signals) == {"tokenizer", "identity", "style"} for case in cases)
+    model = fit_combiner(cases)
+    stealth = lab_fingerprint(STEALTH_ID, None, "zhipu", 0, claims=LABS["openai"].identity).restricted(plan)
+    guess = combine(STEALTH_ID, gather_signals(stealth, references, []), model)
+    assert guess.ranking[0].vendor == "zhipu" and guess.ranking[0].nearest
+    assert any(line.startswith("tokenizer: 10/10 strings match z-ai/") for line in guess.evidence)
+    assert any("says it was made by OpenAI" in line for line in guess.evidence)
+
+
+def test_a_fingerprint_restricted_to_a_plan_keeps_only_its_probes():
+    full = lab_fingerprint("z-ai/glm-4.6", "zhipu", "zhipu", 0)
+    small = full.restricted({"identity", "tok-baseline"})
+    assert set(small.texts) == {"identity"} and set(small.token_counts) == {"identity", "tok-baseline"}

@@ -1,0 +1,115 @@
+"""End to end as a user runs it: `scout scan`, `scout calibrate`, `scout probe` in real processes
+against the fake gateway playing four labs and a stealth model that writes like Zhipu's GLM but
+says it is ChatGPT. Every request the fake sees is counted against the budget."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.gateway_server import FakeGateway, Fault
+from tests.fakes.scripted_labs import KNOWN_MODELS, STEALTH_ID, install_labs
+
+SCOUT = str(Path(sys.executable).parent / "scout")
+CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "OPENROUTER_", "DATABASE_", "PROBE_", "CALIBRATION_"))}
+BUDGET = 12
+
+
+@pytest.fixture
+async def gw() -> AsyncIterator[FakeGateway]:
+    async with FakeGateway() as gateway:
+        install_labs(gateway)
+        yield gateway
+
+
+async def scout(tmp_path: Path, gw: FakeGateway, *args: str, **env: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        SCOUT, *args, cwd=tmp_path,
+        env={**CLEAN_ENV, "DATABASE_PATH": str(tmp_path / "scout.db"), "OPENROUTER_BASE_URL": gw.base_url,
+             "OPENROUTER_API_KEY": "sk-test-key", "PROBE_MAX_REQUESTS": str(BUDGET), **env},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    return process.returncode, out.decode(), err.decode()
+
+
+async def calibrated(tmp_path: Path, gw: FakeGateway) -> str:
+    code, _, err = await scout(tmp_path, gw, "scan")
+    assert code == 0, err
+    code, out, err = await scout(tmp_path, gw, "calibrate")
+    assert code == 0, err
+    return out
+
+
+async def probe(tmp_path: Path, gw: FakeGateway, **env: str) -> dict:
+    """One `scout probe --json`; the fake must have seen no more requests than the budget allows."""
+    before = len(gw.requests_to("chat", model=STEALTH_ID))
+    code, out, err = await scout(tmp_path, gw, "probe", STEALTH_ID, "--json", **env)
+    assert code == 0, err
+    result = json.loads(out)
+    assert len(gw.requests_to("chat", model=STEALTH_ID)) - before == result["requests"] <= BUDGET
+    return result
+
+
+async def test_calibrate_then_probe_names_the_true_vendor_with_readable_evidence(tmp_path, gw):
+    out = await calibrated(tmp_path, gw)
+    lines = out.splitlines()
+    assert lines[0].startswith(f"calibrating {len(KNOWN_MODELS)} models with suite")
+    progress = [line for line in lines if line.startswith("[")]
+    assert len(progress) == len(KNOWN_MODELS) and all(": done, 11 requests, 0 of 11 probes failed" in p for p in progress)
+    assert {p.split("] ", 1)[1].split(":")[0] for p in progress} == {model_id for model_id, _, _ in KNOWN_MODELS}
+    assert "combiner fitted on 8 leave-one-out cases" in out
+
+    result = await probe(tmp_path, gw)
+    assert set(result) == {"model_id", "run_id", "suite_version", "requests", "failures", "ranking", "confidence", "evidence"}
+    assert result["model_id"] == STEALTH_ID and result["failures"] == []
+    assert result["requests"] == 11
+    top = result["ranking"][0]
+    assert (top["vendor"], top["name"]) == ("zhipu", "Zhipu (GLM)")
+    assert top["nearest"][0]["model"].startswith("z-ai/glm-4.")
+    assert result["confidence"] == top["probability"] > 0.5
+    evidence = result["evidence"]
+    assert any(line.startswith("tokenizer: 10/10 strings match z-ai/glm-4.") for line in evidence)
+    assert 'identity: says it was made by OpenAI ("I\'m ChatGPT, a model created by OpenAI.")' in evidence
+    assert any(line.startswith("identity disagrees with the ranking") for line in evidence)
+    assert any(line.startswith("style nearest: z-ai/glm-4.") for line in evidence)
+
+    code, text, _ = await scout(tmp_path, gw, "probe", STEALTH_ID)
+    assert code == 0 and "most likely Zhipu (GLM), confidence" in text and "  - tokenizer: 10/10 strings match" in text
+
+
+async def test_all_probes_failing_still_answers_with_low_confidence(tmp_path, gw):
+    await calibrated(tmp_path, gw)
+    healthy = await probe(tmp_path, gw)
+    gw.set_fault("chat", Fault.http(503), model=STEALTH_ID)
+    result = await probe(tmp_path, gw)
+    assert result["requests"] == BUDGET  # eleven probes and the one spare retry, no more
+    assert len(result["failures"]) == 11 and {f["kind"] for f in result["failures"]} == {"server_error"}
+    assert result["ranking"] and result["confidence"] < min(0.5, healthy["confidence"])
+    assert "probes: 11 of 11 failed (server_error ×11)" in result["evidence"]
+    assert "without tokenizer, identity, style evidence: confidence is lower" in result["evidence"]
+
+
+async def test_half_the_probes_failing_still_names_the_vendor_with_less_confidence(tmp_path, gw):
+    await calibrated(tmp_path, gw)
+    healthy = await probe(tmp_path, gw)
+    gw.inject("chat", *[Fault.payment_required()] * 5, model=STEALTH_ID)
+    result = await probe(tmp_path, gw, PROBE_CONCURRENCY="1")  # one at a time: the first five probes fail
+    assert [f["kind"] for f in result["failures"]] == ["payment_required"] * 5
+    assert result["ranking"][0]["vendor"] == "zhipu"
+    assert result["confidence"] <= healthy["confidence"]
+    assert "probes: 5 of 11 failed (payment_required ×5)" in result["evidence"]
+
+
+async def test_a_rate_limited_probe_waits_and_succeeds_within_budget(tmp_path, gw):
+    await calibrated(tmp_path, gw)
+    gw.inject("chat", Fault.rate_limited(retry_after=0.2), model=STEALTH_ID)
+    result = await probe(tmp_path, gw)
+    assert result["failures"] == [] and result["requests"] == BUDGET
+    assert result["ranking"][0]["vendor"] == "zhipu"

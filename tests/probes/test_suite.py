@@ -1,0 +1,66 @@
+"""The probe suite: ids, the AlpacaEval prompt ids, and what a budget keeps."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from bot.probes.suite import (
+    PROBES,
+    TOKENIZER_BASELINE_ID,
+    TOKENIZER_MAX_TOKENS,
+    plan_probes,
+    retry_reserve,
+    style_probe_id,
+)
+
+
+def test_probe_ids_are_unique_and_every_probe_is_one_user_message():
+    assert len({probe.probe_id for probe in PROBES}) == len(PROBES)
+    for probe in PROBES:
+        assert probe.messages() == [{"role": "user", "content": probe.prompt}]
+
+
+def test_alpaca_probes_are_named_by_the_corpus_prompt_id():
+    assert style_probe_id("What is Gremolata?") == "1d9358377588"
+    assert style_probe_id("What is Gremolata?") == hashlib.sha1(b"What is Gremolata?").hexdigest()[:12]
+    for probe in PROBES:
+        if probe.kind == "style":
+            assert probe.probe_id == style_probe_id(probe.prompt)
+
+
+def test_tokenizer_probes_ask_for_one_token_and_no_text():
+    tokenizer = [probe for probe in PROBES if probe.kind == "tokenizer"]
+    assert TOKENIZER_BASELINE_ID in {probe.probe_id for probe in tokenizer}
+    assert all(probe.max_tokens == TOKENIZER_MAX_TOKENS == 1 and not probe.wants_text for probe in tokenizer)
+
+
+def test_default_budget_covers_every_kind_and_keeps_a_retry():
+    plan = plan_probes(12, 4000)
+    assert len(plan.probes) + plan.spare_requests == 12 and plan.spare_requests == retry_reserve(12) == 1
+    assert {probe.kind for probe in plan.probes} == {"identity", "cutoff", "refusal", "style", "tokenizer"}
+    assert sum(probe.probe_id.startswith("identity") for probe in plan.probes) == 2  # plain and injection-wrapped
+    assert plan.reserved_tokens <= 4000
+
+
+@pytest.mark.parametrize("budget", [1, 2, 5, 8, 12, 16, 40])
+def test_smaller_budgets_keep_a_prefix_of_the_priority_order(budget):
+    plan = plan_probes(budget, 100_000)
+    assert len(plan.probes) <= budget
+    assert plan.probes == PROBES[: len(plan.probes)]
+    assert len(plan.probes) == min(len(PROBES), max(1, budget - retry_reserve(budget)))
+
+
+def test_token_budget_skips_expensive_probes_but_keeps_cheaper_ones_after_them():
+    plan = plan_probes(12, 500)
+    assert plan.reserved_tokens <= 500
+    assert PROBES[0] in plan.probes  # the first style probe fits
+    skipped = [probe for probe in PROBES[: PROBES.index(plan.probes[-1])] if probe not in plan.probes]
+    assert skipped and all(probe.max_tokens > 1 for probe in skipped)
+    assert {"tok-baseline", "tok-digits-cjk", "cutoff"} <= {probe.probe_id for probe in plan.probes}
+
+
+def test_a_budget_below_one_request_is_refused():
+    with pytest.raises(ValueError, match="at least 1"):
+        plan_probes(0, 4000)

@@ -1,0 +1,104 @@
+"""Probe runs, references and guesses in a real SQLite file."""
+
+from __future__ import annotations
+
+from bot.store import Store
+from bot.store.probes import CORPUS_SUITE_VERSION, Guess, NearestModel, ProbeResponse, RankedVendor, Reference, ReferenceAnswer
+
+
+def response(probe_id: str, ok: bool = True, **fields) -> ProbeResponse:
+    return ProbeResponse(probe_id, "style", ok, {"messages": [{"role": "user", "content": probe_id}]}, **fields)
+
+
+async def test_each_response_updates_its_run_in_the_same_write(store: Store):
+    run_id = await store.probes.start_run("acme/a", "v1", "stealth")
+    await store.probes.record_response(run_id, response("p1", content="hi", prompt_tokens=10, completion_tokens=3, attempts=2,
+                                                        earlier_failures=("rate_limited: HTTP 429",), raw={"id": "gen-1"}))
+    await store.probes.record_response(run_id, response("p2", ok=False, error_kind="timeout", error="no reply"))
+    run = await store.probes.run(run_id)
+    assert run is not None and run.state == "running"
+    assert (run.requests, run.failures, run.prompt_tokens, run.completion_tokens) == (3, 1, 10, 3)
+    first, second = await store.probes.responses(run_id)
+    assert first == response("p1", content="hi", prompt_tokens=10, completion_tokens=3, attempts=2,
+                             earlier_failures=("rate_limited: HTTP 429",), raw={"id": "gen-1"})
+    assert (second.ok, second.error_kind, second.error) == (False, "timeout", "no reply")
+    await store.probes.finish_run(run_id)
+    assert (await store.probes.run(run_id)).state == "finished"
+
+
+async def test_a_crash_leaves_runs_running_until_the_next_start_abandons_them(tmp_path):
+    path = tmp_path / "scout.db"
+    async with await Store.open(path) as store:
+        run_id = await store.probes.start_run("acme/a", "v1", "stealth")
+        await store.probes.record_response(run_id, response("p1", content="kept"))
+    async with await Store.open(path) as store:
+        stale = await store.probes.abandon_running()
+        assert [run.id for run in stale] == [run_id]
+        assert (await store.probes.run(run_id)).state == "abandoned"
+        assert await store.probes.abandon_running() == []
+        reusable = await store.probes.reusable_answers("acme/a", "v1")
+        assert reusable is not None and reusable[0] == run_id and [r.content for r in reusable[1]] == ["kept"]
+        assert await store.probes.reusable_answers("acme/a", "v2") is None
+
+
+async def test_only_the_latest_run_of_a_model_is_reusable(store: Store):
+    old = await store.probes.start_run("acme/a", "v1", "stealth")
+    await store.probes.record_response(old, response("p1", content="old"))
+    await store.probes.record_response(old, response("p2", ok=False, error_kind="empty"))
+    await store.probes.abandon_running()
+    assert [r.probe_id for r in (await store.probes.reusable_answers("acme/a", "v1"))[1]] == ["p1"]  # failures are not reused
+    newer = await store.probes.start_run("acme/a", "v1", "manual")
+    await store.probes.finish_run(newer)
+    assert await store.probes.reusable_answers("acme/a", "v1") is None
+
+
+async def test_carried_answers_cost_the_new_run_nothing(store: Store):
+    run_id = await store.probes.start_run("acme/a", "v1", "stealth")
+    await store.probes.record_response(run_id, response("p1", content="x", prompt_tokens=9, carried_from_run=4, attempts=0))
+    run = await store.probes.run(run_id)
+    assert (run.requests, run.prompt_tokens) == (0, 0)
+    assert (await store.probes.responses(run_id))[0].carried_from_run == 4
+
+
+async def test_references_are_replaced_per_model_source_and_suite(store: Store):
+    first = Reference("acme/a", "acme", "probe", "v1", {"p1": ReferenceAnswer("one", 5), "p2": ReferenceAnswer(None, 8)}, None)
+    await store.references.save([first])
+    before = await store.references.fingerprint("v1")
+    await store.references.save([Reference("acme/a", "acme", "probe", "v1", {"p1": ReferenceAnswer("two", 6)})])
+    loaded = await store.references.load("v1")
+    assert [(r.model_id, dict(r.answers)) for r in loaded] == [("acme/a", {"p1": ReferenceAnswer("two", 6)})]
+    assert await store.references.fingerprint("v1") != before
+
+
+async def test_references_load_with_their_suite_and_every_corpus_import(store: Store):
+    await store.references.save([
+        Reference("acme/a", "acme", "probe", "v1", {"p1": ReferenceAnswer("a1", 1), "p2": ReferenceAnswer("a2", 2)}),
+        Reference("acme/b", "acme", "probe", "v0", {"p1": ReferenceAnswer("b1", 1)}),
+        Reference("Corp-7B", "corp", "corpus:x.jsonl", CORPUS_SUITE_VERSION, {"p1": ReferenceAnswer("c1"), "p9": ReferenceAnswer("c9")}),
+    ])
+    loaded = await store.references.load("v1", probe_ids={"p1"})
+    assert {r.model_id: set(r.answers) for r in loaded} == {"acme/a": {"p1"}, "Corp-7B": {"p1"}}
+    assert await store.references.load("v1", probe_ids=set()) == []
+    assert await store.references.model_ids("v1") == {"acme/a"}
+    assert await store.references.counts() == {"probe": 2, "corpus:x.jsonl": 1}
+
+
+async def test_guesses_keep_history_and_find_unattributed_stealth_models(store: Store, catalogue_june):
+    from bot.catalogue.entry import load_catalogue_file
+    from bot.catalogue.watcher import record_catalogue
+
+    await record_catalogue(store, load_catalogue_file(str(catalogue_june)), "june")
+    assert await store.guesses.stealth_models_without_guess() == ["openrouter/owl-alpha"]
+    ranking = (
+        RankedVendor("zhipu", "Zhipu (GLM)", 0.8, (NearestModel("z-ai/glm-4.6", 0.9),)),
+        RankedVendor("openai", "OpenAI", 0.2),
+    )
+    first = await store.guesses.save(Guess("openrouter/owl-alpha", ranking, 0.8, ("tokenizer: 10/10",), run_id=None))
+    second = await store.guesses.save(Guess("openrouter/owl-alpha", ranking[::-1], 0.6, ()))
+    assert first.id and second.id and second.id > first.id and first.created_at
+    latest = await store.guesses.latest("openrouter/owl-alpha")
+    assert latest == second and latest.top_vendor == "openai"
+    assert [g.confidence for g in await store.guesses.history("openrouter/owl-alpha")] == [0.6, 0.8]
+    assert (await store.guesses.history("openrouter/owl-alpha"))[1].ranking == ranking
+    assert await store.guesses.stealth_models_without_guess() == []
+    assert await store.guesses.latest("nobody/none") is None

@@ -1,0 +1,148 @@
+"""The pipeline: a poll returns at once, probes run in the background, guesses reach the outbox."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.attribution.references import calibrate
+from bot.catalogue.watcher import record_catalogue
+from bot.gateway import GatewayClient
+from bot.pipeline import Pipeline, run_cycle
+from bot.probes.ratelimit import RateLimiter
+from bot.probes.runner import ProbeRunner
+from bot.probes.suite import SUITE_VERSION
+from bot.settings import Settings, load_settings
+from bot.store import Store
+from bot.store.probes import ProbeResponse
+from tests.fakes.gateway_server import FakeGateway, Fault
+from tests.fakes.scripted_labs import KNOWN_MODELS, STEALTH_ID, catalogue, install_labs
+
+GUILD, CHANNEL = 1001, 2002
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return load_settings(database_path=tmp_path / "scout.db", probe_timeout_seconds=5.0, probe_requests_per_minute=1000,
+                         probe_concurrency=12)
+
+
+@pytest.fixture
+async def gw() -> AsyncIterator[FakeGateway]:
+    async with FakeGateway() as gateway:
+        install_labs(gateway)
+        yield gateway
+
+
+@pytest.fixture
+async def client(gw: FakeGateway) -> AsyncIterator[GatewayClient]:
+    async with GatewayClient(gw.base_url, "sk-test", timeout_s=5.0) as gateway_client:
+        yield gateway_client
+
+
+async def with_references(store: Store, gw: FakeGateway, client: GatewayClient, settings: Settings) -> None:
+    """Known models recorded and calibrated; the next poll of the fake lists the stealth model as new."""
+    known = [entry for entry in catalogue() if entry["id"] != STEALTH_ID]
+    await record_catalogue(store, known, "before the launch")
+    await calibrate(store, lambda: ProbeRunner.from_settings(store, client, settings, RateLimiter(1000, 12)),
+                    [model_id for model_id, _, _ in KNOWN_MODELS])
+    await store.guilds.configure(GUILD, CHANNEL, all_models=False)
+
+
+async def test_a_poll_returns_before_probing_ends_and_the_guess_then_edits_the_announcement(store, gw, client, settings):
+    await with_references(store, gw, client, settings)
+    gw.set_fault("chat", Fault.hang(0.5), model=STEALTH_ID)  # answers, slowly
+    pipeline = Pipeline(store, client, settings)
+    try:
+        report = await pipeline.poll_once()
+        assert report.ok and report.probing == (STEALTH_ID,) and pipeline.probing == (STEALTH_ID,)
+        assert [(e.kind, e.model_id) for e in report.events] == [("new", STEALTH_ID)]
+        announcement = await store.outbox.for_model(GUILD, STEALTH_ID)
+        assert announcement is not None and announcement.revision == 1  # announceable before any guess
+        assert await store.guesses.latest(STEALTH_ID) is None
+
+        await pipeline.wait_idle()
+        guess = await store.guesses.latest(STEALTH_ID)
+        assert guess is not None and guess.top_vendor == "zhipu" and guess.run_id is not None
+        assert (await store.outbox.for_model(GUILD, STEALTH_ID)).revision == 2
+        assert pipeline.probing == ()
+    finally:
+        await pipeline.close()
+
+
+async def test_a_failed_poll_is_reported_not_raised(store, gw, client, settings):
+    gw.go_down()
+    pipeline = Pipeline(store, client, settings)
+    try:
+        report = await pipeline.poll_once()
+    finally:
+        await pipeline.close()
+    assert not report.ok and "503" in report.error and report.events == () and report.probing == ()
+
+
+async def test_start_resumes_unattributed_stealth_models_reusing_interrupted_answers(store, gw, client, settings):
+    await record_catalogue(store, catalogue(), "crashed poll")
+    crashed = await store.probes.start_run(STEALTH_ID, SUITE_VERSION, "stealth")
+    await store.probes.record_response(
+        crashed, ProbeResponse("identity", "identity", True, {}, content="I'm ChatGPT, a model created by OpenAI.", prompt_tokens=30)
+    )
+    pipeline = Pipeline(store, client, settings)
+    try:
+        assert await pipeline.start() == (STEALTH_ID,)
+        assert await pipeline.start() == ()  # once per pipeline
+        await pipeline.wait_idle()
+    finally:
+        await pipeline.close()
+    assert (await store.probes.run(crashed)).state == "abandoned"
+    latest = (await store.probes.runs(STEALTH_ID))[0]
+    assert latest.id != crashed and latest.state == "finished"
+    responses = {r.probe_id: r for r in await store.probes.responses(latest.id)}
+    assert responses["identity"].carried_from_run == crashed
+    assert all(request.json["messages"][0]["content"] != "identity" for request in gw.requests_to("chat"))
+    assert len(gw.requests_to("chat", model=STEALTH_ID)) == len(responses) - 1
+    assert await store.guesses.latest(STEALTH_ID) is not None
+
+
+async def test_reprobe_joins_a_probe_already_running(store, gw, client, settings):
+    await record_catalogue(store, [e for e in catalogue() if e["id"] != STEALTH_ID], "before")
+    gw.set_fault("chat", Fault.hang(0.3), model=STEALTH_ID)
+    pipeline = Pipeline(store, client, settings)
+    try:
+        await pipeline.poll_once()
+        outcome = await pipeline.reprobe(STEALTH_ID)
+        assert outcome.report.model_id == STEALTH_ID and outcome.guess.id is not None
+        assert len(await store.probes.runs(STEALTH_ID)) == 1
+        again = await pipeline.reprobe(STEALTH_ID)  # nothing running now: a fresh manual run
+        assert again.report.run_id != outcome.report.run_id and again.report.purpose == "manual"
+    finally:
+        await pipeline.close()
+
+
+async def test_close_cancels_probes_and_the_next_start_picks_them_up(store, gw, client, settings):
+    await record_catalogue(store, [e for e in catalogue() if e["id"] != STEALTH_ID], "before")
+    gw.set_fault("chat", Fault.hang(30), model=STEALTH_ID)
+    pipeline = Pipeline(store, client, settings)
+    await pipeline.poll_once()
+    while not gw.requests_to("chat", model=STEALTH_ID):  # the probes are under way
+        await asyncio.sleep(0.01)
+    await pipeline.close()
+    assert pipeline.probing == ()
+    [run] = await store.probes.runs(STEALTH_ID)
+    assert run.state == "running" and await store.guesses.latest(STEALTH_ID) is None
+
+    gw.clear_faults()
+    report = await run_cycle(store, client, settings)
+    assert report.ok and report.resumed == (STEALTH_ID,) and report.probing == ()
+    assert set(report.guesses) == {STEALTH_ID}
+    assert (await store.probes.run(run.id)).state == "abandoned"
+
+
+async def test_run_cycle_waits_for_the_guesses_of_its_poll(store, gw, client, settings):
+    await with_references(store, gw, client, settings)
+    report = await run_cycle(store, client, settings)
+    assert report.probing == (STEALTH_ID,)
+    guess = report.guesses[STEALTH_ID]
+    assert guess.top_vendor == "zhipu"
+    assert any(line.startswith("tokenizer:") for line in guess.evidence)

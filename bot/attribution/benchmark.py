@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
-from bot.attribution.corpus import ModelAnswers, load_corpus
+from bot.attribution.corpus import CorpusError, ModelAnswers, load_corpus
 from bot.attribution.style import StyleReference, StyleVerdict, rank_style
 
 DEFAULT_PROBES = 8
@@ -36,8 +36,11 @@ _PREDICTIONS_KEPT = 5
 ProgressCallback = Callable[[int, int], None]
 
 
-class BenchmarkError(Exception):
-    """The corpora cannot support the requested benchmark (too few models or prompts)."""
+class BenchmarkError(CorpusError):
+    """The corpora cannot support the requested benchmark (too few models or prompts).
+
+    A kind of CorpusError, so a caller that reports bad corpora reports this too.
+    """
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,6 @@ ErrorKind = Literal[
 ]
 
 APP_TITLE = "Model Scout"
-APP_URL = "https://github.com/model-scout/model-scout"
 USER_AGENT = "ModelScout/0.1"
 
 MIB = 1024 * 1024
@@ -162,7 +161,7 @@ class GatewayClient:
         max_body_bytes: int = DEFAULT_CATALOGUE_MAX_BYTES,
         chat_max_body_bytes: int = DEFAULT_CHAT_MAX_BYTES,
         app_title: str = APP_TITLE,
-        app_url: str = APP_URL,
+        app_url: str | None = None,
         session: aiohttp.ClientSession | None = None,
     ) -> None:
         url = URL(base_url.rstrip("/"))
@@ -286,9 +285,10 @@ class GatewayClient:
         headers = {
             "Accept": "application/json",
             "User-Agent": USER_AGENT,
-            "HTTP-Referer": self._app_url,
             "X-Title": self._app_title,
         }
+        if self._app_url:
+            headers["HTTP-Referer"] = self._app_url
         if self._api_key is not None:
             headers["Authorization"] = f"Bearer {self._api_key.reveal()}"
         return headers

@@ -7,6 +7,8 @@ to `vote_history`, which is what an export streams.
 
 from __future__ import annotations
 
+import contextlib
+import unicodedata
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -131,6 +133,11 @@ def _after(stamp: str) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _visible(char: str) -> bool:
+    """A character that shows: not a space, control, format (zero-width, bidi) or unassigned code point."""
+    return not unicodedata.category(char).startswith(("C", "Z"))
+
+
 def _flag(value: object) -> bool | None:
     return None if value is None else bool(value)
 
@@ -190,7 +197,7 @@ class VoteStore:
 
     async def add_note(self, guild_id: int, model_id: str, member_id: int, member_name: str, text: str) -> Note:
         text = text.strip()
-        if not text:
+        if not any(_visible(char) for char in text):
             raise ValueError("a note cannot be empty")
         if len(text) > MAX_NOTE_LENGTH:
             raise ValueError(f"a note holds at most {MAX_NOTE_LENGTH} characters")
@@ -293,20 +300,25 @@ class VoteStore:
         """Every vote cast and note written in this guild, oldest first, streamed in batches.
 
         Votes and notes come from two cursors merged by time, so nothing is sorted or held in memory: an
-        export of a million votes costs the same memory as one of ten.
+        export of a million votes costs the same memory as one of ten. A reader that may stop early should
+        use `contextlib.aclosing`, so the cursors close while the store is still open.
         """
         votes = self._vote_rows(guild_id, model_id, since)
         notes = self._note_rows(guild_id, model_id, since)
-        vote = await anext(votes, None)
-        note = await anext(notes, None)
-        while vote is not None or note is not None:
-            if note is None or (vote is not None and vote.at <= note.at):
-                assert vote is not None
-                yield vote
-                vote = await anext(votes, None)
-            else:
-                yield note
-                note = await anext(notes, None)
+        try:
+            vote = await anext(votes, None)
+            note = await anext(notes, None)
+            while vote is not None or note is not None:
+                if note is None or (vote is not None and vote.at <= note.at):
+                    assert vote is not None
+                    yield vote
+                    vote = await anext(votes, None)
+                else:
+                    yield note
+                    note = await anext(notes, None)
+        finally:  # a reader that stops early (a failed write) must not leave cursors for the garbage collector
+            await votes.aclose()
+            await notes.aclose()
 
     async def _vote_rows(self, guild_id: int, model_id: str | None, since: str | None) -> AsyncIterator[ExportRow]:
         conditions, params = _filters("h", guild_id, model_id, since, "voted_at")
@@ -319,20 +331,22 @@ class VoteStore:
             LEFT JOIN reveals r ON r.guild_id = h.guild_id AND r.model_id = h.model_id
             WHERE {conditions} ORDER BY h.id
         """
-        async for row in self._db.iterate(sql, params):
-            yield ExportRow(
-                row["voted_at"], row["guild_id"], row["model_id"], row["member_id"], row["member_name"], "vote",
-                row["vendor"], None, bool(row["current_vote"]), _flag(row["correct"]),
-            )
+        async with contextlib.aclosing(self._db.iterate(sql, params)) as rows:
+            async for row in rows:
+                yield ExportRow(
+                    row["voted_at"], row["guild_id"], row["model_id"], row["member_id"], row["member_name"], "vote",
+                    row["vendor"], None, bool(row["current_vote"]), _flag(row["correct"]),
+                )
 
     async def _note_rows(self, guild_id: int, model_id: str | None, since: str | None) -> AsyncIterator[ExportRow]:
         conditions, params = _filters("n", guild_id, model_id, since, "created_at")
         sql = f"SELECT n.* FROM notes n WHERE {conditions} ORDER BY n.id"
-        async for row in self._db.iterate(sql, params):
-            yield ExportRow(
-                row["created_at"], row["guild_id"], row["model_id"], row["member_id"], row["member_name"], "note",
-                None, row["text"], None, None,
-            )
+        async with contextlib.aclosing(self._db.iterate(sql, params)) as rows:
+            async for row in rows:
+                yield ExportRow(
+                    row["created_at"], row["guild_id"], row["model_id"], row["member_id"], row["member_name"], "note",
+                    None, row["text"], None, None,
+                )
 
 
 def _filters(alias: str, guild_id: int, model_id: str | None, since: str | None, time_column: str) -> tuple[str, list[object]]:

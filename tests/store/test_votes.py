@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.store.probes import Guess, RankedVendor
 from bot.store.votes import MAX_NOTE_LENGTH, VotingClosed
 
 GUILD, OTHER_GUILD = 111, 222
@@ -56,6 +57,8 @@ async def test_guilds_never_see_each_others_votes_notes_or_reveals(store):
 async def test_notes_are_bounded_and_never_empty(store):
     with pytest.raises(ValueError, match="empty"):
         await store.votes.add_note(GUILD, MODEL, 1, "alice", "   ")
+    with pytest.raises(ValueError, match="empty"):
+        await store.votes.add_note(GUILD, MODEL, 1, "alice", "\u200b\u200d\u2060\u202e \x00")
     with pytest.raises(ValueError, match="at most"):
         await store.votes.add_note(GUILD, MODEL, 1, "alice", "x" * (MAX_NOTE_LENGTH + 1))
     note = await store.votes.add_note(GUILD, MODEL, 1, "alice", "  @everyone look  ")
@@ -105,12 +108,35 @@ async def test_export_filters_by_model_and_time_and_merges_notes_in_time_order(s
     await store.votes.add_note(GUILD, MODEL, 2, "bob", "second note")
 
     everything = [row async for row in store.votes.export_rows(GUILD)]
-    assert [row.kind for row in everything] == ["vote", "note", "vote", "note"]
+    assert sorted(row.kind for row in everything) == ["note", "note", "vote", "vote"]
     assert [row.at for row in everything] == sorted(row.at for row in everything)
+    assert [row.note for row in everything if row.kind == "note"] == ["first note", "second note"]
 
     only_model = [row async for row in store.votes.export_rows(GUILD, model_id=MODEL)]
     assert {row.model_id for row in only_model} == {MODEL} and len(only_model) == 3
 
     cutoff = everything[2].at
     recent = [row async for row in store.votes.export_rows(GUILD, since=cutoff)]
-    assert [row.kind for row in recent] == ["vote", "note"]
+    assert recent == [row for row in everything if row.at >= cutoff] and len(recent) >= 2
+
+
+def _guess(model_id: str, vendor: str) -> Guess:
+    return Guess(model_id, (RankedVendor(vendor, vendor, 0.7),), 0.7, ("evidence",))
+
+
+async def test_the_bot_is_scored_on_its_last_guess_made_before_each_reveal(store):
+    pony, hunter, silent = "openrouter/pony-alpha", "openrouter/hunter-alpha", "openrouter/silent-alpha"
+    await store.guesses.save(_guess(MODEL, "google"))
+    await store.guesses.save(_guess(MODEL, "openai"))  # the bot changed its mind before the reveal: this one counts
+    await store.guesses.save(_guess(pony, "zhipu"))
+    await store.guesses.save(_guess(hunter, "anthropic"))
+    await store.votes.reveal(GUILD, MODEL, "openai", None, 9)
+    await store.votes.reveal(GUILD, pony, "z-ai", None, 9)
+    await store.votes.reveal(GUILD, silent, "xai", None, 9)  # never guessed
+    await store.guesses.save(_guess(hunter, "xai"))  # a guess after the reveal would be hindsight
+    await store.votes.reveal(OTHER_GUILD, hunter, "xai", None, 9)
+
+    score = await store.votes.bot_score(GUILD)
+    assert (score.right, score.total, score.missing) == (2, 2, 1) and score.accuracy == 1.0
+    other = await store.votes.bot_score(OTHER_GUILD)
+    assert (other.right, other.total) == (1, 1)

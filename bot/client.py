@@ -1,0 +1,233 @@
+"""The Discord bot: a `commands.Bot` that is handed the store, discovers its cogs and runs the watcher.
+
+`run_bot` is what `scout run` and `python -m bot` call. The store is opened outside the bot and handed
+in (the CLI and the tests share the same API). `setup_hook` creates the `/scout` command group that
+every cog adds its sub-commands to, loads every extension found in `cogs/`, syncs the command tree
+only when it changed since the last sync, and starts the watcher loop. The announcer loop, which
+reads the outbox and talks to Discord, lives in the announcements cog: the core never renders
+messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import importlib
+import json
+import logging
+import pkgutil
+from collections.abc import Iterator
+from typing import Any, Protocol
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.cli.common import CommandError
+from bot.discord_endpoints import point_discord_at
+from bot.gateway import GatewayClient
+from bot.pipeline import Pipeline
+from bot.settings import Settings
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS_PACKAGE = "cogs"
+SYNC_STATE_KEY = "command_tree_hash"
+MAX_POLL_BACKOFF_SECONDS = 900.0
+
+
+class PollReport(Protocol):
+    ok: bool
+
+
+class PollingPipeline(Protocol):
+    """What the bot needs from `bot.pipeline.Pipeline`: one poll at a time (a failed poll is reported, not
+    raised), re-probes, and a clean close."""
+
+    async def poll_once(self) -> PollReport: ...
+
+    async def reprobe(self, model_id: str) -> Any: ...
+
+    async def close(self) -> None: ...
+
+
+def discover_extensions(package: str = EXTENSIONS_PACKAGE) -> Iterator[str]:
+    """Every module of `package` that defines `setup`; private modules (leading `_`) are helpers, not extensions."""
+    root = importlib.import_module(package)
+    for info in sorted(pkgutil.walk_packages(root.__path__, prefix=f"{package}."), key=lambda info: info.name):
+        if any(part.startswith("_") for part in info.name.split(".")[1:]):
+            continue
+        module = importlib.import_module(info.name)
+        if callable(getattr(module, "setup", None)):
+            yield info.name
+
+
+def poll_delay(interval: float, failures: int, cap: float = MAX_POLL_BACKOFF_SECONDS) -> float:
+    """The wait before the next poll: the interval, doubled per consecutive failure, never above the cap."""
+    if failures <= 0:
+        return interval
+    return min(interval * 2 ** min(failures, 16), max(cap, interval))
+
+
+class ScoutBot(commands.Bot):
+    """Model Scout on Discord. Needs only the non-privileged `guilds` intent: everything else arrives as interactions."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        pipeline: PollingPipeline,
+        *,
+        extensions_package: str = EXTENSIONS_PACKAGE,
+        announce_edit_interval: float = 5.0,
+        **options: Any,
+    ) -> None:
+        intents = discord.Intents.none()
+        intents.guilds = True
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents,
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+            **options,
+        )
+        self.settings = settings
+        self.store = store
+        self.pipeline = pipeline
+        self.extensions_package = extensions_package
+        self.announce_edit_interval = announce_edit_interval
+        self.scout_group = app_commands.Group(
+            name="scout",
+            description="Spot anonymous AI models and guess who made them",
+            guild_only=True,
+            allowed_contexts=app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False),
+        )
+        self.poll_failures = 0
+        self._watcher: asyncio.Task[None] | None = None
+        self._closing = False
+
+    async def setup_hook(self) -> None:
+        self.tree.add_command(self.scout_group)
+        for name in discover_extensions(self.extensions_package):
+            await self.load_extension(name)
+            log.info("loaded extension %s", name)
+        await self.sync_commands_if_changed()
+        self._watcher = asyncio.create_task(self._watch(), name="scout-watcher")
+
+    async def close(self) -> None:
+        self._closing = True
+        if self._watcher is not None:
+            self._watcher.cancel()
+            await asyncio.gather(self._watcher, return_exceptions=True)
+        await super().close()
+        await self.pipeline.close()
+
+    def add_scout_commands(self, *scout_commands: app_commands.Command[Any, ..., Any]) -> None:
+        """Extensions add their sub-commands to the one `/scout` group; a name used twice is an error."""
+        for command in scout_commands:
+            self.scout_group.add_command(command)
+
+    def remove_scout_commands(self, *scout_commands: app_commands.Command[Any, ..., Any]) -> None:
+        for command in scout_commands:
+            self.scout_group.remove_command(command.name)
+
+    # --- command sync -------------------------------------------------------------------------
+
+    def _sync_scope(self) -> discord.Object | None:
+        return discord.Object(self.settings.dev_guild_id) if self.settings.dev_guild_id else None
+
+    def command_tree_hash(self) -> str:
+        """A digest of the commands as Discord would receive them, to sync only when they change."""
+        scope = self._sync_scope()
+        payload = sorted((command.to_dict(self.tree) for command in self.tree.get_commands(guild=scope)), key=lambda c: c["name"])
+        text = json.dumps({"application": self.application_id, "scope": scope and scope.id, "commands": payload}, sort_keys=True)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    async def sync_commands_if_changed(self) -> bool:
+        """Sync to DEV_GUILD_ID when set, else globally, only if the tree differs from the last sync; True if synced."""
+        scope = self._sync_scope()
+        if scope is not None:
+            self.tree.copy_global_to(guild=scope)
+        key = f"{SYNC_STATE_KEY}:{scope.id if scope else 'global'}"
+        digest = self.command_tree_hash()
+        if await self.store.state.get(key) == digest:
+            log.info("application commands unchanged since the last sync; not syncing")
+            return False
+        try:
+            synced = await self.tree.sync(guild=scope)
+        except discord.HTTPException as error:
+            log.error("could not sync application commands (%s); will try again on the next start", error.status)
+            return False
+        await self.store.state.set(key, digest)
+        log.info("synced %d application commands %s", len(synced), f"to guild {scope.id}" if scope else "globally")
+        return True
+
+    # --- watcher ------------------------------------------------------------------------------
+
+    async def adopt_default_channel(self, guild: discord.abc.Snowflake) -> bool:
+        """Give a guild without settings the deployment's ANNOUNCE_CHANNEL_ID, if that channel is in the guild."""
+        channel_id = self.settings.announce_channel_id
+        found = self.get_guild(guild.id)
+        if channel_id is None or found is None or found.get_channel(channel_id) is None:
+            return False
+        adopted = await self.store.guilds.ensure_default(guild.id, channel_id)
+        if adopted:
+            log.info("guild %s adopted the default announcement channel %s", guild.id, channel_id)
+            await self.announce_active_stealth_models(guild.id, channel_id)
+        return adopted
+
+    async def announce_active_stealth_models(self, guild_id: int, channel_id: int) -> None:
+        """A guild that starts listening mid-launch still hears of the stealth models listed right now."""
+        for model in await self.store.catalogue.models(stealth_only=True, include_removed=False):
+            await self.store.outbox.intend(guild_id, model.id, channel_id)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        await self.adopt_default_channel(guild)
+
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        await self.adopt_default_channel(guild)
+
+    async def _watch(self) -> None:
+        """Poll every interval once Discord is ready; back off (capped) while the gateway fails.
+
+        Waiting for ready first means guilds that adopt the default channel are known before the first
+        poll records its announcement intents.
+        """
+        await self.wait_until_ready()
+        for guild in self.guilds:
+            await self.adopt_default_channel(guild)
+        interval = self.settings.poll_interval_seconds
+        while not self._closing:  # a flag as well as the cancel: Python 3.11's `wait_for` can swallow a cancellation
+            try:
+                report = await self.pipeline.poll_once()
+                self.poll_failures = 0 if report.ok else self.poll_failures + 1
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # the loop must outlive any single poll
+                self.poll_failures += 1
+                log.warning("poll failed (%d in a row): %s", self.poll_failures, _one_line(error))
+            await asyncio.sleep(poll_delay(interval, self.poll_failures))
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return text[:300]
+
+
+async def run_bot(settings: Settings) -> None:
+    """Open the store and the gateway, then run the bot until it is stopped."""
+    token = settings.discord_token.get_secret_value() if settings.discord_token else ""
+    point_discord_at(settings.discord_api_base, settings.discord_gateway_url)
+    api_key = settings.openrouter_api_key.get_secret_value() if settings.openrouter_api_key else None
+    async with await Store.open(settings.database_path) as store:
+        gateway = GatewayClient(settings.openrouter_base_url, api_key)
+        pipeline = Pipeline(store, gateway, settings)
+        bot = ScoutBot(settings, store, pipeline)
+        try:
+            async with bot:
+                await bot.start(token)
+        except discord.LoginFailure:
+            raise CommandError("Discord refused the token: check DISCORD_TOKEN (the bot token from the Developer Portal)") from None
+        finally:
+            await gateway.close()

@@ -1,0 +1,203 @@
+"""Streaming vote-log writers: CSV or JSON Lines, gzipped or split when the file is too big to upload.
+
+Rows come from `VoteStore.export_rows` one at a time and go straight to a file, so memory stays flat
+however long the log is. Fitting a file under a size limit (Discord's per-guild upload limit) works
+from the file on disk, in a thread, never from a list of rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import gzip
+import io
+import json
+import re
+import shutil
+from collections.abc import AsyncIterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.store.votes import ExportRow
+
+FORMATS = ("csv", "jsonl")
+EXPORT_COLUMNS = (
+    "time", "guild_id", "model_id", "member_id", "member_name", "kind", "vendor", "note", "current_vote", "correct",
+)
+PART_SIZE_MARGIN = 0.8
+MIN_PART_BYTES = 4096
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_SLUG = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class ExportError(Exception):
+    """The export could not be written or fitted; the message says why in one line."""
+
+
+@dataclass(frozen=True)
+class ExportFiles:
+    """The files an export produced, and how they were fitted under the limit."""
+
+    paths: list[Path]
+    rows: int
+    compressed: bool
+    split: bool
+
+    def summary(self) -> str:
+        """One sentence for the person who asked, saying whether the file was gzipped or split."""
+        rows = f"{self.rows} row{'s' if self.rows != 1 else ''}"
+        if self.split:
+            return f"{rows}; the log was too big for one upload, so it is split into {len(self.paths)} gzipped parts."
+        if self.compressed:
+            return f"{rows}; the log was too big to upload as is, so it is gzipped."
+        return f"{rows}."
+
+
+def parse_since(text: str) -> str:
+    """An ISO-8601 date or time (UTC when no zone is given) in the store's timestamp format."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ExportError(f"'{text[:40]}' is not an ISO-8601 date or time, such as 2026-06-07 or 2026-06-07T12:00Z") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def row_record(row: ExportRow) -> dict[str, Any]:
+    """The row as an ordered mapping of the export's columns."""
+    return {
+        "time": row.at, "guild_id": row.guild_id, "model_id": row.model_id, "member_id": row.member_id,
+        "member_name": row.member_name, "kind": row.kind, "vendor": row.vendor, "note": row.note,
+        "current_vote": row.current_vote, "correct": row.correct,
+    }
+
+
+def _csv_cell(value: Any) -> str:
+    """A CSV cell; text that a spreadsheet would run as a formula is prefixed with a quote mark."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+async def write_rows(rows: AsyncIterable[ExportRow], fmt: str, stream: TextIO) -> int:
+    """Write every row to `stream` as it arrives; returns how many rows were written."""
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown format '{fmt}': use csv or jsonl")
+    count = 0
+    if fmt == "csv":
+        writer = csv.writer(stream, lineterminator="\n")
+        writer.writerow(EXPORT_COLUMNS)
+        async for row in rows:
+            writer.writerow([_csv_cell(value) for value in row_record(row).values()])
+            count += 1
+    else:
+        async for row in rows:
+            stream.write(json.dumps(row_record(row), ensure_ascii=False, separators=(",", ":")) + "\n")
+            count += 1
+    return count
+
+
+def export_basename(guild_id: int, model_id: str | None, fmt: str, now: datetime | None = None) -> str:
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%MZ")
+    scope = f"-{_SLUG.sub('_', model_id)[:60]}" if model_id else ""
+    return f"scout-votes-{guild_id}{scope}-{stamp}.{fmt}"
+
+
+async def export_to_directory(
+    rows: AsyncIterable[ExportRow], fmt: str, directory: Path, filename: str, size_limit: int | None = None
+) -> ExportFiles:
+    """Stream the rows into `directory/filename`; over `size_limit` bytes, gzip it, and split it if gzip is not enough."""
+    path = directory / filename
+    try:
+        with path.open("w", encoding="utf-8", newline="") as stream:
+            count = await write_rows(rows, fmt, stream)
+    except OSError as error:
+        path.unlink(missing_ok=True)
+        raise ExportError(f"cannot write the export: {error.strerror or error}") from None
+    if size_limit is None or path.stat().st_size <= size_limit:
+        return ExportFiles([path], count, compressed=False, split=False)
+    try:
+        paths, split = await asyncio.to_thread(_fit_under, path, fmt, size_limit)
+    except OSError as error:
+        raise ExportError(f"cannot compress the export: {error.strerror or error}") from None
+    return ExportFiles(paths, count, compressed=True, split=split)
+
+
+def _fit_under(path: Path, fmt: str, limit: int) -> tuple[list[Path], bool]:
+    """Gzip the file; if that is still too big, split its records into gzipped parts that each fit."""
+    gzipped = path.with_name(path.name + ".gz")
+    with path.open("rb") as source, gzip.open(gzipped, "wb") as target:
+        shutil.copyfileobj(source, target)
+    plain_size, packed_size = path.stat().st_size, gzipped.stat().st_size
+    if packed_size <= limit:
+        path.unlink()
+        return [gzipped], False
+    gzipped.unlink()
+    part_bytes = int(limit * plain_size / packed_size * PART_SIZE_MARGIN)
+    while part_bytes >= MIN_PART_BYTES:
+        parts = _split(path, fmt, part_bytes)
+        if all(part.stat().st_size <= limit for part in parts):
+            path.unlink()
+            return _number_parts(parts), True
+        for part in parts:
+            part.unlink()
+        part_bytes //= 2
+    raise ExportError("the upload limit is too small for even one part of the export")
+
+
+def _records(stream: TextIO, fmt: str) -> tuple[str, Iterator[str]]:
+    """The file's header (CSV only) and its records, each as the text that was written for it."""
+    if fmt == "jsonl":
+        return "", iter(stream)
+    reader = csv.reader(stream)
+    header = _csv_line(next(reader, []))
+    return header, (_csv_line(record) for record in reader)
+
+
+def _csv_line(record: list[str]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(record)
+    return buffer.getvalue()
+
+
+def _split(path: Path, fmt: str, part_bytes: int) -> list[Path]:
+    """Cut the file at record boundaries into gzipped parts of about `part_bytes` uncompressed bytes each."""
+    parts: list[Path] = []
+    target: TextIO | None = None
+    written = 0
+    with path.open("r", encoding="utf-8", newline="") as stream:
+        header, records = _records(stream, fmt)
+        header_bytes = len(header.encode("utf-8"))
+        try:
+            for record in records:
+                size = len(record.encode("utf-8"))
+                if target is None or (written + size > part_bytes and written > header_bytes):
+                    if target is not None:
+                        target.close()
+                    parts.append(path.with_name(f"{path.name}.part{len(parts) + 1}.gz"))
+                    target = gzip.open(parts[-1], "wt", encoding="utf-8", newline="")
+                    target.write(header)
+                    written = header_bytes
+                target.write(record)
+                written += size
+        finally:
+            if target is not None:
+                target.close()
+    return parts
+
+
+def _number_parts(parts: list[Path]) -> list[Path]:
+    """Rename `x.csv.partN.gz` to `x.partNofM.csv.gz`, so each file says where it belongs."""
+    renamed = []
+    for number, part in enumerate(parts, start=1):
+        stem, fmt = part.name.split(".part", 1)[0].rsplit(".", 1)
+        target = part.with_name(f"{stem}.part{number}of{len(parts)}.{fmt}.gz")
+        part.rename(target)
+        renamed.append(target)
+    return renamed

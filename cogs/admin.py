@@ -1,0 +1,128 @@
+"""Server set-up and health: `/scout setup` (Manage Server) and `/scout status`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs import _safety as safety
+
+if TYPE_CHECKING:
+    from bot.client import ScoutBot
+
+REQUIRED_PERMISSIONS = {
+    "view_channel": "View Channel",
+    "send_messages": "Send Messages",
+    "embed_links": "Embed Links",
+    "attach_files": "Attach Files",
+    "read_message_history": "Read Message History",
+}
+
+
+def _bot(interaction: discord.Interaction) -> ScoutBot:
+    return interaction.client  # type: ignore[return-value]
+
+
+def missing_permissions(channel: discord.abc.GuildChannel) -> list[str] | None:
+    """The permissions the bot lacks in `channel`, or None when its own member is not known yet."""
+    me = channel.guild.me
+    if me is None:
+        return None
+    granted = channel.permissions_for(me)
+    return [name for flag, name in REQUIRED_PERMISSIONS.items() if not getattr(granted, flag)]
+
+
+@app_commands.describe(channel="Where announcements go", all_models="Also announce models that are not anonymous")
+async def setup_command(interaction: discord.Interaction, channel: discord.TextChannel, all_models: bool = False) -> None:
+    safety.require_manage_guild(interaction)
+    bot = _bot(interaction)
+    assert interaction.guild_id is not None
+    await safety.acknowledge(interaction)
+    await bot.store.guilds.configure(interaction.guild_id, channel.id, all_models=all_models)
+    await bot.announce_active_stealth_models(interaction.guild_id, channel.id)
+    scope = "every new model" if all_models else "new stealth models"
+    text = f"Announcements of {scope} will go to {channel.mention}."
+    resolved = interaction.guild.get_channel(channel.id) if interaction.guild else None
+    missing = missing_permissions(resolved) if isinstance(resolved, discord.abc.GuildChannel) else None
+    if missing:
+        text += f" I am missing these permissions there: {', '.join(missing)}."
+    await safety.respond(interaction, text)
+
+
+async def status_command(interaction: discord.Interaction) -> None:
+    bot = _bot(interaction)
+    store = bot.store
+    guild_id = interaction.guild_id
+    assert guild_id is not None
+    embed = discord.Embed(title="Model Scout status", colour=discord.Colour.blurple())
+
+    last = await store.catalogue.last_polls(1)
+    success = await store.catalogue.last_successful_poll()
+    failures = await store.catalogue.failures_since_success()
+    if not last:
+        polls = "No poll yet."
+    else:
+        poll = last[0]
+        outcome = "ok" if poll.ok else f"failed: {safety.plain(poll.error or 'unknown error', 300)}"
+        polls = f"Last poll {poll.started_at[:19].replace('T', ' ')} UTC, {outcome}."
+        if success and not poll.ok:
+            polls += f"\nLast good poll {success.started_at[:19].replace('T', ' ')} UTC; {failures} failed since (backing off)."
+    embed.add_field(name="Catalogue", value=polls, inline=False)
+
+    counts = await store.catalogue.counts()
+    embed.add_field(
+        name="Models", value=f"{counts['models']} known, {counts['stealth']} stealth, {counts['removed']} removed", inline=False
+    )
+
+    settings = await store.guilds.get(guild_id)
+    if settings is None or settings.channel_id is None:
+        here = "Not set up: run `/scout setup` to choose a channel."
+    else:
+        here = f"Announcing {'every new model' if settings.all_models else 'stealth models'} in <#{settings.channel_id}>."
+        channel = interaction.guild.get_channel(settings.channel_id) if interaction.guild else None
+        if channel is None:
+            here += "\nThat channel no longer exists or I cannot see it."
+        elif isinstance(channel, discord.abc.GuildChannel):
+            missing = missing_permissions(channel)
+            if missing:
+                here += f"\nMissing permissions there: {', '.join(missing)}."
+        if settings.last_error:
+            when = (settings.last_error_at or "")[:16].replace("T", " ")
+            here += f"\nLast delivery error ({when} UTC): {safety.plain(settings.last_error, 300)}"
+    embed.add_field(name="This server", value=here, inline=False)
+
+    outbox = await store.outbox.counts(guild_id)
+    votes = await store.votes.counts(guild_id)
+    embed.add_field(
+        name="Activity here",
+        value=(
+            f"{outbox.get('posted', 0)} announced, {outbox.get('intended', 0) + outbox.get('posting', 0)} pending, "
+            f"{outbox.get('failed', 0)} failed; {votes['votes']} votes, {votes['notes']} notes, {votes['reveals']} reveals"
+        ),
+        inline=False,
+    )
+    await safety.respond(interaction, embed=embed)
+
+
+class Admin(commands.Cog):
+    """Registers `/scout setup` and `/scout status`."""
+
+    def __init__(self, bot: ScoutBot) -> None:
+        self.bot = bot
+        self.scout_commands = [
+            app_commands.Command(name="setup", description="Choose the announcement channel (Manage Server)", callback=setup_command),
+            app_commands.Command(name="status", description="Polling, delivery and permission health", callback=status_command),
+        ]
+
+    async def cog_load(self) -> None:
+        self.bot.add_scout_commands(*self.scout_commands)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_scout_commands(*self.scout_commands)
+
+
+async def setup(bot: ScoutBot) -> None:
+    await bot.add_cog(Admin(bot))

@@ -1,0 +1,424 @@
+"""Announcements: the embeds for new models, and the announcer loop that drains the outbox.
+
+The pipeline writes announcement intents into the store's outbox; this cog posts them, edits them
+when their revision grows (guesses arrived, votes changed, a reveal), and replies with the reveal
+candidates when a stealth model disappears.
+
+Exactly one message per guild and model, across crashes: the row is marked `posting` before the HTTP
+call and the message id is written right after it. Every announcement carries a marker in its footer
+("Model Scout · announcement #<id>"), so a row found in `posting` at start-up (the bot died somewhere
+around the call) is first looked for in the channel's recent history before anything is posted again.
+Posts also carry a nonce derived from the row (`enforce_nonce`), so Discord itself drops a repeat sent
+within minutes, such as discord.py re-sending a POST after a 5xx that Discord had in fact stored.
+
+One guild's broken channel never holds up another's: a deleted channel (404) or a missing permission
+(403) fails that row and records the error on the guild (shown in `/scout status`); Discord 5xx and
+network failures (discord.py already retried them) keep the row pending, retried with a per-row backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import aiohttp
+import discord
+from discord.ext import commands
+
+from bot.catalogue.vendors import display_name
+from bot.store import Store
+from bot.store.catalogue import ModelRecord
+from bot.store.outbox import Announcement
+from bot.store.votes import Reveal
+from cogs import _safety as safety
+from cogs.voting import announcement_view, tally_text
+
+if TYPE_CHECKING:
+    from bot.client import ScoutBot
+
+log = logging.getLogger(__name__)
+
+MODEL_URL = "https://openrouter.ai/{model_id}"
+IDLE_WAKE_SECONDS = 30.0
+MIN_WAKE_SECONDS = 0.05
+RETRY_FIRST_SECONDS = 5.0
+RETRY_MAX_SECONDS = 300.0
+HISTORY_SCAN_LIMIT = 100
+UNKNOWN_MESSAGE = 10008
+DESCRIPTION_SHOWN = 700
+EVIDENCE_SHOWN = 4
+BAR_WIDTH = 10
+STEALTH_COLOUR = discord.Colour.dark_gold()
+MODEL_COLOUR = discord.Colour.blurple()
+REVEALED_COLOUR = discord.Colour.green()
+
+
+def announcement_footer(announcement_id: int) -> str:
+    return f"Model Scout · announcement #{announcement_id}"
+
+
+def removal_footer(announcement_id: int) -> str:
+    return f"Model Scout · removal #{announcement_id}"
+
+
+# --- what an announcement shows ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GuessSummary:
+    """The bot's latest attribution of a model, as shown: vendors best first with their probability, and why."""
+
+    ranking: list[tuple[str, float]]
+    confidence: float
+    evidence: list[str]
+
+
+async def latest_guess(store: Store, model_id: str) -> GuessSummary | None:
+    guess = await store.guesses.latest(model_id)
+    if guess is None:
+        return None
+    return GuessSummary([(item.vendor, item.probability) for item in guess.ranking], guess.confidence, list(guess.evidence))
+
+
+def confidence_bar(confidence: float) -> str:
+    filled = round(max(0.0, min(confidence, 1.0)) * BAR_WIDTH)
+    return "█" * filled + "░" * (BAR_WIDTH - filled)
+
+
+def _per_million(price: object) -> str | None:
+    try:
+        value = float(str(price)) * 1_000_000
+    except ValueError:
+        return None
+    if value < 0:
+        return None
+    return "free" if value == 0 else f"${value:,.2f}"
+
+
+def pricing_text(raw: dict[str, Any]) -> str:
+    pricing = raw.get("pricing") if isinstance(raw.get("pricing"), dict) else {}
+    prompt, completion = _per_million(pricing.get("prompt", "")), _per_million(pricing.get("completion", ""))
+    if prompt is None and completion is None:
+        return "unknown"
+    if prompt == completion == "free":
+        return "free"
+    return f"input {prompt or '?'} · output {completion or '?'} per 1M tokens"
+
+
+def modalities_text(raw: dict[str, Any]) -> str:
+    architecture = raw.get("architecture") if isinstance(raw.get("architecture"), dict) else {}
+    inputs = [str(item) for item in architecture.get("input_modalities") or [] if isinstance(item, str)]
+    outputs = [str(item) for item in architecture.get("output_modalities") or [] if isinstance(item, str)]
+    if not inputs and not outputs:
+        return safety.escape(architecture.get("modality") or "unknown")
+    return safety.escape(f"{', '.join(inputs) or '?'} → {', '.join(outputs) or '?'}")
+
+
+def listing_date(model: ModelRecord) -> str:
+    if model.created:
+        try:
+            return datetime.fromtimestamp(model.created, UTC).strftime("%Y-%m-%d")
+        except (OverflowError, OSError, ValueError):
+            pass
+    return model.first_seen[:10]
+
+
+def model_url(model_id: str) -> str:
+    return MODEL_URL.format(model_id=quote(model_id, safe="/:-._~"))
+
+
+def guesses_text(guess: GuessSummary) -> str:
+    lines = [
+        f"{rank}. **{safety.escape(display_name(vendor))}** `{confidence_bar(confidence)}` {confidence:.0%}"
+        for rank, (vendor, confidence) in enumerate(guess.ranking[:3], start=1)
+    ]
+    if not lines:
+        return "No vendor stood out."
+    evidence = [f"• {safety.plain(item, 200)}" for item in guess.evidence[:EVIDENCE_SHOWN]]
+    return "\n".join([*lines, f"Confidence in the first: {guess.confidence:.0%}", *evidence])
+
+
+def model_embed(
+    model: ModelRecord,
+    *,
+    guess: GuessSummary | None,
+    tally: list[tuple[str, int]] | None = None,
+    reveal: Reveal | None = None,
+    reveal_score: tuple[int, int] | None = None,
+    footer: str | None = None,
+) -> discord.Embed:
+    """Everything known about a model for one guild: listing facts, stealth reasons, guesses, votes, truth."""
+    kind = "stealth model" if model.stealth else "model"
+    colour = REVEALED_COLOUR if reveal else STEALTH_COLOUR if model.stealth else MODEL_COLOUR
+    embed = discord.Embed(
+        title=safety.plain(f"New {kind}: {model.name}", safety.TITLE_LIMIT),
+        url=model_url(model.id),
+        colour=colour,
+        description=safety.plain(str(model.raw.get("description") or ""), DESCRIPTION_SHOWN) or None,
+    )
+    embed.add_field(name="Model id", value=safety.code(model.id, safety.FIELD_VALUE_LIMIT), inline=False)
+    embed.add_field(name="Listed", value=listing_date(model), inline=True)
+    context = model.raw.get("context_length")
+    embed.add_field(name="Context", value=f"{context:,} tokens" if isinstance(context, int) else "unknown", inline=True)
+    embed.add_field(name="Modalities", value=modalities_text(model.raw), inline=True)
+    embed.add_field(name="Pricing", value=pricing_text(model.raw), inline=False)
+    if model.stealth_reasons:
+        reasons = "\n".join(f"• {safety.plain(reason, 300)}" for reason in model.stealth_reasons)
+        embed.add_field(name="Why it looks anonymous", value=reasons, inline=False)
+    if guess is not None:
+        embed.add_field(name="Best guesses", value=guesses_text(guess), inline=False)
+    elif model.stealth:
+        embed.add_field(name="Best guesses", value="Probing… guesses will appear here.", inline=False)
+    if tally is not None:
+        embed.add_field(name="Votes here", value=tally_text(tally) if tally else "No votes yet: pick a vendor below.", inline=False)
+    if reveal is not None:
+        truth = f"**{safety.escape(display_name(reveal.vendor))}**"
+        if reveal.true_model:
+            truth += f" ({safety.code(reveal.true_model, 200)})"
+        if reveal_score is not None:
+            right, total = reveal_score
+            truth += f"\n{right} of {total} vote{'s' if total != 1 else ''} here were right."
+        embed.add_field(name="Revealed", value=truth, inline=False)
+    if model.removed_at:
+        embed.add_field(name="Removed", value=f"No longer listed since {model.removed_at[:16].replace('T', ' ')} UTC", inline=False)
+    if footer:
+        embed.set_footer(text=footer)
+    return safety.finish_embed(embed)
+
+
+@dataclass(frozen=True)
+class RenderedAnnouncement:
+    embed: discord.Embed
+    view: discord.ui.View
+    revision: int
+
+
+async def render_announcement(store: Store, announcement: Announcement) -> RenderedAnnouncement | None:
+    """The message for an outbox row as of now, or None when the model is unknown to the store."""
+    model = await store.catalogue.model(announcement.model_id)
+    if model is None:
+        return None
+    guess = await latest_guess(store, model.id)
+    tally = await store.votes.tally(announcement.guild_id, model.id)
+    reveal = await store.votes.reveal_for(announcement.guild_id, model.id)
+    score = None
+    if reveal is not None:
+        score = (sum(count for vendor, count in tally if vendor == reveal.vendor), sum(count for _, count in tally))
+    embed = model_embed(model, guess=guess, tally=tally, reveal=reveal, reveal_score=score, footer=announcement_footer(announcement.id))
+    guessed = [vendor for vendor, _ in guess.ranking] if guess else []
+    return RenderedAnnouncement(embed, announcement_view(announcement.id, guessed, voting_open=reveal is None), announcement.revision)
+
+
+async def removal_embed(store: Store, announcement: Announcement) -> discord.Embed:
+    """The reply when a stealth model leaves the catalogue: the models listed in the same poll."""
+    model = await store.catalogue.model(announcement.model_id)
+    name = model.name if model else announcement.model_id
+    candidates: list[str] = []
+    for event in await store.catalogue.events(model_id=announcement.model_id, limit=20):
+        if event.get("event") == "removed":
+            candidates = [str(item) for item in event.get("reveal_candidates") or []]
+            break
+    embed = discord.Embed(title=safety.plain(f"{name} left the catalogue", safety.TITLE_LIMIT), colour=STEALTH_COLOUR)
+    if candidates:
+        embed.description = "Listed in the same poll, so possibly its real name:\n" + "\n".join(
+            f"• [{safety.escape(item)}]({model_url(item)})" for item in candidates[:15]
+        )
+    else:
+        embed.description = "No new model was listed in the same poll."
+    embed.add_field(name="Know the answer?", value="An admin can record it with `/scout reveal`.", inline=False)
+    embed.set_footer(text=removal_footer(announcement.id))
+    return safety.finish_embed(embed)
+
+
+# --- the announcer -----------------------------------------------------------------------------
+
+
+class DeliveryFailed(Exception):
+    """A guild's announcement cannot be delivered until its settings change (channel gone, no permission)."""
+
+
+class RetryLater(Exception):
+    """Nothing wrong with the row itself; try again after a backoff (guild briefly unavailable)."""
+
+
+@dataclass
+class _Retry:
+    failures: int
+    due: float
+
+
+class Announcer(commands.Cog):
+    """Drains the outbox: posts, edits (at most one edit per message per `announce_edit_interval`), replies."""
+
+    def __init__(self, bot: ScoutBot) -> None:
+        self.bot = bot
+        self._task: asyncio.Task[None] | None = None
+        self._last_edit: dict[int, float] = {}
+        self._retries: dict[int, _Retry] = {}
+        self.retry_first_seconds = RETRY_FIRST_SECONDS
+        self._stopping = False
+
+    async def cog_load(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="scout-announcer")
+
+    async def cog_unload(self) -> None:
+        """Stop the loop. The flag as well as the cancel: Python 3.11's `wait_for` can swallow a cancellation."""
+        self._stopping = True
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    @property
+    def store(self) -> Store:
+        return self.bot.store
+
+    async def _run(self) -> None:
+        await self.bot.wait_until_ready()
+        while not self._stopping:
+            try:
+                wake_in = await self.drain()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the loop must outlive any single failure
+                log.exception("announcer pass failed")
+                wake_in = RETRY_FIRST_SECONDS
+            await self.store.outbox.wait_for_work(wake_in)
+
+    async def drain(self) -> float:
+        """One pass over the pending outbox rows; returns how long to sleep before the next pass."""
+        now = time.monotonic()
+        wake_in = IDLE_WAKE_SECONDS
+        worked = False
+        for announcement in await self.store.outbox.pending():
+            retry = self._retries.get(announcement.id)
+            if retry is not None and retry.due > now:
+                wake_in = min(wake_in, retry.due - now)
+                continue
+            if announcement.needs_edit and not announcement.needs_removal_reply:
+                due = self._last_edit.get(announcement.id, -1e9) + self.bot.announce_edit_interval
+                if due > now:
+                    wake_in = min(wake_in, due - now)
+                    continue
+            await self._deliver(announcement)
+            worked = True
+            now = time.monotonic()
+        # after any delivery look again at once: an adopted post still needs its edit, a post its removal reply
+        return MIN_WAKE_SECONDS if worked else max(wake_in, MIN_WAKE_SECONDS)
+
+    async def _deliver(self, announcement: Announcement) -> None:
+        try:
+            channel = await self._channel(announcement)
+            if announcement.needs_post:
+                await self._post(channel, announcement)
+            elif announcement.needs_edit:
+                await self._edit(channel, announcement)
+            if announcement.needs_removal_reply:
+                await self._reply_removal(channel, announcement)
+            self._retries.pop(announcement.id, None)
+        except (DeliveryFailed, discord.Forbidden, discord.NotFound) as error:
+            await self._fail(announcement, _delivery_reason(error, announcement))
+        except discord.HTTPException as error:
+            if error.status >= 500 or error.status == 429:
+                await self._retry_later(announcement, f"Discord answered {error.status}")
+            else:
+                await self._fail(announcement, f"Discord refused the message ({error.status})")
+        except RetryLater as error:
+            await self._retry_later(announcement, str(error))
+        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+            await self._retry_later(announcement, f"network error: {type(error).__name__}")
+
+    async def _channel(self, announcement: Announcement) -> discord.TextChannel:
+        guild = self.bot.get_guild(announcement.guild_id)
+        if guild is None:
+            raise DeliveryFailed("the bot is not in this server any more")
+        if guild.unavailable:
+            raise RetryLater("the server is temporarily unavailable")
+        channel = guild.get_channel(announcement.channel_id) or await self.bot.fetch_channel(announcement.channel_id)
+        if not isinstance(channel, discord.TextChannel) or channel.guild.id != guild.id:
+            raise DeliveryFailed("the announcement channel is not a text channel of this server; run /scout setup")
+        return channel
+
+    async def _post(self, channel: discord.TextChannel, announcement: Announcement) -> None:
+        resuming = announcement.state == "posting"
+        await self.store.outbox.mark_posting(announcement.id)
+        if resuming:
+            found = await self._find_own_message(channel, announcement_footer(announcement.id))
+            if found is not None:
+                log.info("announcement #%d was already posted as message %d; adopting it", announcement.id, found.id)
+                await self.store.outbox.mark_posted(announcement.id, found.id, 0)
+                return
+        rendered = await render_announcement(self.store, announcement)
+        if rendered is None:
+            raise DeliveryFailed(f"model {announcement.model_id} is unknown to the store")
+        message = await channel.send(
+            **safety.message_kwargs(embed=rendered.embed, view=rendered.view, nonce=f"scout-a{announcement.id}")
+        )
+        await self.store.outbox.mark_posted(announcement.id, message.id, rendered.revision)
+        log.info("announced %s in guild %d (message %d)", announcement.model_id, announcement.guild_id, message.id)
+
+    async def _edit(self, channel: discord.TextChannel, announcement: Announcement) -> None:
+        assert announcement.message_id is not None
+        rendered = await render_announcement(self.store, announcement)
+        if rendered is None:
+            raise DeliveryFailed(f"model {announcement.model_id} is unknown to the store")
+        message = channel.get_partial_message(announcement.message_id)
+        await message.edit(**safety.message_kwargs(embed=rendered.embed, view=rendered.view))
+        self._last_edit[announcement.id] = time.monotonic()
+        await self.store.outbox.mark_rendered(announcement.id, rendered.revision)
+
+    async def _reply_removal(self, channel: discord.TextChannel, announcement: Announcement) -> None:
+        assert announcement.message_id is not None
+        resuming = announcement.removal_state == "posting"
+        await self.store.outbox.mark_removal_posting(announcement.id)
+        if resuming:
+            found = await self._find_own_message(channel, removal_footer(announcement.id))
+            if found is not None:
+                await self.store.outbox.mark_removal_posted(announcement.id, found.id)
+                return
+        reference = discord.MessageReference(message_id=announcement.message_id, channel_id=channel.id, fail_if_not_exists=False)
+        embed = await removal_embed(self.store, announcement)
+        message = await channel.send(**safety.message_kwargs(embed=embed, reference=reference, nonce=f"scout-r{announcement.id}"))
+        await self.store.outbox.mark_removal_posted(announcement.id, message.id)
+
+    async def _find_own_message(self, channel: discord.TextChannel, footer: str) -> discord.Message | None:
+        """Our message carrying `footer`, among the channel's latest messages (a crash leaves it near the end)."""
+        me = self.bot.user
+        async for message in channel.history(limit=HISTORY_SCAN_LIMIT):
+            if me is not None and message.author.id == me.id and any(
+                embed.footer and embed.footer.text == footer for embed in message.embeds
+            ):
+                return message
+        return None
+
+    async def _fail(self, announcement: Announcement, reason: str) -> None:
+        log.warning("guild %d: announcement of %s failed: %s", announcement.guild_id, announcement.model_id, reason)
+        self._retries.pop(announcement.id, None)
+        await self.store.guilds.record_error(announcement.guild_id, reason)
+        await self.store.outbox.mark_failed(announcement.id, reason)
+
+    async def _retry_later(self, announcement: Announcement, reason: str) -> None:
+        retry = self._retries.get(announcement.id)
+        failures = retry.failures + 1 if retry else 1
+        delay = min(self.retry_first_seconds * 2 ** (failures - 1), RETRY_MAX_SECONDS)
+        self._retries[announcement.id] = _Retry(failures, time.monotonic() + delay)
+        log.warning("guild %d: announcement of %s will be retried in %.0fs: %s", announcement.guild_id, announcement.model_id, delay, reason)
+        await self.store.outbox.record_error(announcement.id, reason)
+
+
+def _delivery_reason(error: Exception, announcement: Announcement) -> str:
+    if isinstance(error, discord.Forbidden):
+        return f"missing permission to post in channel {announcement.channel_id} (needs View Channel, Send Messages, Embed Links, Read Message History)"
+    if isinstance(error, discord.NotFound) and error.code == UNKNOWN_MESSAGE:
+        return "the announcement message was deleted; it will not be updated any more"
+    if isinstance(error, discord.NotFound):
+        return f"announcement channel {announcement.channel_id} no longer exists; run /scout setup"
+    return str(error)
+
+
+async def setup(bot: ScoutBot) -> None:
+    await bot.add_cog(Announcer(bot))

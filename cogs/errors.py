@@ -1,0 +1,35 @@
+"""Failed slash commands are answered ephemerally in one clear sentence; the details go to the log."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs import _safety as safety
+
+if TYPE_CHECKING:
+    from bot.client import ScoutBot
+
+
+class Errors(commands.Cog):
+    """Installs the command tree's error handler while loaded."""
+
+    def __init__(self, bot: ScoutBot) -> None:
+        self.bot = bot
+        self._previous = bot.tree.on_error
+
+    async def cog_load(self) -> None:
+        self.bot.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.on_error = self._previous  # type: ignore[method-assign]
+
+    async def on_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        await safety.answer_error(interaction, error)
+
+
+async def setup(bot: ScoutBot) -> None:
+    await bot.add_cog(Errors(bot))

@@ -1,0 +1,80 @@
+"""`/scout export`: this server's vote log as a file, streamed from the store and fitted to the upload limit."""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.export import ExportError, export_basename, export_to_directory, parse_since
+from cogs import _safety as safety
+from cogs._safety import CommandRefused
+from cogs.voting import known_model_id, model_autocomplete
+
+if TYPE_CHECKING:
+    from bot.client import ScoutBot
+
+DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
+
+
+def _bot(interaction: discord.Interaction) -> ScoutBot:
+    return interaction.client  # type: ignore[return-value]
+
+
+@app_commands.describe(
+    model="Only this model (type to search)", format="csv (default) or jsonl", since="Only rows from this ISO date or time on, e.g. 2026-06-01"
+)
+@app_commands.autocomplete(model=model_autocomplete)
+async def export_command(
+    interaction: discord.Interaction,
+    model: app_commands.Range[str, 1, 200] | None = None,
+    format: Literal["csv", "jsonl"] = "csv",
+    since: app_commands.Range[str, 1, 40] | None = None,
+) -> None:
+    bot = _bot(interaction)
+    guild_id = interaction.guild_id
+    assert guild_id is not None
+    model_id = await known_model_id(interaction, model) if model else None
+    try:
+        since_stamp = parse_since(since) if since else None
+    except ExportError as error:
+        raise CommandRefused(f"{error}.") from None
+    await safety.acknowledge(interaction)
+    limit = interaction.guild.filesize_limit if interaction.guild else DEFAULT_UPLOAD_LIMIT
+    with tempfile.TemporaryDirectory(prefix="scout-export-") as directory:
+        rows = bot.store.votes.export_rows(guild_id, model_id=model_id, since=since_stamp)
+        try:
+            async with contextlib.aclosing(rows):
+                result = await export_to_directory(
+                    rows, format, Path(directory), export_basename(guild_id, model_id, format), size_limit=limit
+                )
+        except ExportError as error:
+            raise CommandRefused(f"The export failed: {error}.") from None
+        for number, path in enumerate(result.paths):
+            text = f"Vote log of this server: {result.summary()}" if number == 0 else None
+            await safety.respond(interaction, text, file=discord.File(path, filename=path.name))
+
+
+class Export(commands.Cog):
+    """Registers `/scout export`."""
+
+    def __init__(self, bot: ScoutBot) -> None:
+        self.bot = bot
+        self.scout_commands = [
+            app_commands.Command(name="export", description="Download this server's votes and notes", callback=export_command),
+        ]
+
+    async def cog_load(self) -> None:
+        self.bot.add_scout_commands(*self.scout_commands)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_scout_commands(*self.scout_commands)
+
+
+async def setup(bot: ScoutBot) -> None:
+    await bot.add_cog(Export(bot))

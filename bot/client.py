@@ -16,6 +16,7 @@ import importlib
 import json
 import logging
 import pkgutil
+import signal
 from collections.abc import Iterator
 from typing import Any, Protocol
 
@@ -224,6 +225,8 @@ async def run_bot(settings: Settings) -> None:
         gateway = GatewayClient(settings.openrouter_base_url, api_key)
         pipeline = Pipeline(store, gateway, settings)
         bot = ScoutBot(settings, store, pipeline)
+        # A service manager stops the bot with SIGTERM: close it properly (pipeline, sessions, store).
+        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, lambda: asyncio.create_task(bot.close()))
         try:
             async with bot:
                 await bot.start(token)

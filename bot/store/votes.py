@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import unicodedata
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -180,6 +180,27 @@ class VoteStore:
                 (guild_id, model_id, member_id, name, vendor, now),
             )
         return CastResult(Vote(guild_id, model_id, member_id, name, vendor, now), previous["vendor"] if previous else None)
+
+    async def import_votes(self, votes: Iterable[Vote]) -> int:
+        """Load many votes in one transaction (restoring a vote log, loading a benchmark); returns how many.
+
+        Each vote becomes its member's current vote and one history row, as if cast in the given order.
+        """
+        rows = [(v.guild_id, v.model_id, v.member_id, v.member_name[:MAX_MEMBER_NAME_LENGTH], canonical_vendor(v.vendor), v.voted_at) for v in votes]
+        async with self._db.transaction() as tx:
+            await tx.executemany(
+                """
+                INSERT INTO votes (guild_id, model_id, member_id, member_name, vendor, voted_at) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (guild_id, model_id, member_id) DO UPDATE SET
+                    member_name = excluded.member_name, vendor = excluded.vendor, voted_at = excluded.voted_at
+                """,
+                rows,
+            )
+            await tx.executemany(
+                "INSERT INTO vote_history (guild_id, model_id, member_id, member_name, vendor, voted_at) VALUES (?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+        return len(rows)
 
     async def current(self, guild_id: int, model_id: str, member_id: int) -> Vote | None:
         row = await self._db.fetchone(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.store.probes import Guess, RankedVendor
-from bot.store.votes import MAX_NOTE_LENGTH, VotingClosed
+from bot.store.votes import MAX_NOTE_LENGTH, Vote, VotingClosed
 
 GUILD, OTHER_GUILD = 111, 222
 MODEL = "openrouter/owl-alpha"
@@ -140,3 +140,19 @@ async def test_the_bot_is_scored_on_its_last_guess_made_before_each_reveal(store
     assert (score.right, score.total, score.missing) == (2, 2, 1) and score.accuracy == 1.0
     other = await store.votes.bot_score(OTHER_GUILD)
     assert (other.right, other.total) == (1, 1)
+
+
+async def test_imported_votes_become_current_votes_with_history(store):
+    added = await store.votes.import_votes(
+        [
+            Vote(1, "openrouter/a", 7, "ann", "z-ai", "2026-01-01T00:00:00.000Z"),
+            Vote(1, "openrouter/a", 7, "ann", "OpenAI", "2026-01-01T00:00:01.000Z"),
+            Vote(1, "openrouter/a", 8, "bob", "Zhipu/GLM", "2026-01-01T00:00:02.000Z"),
+        ]
+    )
+    assert added == 3
+    assert (await store.votes.current(1, "openrouter/a", 7)).vendor == "openai"
+    assert dict(await store.votes.tally(1, "openrouter/a")) == {"openai": 1, "zhipu": 1}
+    assert (await store.votes.counts(1))["votes"] == 2
+    assert len([row async for row in store.votes.export_rows(1)]) == 3
+    assert [row async for row in store.votes.export_rows(2)] == []

@@ -1,0 +1,61 @@
+"""Every benchmark runs in a tiny version, so none of them rots between the runs that feed the README.
+
+These check what each benchmark counts and reports, never how fast anything was: speed is the
+benchmarks' business, not the tests'.
+"""
+
+from __future__ import annotations
+
+import json
+
+from bench.announce_latency import run_announce_benchmark
+from bench.announce_latency import format_report as announce_text
+from bench.idle_memory import run_idle_memory
+from bench.idle_memory import format_report as idle_text
+from bench.vote_storm import run_vote_storm
+from bench.vote_storm import format_report as storm_text
+from bot.benchmarks.export import run_export_benchmark
+from bot.benchmarks.export import format_report as export_text
+from bot.cli import main as scout
+
+
+async def test_announce_latency_times_each_stage_of_one_launch_with_a_real_guess():
+    report = await run_announce_benchmark(runs=1, probe_latency=0.0)
+    [run] = report["per_run"]
+    assert run["poll_detect"] <= run["first_post"] <= run["with_guesses"]
+    assert run["first_probe"] <= run["last_probe"] <= run["with_guesses"]
+    assert report["probe_requests"] > 1 and report["top_guesses"][0] is not None
+    assert report["target_s"] == report["poll_interval_s"] + report["probe_latency_s"] + 1
+    assert "edited with guesses" in announce_text(report)
+
+
+async def test_vote_storm_stores_each_members_vote_once():
+    report = await run_vote_storm(members=10, window=0.2)
+    assert report["acknowledged"] == 10 and report["answers_saying_vote_recorded"] == 10
+    assert report["current_votes"] == report["vote_history_rows"] == report["distinct_voters_in_history"] == 10
+    assert "p99" in storm_text(report)
+
+
+async def test_export_benchmark_exports_every_vote_in_both_formats(tmp_path):
+    database = tmp_path / "votes.db"
+    report = await run_export_benchmark(votes=1000, database=database)
+    assert report["votes_cast_now"] == 1000
+    assert {fmt: item["rows"] for fmt, item in report["formats"].items()} == {"csv": 1000, "jsonl": 1000}
+    assert report["peak_rss_mib"] > 0 and "jsonl" in export_text(report)
+
+    again = await run_export_benchmark(votes=1200, database=database)
+    assert again["votes_cast_now"] == 200  # the kept database is topped up, not loaded again
+
+
+def test_scout_bench_export_is_a_cli_command(capsys):
+    assert scout(["bench", "export", "--votes", "50", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert report["benchmark"] == "export" and report["formats"]["csv"]["rows"] == 50
+
+
+async def test_idle_memory_reads_the_rss_of_a_separate_bot_process():
+    report = await run_idle_memory(guild_count=2, settle=0.0, sample_every=0.01)
+    assert report["bot_alive_when_sampled"], report["bot_log_tail"]
+    assert report["models_listed_by_its_poll"] > 0
+    assert report["rss_mib"] > 0 and len(report["rss_samples_mib"]) == 5
+    assert "VmRSS" in idle_text(report)

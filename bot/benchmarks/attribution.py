@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 from bot.attribution.corpus import CorpusError
-from bot.cli.common import EXIT_OK, CommandError
+from bot.cli.common import EXIT_OK, CommandError, positive_int
 from bot.settings import Settings
 
 
@@ -36,19 +36,12 @@ async def cmd_bench_attribution(settings: Settings, args: argparse.Namespace) ->
     return EXIT_OK
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def register(names: argparse._SubParsersAction) -> None:
     bench = names.add_parser("attribution", help="vendor attribution accuracy and calibration on a corpus")
     bench.add_argument("--corpus", required=True, metavar="FILE", help="JSONL(.gz) of {model, vendor, prompt_id, prompt, response}")
     bench.add_argument("--references", metavar="FILE", help="attribute every corpus model against this corpus instead")
-    bench.add_argument("--probes", type=_positive, default=8, metavar="K", help="prompts per draw (default 8)")
-    bench.add_argument("--draws", type=_positive, metavar="N", help="random draws of K prompts")
+    bench.add_argument("--probes", type=positive_int, default=8, metavar="K", help="prompts per draw (default 8)")
+    bench.add_argument("--draws", type=positive_int, metavar="N", help="random draws of K prompts")
     bench.add_argument("--seed", type=int, default=0, metavar="S")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.set_defaults(handler=cmd_bench_attribution)

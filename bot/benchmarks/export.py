@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.benchmarks.measure import Stopwatch, current_rss_mib, machine, peak_rss_mib
-from bot.cli.common import EXIT_FAILURE, EXIT_OK, print_json
+from bot.cli.common import EXIT_FAILURE, EXIT_OK, positive_int, print_json
 from bot.export import FORMATS, export_to_directory
 from bot.settings import Settings
 from bot.store import Store
@@ -120,16 +120,9 @@ async def cmd_bench_export(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK if report["met"] else EXIT_FAILURE
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def register(names: argparse._SubParsersAction) -> None:
     bench = names.add_parser("export", help="export a million-vote log to CSV and JSONL: time and peak memory")
-    bench.add_argument("--votes", type=_positive, default=1_000_000, help="votes in the log (default 1,000,000)")
+    bench.add_argument("--votes", type=positive_int, default=1_000_000, help="votes in the log (default 1,000,000)")
     bench.add_argument("--database", type=Path, metavar="FILE", help="keep the loaded votes in FILE and reuse them next time")
     bench.add_argument("--json", action="store_true")
     bench.set_defaults(handler=cmd_bench_export)

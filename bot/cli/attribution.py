@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.attribution.corpus import CorpusError
-from bot.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CommandError, print_json, reveal
+from bot.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CommandError, positive_int, print_json, reveal
 from bot.gateway import GatewayClient
 from bot.probes.runner import ProbeRunner
 from bot.probes.suite import SUITE_VERSION, plan_probes
@@ -173,13 +173,6 @@ async def cmd_references_import(settings: Settings, args: argparse.Namespace) ->
     return EXIT_OK
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def register(commands: argparse._SubParsersAction) -> None:
     probe = commands.add_parser("probe", help="probe one model with the suite and rank its likely vendor")
     probe.add_argument("model_id", metavar="MODEL_ID")
@@ -189,7 +182,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     calibrate_ = commands.add_parser("calibrate", help="probe known models and store their fingerprints as references")
     calibrate_.add_argument("--models", metavar="ID,...", help="comma-separated model ids (default: CALIBRATION_MODELS, "
                             "else the newest text models of each major lab in the store's catalogue)")
-    calibrate_.add_argument("--per-vendor", type=_positive, metavar="N", help="models per lab when choosing them")
+    calibrate_.add_argument("--per-vendor", type=positive_int, metavar="N", help="models per lab when choosing them")
     calibrate_.add_argument("--refresh", action="store_true", help="probe again models that already have a reference")
     calibrate_.set_defaults(handler=cmd_calibrate)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 
 from pydantic import SecretStr
@@ -20,3 +21,11 @@ def print_json(record: object) -> None:
 def reveal(secret: SecretStr | None) -> str | None:
     """The secret's value, for handing to a client that puts it in a header; never print the result."""
     return secret.get_secret_value() if secret is not None else None
+
+
+def positive_int(text: str) -> int:
+    """An argparse type for counts that must be at least 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value

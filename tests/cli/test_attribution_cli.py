@@ -3,26 +3,13 @@ errors and output shapes, in real processes."""
 
 from __future__ import annotations
 
-import asyncio
 import gzip
 import json
-import os
-import sys
 from pathlib import Path
 
+from tests.cli.scout_process import scout
 from tests.fakes.gateway_server import FakeGateway
 
-SCOUT = str(Path(sys.executable).parent / "scout")
-CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "OPENROUTER_", "DATABASE_", "PROBE_", "CALIBRATION_"))}
-
-
-async def scout(tmp_path: Path, *args: str, **env: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        SCOUT, *args, cwd=tmp_path, env={**CLEAN_ENV, "DATABASE_PATH": str(tmp_path / "scout.db"), **env},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    return process.returncode, out.decode(), err.decode()
 
 
 def corpus(path: Path) -> Path:

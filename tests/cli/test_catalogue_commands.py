@@ -3,28 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import sys
-from pathlib import Path
 
+from tests.cli.scout_process import CLEAN_ENV, json_lines, scout
 from tests.fakes.gateway_server import SNAPSHOT_2025_12_18, SNAPSHOT_2026_06_07, FakeGateway, snapshot_or_skip
 
-SCOUT = str(Path(sys.executable).parent / "scout")
-CLEAN_ENV = {key: value for key, value in os.environ.items() if not key.startswith(("DISCORD_", "OPENROUTER_", "DATABASE_", "POLL_", "LOG_"))}
-
-
-async def scout(tmp_path: Path, *args: str, **env: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        SCOUT, *args, cwd=tmp_path, env={**CLEAN_ENV, "DATABASE_PATH": str(tmp_path / "scout.db"), **env},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    return process.returncode, out.decode(), err.decode()
-
-
-def json_lines(text: str) -> list[dict]:
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 async def test_scan_saved_catalogue_reports_owl_alpha_once(tmp_path, catalogue_june):

@@ -1,0 +1,27 @@
+"""Run `scout` as a user does: a real process, a clean environment, a database in the test's folder."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+SCOUT = str(Path(sys.executable).parent / "scout")
+SETTING_PREFIXES = ("DISCORD_", "OPENROUTER_", "DATABASE_", "POLL_", "LOG_", "PROBE_", "CALIBRATION_", "ANNOUNCE_", "DEV_")
+CLEAN_ENV = {key: value for key, value in os.environ.items() if not key.startswith(SETTING_PREFIXES)}
+
+
+async def scout(folder: Path, *args: str, **env: str) -> tuple[int, str, str]:
+    """Exit code, stdout and stderr of `scout ARGS` run in `folder` with only `env` set."""
+    process = await asyncio.create_subprocess_exec(
+        SCOUT, *args, cwd=folder, env={**CLEAN_ENV, "DATABASE_PATH": str(folder / "scout.db"), **env},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    return process.returncode, out.decode(), err.decode()
+
+
+def json_lines(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]

@@ -20,6 +20,7 @@ import signal
 from collections.abc import Iterator
 from typing import Any, Protocol
 
+import aiohttp
 import discord
 from discord import app_commands
 from discord.ext import commands
@@ -232,5 +233,8 @@ async def run_bot(settings: Settings) -> None:
                 await bot.start(token)
         except discord.LoginFailure:
             raise CommandError("Discord refused the token: check DISCORD_TOKEN (the bot token from the Developer Portal)") from None
+        except (aiohttp.ClientError, OSError) as error:
+            address = settings.discord_api_base or "https://discord.com/api"
+            raise CommandError(f"cannot reach Discord at {address}: {_one_line(error)}") from None
         finally:
             await gateway.close()

@@ -2008,6 +2008,9 @@ class FakeDiscord:
         _raise_form_errors(_message_errors(payload))
         if not any(payload.get(k) for k in ("content", "embeds", "components", "sticker_ids", "poll")) and not files:
             raise DiscordError(400, ErrorCode.EMPTY_MESSAGE, "Cannot send an empty message")
+        repeat = self._enforced_nonce_repeat(payload, channel.id)
+        if repeat is not None:
+            return json_response(self._message_payload(repeat))
         reference = self._checked_reference(payload.get("message_reference"), channel.id, guild.id)
         message = self._new_message(
             payload,
@@ -2025,6 +2028,20 @@ class FakeDiscord:
         self.messages[message.id] = message
         await self._announce_message("MESSAGE_CREATE", message)
         return json_response(self._message_payload(message))
+
+    def _enforced_nonce_repeat(self, payload: Mapping[str, Any], channel_id: int) -> StoredMessage | None:
+        """Discord answers a repeated post with `enforce_nonce` with the message it already created."""
+        nonce = payload.get("nonce")
+        if nonce is None or not payload.get("enforce_nonce"):
+            return None
+        return next(
+            (
+                message for message in self.messages.values()
+                if message.channel_id == channel_id and message.nonce == nonce and not message.deleted
+                and int(message.author["id"]) == self.bot.id
+            ),
+            None,
+        )
 
     def _checked_reference(
         self, reference: Mapping[str, Any] | None, channel_id: int, guild_id: int

@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-import pytest
 
 from tests.bot_process import bot_environment, running_bot
 from tests.e2e.conftest import make_guild

@@ -16,7 +16,7 @@ from bench.vote_storm import run_vote_storm
 from bench.vote_storm import format_report as storm_text
 from bot.benchmarks.export import run_export_benchmark
 from bot.benchmarks.export import format_report as export_text
-from bot.cli import main as scout
+from tests.cli.scout_process import scout
 
 
 async def test_announce_latency_times_each_stage_of_one_launch_with_a_real_guess():
@@ -47,9 +47,11 @@ async def test_export_benchmark_exports_every_vote_in_both_formats(tmp_path):
     assert again["votes_cast_now"] == 200  # the kept database is topped up, not loaded again
 
 
-def test_scout_bench_export_is_a_cli_command(capsys):
-    assert scout(["bench", "export", "--votes", "50", "--json"]) == 0
-    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+async def test_scout_bench_export_is_a_cli_command(tmp_path):
+    """A process of its own, as a user runs it: its peak memory is its own, not the test run's."""
+    code, out, err = await scout(tmp_path, "bench", "export", "--votes", "50", "--json")
+    assert code == 0, err
+    report = json.loads(out.strip().splitlines()[-1])
     assert report["benchmark"] == "export" and report["formats"]["csv"]["rows"] == 50
 
 

@@ -45,16 +45,32 @@ class Calibration:
         return {v: (1.0 - self.floor) * w / total + self.floor * uniform for v, w in weights.items()}
 
 
-def _log_loss(examples: Sequence[CalibrationExample], calibration: Calibration) -> float:
-    """Mean negative log-likelihood of the true vendors."""
-    total = 0.0
+def _score_gaps(examples: Sequence[CalibrationExample]) -> list[tuple[list[float], float]]:
+    """Per example, every score's gap below the top score, and the true vendor's gap.
+
+    The search evaluates the loss at dozens of temperatures; computing these once keeps
+    each evaluation a plain loop over numbers.
+    """
+    prepared = []
     for example in examples:
-        probability = calibration.probabilities(example.scores).get(example.true_vendor, 0.0)
+        top = max(example.scores.values())
+        prepared.append(([s - top for s in example.scores.values()], example.scores[example.true_vendor] - top))
+    return prepared
+
+
+def _log_loss(prepared: Sequence[tuple[list[float], float]], calibration: Calibration) -> float:
+    """Mean negative log-likelihood of the true vendors (same maths as `Calibration.probabilities`)."""
+    scale = 1.0 / calibration.temperature
+    floor = calibration.floor
+    total = 0.0
+    for gaps, true_gap in prepared:
+        normaliser = sum(math.exp(gap * scale) for gap in gaps)
+        probability = (1.0 - floor) * math.exp(true_gap * scale) / normaliser + floor / len(gaps)
         total -= math.log(max(probability, 1e-12))
-    return total / len(examples)
+    return total / len(prepared)
 
 
-def _best_temperature(examples: Sequence[CalibrationExample], floor: float) -> float:
+def _best_temperature(prepared: Sequence[tuple[list[float], float]], floor: float) -> float:
     """Golden-section search of the log-loss over log(temperature).
 
     The log-loss of temperature scaling is unimodal in practice, and one scalar does
@@ -64,7 +80,7 @@ def _best_temperature(examples: Sequence[CalibrationExample], floor: float) -> f
     low, high = math.log(_MIN_TEMPERATURE), math.log(_MAX_TEMPERATURE)
 
     def loss(log_t: float) -> float:
-        return _log_loss(examples, Calibration(math.exp(log_t), floor))
+        return _log_loss(prepared, Calibration(math.exp(log_t), floor))
 
     a, b = high - ratio * (high - low), low + ratio * (high - low)
     loss_a, loss_b = loss(a), loss(b)
@@ -90,5 +106,6 @@ def fit_calibration(
     usable = [e for e in examples if e.true_vendor in e.scores and len(e.scores) > 1]
     if not usable:
         return Calibration()
-    fits = [Calibration(_best_temperature(usable, floor), floor) for floor in floors]
-    return min(fits, key=lambda calibration: _log_loss(usable, calibration))
+    prepared = _score_gaps(usable)
+    fits = [Calibration(_best_temperature(prepared, floor), floor) for floor in floors]
+    return min(fits, key=lambda calibration: _log_loss(prepared, calibration))

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from bot.attribution import style
+from bot.attribution import style, style_features
 from bot.attribution.calibration import Calibration, CalibrationExample, fit_calibration
 from bot.attribution.style import StyleReference, rank_style
 
@@ -62,28 +62,28 @@ def _references() -> list[StyleReference]:
 
 
 def test_line_kinds_tell_headers_bullets_numbered_and_prose_apart() -> None:
-    assert style._line_kind("## Title") == "H"
-    assert style._line_kind("- item") == "B"
-    assert style._line_kind("  * nested item") == "b"
-    assert style._line_kind("3. step") == "N"
-    assert style._line_kind("1. **Bold lead**: text") == "N*"
-    assert style._line_kind("Ingredients:") == "P:"
-    assert style._line_kind("Just a sentence.") == "P"
-    assert style._line_kind("   ") == "E"
+    assert style_features.line_kind("## Title") == "H"
+    assert style_features.line_kind("- item") == "B"
+    assert style_features.line_kind("  * nested item") == "b"
+    assert style_features.line_kind("3. step") == "N"
+    assert style_features.line_kind("1. **Bold lead**: text") == "N*"
+    assert style_features.line_kind("Ingredients:") == "P:"
+    assert style_features.line_kind("Just a sentence.") == "P"
+    assert style_features.line_kind("   ") == "E"
 
 
 def test_markdown_habits_are_detected_per_answer() -> None:
     rng = random.Random(0)
-    assert style._markdown_habits(headers_and_bullets(rng, "x")) == {"headers", "bullet lists", "bold"}
-    assert style._markdown_habits(plain_prose(rng, "x")) == frozenset()
-    assert style._markdown_habits(numbered_steps(rng, "x")) == {"numbered lists"}
-    assert "code fences" in style._markdown_habits("Try:\n```python\nprint(1)\n```")
+    assert style_features.markdown_habits(headers_and_bullets(rng, "x")) == {"headers", "bullet lists", "bold"}
+    assert style_features.markdown_habits(plain_prose(rng, "x")) == frozenset()
+    assert style_features.markdown_habits(numbered_steps(rng, "x")) == {"numbered lists"}
+    assert "code fences" in style_features.markdown_habits("Try:\n```python\nprint(1)\n```")
 
 
 def test_formatting_view_measures_layout_and_punctuation() -> None:
     rng = random.Random(0)
-    headers = style._formatting_view(headers_and_bullets(rng, "x"))
-    prose = style._formatting_view(plain_prose(rng, "x"))
+    headers = style_features.formatting_view(headers_and_bullets(rng, "x"))
+    prose = style_features.formatting_view(plain_prose(rng, "x"))
     assert len(headers) == len(prose)
     header_share, bullet_share, em_dash_rate = 4, 5, 24
     assert headers[header_share] > 0 and prose[header_share] == 0
@@ -92,7 +92,7 @@ def test_formatting_view_measures_layout_and_punctuation() -> None:
 
 
 def test_edge_view_keeps_opening_and_closing_words() -> None:
-    view = style._edge_view("Sure! Here is the plan.\n\nLet me know.")
+    view = style_features.edge_view("Sure! Here is the plan.\n\nLet me know.")
     assert "open:sure" in view and "open:sure !" in view
     assert "close:know ." in view
     assert "first-line:P" in view
@@ -102,9 +102,25 @@ def test_sparse_views_find_same_habits_more_alike_than_different_habits() -> Non
     rng = random.Random(0)
     a, b = headers_and_bullets(rng, "sleep"), headers_and_bullets(rng, "sleep")
     c = plain_prose(rng, "sleep")
-    same = style._sparse_similarities(a, b)
-    different = style._sparse_similarities(a, c)
+    same = style_features.pair_similarities(a, b)
+    different = style_features.pair_similarities(a, c)
     assert all(s > d for s, d in zip(same, different))
+
+
+def test_compression_view_finds_shared_phrasing() -> None:
+    rng = random.Random(0)
+    a, b = numbered_steps(rng, "sleep"), numbered_steps(rng, "sleep")
+    c = plain_prose(rng, "sleep")
+    compression = -1
+    assert style_features.pair_similarities(a, a)[compression] > style_features.pair_similarities(a, b)[compression]
+    assert style_features.pair_similarities(a, b)[compression] > style_features.pair_similarities(a, c)[compression]
+    assert style_features.pair_similarities(a, c) == style_features.pair_similarities(c, a)
+
+
+def test_text_that_utf8_cannot_encode_is_still_compared() -> None:
+    lone_surrogate = "Sure! \ud800 Here is the plan."
+    similarities = style_features.pair_similarities(lone_surrogate, "Sure! Here is the plan.")
+    assert len(similarities) == 5 and all(isinstance(value, float) for value in similarities)
 
 
 # --- ranking --------------------------------------------------------------------------
@@ -152,6 +168,32 @@ def test_many_models_do_not_outvote_one_better_match() -> None:
     others = [StyleReference("hb-1", "Headers Inc", _answers(headers_and_bullets, 1))]
     verdict = rank_style(_answers(numbered_steps, 99), crowd + [loner] + others, Calibration(temperature=1.0))
     assert verdict.ranking[0].vendor == "Steps AI"
+
+
+def test_a_pair_scores_the_same_whichever_of_the_two_is_the_query() -> None:
+    """Scores are mutual: a reference that looks a bit like everyone gains nothing from it."""
+    references = _references()
+    query = _answers(plain_prose, 99)
+    verdict = rank_style(query, references, Calibration())
+    seen_from_query = dict(next(s for s in verdict.ranking if s.vendor == "Prose Labs").nearest)["prose-1"]
+
+    prose_1 = next(r for r in references if r.model == "prose-1")
+    swapped = [StyleReference("the-query", "Query Co", query)] + [r for r in references if r is not prose_1]
+    verdict = rank_style(prose_1.answers, swapped, Calibration())
+    seen_from_reference = dict(next(s for s in verdict.ranking if s.vendor == "Query Co").nearest)["the-query"]
+    assert seen_from_query == pytest.approx(seen_from_reference, abs=1e-3)
+
+
+def test_calibration_fitted_inside_rank_style_ignores_the_query() -> None:
+    references = _references()
+    query = _answers(numbered_steps, 99, prompts=PROMPTS[:6])
+    on_shared_prompts = [StyleReference(r.model, r.vendor, {p: r.answers[p] for p in PROMPTS[:6]}) for r in references]
+    fitted_inside = rank_style(query, references)
+    fitted_apart = rank_style(query, references, style.calibrate_references(on_shared_prompts))
+    # Exactly equal: the query does not even shift the scale of the references' formatting.
+    assert [(s.vendor, s.probability) for s in fitted_inside.ranking] == [
+        (s.vendor, s.probability) for s in fitted_apart.ranking
+    ]
 
 
 def test_empty_query_or_no_references_gives_an_empty_verdict() -> None:

@@ -30,7 +30,7 @@ from bench.harness import bench_settings, calibrate_references, finish, known_ca
 from bot.benchmarks.measure import machine
 from bot.settings import MIN_POLL_INTERVAL_SECONDS
 from bot.store import Store
-from tests.fakes.discord_server import ChannelSpec, FakeDiscord, GuildSpec, StoredMessage
+from tests.fakes.discord import ChannelSpec, FakeDiscord, GuildSpec, StoredMessage
 from tests.fakes.gateway_server import FakeGateway
 from tests.fakes.scripted_labs import STEALTH_ENTRY, STEALTH_ID, install_labs, stealth_model
 

@@ -25,7 +25,7 @@ from bot.probes.runner import ProbeRunner
 from bot.probes.suite import plan_probes
 from bot.settings import Settings
 from bot.store import Store
-from tests.fakes.discord_server import FakeDiscord, connected_client
+from tests.fakes.discord import FakeDiscord, connected_client
 from tests.fakes.gateway_server import FakeGateway
 from tests.fakes.scripted_labs import KNOWN_MODELS, STEALTH_ID, catalogue
 

@@ -25,7 +25,7 @@ from typing import Any
 from bench.harness import bench_settings, finish, known_catalogue, percentile, running_bot
 from bot.benchmarks.measure import machine
 from bot.store import Store
-from tests.fakes.discord_server import ChannelSpec, FakeDiscord, GuildSpec, MemberSpec, StoredMessage
+from tests.fakes.discord import ChannelSpec, FakeDiscord, GuildSpec, MemberSpec, StoredMessage
 from tests.fakes.gateway_server import FakeGateway
 from tests.fakes.scripted_labs import STEALTH_ENTRY, STEALTH_ID, install_labs
 

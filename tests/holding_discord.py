@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from tests.fakes.discord_server import DiscordError, FakeDiscord, json_response
+from tests.fakes.discord import DiscordError, FakeDiscord, json_response
 
 
 @dataclass

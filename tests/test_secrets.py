@@ -21,7 +21,7 @@ from bot.settings import Settings, SettingsError, load_settings
 from bot.store import Store
 from tests.bot_process import bot_environment, read_rows, run_scout, running_bot
 from tests.e2e.conftest import ORDINARY_MODELS, OWL, make_guild
-from tests.fakes.discord_server import FakeDiscord
+from tests.fakes.discord import FakeDiscord
 from tests.fakes.gateway_server import Fault, FakeGateway
 
 DISCORD_TOKEN = "MTk4NjIyNDgzNDcxOTI1MjQ4.Gx7Yq2.DISCORD-TOKEN-SENTINEL-5f1c9a"

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from tests.e2e.conftest import API_KEY, ORDINARY_MODELS, World, make_guild
-from tests.fakes.discord_server import FakeDiscord
+from tests.fakes.discord import FakeDiscord
 from tests.fakes.gateway_server import FakeGateway
 
 

@@ -5,7 +5,7 @@ side effect at all (no settings, no reveal, no probe spent, no cooldown started)
 from __future__ import annotations
 
 from tests.e2e.conftest import OWL, World, eventually
-from tests.fakes.discord_server import DEFAULT_EVERYONE_PERMISSIONS, ChannelArg, MemberSpec, Permission
+from tests.fakes.discord import DEFAULT_EVERYONE_PERMISSIONS, ChannelArg, MemberSpec, Permission
 
 NOT_QUITE_ADMIN = int(
     DEFAULT_EVERYONE_PERMISSIONS | Permission.MANAGE_CHANNELS | Permission.MANAGE_MESSAGES | Permission.MANAGE_ROLES

@@ -9,7 +9,7 @@ from __future__ import annotations
 from bot.store.votes import MAX_NOTE_LENGTH
 from tests.abuse.conftest import assert_nothing_smuggled, assert_pings_no_one
 from tests.e2e.conftest import OWL, World, announcements_in, eventually, footer
-from tests.fakes.discord_server import StoredMessage
+from tests.fakes.discord import StoredMessage
 
 
 def hostile_text(world: World) -> str:

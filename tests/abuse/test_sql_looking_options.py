@@ -9,7 +9,7 @@ import json
 
 from tests.bot_process import read_rows
 from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, eventually
-from tests.fakes.discord_server import MemberSpec
+from tests.fakes.discord import MemberSpec
 
 DROP_VOTES = "'; DROP TABLE votes; --"
 DELETE_REVEALS = "x'); DELETE FROM reveals; --"

@@ -21,7 +21,7 @@ from bot.gateway import GatewayClient
 from bot.pipeline import Pipeline
 from bot.settings import Settings
 from bot.store import Store
-from tests.fakes.discord_server import (
+from tests.fakes.discord import (
     DEFAULT_EVERYONE_PERMISSIONS,
     ChannelArg,
     ChannelSpec,

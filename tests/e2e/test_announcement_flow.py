@@ -9,7 +9,7 @@ import io
 import logging
 
 from tests.e2e.conftest import API_KEY, OWL, World, announcements_in, eventually, fields, footer
-from tests.fakes.discord_server import MemberSpec
+from tests.fakes.discord import MemberSpec
 
 GUESSES = "Best guesses"
 

@@ -8,7 +8,7 @@ from bot.catalogue.watcher import record_catalogue
 from bot.store import Store
 from cogs.announcements import Announcer
 from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, announcements_in, eventually, footer, make_guild
-from tests.fakes.discord_server import FakeDiscord, Permission
+from tests.fakes.discord import FakeDiscord, Permission
 
 
 async def _configure_both_guilds(world: World) -> None:

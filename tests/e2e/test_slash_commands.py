@@ -6,7 +6,7 @@ import csv
 import io
 
 from tests.e2e.conftest import OWL, World, eventually, footer
-from tests.fakes.discord_server import ChannelArg
+from tests.fakes.discord import ChannelArg
 
 
 async def _with_owl_listed(world: World, bot) -> None:  # type: ignore[no-untyped-def]

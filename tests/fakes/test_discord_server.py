@@ -19,7 +19,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_endpoints import point_discord_at
-from tests.fakes.discord_server import (
+from tests.fakes.discord import (
     CallbackType,
     ChannelArg,
     ChannelSpec,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.bot_process import bot_environment, running_bot
 from tests.e2e.conftest import make_guild
-from tests.fakes.discord_server import FakeDiscord
+from tests.fakes.discord import FakeDiscord
 
 WRONG_TOKEN = "MTIz.wrong.TOKEN-SENTINEL-9d2e"
 

@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from tests.e2e.conftest import OWL, World, announcements_in, eventually
-from tests.fakes.discord_server import MemberSpec, StoredMessage
+from tests.fakes.discord import MemberSpec, StoredMessage
 
 HOLD_WRITE_LOCK = """
 import datetime, sqlite3, sys

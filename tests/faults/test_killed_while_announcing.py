@@ -21,7 +21,7 @@ from bot.catalogue.watcher import record_catalogue
 from bot.store import Store
 from tests.bot_process import bot_environment, read_rows, running_bot
 from tests.e2e.conftest import API_KEY, ORDINARY_MODELS, OWL, World, announcements_in, footer
-from tests.fakes.discord_server import StoredMessage, new_snowflake
+from tests.fakes.discord import StoredMessage, new_snowflake
 from tests.fakes.gateway_server import ScriptedModel, constant_reply
 from tests.holding_discord import HoldingDiscord
 

@@ -12,7 +12,15 @@ from datetime import UTC, datetime
 
 
 def peak_rss_mib() -> float:
-    """The process's resident high-water mark so far (Linux reports KiB)."""
+    """This program's resident high-water mark so far.
+
+    Read from `VmHWM`, not `ru_maxrss`: Linux carries `ru_maxrss` across fork and exec, so a benchmark
+    started by a large parent (a test run) would report the parent's peak as its own.
+    """
+    with open("/proc/self/status", encoding="ascii") as handle:
+        for line in handle:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

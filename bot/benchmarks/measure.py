@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import os
 import platform
-import resource
 import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+
+
+def _status_mib(field: str) -> float:
+    with open("/proc/self/status", encoding="ascii") as handle:
+        for line in handle:
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"/proc/self/status has no {field}")
 
 
 def peak_rss_mib() -> float:
@@ -17,17 +24,11 @@ def peak_rss_mib() -> float:
     Read from `VmHWM`, not `ru_maxrss`: Linux carries `ru_maxrss` across fork and exec, so a benchmark
     started by a large parent (a test run) would report the parent's peak as its own.
     """
-    with open("/proc/self/status", encoding="ascii") as handle:
-        for line in handle:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return _status_mib("VmHWM")
 
 
 def current_rss_mib() -> float:
-    with open("/proc/self/statm", encoding="ascii") as handle:
-        resident_pages = int(handle.read().split()[1])
-    return resident_pages * os.sysconf("SC_PAGE_SIZE") / (1024 * 1024)
+    return _status_mib("VmRSS")
 
 
 def machine() -> str:

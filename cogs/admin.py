@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from cogs import _safety as safety
+from cogs._scout_cog import ScoutCog
 
 if TYPE_CHECKING:
     from bot.client import ScoutBot
@@ -107,21 +107,15 @@ async def status_command(interaction: discord.Interaction) -> None:
     await safety.respond(interaction, embed=embed)
 
 
-class Admin(commands.Cog):
+class Admin(ScoutCog):
     """Registers `/scout setup` and `/scout status`."""
 
     def __init__(self, bot: ScoutBot) -> None:
-        self.bot = bot
-        self.scout_commands = [
+        super().__init__(
+            bot,
             app_commands.Command(name="setup", description="Choose the announcement channel (Manage Server)", callback=setup_command),
             app_commands.Command(name="status", description="Polling, delivery and permission health", callback=status_command),
-        ]
-
-    async def cog_load(self) -> None:
-        self.bot.add_scout_commands(*self.scout_commands)
-
-    async def cog_unload(self) -> None:
-        self.bot.remove_scout_commands(*self.scout_commands)
+        )
 
 
 async def setup(bot: ScoutBot) -> None:

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Literal
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from bot.export import ExportError, export_basename, export_to_directory, parse_since
 from cogs import _safety as safety
+from cogs._scout_cog import ScoutCog
 from cogs._safety import CommandRefused
 from cogs.voting import known_model_id, model_autocomplete
 
@@ -60,20 +60,14 @@ async def export_command(
             await safety.respond(interaction, text, file=discord.File(path, filename=path.name))
 
 
-class Export(commands.Cog):
+class Export(ScoutCog):
     """Registers `/scout export`."""
 
     def __init__(self, bot: ScoutBot) -> None:
-        self.bot = bot
-        self.scout_commands = [
+        super().__init__(
+            bot,
             app_commands.Command(name="export", description="Download this server's votes and notes", callback=export_command),
-        ]
-
-    async def cog_load(self) -> None:
-        self.bot.add_scout_commands(*self.scout_commands)
-
-    async def cog_unload(self) -> None:
-        self.bot.remove_scout_commands(*self.scout_commands)
+        )
 
 
 async def setup(bot: ScoutBot) -> None:

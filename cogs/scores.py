@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from bot.catalogue.vendors import display_name
 from cogs import _safety as safety
+from cogs._scout_cog import ScoutCog
 from cogs._safety import CommandRefused
 from cogs.voting import known_model_id, model_autocomplete, vendor_autocomplete
 
@@ -74,21 +74,15 @@ async def leaderboard_command(interaction: discord.Interaction) -> None:
     await safety.respond(interaction, embed=embed, ephemeral=False)
 
 
-class Scores(commands.Cog):
+class Scores(ScoutCog):
     """Registers `/scout reveal` and `/scout leaderboard`."""
 
     def __init__(self, bot: ScoutBot) -> None:
-        self.bot = bot
-        self.scout_commands = [
+        super().__init__(
+            bot,
             app_commands.Command(name="reveal", description="Record who really made a model (Manage Server)", callback=reveal_command),
             app_commands.Command(name="leaderboard", description="Members' accuracy on revealed models, and the bot's", callback=leaderboard_command),
-        ]
-
-    async def cog_load(self) -> None:
-        self.bot.add_scout_commands(*self.scout_commands)
-
-    async def cog_unload(self) -> None:
-        self.bot.remove_scout_commands(*self.scout_commands)
+        )
 
 
 async def setup(bot: ScoutBot) -> None:

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from bot.catalogue.vendors import display_name
 from cogs import _safety as safety
+from cogs._scout_cog import ScoutCog
 from cogs._safety import CommandRefused
 from cogs.announcements import latest_guess, model_embed
 from cogs.voting import known_model_id, model_autocomplete
@@ -83,23 +83,17 @@ async def probe_command(interaction: discord.Interaction, model: app_commands.Ra
     await safety.respond(interaction, f"Probed {safety.code(model_id)} again: {result}. Its announcements are updated.")
 
 
-class Scouting(commands.Cog):
+class Scouting(ScoutCog):
     """Registers the model commands; keeps the per-server cooldown of `/scout probe`."""
 
     def __init__(self, bot: ScoutBot) -> None:
-        self.bot = bot
-        self._last_probe: dict[int, float] = {}
-        self.scout_commands = [
+        super().__init__(
+            bot,
             app_commands.Command(name="recent", description="The latest stealth models and the bot's guesses", callback=recent_command),
             app_commands.Command(name="model", description="Everything known about one model", callback=model_command),
             app_commands.Command(name="probe", description="Probe a model again (Manage Server)", callback=probe_command),
-        ]
-
-    async def cog_load(self) -> None:
-        self.bot.add_scout_commands(*self.scout_commands)
-
-    async def cog_unload(self) -> None:
-        self.bot.remove_scout_commands(*self.scout_commands)
+        )
+        self._last_probe: dict[int, float] = {}
 
     def start_probe_cooldown(self, guild_id: int) -> None:
         """Refuse a second re-probe from the same server within the cooldown; probes cost money."""

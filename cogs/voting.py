@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
-from discord.ext import commands
 
 from bot.catalogue.vendors import COMMON_VENDOR_KEYS, VENDORS, canonical_vendor, display_name
 from bot.store.outbox import Announcement
 from bot.store.votes import MAX_NOTE_LENGTH, VotingClosed
 from cogs import _safety as safety
+from cogs._scout_cog import ScoutCog
 from cogs._safety import CommandRefused
 
 if TYPE_CHECKING:
@@ -298,23 +298,23 @@ async def votes_command(interaction: discord.Interaction, model: app_commands.Ra
 DYNAMIC_ITEMS = (VendorSelect, NoteButton, TallyButton)
 
 
-class Voting(commands.Cog):
+class Voting(ScoutCog):
     """Registers this concern's `/scout` sub-commands and the persistent components of announcements."""
 
     def __init__(self, bot: ScoutBot) -> None:
-        self.bot = bot
-        self.scout_commands = [
+        super().__init__(
+            bot,
             app_commands.Command(name="vote", description="Vote for who you think made a model", callback=vote_command),
             app_commands.Command(name="note", description="Add a note about a model for this server", callback=note_command),
             app_commands.Command(name="votes", description="This server's votes and notes on a model", callback=votes_command),
-        ]
+        )
 
     async def cog_load(self) -> None:
-        self.bot.add_scout_commands(*self.scout_commands)
+        await super().cog_load()
         self.bot.add_dynamic_items(*DYNAMIC_ITEMS)
 
     async def cog_unload(self) -> None:
-        self.bot.remove_scout_commands(*self.scout_commands)
+        await super().cog_unload()
         self.bot.remove_dynamic_items(*DYNAMIC_ITEMS)
 
 

@@ -4,7 +4,7 @@ side effect at all (no settings, no reveal, no probe spent, no cooldown started)
 
 from __future__ import annotations
 
-from tests.e2e.conftest import OWL, World, eventually
+from tests.e2e.conftest import OWL, World
 from tests.fakes.discord import DEFAULT_EVERYONE_PERMISSIONS, ChannelArg, MemberSpec, Permission
 
 NOT_QUITE_ADMIN = int(
@@ -18,9 +18,7 @@ async def test_admin_commands_refuse_every_power_but_manage_server_and_leave_no_
     moderator = MemberSpec("moderator", permissions=NOT_QUITE_ADMIN)
     administrator = MemberSpec("administrator", permissions=int(DEFAULT_EVERYONE_PERMISSIONS | Permission.ADMINISTRATOR))
     async with world.run_bot() as bot:
-        await eventually(bot.store.catalogue.last_successful_poll, what="the baseline poll")
-        world.add_owl()
-        await bot.pipeline.poll_once()
+        await world.owl_appears(bot)
         await bot.pipeline.wait_idle()
         chats_before = len(world.gateway.requests_to("chat"))
 

@@ -9,7 +9,7 @@ import json
 
 from bot.catalogue.watcher import record_catalogue
 from bot.store import Store
-from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, announcements_in, eventually, footer
+from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, announcements_in, footer
 
 SECRET = "secret of the main guild"
 UNKNOWN = "This announcement is no longer known to me."
@@ -56,9 +56,7 @@ async def test_component_ids_copied_from_another_guilds_announcement_are_refused
 
 async def test_a_reveal_in_one_guild_neither_closes_nor_scores_voting_in_another(world: World):
     async with world.run_bot() as bot:
-        await eventually(bot.store.catalogue.last_successful_poll, what="the baseline poll")
-        world.add_owl()
-        await bot.pipeline.poll_once()
+        await world.owl_appears(bot)
         await world.answer(await world.command(bot, "scout vote", model=OWL["id"], vendor="openai"))
         await world.answer(await world.command(bot, "scout reveal", world.admin, model=OWL["id"], vendor="openai"))
 

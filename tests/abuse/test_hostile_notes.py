@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bot.store.votes import MAX_NOTE_LENGTH
 from tests.abuse.conftest import assert_nothing_smuggled, assert_pings_no_one
-from tests.e2e.conftest import OWL, World, announcements_in, eventually, footer
+from tests.e2e.conftest import OWL, World, footer
 from tests.fakes.discord import StoredMessage
 
 
@@ -20,11 +20,7 @@ def hostile_text(world: World) -> str:
 
 
 async def _announced(world: World, bot) -> tuple[StoredMessage, str]:  # type: ignore[no-untyped-def]
-    await eventually(bot.store.catalogue.last_successful_poll, what="the baseline poll")
-    await world.set_up_channel(bot)
-    world.add_owl()
-    await bot.pipeline.poll_once()
-    message = await world.fake.wait_for_message(world.channel.id, lambda m: m in announcements_in(world.fake, world.channel.id))
+    message = await world.announce_owl(bot)
     return message, footer(message).rsplit("#", 1)[1]
 
 

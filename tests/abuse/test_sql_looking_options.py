@@ -8,7 +8,7 @@ import io
 import json
 
 from tests.bot_process import read_rows
-from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, eventually
+from tests.e2e.conftest import ORDINARY_MODELS, OWL, World
 from tests.fakes.discord import MemberSpec
 
 DROP_VOTES = "'; DROP TABLE votes; --"
@@ -20,9 +20,7 @@ TABLES = {"votes", "vote_history", "notes", "reveals", "announcements", "models"
 async def test_sql_looking_options_are_stored_verbatim_and_harmless(world: World):
     bobby = MemberSpec("bobby", nick="Robert'); DROP TABLE votes;--")
     async with world.run_bot() as bot:
-        await eventually(bot.store.catalogue.last_successful_poll, what="the baseline poll")
-        world.add_owl()
-        await bot.pipeline.poll_once()
+        await world.owl_appears(bot)
 
         for member, text in [(world.member, DROP_VOTES), (bobby, FORMULA)]:
             assert (await world.answer(await world.command(bot, "scout note", member, model=OWL["id"], text=text)))[0].startswith("Note saved")

@@ -127,6 +127,19 @@ class World:
         self.gateway.set_catalogue([*ORDINARY_MODELS, OWL])
         self.gateway.add_model(ScriptedModel(OWL["id"], respond=constant_reply(OWL_SAYS), latency_s=latency_s))
 
+    async def owl_appears(self, bot: ScoutBot) -> None:
+        """After the bot's baseline poll, the stealth model is listed and the next poll records it."""
+        await eventually(bot.store.catalogue.last_successful_poll, what="the baseline poll")
+        self.add_owl()
+        await bot.pipeline.poll_once()
+
+    async def announce_owl(self, bot: ScoutBot) -> StoredMessage:
+        """The stealth model appears in the main guild with its channel set up; returns the announcement."""
+        await eventually(bot.store.catalogue.last_successful_poll, what="the baseline poll")
+        await self.set_up_channel(bot)
+        await self.owl_appears(bot)
+        return await self.fake.wait_for_message(self.channel.id, lambda m: m in announcements_in(self.fake, self.channel.id), timeout=10)
+
     async def command(
         self, bot: ScoutBot, path: str, member: MemberSpec | None = None, *,
         guild: GuildSpec | None = None, in_channel: ChannelSpec | None = None, **options: Any,

@@ -70,11 +70,7 @@ async def test_many_votes_are_each_stored_once_and_coalesced_into_few_edits(worl
     caplog.set_level(logging.DEBUG)
     voters = [MemberSpec(f"voter{number}") for number in range(30)]
     async with world.run_bot(edit_interval=3600) as bot:
-        await eventually(bot.store.catalogue.last_successful_poll, what="the baseline poll")
-        await world.set_up_channel(bot)
-        world.add_owl()
-        await bot.pipeline.poll_once()
-        announcement = await world.fake.wait_for_message(world.channel.id, lambda m: "· announcement #" in footer(m), timeout=10)
+        announcement = await world.announce_owl(bot)
         await world.fake.wait_until(lambda: not fields(announcement)[GUESSES].startswith("Probing"), timeout=30, what="guesses")
         edits_before = announcement.edit_count
         [select_id] = [cid for cid in announcement.custom_ids() if cid.startswith("scout:vote:")]

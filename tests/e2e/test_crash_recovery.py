@@ -45,8 +45,7 @@ async def test_a_post_discord_stored_but_the_bot_never_recorded_is_adopted_not_r
     async with world.run_bot() as bot:
         await eventually(bot.store.catalogue.last_successful_poll, what="the baseline poll")
         await world.set_up_channel(bot)
-        world.add_owl()
-        await bot.pipeline.poll_once()
+        await world.owl_appears(bot)
         await eventually(lambda: _no_post_pending(bot), what="the announcement posted")
     [posted] = announcements_in(world.fake, world.channel.id)
 

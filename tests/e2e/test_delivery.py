@@ -78,11 +78,7 @@ async def test_discord_server_errors_and_rate_limits_are_retried_into_one_announ
 
 async def test_a_removed_stealth_model_gets_a_reply_with_the_reveal_candidates(world: World):
     async with world.run_bot() as bot:
-        await eventually(bot.store.catalogue.last_successful_poll, what="the baseline poll")
-        await world.set_up_channel(bot)
-        world.add_owl()
-        await bot.pipeline.poll_once()
-        announcement = await world.fake.wait_for_message(world.channel.id, lambda m: "· announcement #" in footer(m))
+        announcement = await world.announce_owl(bot)
 
         successor = {**ORDINARY_MODELS[0], "id": "openai/gpt-5.1", "name": "OpenAI: GPT-5.1"}
         world.gateway.set_catalogue([*ORDINARY_MODELS, successor])

@@ -5,14 +5,12 @@ from __future__ import annotations
 import csv
 import io
 
-from tests.e2e.conftest import OWL, World, eventually, footer
+from tests.e2e.conftest import OWL, World, footer
 from tests.fakes.discord import ChannelArg
 
 
 async def _with_owl_listed(world: World, bot) -> None:  # type: ignore[no-untyped-def]
-    await eventually(bot.store.catalogue.last_successful_poll, what="the baseline poll")
-    world.add_owl()
-    await bot.pipeline.poll_once()
+    await world.owl_appears(bot)
 
 
 async def test_members_without_manage_server_are_refused_admin_commands(world: World):
@@ -70,11 +68,7 @@ async def test_a_note_with_mentions_and_links_pings_no_one_and_shows_escaped(wor
 
 async def test_other_and_note_buttons_open_modals_whose_answers_are_stored(world: World):
     async with world.run_bot() as bot:
-        await eventually(bot.store.catalogue.last_successful_poll, what="the baseline poll")
-        await world.set_up_channel(bot)
-        world.add_owl()
-        await bot.pipeline.poll_once()
-        announcement = await world.fake.wait_for_message(world.channel.id, lambda m: "· announcement #" in footer(m), timeout=10)
+        announcement = await world.announce_owl(bot)
         announcement_id = footer(announcement).rsplit("#", 1)[1]
 
         opened = await world.fake.send_interaction(

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from tests.e2e.conftest import OWL, World, announcements_in, eventually
+from tests.e2e.conftest import OWL, World, eventually
 from tests.fakes.discord import MemberSpec, StoredMessage
 
 HOLD_WRITE_LOCK = """
@@ -57,11 +57,7 @@ async def release(locker: asyncio.subprocess.Process) -> str:
 
 
 async def _announced(world: World, bot) -> StoredMessage:  # type: ignore[no-untyped-def]
-    await eventually(bot.store.catalogue.last_successful_poll, what="the baseline poll")
-    await world.set_up_channel(bot)
-    world.add_owl()
-    await bot.pipeline.poll_once()
-    return await world.fake.wait_for_message(world.channel.id, lambda m: m in announcements_in(world.fake, world.channel.id))
+    return await world.announce_owl(bot)
 
 
 def _busy_retried(caplog) -> bool:  # type: ignore[no-untyped-def]

@@ -73,7 +73,9 @@ async def one_run(template: Path, folder: Path, run: int, poll_interval: float, 
         install_labs(gateway)
         gateway.set_catalogue(known_catalogue())
         gateway.add_model(stealth_model(latency_s=probe_latency))
-        settings = bench_settings(fake, gateway, database, poll_interval_seconds=poll_interval, announce_channel_id=channel.id)
+        settings = bench_settings(
+            fake, gateway, database, poll_interval_seconds=poll_interval, announce_channel_id=channel.id
+        )
         async with await Store.open(database) as store, running_bot(settings, fake, store):
             before = await store.catalogue.last_successful_poll()
             await _wait_for_poll_after(store, before.id if before else 0, timeout=poll_interval * 3)
@@ -82,7 +84,9 @@ async def one_run(template: Path, folder: Path, run: int, poll_interval: float, 
             give_up_after = poll_interval + probe_latency + 60
             announcement = await fake.wait_for_message(channel.id, _is_announcement, timeout=give_up_after)
             posted = time.monotonic()
-            await fake.wait_until(lambda: _has_guesses(announcement), timeout=give_up_after, what="the edit with guesses")
+            await fake.wait_until(
+                lambda: _has_guesses(announcement), timeout=give_up_after, what="the edit with guesses"
+            )
             guessed = time.monotonic()
             guess = await store.guesses.latest(STEALTH_ID)
         polls = [r.time for r in gateway.requests_to("models") if r.time >= appeared]
@@ -152,8 +156,11 @@ def format_report(report: dict[str, Any]) -> str:
         f"  {'seconds after appearance':28} {'min':>6} {'median':>7} {'max':>6}",
     ]
     labels = {
-        "poll_detect": "next catalogue request", "first_post": "announcement posted", "first_probe": "first probe sent",
-        "last_probe": "last probe sent", "with_guesses": "edited with guesses",
+        "poll_detect": "next catalogue request",
+        "first_post": "announcement posted",
+        "first_probe": "first probe sent",
+        "last_probe": "last probe sent",
+        "with_guesses": "edited with guesses",
     }
     for stage in STAGES:
         item = summary[stage]
@@ -163,7 +170,9 @@ def format_report(report: dict[str, Any]) -> str:
         f"  {report['probe_requests']} probe requests per run, at most {report['peak_concurrent_probes']} at once; "
         f"target <= {report['target_s']:g} s (interval + slowest probe + 1 s): {verdict}"
     )
-    lines.append(f"  top guess per run (the stealth model is scripted to write like zhipu): {', '.join(map(str, report['top_guesses']))}")
+    lines.append(
+        f"  top guess per run (the stealth model is scripted to write like zhipu): {', '.join(map(str, report['top_guesses']))}"
+    )
     lines.append(f"  machine: {report['machine']}")
     return "\n".join(lines)
 

@@ -41,9 +41,13 @@ def known_catalogue() -> list[dict[str, Any]]:
 def bench_settings(fake: FakeDiscord, gateway: FakeGateway, database: Path, **overrides: Any) -> Settings:
     """Deployment defaults, pointed at the fakes; `.env` is ignored so the machine's own settings never leak in."""
     values: dict[str, Any] = {
-        "discord_token": fake.token, "openrouter_api_key": API_KEY, "openrouter_base_url": gateway.base_url,
-        "discord_api_base": fake.api_base, "discord_gateway_url": fake.gateway_url,
-        "database_path": database, "log_level": "WARNING",
+        "discord_token": fake.token,
+        "openrouter_api_key": API_KEY,
+        "openrouter_base_url": gateway.base_url,
+        "discord_api_base": fake.api_base,
+        "discord_gateway_url": fake.gateway_url,
+        "database_path": database,
+        "log_level": "WARNING",
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)
@@ -55,12 +59,15 @@ async def calibrate_references(store: Store, gateway: FakeGateway, settings: Set
     await record_catalogue(store, known_catalogue(), "bench: before the launch")
     async with GatewayClient(gateway.base_url, API_KEY) as client:
         await calibrate(
-            store, lambda: ProbeRunner.from_settings(store, client, settings, RateLimiter(6000, 12)),
+            store,
+            lambda: ProbeRunner.from_settings(store, client, settings, RateLimiter(6000, 12)),
             [model_id for model_id, _, _ in KNOWN_MODELS],
         )
     listings = await catalogue_listings(store)
     references = await load_fingerprints(store, listings)
-    query_probes = {probe.probe_id for probe in plan_probes(settings.probe_max_requests, settings.probe_max_tokens).probes}
+    query_probes = {
+        probe.probe_id for probe in plan_probes(settings.probe_max_requests, settings.probe_max_tokens).probes
+    }
     await refit_combiner(store, references, listings, query_probes)
 
 

@@ -68,9 +68,14 @@ def bot_environment(fake: FakeDiscord, gateway: FakeGateway, database: Path) -> 
     """Only what the bot needs: nothing of this machine's own settings reaches it."""
     return {
         "PATH": os.environ.get("PATH", ""),
-        "DISCORD_TOKEN": fake.token, "OPENROUTER_API_KEY": API_KEY, "OPENROUTER_BASE_URL": gateway.base_url,
-        "DISCORD_API_BASE": fake.api_base, "DISCORD_GATEWAY_URL": fake.gateway_url,
-        "DATABASE_PATH": str(database), "POLL_INTERVAL_SECONDS": "60", "LOG_LEVEL": "WARNING",
+        "DISCORD_TOKEN": fake.token,
+        "OPENROUTER_API_KEY": API_KEY,
+        "OPENROUTER_BASE_URL": gateway.base_url,
+        "DISCORD_API_BASE": fake.api_base,
+        "DISCORD_GATEWAY_URL": fake.gateway_url,
+        "DATABASE_PATH": str(database),
+        "POLL_INTERVAL_SECONDS": "60",
+        "LOG_LEVEL": "WARNING",
     }
 
 
@@ -97,8 +102,11 @@ async def run_idle_memory(guild_count: int = 50, settle: float = 10.0, sample_ev
             gateway.set_catalogue(payload)
             with (folder / "bot.log").open("wb") as log:
                 process = subprocess.Popen(
-                    [sys.executable, "-m", "bot"], cwd=folder, env=bot_environment(fake, gateway, database),
-                    stdout=log, stderr=subprocess.STDOUT,
+                    [sys.executable, "-m", "bot"],
+                    cwd=folder,
+                    env=bot_environment(fake, gateway, database),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
                 )
                 try:
                     await _wait_for(lambda: fake.connected, 60, "connection to the fake Discord", process)

@@ -47,7 +47,9 @@ async def run_vote_storm(members: int = 500, window: float = 5.0) -> dict[str, A
         async with FakeGateway(api_key=None) as gateway, FakeDiscord(guilds=[guild]) as fake:
             install_labs(gateway)
             gateway.set_catalogue(known_catalogue())
-            settings = bench_settings(fake, gateway, database, poll_interval_seconds=3600, announce_channel_id=channel.id)
+            settings = bench_settings(
+                fake, gateway, database, poll_interval_seconds=3600, announce_channel_id=channel.id
+            )
             async with await Store.open(database) as store, running_bot(settings, fake, store) as bot:
                 while await store.catalogue.last_successful_poll() is None:
                     await asyncio.sleep(0.01)
@@ -55,9 +57,13 @@ async def run_vote_storm(members: int = 500, window: float = 5.0) -> dict[str, A
                 await bot.pipeline.poll_once()
                 announcement = await fake.wait_for_message(channel.id, _announced, timeout=60)
                 [select_id] = [cid for cid in announcement.custom_ids() if cid.startswith("scout:vote:")]
-                vendors = [o["value"] for o in announcement.find_component(select_id)["options"] if o["value"] != OTHER_VALUE]
+                vendors = [
+                    o["value"] for o in announcement.find_component(select_id)["options"] if o["value"] != OTHER_VALUE
+                ]
                 clicks = [
-                    fake.build_component(announcement.id, select_id, member=voter, values=[vendors[index % len(vendors)]])
+                    fake.build_component(
+                        announcement.id, select_id, member=voter, values=[vendors[index % len(vendors)]]
+                    )
                     for index, voter in enumerate(voters)
                 ]
 
@@ -70,7 +76,9 @@ async def run_vote_storm(members: int = 500, window: float = 5.0) -> dict[str, A
                     interaction_ids.append(await fake.send_interaction(click))
                 sent_span = time.monotonic() - started
                 records = [fake.interaction(interaction_id) for interaction_id in interaction_ids]
-                await fake.wait_until(lambda: all(r.callback for r in records), timeout=60, what="every acknowledgement")
+                await fake.wait_until(
+                    lambda: all(r.callback for r in records), timeout=60, what="every acknowledgement"
+                )
                 await fake.wait_until(lambda: all(r.followup_ids for r in records), timeout=120, what="every answer")
                 all_answered = time.monotonic() - started
                 answers = [fake.followups(r.id)[0].content for r in records]
@@ -83,8 +91,12 @@ async def run_vote_storm(members: int = 500, window: float = 5.0) -> dict[str, A
     distinct_voters = len({row.member_id for row in vote_rows})
     recorded = sum("Vote recorded" in (text or "") for text in answers)
     met = (
-        len(latencies) == members and max(latencies) <= ACK_DEADLINE_S and current_votes == members
-        and len(vote_rows) == members and distinct_voters == members and sent_span <= window + 0.5
+        len(latencies) == members
+        and max(latencies) <= ACK_DEADLINE_S
+        and current_votes == members
+        and len(vote_rows) == members
+        and distinct_voters == members
+        and sent_span <= window + 0.5
     )
     return {
         "benchmark": "vote_storm",
@@ -111,16 +123,18 @@ async def run_vote_storm(members: int = 500, window: float = 5.0) -> dict[str, A
 def format_report(report: dict[str, Any]) -> str:
     ack = report["ack_latency_s"]
     verdict = "met" if report["met"] else "MISSED"
-    return "\n".join([
-        f"vote storm: {report['members']} members pick a vendor in the select, sent over {report['sent_within_s']} s",
-        f"  acknowledged {report['acknowledged']}/{report['members']}: p50 {ack['p50']:.3f} s, p99 {ack['p99']:.3f} s, "
-        f"max {ack['max']:.3f} s (deadline {report['ack_deadline_s']:g} s)",
-        f"  every answer sent {report['all_answered_after_s']} s after the first click; "
-        f"{report['answers_saying_vote_recorded']} say 'Vote recorded'",
-        f"  store: {report['current_votes']} current votes, {report['vote_history_rows']} history rows from "
-        f"{report['distinct_voters_in_history']} distinct members: {verdict}",
-        f"  machine: {report['machine']}",
-    ])
+    return "\n".join(
+        [
+            f"vote storm: {report['members']} members pick a vendor in the select, sent over {report['sent_within_s']} s",
+            f"  acknowledged {report['acknowledged']}/{report['members']}: p50 {ack['p50']:.3f} s, p99 {ack['p99']:.3f} s, "
+            f"max {ack['max']:.3f} s (deadline {report['ack_deadline_s']:g} s)",
+            f"  every answer sent {report['all_answered_after_s']} s after the first click; "
+            f"{report['answers_saying_vote_recorded']} say 'Vote recorded'",
+            f"  store: {report['current_votes']} current votes, {report['vote_history_rows']} history rows from "
+            f"{report['distinct_voters_in_history']} distinct members: {verdict}",
+            f"  machine: {report['machine']}",
+        ]
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

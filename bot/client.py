@@ -142,8 +142,12 @@ class ScoutBot(commands.Bot):
     def command_tree_hash(self) -> str:
         """A digest of the commands as Discord would receive them, to sync only when they change."""
         scope = self._sync_scope()
-        payload = sorted((command.to_dict(self.tree) for command in self.tree.get_commands(guild=scope)), key=lambda c: c["name"])
-        text = json.dumps({"application": self.application_id, "scope": scope and scope.id, "commands": payload}, sort_keys=True)
+        payload = sorted(
+            (command.to_dict(self.tree) for command in self.tree.get_commands(guild=scope)), key=lambda c: c["name"]
+        )
+        text = json.dumps(
+            {"application": self.application_id, "scope": scope and scope.id, "commands": payload}, sort_keys=True
+        )
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     async def sync_commands_if_changed(self) -> bool:
@@ -232,7 +236,9 @@ async def run_bot(settings: Settings) -> None:
             async with bot:
                 await bot.start(token)
         except discord.LoginFailure:
-            raise CommandError("Discord refused the token: check DISCORD_TOKEN (the bot token from the Developer Portal)") from None
+            raise CommandError(
+                "Discord refused the token: check DISCORD_TOKEN (the bot token from the Developer Portal)"
+            ) from None
         except (aiohttp.ClientError, OSError) as error:
             address = settings.discord_api_base or "https://discord.com/api"
             raise CommandError(f"cannot reach Discord at {address}: {_one_line(error)}") from None

@@ -24,7 +24,16 @@ from bot.store.votes import ExportRow
 
 FORMATS = ("csv", "jsonl")
 EXPORT_COLUMNS = (
-    "time", "guild_id", "model_id", "member_id", "member_name", "kind", "vendor", "note", "current_vote", "correct",
+    "time",
+    "guild_id",
+    "model_id",
+    "member_id",
+    "member_name",
+    "kind",
+    "vendor",
+    "note",
+    "current_vote",
+    "correct",
 )
 PART_SIZE_MARGIN = 0.8
 MIN_PART_BYTES = 4096
@@ -60,7 +69,9 @@ def parse_since(text: str) -> str:
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise ExportError(f"'{text[:40]}' is not an ISO-8601 date or time, such as 2026-06-07 or 2026-06-07T12:00Z") from None
+        raise ExportError(
+            f"'{text[:40]}' is not an ISO-8601 date or time, such as 2026-06-07 or 2026-06-07T12:00Z"
+        ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -69,9 +80,16 @@ def parse_since(text: str) -> str:
 def row_record(row: ExportRow) -> dict[str, Any]:
     """The row as an ordered mapping of the export's columns."""
     return {
-        "time": row.at, "guild_id": row.guild_id, "model_id": row.model_id, "member_id": row.member_id,
-        "member_name": row.member_name, "kind": row.kind, "vendor": row.vendor, "note": row.note,
-        "current_vote": row.current_vote, "correct": row.correct,
+        "time": row.at,
+        "guild_id": row.guild_id,
+        "model_id": row.model_id,
+        "member_id": row.member_id,
+        "member_name": row.member_name,
+        "kind": row.kind,
+        "vendor": row.vendor,
+        "note": row.note,
+        "current_vote": row.current_vote,
+        "correct": row.correct,
     }
 
 

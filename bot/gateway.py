@@ -15,7 +15,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 import aiohttp
@@ -167,8 +167,11 @@ class GatewayClient:
         url = URL(base_url.rstrip("/"))
         if url.scheme not in ("http", "https") or not url.host:
             raise ValueError(f"gateway base URL must be http(s)://host/...: got scheme {url.scheme!r}")
-        for name, value in (("timeout_s", timeout_s), ("max_body_bytes", max_body_bytes),
-                            ("chat_max_body_bytes", chat_max_body_bytes)):
+        for name, value in (
+            ("timeout_s", timeout_s),
+            ("max_body_bytes", max_body_bytes),
+            ("chat_max_body_bytes", chat_max_body_bytes),
+        ):
             if value <= 0:
                 raise ValueError(f"{name} must be positive, got {value}")
         for name, count in (("max_attempts", max_attempts), ("chat_max_attempts", chat_max_attempts)):
@@ -223,14 +226,20 @@ class GatewayClient:
         """
         path = "/models"
         response = await self._request(
-            "GET", path, max_attempts=self._max_attempts, timeout_s=self._timeout_s,
+            "GET",
+            path,
+            max_attempts=self._max_attempts,
+            timeout_s=self._timeout_s,
             max_body_bytes=self._max_body_bytes,
         )
         payload = response.payload
         data = payload.get("data") if isinstance(payload, dict) else None
         if not isinstance(data, list):
             raise GatewayError(
-                "bad_response", method="GET", url=self._public_url(path), attempts=response.attempts,
+                "bad_response",
+                method="GET",
+                url=self._public_url(path),
+                attempts=response.attempts,
                 detail=f"expected an object with a 'data' list, got {_describe_envelope(payload)}",
             )
         entries = [item for item in data if isinstance(item, dict)]
@@ -238,7 +247,8 @@ class GatewayClient:
             dropped = [index for index, item in enumerate(data) if not isinstance(item, dict)]
             log.warning(
                 "catalogue: dropped %d non-object item(s) at index %s",
-                len(dropped), ", ".join(map(str, dropped[:10])) + (" ..." if len(dropped) > 10 else ""),
+                len(dropped),
+                ", ".join(map(str, dropped[:10])) + (" ..." if len(dropped) > 10 else ""),
             )
         return entries
 
@@ -265,7 +275,9 @@ class GatewayClient:
         body.update(model=model, messages=messages, max_tokens=max_tokens, temperature=temperature)
         path = "/chat/completions"
         response = await self._request(
-            "POST", path, json_body=body,
+            "POST",
+            path,
+            json_body=body,
             max_attempts=max_attempts if max_attempts is not None else self._chat_max_attempts,
             timeout_s=timeout_s if timeout_s is not None else self._timeout_s,
             max_body_bytes=self._chat_max_body_bytes,
@@ -274,8 +286,12 @@ class GatewayClient:
             return _parse_completion(model, response)
         except _AttemptFailed as failure:
             raise GatewayError(
-                failure.kind, method="POST", url=self._public_url(path), detail=self._scrub(failure.detail),
-                status=failure.status, attempts=response.attempts,
+                failure.kind,
+                method="POST",
+                url=self._public_url(path),
+                detail=self._scrub(failure.detail),
+                status=failure.status,
+                attempts=response.attempts,
             ) from None
 
     def _public_url(self, path: str) -> str:
@@ -321,12 +337,22 @@ class GatewayClient:
                 delay = self._retry_delay(failure, attempt, max_attempts)
                 if delay is None:
                     raise GatewayError(
-                        failure.kind, method=method, url=public_url, detail=failure.detail,
-                        status=failure.status, retry_after=failure.retry_after, attempts=attempt,
+                        failure.kind,
+                        method=method,
+                        url=public_url,
+                        detail=failure.detail,
+                        status=failure.status,
+                        retry_after=failure.retry_after,
+                        attempts=attempt,
                     ) from None
                 log.warning(
                     "%s %s: %s; retrying in %.2fs (attempt %d/%d)",
-                    method, public_url, failure.detail, delay, attempt, max_attempts,
+                    method,
+                    public_url,
+                    failure.detail,
+                    delay,
+                    attempt,
+                    max_attempts,
                 )
                 await asyncio.sleep(delay)
                 continue
@@ -437,8 +463,8 @@ def _parse_retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _error_message(body: bytes | None) -> str | None:
@@ -475,15 +501,11 @@ def _parse_completion(model: str, response: _JsonReply) -> ChatCompletion:
         )
     choices = payload.get("choices")
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-        raise _AttemptFailed(
-            "bad_response", f"expected a non-empty 'choices' list, got {_describe_shape(choices)}"
-        )
+        raise _AttemptFailed("bad_response", f"expected a non-empty 'choices' list, got {_describe_shape(choices)}")
     choice = choices[0]
     message = choice.get("message")
     if not isinstance(message, dict):
-        raise _AttemptFailed(
-            "bad_response", f"expected choices[0].message object, got {_describe_shape(message)}"
-        )
+        raise _AttemptFailed("bad_response", f"expected choices[0].message object, got {_describe_shape(message)}")
     content = message.get("content")
     if content is not None and not isinstance(content, str):
         raise _AttemptFailed("bad_response", f"expected string content, got {_describe_shape(content)}")

@@ -106,7 +106,10 @@ async def probe_and_attribute(store: Store, runner: ProbeRunner, model_id: str, 
     saved = await store.guesses.save(guess)
     await store.outbox.bump_revision(model_id)
     log.info(
-        "guess for %s: %s at %.0f%%", model_id, saved.top_vendor or "nobody", 100 * saved.confidence,
+        "guess for %s: %s at %.0f%%",
+        model_id,
+        saved.top_vendor or "nobody",
+        100 * saved.confidence,
     )
     return ProbeOutcome(report, saved)
 
@@ -114,7 +117,9 @@ async def probe_and_attribute(store: Store, runner: ProbeRunner, model_id: str, 
 class Pipeline:
     """Polls the catalogue and keeps one background probe task per stealth model being attributed."""
 
-    def __init__(self, store: Store, gateway: GatewayClient, settings: Settings, *, runner: ProbeRunner | None = None) -> None:
+    def __init__(
+        self, store: Store, gateway: GatewayClient, settings: Settings, *, runner: ProbeRunner | None = None
+    ) -> None:
         self._store = store
         self._gateway = gateway
         self._runner = runner or ProbeRunner.from_settings(store, gateway, settings)

@@ -108,14 +108,17 @@ def finish_embed(embed: discord.Embed) -> discord.Embed:
     if embed.description:
         embed.description = cut(embed.description, DESCRIPTION_LIMIT)
     if embed.author and embed.author.name:
-        embed.set_author(name=cut(embed.author.name, AUTHOR_LIMIT), url=embed.author.url, icon_url=embed.author.icon_url)
+        embed.set_author(
+            name=cut(embed.author.name, AUTHOR_LIMIT), url=embed.author.url, icon_url=embed.author.icon_url
+        )
     if embed.footer and embed.footer.text:
         embed.set_footer(text=cut(embed.footer.text, FOOTER_LIMIT), icon_url=embed.footer.icon_url)
     fields = embed.fields[:EMBED_FIELDS_LIMIT]
     embed.clear_fields()
     for field in fields:
         embed.add_field(
-            name=cut(field.name or "\u200b", FIELD_NAME_LIMIT), value=cut(field.value or "\u200b", FIELD_VALUE_LIMIT),
+            name=cut(field.name or "\u200b", FIELD_NAME_LIMIT),
+            value=cut(field.value or "\u200b", FIELD_VALUE_LIMIT),
             inline=bool(field.inline),
         )
     _trim_total(embed)
@@ -139,7 +142,11 @@ def content(text: str | None) -> str | None:
 
 
 def message_kwargs(
-    text: str | None = None, *, embed: discord.Embed | None = None, embeds: list[discord.Embed] | None = None, **extra: Any
+    text: str | None = None,
+    *,
+    embed: discord.Embed | None = None,
+    embeds: list[discord.Embed] | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
     """Keyword arguments for any send or edit: limits applied, mentions disabled."""
     kwargs: dict[str, Any] = {"allowed_mentions": SAFE_MENTIONS, **extra}

@@ -36,7 +36,9 @@ def missing_permissions(channel: discord.abc.GuildChannel) -> list[str] | None:
 
 
 @app_commands.describe(channel="Where announcements go", all_models="Also announce models that are not anonymous")
-async def setup_command(interaction: discord.Interaction, channel: discord.TextChannel, all_models: bool = False) -> None:
+async def setup_command(
+    interaction: discord.Interaction, channel: discord.TextChannel, all_models: bool = False
+) -> None:
     safety.require_manage_guild(interaction)
     bot = _bot(interaction)
     assert interaction.guild_id is not None
@@ -74,14 +76,18 @@ async def status_command(interaction: discord.Interaction) -> None:
 
     counts = await store.catalogue.counts()
     embed.add_field(
-        name="Models", value=f"{counts['models']} known, {counts['stealth']} stealth, {counts['removed']} removed", inline=False
+        name="Models",
+        value=f"{counts['models']} known, {counts['stealth']} stealth, {counts['removed']} removed",
+        inline=False,
     )
 
     settings = await store.guilds.get(guild_id)
     if settings is None or settings.channel_id is None:
         here = "Not set up: run `/scout setup` to choose a channel."
     else:
-        here = f"Announcing {'every new model' if settings.all_models else 'stealth models'} in <#{settings.channel_id}>."
+        here = (
+            f"Announcing {'every new model' if settings.all_models else 'stealth models'} in <#{settings.channel_id}>."
+        )
         channel = interaction.guild.get_channel(settings.channel_id) if interaction.guild else None
         if channel is None:
             here += "\nThat channel no longer exists or I cannot see it."
@@ -113,8 +119,12 @@ class Admin(ScoutCog):
     def __init__(self, bot: ScoutBot) -> None:
         super().__init__(
             bot,
-            app_commands.Command(name="setup", description="Choose the announcement channel (Manage Server)", callback=setup_command),
-            app_commands.Command(name="status", description="Polling, delivery and permission health", callback=status_command),
+            app_commands.Command(
+                name="setup", description="Choose the announcement channel (Manage Server)", callback=setup_command
+            ),
+            app_commands.Command(
+                name="status", description="Polling, delivery and permission health", callback=status_command
+            ),
         )
 
 

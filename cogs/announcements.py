@@ -82,7 +82,9 @@ async def latest_guess(store: Store, model_id: str) -> GuessSummary | None:
     guess = await store.guesses.latest(model_id)
     if guess is None:
         return None
-    return GuessSummary([(item.vendor, item.probability) for item in guess.ranking], guess.confidence, list(guess.evidence))
+    return GuessSummary(
+        [(item.vendor, item.probability) for item in guess.ranking], guess.confidence, list(guess.evidence)
+    )
 
 
 def confidence_bar(confidence: float) -> str:
@@ -175,7 +177,9 @@ def model_embed(
     elif model.stealth:
         embed.add_field(name="Best guesses", value="Probing… guesses will appear here.", inline=False)
     if tally is not None:
-        embed.add_field(name="Votes here", value=tally_text(tally) if tally else "No votes yet: pick a vendor below.", inline=False)
+        embed.add_field(
+            name="Votes here", value=tally_text(tally) if tally else "No votes yet: pick a vendor below.", inline=False
+        )
     if reveal is not None:
         truth = f"**{safety.escape(display_name(reveal.vendor))}**"
         if reveal.true_model:
@@ -185,7 +189,9 @@ def model_embed(
             truth += f"\n{right} of {total} vote{'s' if total != 1 else ''} here were right."
         embed.add_field(name="Revealed", value=truth, inline=False)
     if model.removed_at:
-        embed.add_field(name="Removed", value=f"No longer listed since {model.removed_at[:16].replace('T', ' ')} UTC", inline=False)
+        embed.add_field(
+            name="Removed", value=f"No longer listed since {model.removed_at[:16].replace('T', ' ')} UTC", inline=False
+        )
     if footer:
         embed.set_footer(text=footer)
     return safety.finish_embed(embed)
@@ -209,9 +215,13 @@ async def render_announcement(store: Store, announcement: Announcement) -> Rende
     score = None
     if reveal is not None:
         score = (sum(count for vendor, count in tally if vendor == reveal.vendor), sum(count for _, count in tally))
-    embed = model_embed(model, guess=guess, tally=tally, reveal=reveal, reveal_score=score, footer=announcement_footer(announcement.id))
+    embed = model_embed(
+        model, guess=guess, tally=tally, reveal=reveal, reveal_score=score, footer=announcement_footer(announcement.id)
+    )
     guessed = [vendor for vendor, _ in guess.ranking] if guess else []
-    return RenderedAnnouncement(embed, announcement_view(announcement.id, guessed, voting_open=reveal is None), announcement.revision)
+    return RenderedAnnouncement(
+        embed, announcement_view(announcement.id, guessed, voting_open=reveal is None), announcement.revision
+    )
 
 
 async def removal_embed(store: Store, announcement: Announcement) -> discord.Embed:
@@ -380,17 +390,23 @@ class Announcer(commands.Cog):
             if found is not None:
                 await self.store.outbox.mark_removal_posted(announcement.id, found.id)
                 return
-        reference = discord.MessageReference(message_id=announcement.message_id, channel_id=channel.id, fail_if_not_exists=False)
+        reference = discord.MessageReference(
+            message_id=announcement.message_id, channel_id=channel.id, fail_if_not_exists=False
+        )
         embed = await removal_embed(self.store, announcement)
-        message = await channel.send(**safety.message_kwargs(embed=embed, reference=reference, nonce=f"scout-r{announcement.id}"))
+        message = await channel.send(
+            **safety.message_kwargs(embed=embed, reference=reference, nonce=f"scout-r{announcement.id}")
+        )
         await self.store.outbox.mark_removal_posted(announcement.id, message.id)
 
     async def _find_own_message(self, channel: discord.TextChannel, footer: str) -> discord.Message | None:
         """Our message carrying `footer`, among the channel's latest messages (a crash leaves it near the end)."""
         me = self.bot.user
         async for message in channel.history(limit=HISTORY_SCAN_LIMIT):
-            if me is not None and message.author.id == me.id and any(
-                embed.footer and embed.footer.text == footer for embed in message.embeds
+            if (
+                me is not None
+                and message.author.id == me.id
+                and any(embed.footer and embed.footer.text == footer for embed in message.embeds)
             ):
                 return message
         return None
@@ -406,7 +422,13 @@ class Announcer(commands.Cog):
         failures = retry.failures + 1 if retry else 1
         delay = min(self.retry_first_seconds * 2 ** (failures - 1), RETRY_MAX_SECONDS)
         self._retries[announcement.id] = _Retry(failures, time.monotonic() + delay)
-        log.warning("guild %d: announcement of %s will be retried in %.0fs: %s", announcement.guild_id, announcement.model_id, delay, reason)
+        log.warning(
+            "guild %d: announcement of %s will be retried in %.0fs: %s",
+            announcement.guild_id,
+            announcement.model_id,
+            delay,
+            reason,
+        )
         await self.store.outbox.record_error(announcement.id, reason)
 
 

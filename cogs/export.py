@@ -12,8 +12,8 @@ from discord import app_commands
 
 from bot.export import ExportError, export_basename, export_to_directory, parse_since
 from cogs import _safety as safety
-from cogs._scout_cog import ScoutCog
 from cogs._safety import CommandRefused
+from cogs._scout_cog import ScoutCog
 from cogs.voting import known_model_id, model_autocomplete
 
 if TYPE_CHECKING:
@@ -27,7 +27,9 @@ def _bot(interaction: discord.Interaction) -> ScoutBot:
 
 
 @app_commands.describe(
-    model="Only this model (type to search)", format="csv (default) or jsonl", since="Only rows from this ISO date or time on, e.g. 2026-06-01"
+    model="Only this model (type to search)",
+    format="csv (default) or jsonl",
+    since="Only rows from this ISO date or time on, e.g. 2026-06-01",
 )
 @app_commands.autocomplete(model=model_autocomplete)
 async def export_command(
@@ -66,7 +68,9 @@ class Export(ScoutCog):
     def __init__(self, bot: ScoutBot) -> None:
         super().__init__(
             bot,
-            app_commands.Command(name="export", description="Download this server's votes and notes", callback=export_command),
+            app_commands.Command(
+                name="export", description="Download this server's votes and notes", callback=export_command
+            ),
         )
 
 

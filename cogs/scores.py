@@ -9,8 +9,8 @@ from discord import app_commands
 
 from bot.catalogue.vendors import display_name
 from cogs import _safety as safety
-from cogs._scout_cog import ScoutCog
 from cogs._safety import CommandRefused
+from cogs._scout_cog import ScoutCog
 from cogs.voting import known_model_id, model_autocomplete, vendor_autocomplete
 
 if TYPE_CHECKING:
@@ -80,8 +80,14 @@ class Scores(ScoutCog):
     def __init__(self, bot: ScoutBot) -> None:
         super().__init__(
             bot,
-            app_commands.Command(name="reveal", description="Record who really made a model (Manage Server)", callback=reveal_command),
-            app_commands.Command(name="leaderboard", description="Members' accuracy on revealed models, and the bot's", callback=leaderboard_command),
+            app_commands.Command(
+                name="reveal", description="Record who really made a model (Manage Server)", callback=reveal_command
+            ),
+            app_commands.Command(
+                name="leaderboard",
+                description="Members' accuracy on revealed models, and the bot's",
+                callback=leaderboard_command,
+            ),
         )
 
 

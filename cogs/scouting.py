@@ -10,8 +10,8 @@ from discord import app_commands
 
 from bot.catalogue.vendors import display_name
 from cogs import _safety as safety
-from cogs._scout_cog import ScoutCog
 from cogs._safety import CommandRefused
+from cogs._scout_cog import ScoutCog
 from cogs.announcements import latest_guess, model_embed
 from cogs.voting import known_model_id, model_autocomplete
 
@@ -34,7 +34,11 @@ async def recent_command(interaction: discord.Interaction) -> None:
         embed.description = "No stealth model seen yet."
     for model in models:
         guess = await latest_guess(store, model.id)
-        best = f"best guess **{safety.escape(display_name(guess.ranking[0][0]))}** ({guess.ranking[0][1]:.0%})" if guess and guess.ranking else "no guess yet"
+        best = (
+            f"best guess **{safety.escape(display_name(guess.ranking[0][0]))}** ({guess.ranking[0][1]:.0%})"
+            if guess and guess.ranking
+            else "no guess yet"
+        )
         state = f"removed {model.removed_at[:10]}" if model.removed_at else "listed"
         embed.add_field(
             name=safety.plain(model.name, safety.FIELD_NAME_LIMIT),
@@ -89,9 +93,13 @@ class Scouting(ScoutCog):
     def __init__(self, bot: ScoutBot) -> None:
         super().__init__(
             bot,
-            app_commands.Command(name="recent", description="The latest stealth models and the bot's guesses", callback=recent_command),
+            app_commands.Command(
+                name="recent", description="The latest stealth models and the bot's guesses", callback=recent_command
+            ),
             app_commands.Command(name="model", description="Everything known about one model", callback=model_command),
-            app_commands.Command(name="probe", description="Probe a model again (Manage Server)", callback=probe_command),
+            app_commands.Command(
+                name="probe", description="Probe a model again (Manage Server)", callback=probe_command
+            ),
         )
         self._last_probe: dict[int, float] = {}
 

@@ -19,8 +19,8 @@ from bot.catalogue.vendors import COMMON_VENDOR_KEYS, VENDORS, canonical_vendor,
 from bot.store.outbox import Announcement
 from bot.store.votes import MAX_NOTE_LENGTH, VotingClosed
 from cogs import _safety as safety
-from cogs._scout_cog import ScoutCog
 from cogs._safety import CommandRefused
+from cogs._scout_cog import ScoutCog
 
 if TYPE_CHECKING:
     from bot.client import ScoutBot
@@ -57,7 +57,9 @@ async def cast_vote(interaction: discord.Interaction, model_id: str, vendor_labe
     store = _bot(interaction).store
     assert interaction.guild_id is not None
     try:
-        result = await store.votes.cast(interaction.guild_id, model_id, interaction.user.id, _member_name(interaction), vendor_label)
+        result = await store.votes.cast(
+            interaction.guild_id, model_id, interaction.user.id, _member_name(interaction), vendor_label
+        )
     except VotingClosed:
         raise CommandRefused("This model has been revealed here, so voting on it is closed.") from None
     await store.outbox.bump_revision(model_id, interaction.guild_id)
@@ -84,13 +86,19 @@ async def tally_embed(interaction: discord.Interaction, model_id: str) -> discor
     tally = await store.votes.tally(interaction.guild_id, model_id)
     notes = await store.votes.notes(interaction.guild_id, model_id, limit=NOTES_SHOWN)
     reveal = await store.votes.reveal_for(interaction.guild_id, model_id)
-    embed = discord.Embed(title=safety.plain(f"Votes on {model_id}", safety.TITLE_LIMIT), colour=discord.Colour.blurple())
+    embed = discord.Embed(
+        title=safety.plain(f"Votes on {model_id}", safety.TITLE_LIMIT), colour=discord.Colour.blurple()
+    )
     embed.description = tally_text(tally) if tally else "No votes yet."
     if reveal is not None:
-        embed.add_field(name="Revealed", value=safety.plain(display_name(reveal.vendor), safety.FIELD_VALUE_LIMIT), inline=False)
+        embed.add_field(
+            name="Revealed", value=safety.plain(display_name(reveal.vendor), safety.FIELD_VALUE_LIMIT), inline=False
+        )
     for note in notes:
         embed.add_field(
-            name=safety.plain(f"{note.member_name} · {note.created_at[:16].replace('T', ' ')} UTC", safety.FIELD_NAME_LIMIT),
+            name=safety.plain(
+                f"{note.member_name} · {note.created_at[:16].replace('T', ' ')} UTC", safety.FIELD_NAME_LIMIT
+            ),
             value=safety.plain(note.text, safety.FIELD_VALUE_LIMIT),
             inline=False,
         )
@@ -122,7 +130,13 @@ def vendor_options(guessed: list[str]) -> list[discord.SelectOption]:
         key = canonical_vendor(vendor)
         if key not in seen:
             seen.add(key)
-            options.append(discord.SelectOption(label=safety.label(display_name(key)), value=safety.label(key), description=f"The bot's guess #{rank}"))
+            options.append(
+                discord.SelectOption(
+                    label=safety.label(display_name(key)),
+                    value=safety.label(key),
+                    description=f"The bot's guess #{rank}",
+                )
+            )
     for key in COMMON_VENDOR_KEYS:
         if key not in seen and len(options) < MAX_SELECT_OPTIONS - 1:
             seen.add(key)
@@ -131,7 +145,9 @@ def vendor_options(guessed: list[str]) -> list[discord.SelectOption]:
     return options
 
 
-class VendorSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"scout:vote:(?P<announcement>[0-9]{1,19})"):
+class VendorSelect(
+    discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"scout:vote:(?P<announcement>[0-9]{1,19})"
+):
     def __init__(self, announcement_id: int, options: list[discord.SelectOption] | None = None) -> None:
         super().__init__(
             discord.ui.Select(
@@ -145,7 +161,9 @@ class VendorSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"sc
         self.announcement_id = announcement_id
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /) -> VendorSelect:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> VendorSelect:
         return cls(int(match["announcement"]), getattr(item, "options", None))
 
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -164,12 +182,18 @@ class VendorSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"sc
 class NoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"scout:note:(?P<announcement>[0-9]{1,19})"):
     def __init__(self, announcement_id: int) -> None:
         super().__init__(
-            discord.ui.Button(label="Add note", style=discord.ButtonStyle.secondary, custom_id=safety.custom_id(f"scout:note:{announcement_id}"))
+            discord.ui.Button(
+                label="Add note",
+                style=discord.ButtonStyle.secondary,
+                custom_id=safety.custom_id(f"scout:note:{announcement_id}"),
+            )
         )
         self.announcement_id = announcement_id
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /) -> NoteButton:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> NoteButton:
         return cls(int(match["announcement"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -180,15 +204,23 @@ class NoteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"scou
             await safety.answer_error(interaction, error)
 
 
-class TallyButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"scout:votes:(?P<announcement>[0-9]{1,19})"):
+class TallyButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"scout:votes:(?P<announcement>[0-9]{1,19})"
+):
     def __init__(self, announcement_id: int) -> None:
         super().__init__(
-            discord.ui.Button(label="Votes", style=discord.ButtonStyle.primary, custom_id=safety.custom_id(f"scout:votes:{announcement_id}"))
+            discord.ui.Button(
+                label="Votes",
+                style=discord.ButtonStyle.primary,
+                custom_id=safety.custom_id(f"scout:votes:{announcement_id}"),
+            )
         )
         self.announcement_id = announcement_id
 
     @classmethod
-    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /) -> TallyButton:
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> TallyButton:
         return cls(int(match["announcement"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -216,10 +248,14 @@ def _modal_title(prefix: str, model_id: str) -> str:
 class OtherVendorModal(discord.ui.Modal):
     """The "Other…" choice: a vendor typed freely, normalised like every other label."""
 
-    vendor: discord.ui.TextInput[Any] = discord.ui.TextInput(label="Vendor", custom_id="vendor", placeholder="e.g. Zhipu, Meituan, StepFun", max_length=100)
+    vendor: discord.ui.TextInput[Any] = discord.ui.TextInput(
+        label="Vendor", custom_id="vendor", placeholder="e.g. Zhipu, Meituan, StepFun", max_length=100
+    )
 
     def __init__(self, announcement: Announcement) -> None:
-        super().__init__(title=_modal_title("Who made", announcement.model_id), custom_id=f"scout:other:{announcement.id}"[:100])
+        super().__init__(
+            title=_modal_title("Who made", announcement.model_id), custom_id=f"scout:other:{announcement.id}"[:100]
+        )
         self.announcement = announcement
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
@@ -232,11 +268,17 @@ class OtherVendorModal(discord.ui.Modal):
 
 class NoteModal(discord.ui.Modal):
     text: discord.ui.TextInput[Any] = discord.ui.TextInput(
-        label="Note", custom_id="note", style=discord.TextStyle.paragraph, max_length=MAX_NOTE_LENGTH, placeholder="What did you notice?"
+        label="Note",
+        custom_id="note",
+        style=discord.TextStyle.paragraph,
+        max_length=MAX_NOTE_LENGTH,
+        placeholder="What did you notice?",
     )
 
     def __init__(self, announcement: Announcement) -> None:
-        super().__init__(title=_modal_title("Note on", announcement.model_id), custom_id=f"scout:note-modal:{announcement.id}"[:100])
+        super().__init__(
+            title=_modal_title("Note on", announcement.model_id), custom_id=f"scout:note-modal:{announcement.id}"[:100]
+        )
         self.announcement = announcement
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
@@ -274,7 +316,9 @@ async def vendor_autocomplete(interaction: discord.Interaction, current: str) ->
 
 @app_commands.describe(model="The model (type to search)", vendor="The vendor you think made it")
 @app_commands.autocomplete(model=model_autocomplete, vendor=vendor_autocomplete)
-async def vote_command(interaction: discord.Interaction, model: app_commands.Range[str, 1, 200], vendor: app_commands.Range[str, 1, 100]) -> None:
+async def vote_command(
+    interaction: discord.Interaction, model: app_commands.Range[str, 1, 200], vendor: app_commands.Range[str, 1, 100]
+) -> None:
     model_id = await known_model_id(interaction, model)
     await safety.acknowledge(interaction)
     await safety.respond(interaction, await cast_vote(interaction, model_id, vendor))
@@ -282,7 +326,11 @@ async def vote_command(interaction: discord.Interaction, model: app_commands.Ran
 
 @app_commands.describe(model="The model (type to search)", text="Your note (up to 1,000 characters)")
 @app_commands.autocomplete(model=model_autocomplete)
-async def note_command(interaction: discord.Interaction, model: app_commands.Range[str, 1, 200], text: app_commands.Range[str, 1, MAX_NOTE_LENGTH]) -> None:
+async def note_command(
+    interaction: discord.Interaction,
+    model: app_commands.Range[str, 1, 200],
+    text: app_commands.Range[str, 1, MAX_NOTE_LENGTH],
+) -> None:
     model_id = await known_model_id(interaction, model)
     await safety.acknowledge(interaction)
     await safety.respond(interaction, await add_note(interaction, model_id, text))
@@ -305,8 +353,12 @@ class Voting(ScoutCog):
         super().__init__(
             bot,
             app_commands.Command(name="vote", description="Vote for who you think made a model", callback=vote_command),
-            app_commands.Command(name="note", description="Add a note about a model for this server", callback=note_command),
-            app_commands.Command(name="votes", description="This server's votes and notes on a model", callback=votes_command),
+            app_commands.Command(
+                name="note", description="Add a note about a model for this server", callback=note_command
+            ),
+            app_commands.Command(
+                name="votes", description="This server's votes and notes on a model", callback=votes_command
+            ),
         )
 
     async def cog_load(self) -> None:

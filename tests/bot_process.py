@@ -82,8 +82,14 @@ async def running_bot(environment: Mapping[str, str], workdir: Path, *, name: st
     log_path = workdir / f"{name}.stderr.log"
     with log_path.open("wb") as log_file:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", cwd=workdir, env=dict(environment),
-            stdin=asyncio.subprocess.DEVNULL, stdout=log_file, stderr=log_file,
+            sys.executable,
+            "-m",
+            "bot",
+            cwd=workdir,
+            env=dict(environment),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=log_file,
         )
     bot = BotProcess(process, log_path)
     try:
@@ -111,8 +117,15 @@ async def run_scout(
     options.setdefault("stdout", asyncio.subprocess.PIPE)
     code = (LIMIT_FILE_SIZE.format(limit=file_size_limit) if file_size_limit else "") + CLI
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", code, *args, cwd=workdir, env=dict(environment),
-        stdin=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE, **options,
+        sys.executable,
+        "-c",
+        code,
+        *args,
+        cwd=workdir,
+        env=dict(environment),
+        stdin=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+        **options,
     )
     stdout, stderr = await asyncio.wait_for(process.communicate(), 60)
     assert process.returncode is not None

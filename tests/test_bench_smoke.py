@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 
-from bench.announce_latency import run_announce_benchmark
 from bench.announce_latency import format_report as announce_text
-from bench.idle_memory import run_idle_memory
+from bench.announce_latency import run_announce_benchmark
 from bench.idle_memory import format_report as idle_text
-from bench.vote_storm import run_vote_storm
+from bench.idle_memory import run_idle_memory
 from bench.vote_storm import format_report as storm_text
-from bot.benchmarks.export import run_export_benchmark
+from bench.vote_storm import run_vote_storm
 from bot.benchmarks.export import format_report as export_text
+from bot.benchmarks.export import run_export_benchmark
 from tests.cli.scout_process import scout
 
 

@@ -21,8 +21,30 @@ GUILD = 111
 
 def _row(number: int, *, note: str | None = None, name: str = "alice") -> ExportRow:
     if note is not None:
-        return ExportRow(f"2026-06-07T12:00:{number % 60:02d}.000Z", GUILD, "openrouter/owl-alpha", number, name, "note", None, note, None, None)
-    return ExportRow(f"2026-06-07T12:00:{number % 60:02d}.000Z", GUILD, "openrouter/owl-alpha", number, name, "vote", "openai", None, number % 2 == 0, None)
+        return ExportRow(
+            f"2026-06-07T12:00:{number % 60:02d}.000Z",
+            GUILD,
+            "openrouter/owl-alpha",
+            number,
+            name,
+            "note",
+            None,
+            note,
+            None,
+            None,
+        )
+    return ExportRow(
+        f"2026-06-07T12:00:{number % 60:02d}.000Z",
+        GUILD,
+        "openrouter/owl-alpha",
+        number,
+        name,
+        "vote",
+        "openai",
+        None,
+        number % 2 == 0,
+        None,
+    )
 
 
 async def _rows(rows: list[ExportRow]) -> AsyncIterator[ExportRow]:
@@ -65,7 +87,7 @@ async def test_jsonl_is_one_object_per_line_with_typed_values(tmp_path):
 
 async def test_csv_cells_that_a_spreadsheet_would_run_are_defused():
     stream = io.StringIO()
-    await write_rows(_rows([_row(1, note="=HYPERLINK(\"http://x\")", name="@admin")]), "csv", stream)
+    await write_rows(_rows([_row(1, note='=HYPERLINK("http://x")', name="@admin")]), "csv", stream)
     record = next(csv.DictReader(io.StringIO(stream.getvalue())))
     assert record["note"].startswith("'=") and record["member_name"] == "'@admin"
 

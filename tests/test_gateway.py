@@ -258,9 +258,7 @@ async def test_chat_returns_content_usage_and_served_model(gw):
     )
     gw.add_model(model)
     async with client_for(gw) as client:
-        completion = await client.chat(
-            "acme/alpha", MESSAGES, max_tokens=64, temperature=0.3, extra={"seed": 7}
-        )
+        completion = await client.chat("acme/alpha", MESSAGES, max_tokens=64, temperature=0.3, extra={"seed": 7})
     assert isinstance(completion, ChatCompletion)
     assert completion.model == "acme/alpha"
     assert completion.served_model == "acme/alpha-0617"
@@ -275,7 +273,11 @@ async def test_chat_returns_content_usage_and_served_model(gw):
     assert completion.raw["choices"][0]["message"]["content"] == completion.content
     (request,) = gw.requests_to("chat", model="acme/alpha")
     assert request.json == {
-        "model": "acme/alpha", "messages": MESSAGES, "max_tokens": 64, "temperature": 0.3, "seed": 7
+        "model": "acme/alpha",
+        "messages": MESSAGES,
+        "max_tokens": 64,
+        "temperature": 0.3,
+        "seed": 7,
     }
     assert request.headers["Authorization"] == f"Bearer {API_KEY}"
 

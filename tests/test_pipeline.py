@@ -25,8 +25,12 @@ GUILD, CHANNEL = 1001, 2002
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return load_settings(database_path=tmp_path / "scout.db", probe_timeout_seconds=5.0, probe_requests_per_minute=1000,
-                         probe_concurrency=12)
+    return load_settings(
+        database_path=tmp_path / "scout.db",
+        probe_timeout_seconds=5.0,
+        probe_requests_per_minute=1000,
+        probe_concurrency=12,
+    )
 
 
 @pytest.fixture
@@ -46,12 +50,17 @@ async def with_references(store: Store, gw: FakeGateway, client: GatewayClient, 
     """Known models recorded and calibrated; the next poll of the fake lists the stealth model as new."""
     known = [entry for entry in catalogue() if entry["id"] != STEALTH_ID]
     await record_catalogue(store, known, "before the launch")
-    await calibrate(store, lambda: ProbeRunner.from_settings(store, client, settings, RateLimiter(1000, 12)),
-                    [model_id for model_id, _, _ in KNOWN_MODELS])
+    await calibrate(
+        store,
+        lambda: ProbeRunner.from_settings(store, client, settings, RateLimiter(1000, 12)),
+        [model_id for model_id, _, _ in KNOWN_MODELS],
+    )
     await store.guilds.configure(GUILD, CHANNEL, all_models=False)
 
 
-async def test_a_poll_returns_before_probing_ends_and_the_guess_then_edits_the_announcement(store, gw, client, settings):
+async def test_a_poll_returns_before_probing_ends_and_the_guess_then_edits_the_announcement(
+    store, gw, client, settings
+):
     await with_references(store, gw, client, settings)
     gw.set_fault("chat", Fault.hang(0.5), model=STEALTH_ID)  # answers, slowly
     pipeline = Pipeline(store, client, settings)
@@ -86,7 +95,10 @@ async def test_start_resumes_unattributed_stealth_models_reusing_interrupted_ans
     await record_catalogue(store, catalogue(), "crashed poll")
     crashed = await store.probes.start_run(STEALTH_ID, SUITE_VERSION, "stealth")
     await store.probes.record_response(
-        crashed, ProbeResponse("identity", "identity", True, {}, content="I'm ChatGPT, a model created by OpenAI.", prompt_tokens=30)
+        crashed,
+        ProbeResponse(
+            "identity", "identity", True, {}, content="I'm ChatGPT, a model created by OpenAI.", prompt_tokens=30
+        ),
     )
     pipeline = Pipeline(store, client, settings)
     try:

@@ -22,7 +22,7 @@ from bot.store import Store
 from tests.bot_process import bot_environment, read_rows, run_scout, running_bot
 from tests.e2e.conftest import ORDINARY_MODELS, OWL, make_guild
 from tests.fakes.discord import FakeDiscord
-from tests.fakes.gateway_server import Fault, FakeGateway
+from tests.fakes.gateway_server import FakeGateway, Fault
 
 DISCORD_TOKEN = "MTk4NjIyNDgzNDcxOTI1MjQ4.Gx7Yq2.DISCORD-TOKEN-SENTINEL-5f1c9a"
 API_KEY = "sk-or-v1-OPENROUTER-KEY-SENTINEL-0b7e4d2c"
@@ -52,30 +52,54 @@ async def test_the_running_bot_never_shows_its_token_or_key(tmp_path: Path):
         await store.guilds.configure(other_guild.id, other_channel.id, all_models=False)
         await record_catalogue(store, ORDINARY_MODELS, "baseline")
 
-    async with FakeGateway(api_key=API_KEY) as gateway, FakeDiscord(guilds=[guild, other_guild], token=DISCORD_TOKEN) as fake:
+    async with (
+        FakeGateway(api_key=API_KEY) as gateway,
+        FakeDiscord(guilds=[guild, other_guild], token=DISCORD_TOKEN) as fake,
+    ):
         gateway.set_catalogue([*ORDINARY_MODELS, OWL])
         gateway.inject("models", Fault.http(500, message=f"upstream rejected Authorization: Bearer {API_KEY}"))
         gateway.set_fault("chat", Fault.http(502, message=f"provider refused key {API_KEY}"))
-        fake.inject_fault(f"POST /channels/{channel.id}/messages", 429,
-                          {"message": f"You are being rate limited, Bot {DISCORD_TOKEN}", "retry_after": 0.05, "global": False},
-                          headers={"Retry-After": "1", "X-RateLimit-Scope": "user", "Via": "1.1 google"})
-        fake.inject_fault(f"POST /channels/{other_channel.id}/messages", 403,
-                          {"message": f"Missing Permissions for Bot {DISCORD_TOKEN}", "code": 50013}, times=None)
+        fake.inject_fault(
+            f"POST /channels/{channel.id}/messages",
+            429,
+            {"message": f"You are being rate limited, Bot {DISCORD_TOKEN}", "retry_after": 0.05, "global": False},
+            headers={"Retry-After": "1", "X-RateLimit-Scope": "user", "Via": "1.1 google"},
+        )
+        fake.inject_fault(
+            f"POST /channels/{other_channel.id}/messages",
+            403,
+            {"message": f"Missing Permissions for Bot {DISCORD_TOKEN}", "code": 50013},
+            times=None,
+        )
         environment = bot_environment(
-            discord_token=DISCORD_TOKEN, openrouter_api_key=API_KEY, openrouter_base_url=gateway.base_url,
-            discord_api_base=fake.api_base, discord_gateway_url=fake.gateway_url, database_path=database,
-            poll_interval_seconds=3600, log_level="DEBUG", probe_requests_per_minute=6000, probe_timeout_seconds=5,
+            discord_token=DISCORD_TOKEN,
+            openrouter_api_key=API_KEY,
+            openrouter_base_url=gateway.base_url,
+            discord_api_base=fake.api_base,
+            discord_gateway_url=fake.gateway_url,
+            database_path=database,
+            poll_interval_seconds=3600,
+            log_level="DEBUG",
+            probe_requests_per_minute=6000,
+            probe_timeout_seconds=5,
         )
         async with running_bot(environment, tmp_path / "run") as bot:
+
             def delivered() -> bool:
                 posted = [m for m in fake.channel_messages(channel.id) if m.embeds]
-                refused = [r for r in fake.requests_to(f"POST /channels/{other_channel.id}/messages") if r.status == 403]
+                refused = [
+                    r for r in fake.requests_to(f"POST /channels/{other_channel.id}/messages") if r.status == 403
+                ]
                 return bool(posted and refused)
 
             await bot.wait_for(delivered, what="one announcement posted and one refused")
-            await bot.wait_for(lambda: read_rows(database, "SELECT COUNT(*) AS n FROM probe_responses WHERE ok = 0")[0]["n"],
-                               what="probes failing with the key in the gateway's error")
-            await bot.wait_for(lambda: read_rows(database, "SELECT COUNT(*) AS n FROM guesses")[0]["n"], what="the guess after them")
+            await bot.wait_for(
+                lambda: read_rows(database, "SELECT COUNT(*) AS n FROM probe_responses WHERE ok = 0")[0]["n"],
+                what="probes failing with the key in the gateway's error",
+            )
+            await bot.wait_for(
+                lambda: read_rows(database, "SELECT COUNT(*) AS n FROM guesses")[0]["n"], what="the guess after them"
+            )
             answers = []
             for who, where, here, command, options in [
                 (member, guild, channel, "scout vote", {"model": OWL["id"], "vendor": "openai"}),
@@ -117,13 +141,29 @@ async def test_cli_failures_and_exports_never_show_the_key_or_token(tmp_path: Pa
         await store.votes.add_note(7, OWL["id"], 1, "alice", "sounds like GPT")
     async with FakeGateway(api_key=API_KEY) as gateway:
         gateway.set_fault("models", Fault.http(500, message=f"upstream rejected Authorization: Bearer {API_KEY}"))
-        environment = bot_environment(discord_token=DISCORD_TOKEN, openrouter_api_key=API_KEY, database_path=database,
-                                      openrouter_base_url=gateway.base_url, log_level="DEBUG")
+        environment = bot_environment(
+            discord_token=DISCORD_TOKEN,
+            openrouter_api_key=API_KEY,
+            database_path=database,
+            openrouter_base_url=gateway.base_url,
+            log_level="DEBUG",
+        )
         scan = await run_scout("scan", "--json", environment=environment, workdir=tmp_path / "cwd")
         out = tmp_path / "votes.jsonl"
-        export = await run_scout("export", "--guild", "7", "--format", "jsonl", "--out", str(out), environment=environment,
-                                 workdir=tmp_path / "cwd")
-        bad = await run_scout("scan", environment={**environment, "POLL_INTERVAL_SECONDS": "1"}, workdir=tmp_path / "cwd")
+        export = await run_scout(
+            "export",
+            "--guild",
+            "7",
+            "--format",
+            "jsonl",
+            "--out",
+            str(out),
+            environment=environment,
+            workdir=tmp_path / "cwd",
+        )
+        bad = await run_scout(
+            "scan", environment={**environment, "POLL_INTERVAL_SECONDS": "1"}, workdir=tmp_path / "cwd"
+        )
     assert scan.returncode == 1 and gateway.base_url in scan.stderr  # the failing poll named the URL…
     assert export.returncode == 0 and "sounds like GPT" in out.read_text()
     assert bad.returncode == 2 and "POLL_INTERVAL_SECONDS" in bad.stderr
@@ -135,7 +175,9 @@ async def test_cli_failures_and_exports_never_show_the_key_or_token(tmp_path: Pa
 
 async def test_core_errors_and_logs_never_carry_the_key(tmp_path: Path, caplog: pytest.LogCaptureFixture):
     caplog.set_level(logging.DEBUG)
-    settings = Settings(_env_file=None, discord_token=DISCORD_TOKEN, openrouter_api_key=API_KEY, database_path=tmp_path / "s.db")
+    settings = Settings(
+        _env_file=None, discord_token=DISCORD_TOKEN, openrouter_api_key=API_KEY, database_path=tmp_path / "s.db"
+    )
     errors: list[BaseException] = []
     async with FakeGateway(api_key=API_KEY) as gateway, await Store.open(settings.database_path) as store:
         settings = settings.model_copy(update={"openrouter_base_url": gateway.base_url})
@@ -146,7 +188,10 @@ async def test_core_errors_and_logs_never_carry_the_key(tmp_path: Path, caplog: 
         try:
             report = await pipeline.poll_once()
             assert not report.ok and report.error
-            for call in (client.fetch_models(), client.chat(OWL["id"], [{"role": "user", "content": "hi"}], max_tokens=5)):
+            for call in (
+                client.fetch_models(),
+                client.chat(OWL["id"], [{"role": "user", "content": "hi"}], max_tokens=5),
+            ):
                 with pytest.raises(GatewayError) as caught:
                     await call
                 errors.append(caught.value)

@@ -25,8 +25,14 @@ def test_defaults_need_nothing():
 
 @pytest.mark.parametrize(
     ("variable", "value"),
-    [("POLL_INTERVAL_SECONDS", "1"), ("POLL_INTERVAL_SECONDS", "soon"), ("ANNOUNCE_CHANNEL_ID", "general"),
-     ("LOG_LEVEL", "LOUD"), ("OPENROUTER_BASE_URL", "openrouter.ai"), ("DISCORD_GATEWAY_URL", "nope")],
+    [
+        ("POLL_INTERVAL_SECONDS", "1"),
+        ("POLL_INTERVAL_SECONDS", "soon"),
+        ("ANNOUNCE_CHANNEL_ID", "general"),
+        ("LOG_LEVEL", "LOUD"),
+        ("OPENROUTER_BASE_URL", "openrouter.ai"),
+        ("DISCORD_GATEWAY_URL", "nope"),
+    ],
 )
 def test_bad_value_is_one_line_naming_the_variable(monkeypatch, variable, value):
     monkeypatch.setenv(variable, value)

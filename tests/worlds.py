@@ -23,4 +23,6 @@ async def open_world(tmp_path: Path, discord_class: type[FakeDiscord] = FakeDisc
     other_guild, other_channel, _, other_admin = make_guild("Other Guild", "mallory")
     async with FakeGateway(api_key=API_KEY) as gateway, discord_class(guilds=[guild, other_guild]) as fake:
         gateway.set_catalogue(ORDINARY_MODELS)
-        yield World(fake, gateway, tmp_path / "scout.db", guild, channel, member, admin, other_guild, other_channel, other_admin)
+        yield World(
+            fake, gateway, tmp_path / "scout.db", guild, channel, member, admin, other_guild, other_channel, other_admin
+        )

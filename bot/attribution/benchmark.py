@@ -21,9 +21,9 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 from bot.attribution.corpus import CorpusError, ModelAnswers, load_corpus
 from bot.attribution.style import StyleReference, StyleVerdict, rank_style

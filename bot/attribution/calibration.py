@@ -11,8 +11,8 @@ Both maps are monotone, so the ranking is never changed by calibration.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 _MIN_TEMPERATURE = 0.02
 _MAX_TEMPERATURE = 50.0

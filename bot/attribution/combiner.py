@@ -100,9 +100,14 @@ def _tokenizer(query: Fingerprint, references: Sequence[Fingerprint]) -> SignalS
     verdict = compare_tokenizers(query.token_counts, usable, TOKENIZER_BASELINE_ID)
     nearest: dict[str, list[NearestModel]] = {}
     for match in verdict.matches:
-        nearest.setdefault(match.vendor, []).append(NearestModel(match.model_id, match.matched / max(1, match.compared)))
+        nearest.setdefault(match.vendor, []).append(
+            NearestModel(match.model_id, match.matched / max(1, match.compared))
+        )
     return SignalScores(
-        "tokenizer", verdict.scores, 0.0, {v: tuple(items[:NEAREST_PER_VENDOR]) for v, items in nearest.items()},
+        "tokenizer",
+        verdict.scores,
+        0.0,
+        {v: tuple(items[:NEAREST_PER_VENDOR]) for v, items in nearest.items()},
         verdict.evidence,
     )
 
@@ -128,7 +133,9 @@ class SignalSet:
     signals: Mapping[str, SignalScores]
 
 
-def gather_signals(query: Fingerprint, references: Sequence[Fingerprint], listings: Sequence[CatalogueEntry]) -> SignalSet:
+def gather_signals(
+    query: Fingerprint, references: Sequence[Fingerprint], listings: Sequence[CatalogueEntry]
+) -> SignalSet:
     """Every signal that has something to say about `query`."""
     signals: dict[str, SignalScores] = {"tokenizer": _tokenizer(query, references)}
     style = _style(query, references)
@@ -172,7 +179,9 @@ class CombinerModel:
         if not found.signals:
             return {}
         return {
-            vendor: sum(signal.score(vendor) / self.temperatures.get(name, 1.0) for name, signal in found.signals.items())
+            vendor: sum(
+                signal.score(vendor) / self.temperatures.get(name, 1.0) for name, signal in found.signals.items()
+            )
             for vendor in found.candidates
         }
 
@@ -183,7 +192,10 @@ class CombinerModel:
         return {
             "temperatures": dict(self.temperatures),
             "final": {"temperature": self.final.temperature, "floor": self.final.floor},
-            "examples": self.examples, "top1": self.top1, "top3": self.top3, "ece": self.ece,
+            "examples": self.examples,
+            "top1": self.top1,
+            "top3": self.top3,
+            "ece": self.ece,
         }
 
     @classmethod
@@ -192,7 +204,10 @@ class CombinerModel:
         return cls(
             {str(k): float(v) for k, v in record["temperatures"].items()},
             Calibration(float(final["temperature"]), float(final["floor"])),
-            int(record.get("examples", 0)), record.get("top1"), record.get("top3"), record.get("ece"),
+            int(record.get("examples", 0)),
+            record.get("top1"),
+            record.get("top3"),
+            record.get("ece"),
         )
 
     def describe(self) -> str:
@@ -212,14 +227,17 @@ def combine(model_id: str, found: SignalSet, model: CombinerModel) -> Guess:
     probabilities = model.probabilities(found)
     ordered = sorted(probabilities.items(), key=lambda item: (-item[1], item[0]))[:TOP_VENDORS]
     ranking = tuple(
-        RankedVendor(vendor, display_name(vendor), probability, _nearest(vendor, signals)) for vendor, probability in ordered
+        RankedVendor(vendor, display_name(vendor), probability, _nearest(vendor, signals))
+        for vendor, probability in ordered
     )
     evidence: list[str] = []
     for name in SIGNALS:
         if name in signals:
             evidence.extend(signals[name].evidence)
             if ranking and signals[name].named and ranking[0].vendor not in signals[name].named:
-                evidence.append(f"{name} disagrees with the ranking: self-reports are weak, distilled models repeat their teacher's name")
+                evidence.append(
+                    f"{name} disagrees with the ranking: self-reports are weak, distilled models repeat their teacher's name"
+                )
     missing = [name for name in FITTED_SIGNALS if name not in signals or not signals[name].scores]
     if not ranking:
         evidence.append("no signal to go on: no usable answers, token counts or listing")
@@ -288,7 +306,8 @@ def _fit(cases: Sequence[LeaveOneOutCase]) -> CombinerModel:
     for name in FITTED_SIGNALS:
         examples = [
             CalibrationExample({v: case.found.signals[name].score(v) for v in case.found.candidates}, case.true_vendor)
-            for case in cases if name in case.found.signals and case.found.signals[name].scores
+            for case in cases
+            if name in case.found.signals and case.found.signals[name].scores
         ]
         if len(examples) >= MIN_EXAMPLES:
             temperatures[name] = fit_calibration(examples, floors=(0.0,)).temperature

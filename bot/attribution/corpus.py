@@ -13,9 +13,10 @@ import io
 import json
 import logging
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +119,11 @@ def load_corpus(path: str | Path) -> Corpus:
                 if model not in conflicting:
                     log.warning(
                         "corpus %s line %d: model %r labelled %r and %r; model skipped",
-                        source.name, number, model, entry.vendor, parsed["vendor"],
+                        source.name,
+                        number,
+                        model,
+                        entry.vendor,
+                        parsed["vendor"],
                     )
                 conflicting.add(model)
                 continue

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import math
 import re
-from functools import lru_cache
 from collections import Counter, defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.catalogue.vendors import display_name, vendor_for_label
 
@@ -27,21 +27,70 @@ CLAUSE_BREAK = re.compile(
     r"(?<=[.!?;:])\s+|\n+|,?\s+(?:but|while|whereas|although|however|unlike)\s+|,\s*(?:which|who)\s+", re.IGNORECASE
 )
 FIRST_PERSON = re.compile(
-    r"(?-i:\bI\b)|\b(?:my|me|myself|we|our)\b|我|\bas an? (?:[\w-]+ ){0,3}(?:AI|assistant|model|chatbot)\b", re.IGNORECASE
+    r"(?-i:\bI\b)|\b(?:my|me|myself|we|our)\b|我|\bas an? (?:[\w-]+ ){0,3}(?:AI|assistant|model|chatbot)\b",
+    re.IGNORECASE,
 )
 WORD = re.compile(r"[A-Za-z0-9][\w.\-]*[A-Za-z0-9]|[A-Za-z]")
 LEADING_LETTERS = re.compile(r"^[A-Za-z]+")
 # Words before a name that turn it into a comparison or a denial rather than a claim.
-NOT_A_CLAIM = frozenset({
-    "than", "like", "unlike", "similar", "similarly", "compare", "compared", "comparing", "comparison", "versus",
-    "vs", "as", "not", "different", "differs", "such", "including", "rival", "competitor", "competitors", "or",
-    "that", "match", "matching", "capable", "capabilities", "abilities", "outperform",
-})
+NOT_A_CLAIM = frozenset(
+    {
+        "than",
+        "like",
+        "unlike",
+        "similar",
+        "similarly",
+        "compare",
+        "compared",
+        "comparing",
+        "comparison",
+        "versus",
+        "vs",
+        "as",
+        "not",
+        "different",
+        "differs",
+        "such",
+        "including",
+        "rival",
+        "competitor",
+        "competitors",
+        "or",
+        "that",
+        "match",
+        "matching",
+        "capable",
+        "capabilities",
+        "abilities",
+        "outperform",
+    }
+)
 # Vendor aliases that are also ordinary words; a model talking about them is not naming its maker.
-AMBIGUOUS_NAMES = frozenset({
-    "command", "seed", "nova", "phi", "sonar", "falcon", "yi", "ling", "writer", "morph", "inception", "liquid",
-    "perplexity", "granite", "inflection", "perceptron", "poolside", "relace", "switchpoint", "essentialai", "i",
-})
+AMBIGUOUS_NAMES = frozenset(
+    {
+        "command",
+        "seed",
+        "nova",
+        "phi",
+        "sonar",
+        "falcon",
+        "yi",
+        "ling",
+        "writer",
+        "morph",
+        "inception",
+        "liquid",
+        "perplexity",
+        "granite",
+        "inflection",
+        "perceptron",
+        "poolside",
+        "relace",
+        "switchpoint",
+        "essentialai",
+        "i",
+    }
+)
 WINDOW_WORDS = 4
 QUOTE_BEFORE = 60
 QUOTE_AFTER = 30
@@ -108,7 +157,7 @@ def _claim_in_clause(clause: str) -> Claim | None:
         word = match.group()
         if match.start() < person.start() or not (word[0].isupper() or word[0].isdigit()):
             continue
-        if {w.group().lower() for w in words[max(0, index - WINDOW_WORDS):index]} & NOT_A_CLAIM:
+        if {w.group().lower() for w in words[max(0, index - WINDOW_WORDS) : index]} & NOT_A_CLAIM:
             continue
         vendor = _vendor_named(word)
         if vendor is not None:
@@ -147,7 +196,9 @@ def assess_identity(
     Every vendor of the references, every vendor claimed and every extra candidate gets a score: a
     vendor the references never saw is scored by the prior alone.
     """
-    claims = {probe_id: extract_claim(text) for probe_id, text in answers.items() if probe_id in probe_ids and text.strip()}
+    claims = {
+        probe_id: extract_claim(text) for probe_id, text in answers.items() if probe_id in probe_ids and text.strip()
+    }
     if not claims:
         return IdentityVerdict({}, {}, ())
     # counts[probe][vendor][claim]: what references of each vendor said to each identity probe.
@@ -163,7 +214,9 @@ def assess_identity(
         total = 0.0
         for probe_id, claim in claims.items():
             seen = counts[probe_id][vendor]
-            likelihood = (seen[claim.vendor] + PRIOR_WEIGHT * _prior(claim.vendor, vendor)) / (sum(seen.values()) + PRIOR_WEIGHT)
+            likelihood = (seen[claim.vendor] + PRIOR_WEIGHT * _prior(claim.vendor, vendor)) / (
+                sum(seen.values()) + PRIOR_WEIGHT
+            )
             total += math.log(likelihood)
         scores[vendor] = total
     return IdentityVerdict(scores, claims, _evidence(claims, counts))
@@ -178,8 +231,12 @@ def _evidence(claims: Mapping[str, Claim], counts: Mapping[str, Mapping[str, Cou
             lines.append(f'identity: names no maker in {len(said)} of {len(claims)} answers ("{quote}")')
             continue
         others = sum(
-            count for probe_id, _ in said for ref_vendor, seen in counts[probe_id].items()
-            if ref_vendor != vendor for claim, count in seen.items() if claim == vendor
+            count
+            for probe_id, _ in said
+            for ref_vendor, seen in counts[probe_id].items()
+            if ref_vendor != vendor
+            for claim, count in seen.items()
+            if claim == vendor
         )
         line = f'identity: says it was made by {display_name(vendor)} ("{quote}")'
         if others:

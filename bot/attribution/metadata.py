@@ -67,7 +67,9 @@ def similarity(listing: CatalogueEntry, other: CatalogueEntry) -> tuple[float, t
         if listing.context_length == other.context_length:
             score += WEIGHT_CONTEXT
             shared.append(f"same context length {listing.context_length:,}")
-        elif abs(listing.context_length - other.context_length) <= CONTEXT_TOLERANCE * max(listing.context_length, other.context_length):
+        elif abs(listing.context_length - other.context_length) <= CONTEXT_TOLERANCE * max(
+            listing.context_length, other.context_length
+        ):
             score += WEIGHT_CONTEXT / 2
             shared.append(f"context length {listing.context_length:,} close to its {other.context_length:,}")
     mine_limit, their_limit = _completion_limit(listing), _completion_limit(other)
@@ -77,7 +79,9 @@ def similarity(listing: CatalogueEntry, other: CatalogueEntry) -> tuple[float, t
             score += WEIGHT_COMPLETION_LIMIT
             shared.append(f"same completion limit {mine_limit:,}")
     weight += WEIGHT_MODALITIES
-    if set(listing.input_modalities) == set(other.input_modalities) and set(listing.output_modalities) == set(other.output_modalities):
+    if set(listing.input_modalities) == set(other.input_modalities) and set(listing.output_modalities) == set(
+        other.output_modalities
+    ):
         score += WEIGHT_MODALITIES
     label = _informative_tokenizer(listing)
     if label:
@@ -100,7 +104,11 @@ def compare_listing(
     nearest: dict[str, ListingMatch] = {}
     for other in known:
         vendor = vendor_for_model_id(other.id)
-        if vendor is None or other.base_id == listing.base_id or (candidates is not None and vendor.key not in candidates):
+        if (
+            vendor is None
+            or other.base_id == listing.base_id
+            or (candidates is not None and vendor.key not in candidates)
+        ):
             continue
         value, shared = similarity(listing, other)
         best = nearest.get(vendor.key)

@@ -42,10 +42,15 @@ def _is_text_probe(probe_id: str) -> bool:
 
 def fingerprint_of(reference: Reference, listing: CatalogueEntry | None = None) -> Fingerprint:
     texts = {
-        probe_id: answer.content for probe_id, answer in reference.answers.items()
+        probe_id: answer.content
+        for probe_id, answer in reference.answers.items()
         if answer.content and answer.content.strip() and _is_text_probe(probe_id)
     }
-    counts = {probe_id: answer.prompt_tokens for probe_id, answer in reference.answers.items() if answer.prompt_tokens is not None}
+    counts = {
+        probe_id: answer.prompt_tokens
+        for probe_id, answer in reference.answers.items()
+        if answer.prompt_tokens is not None
+    }
     return Fingerprint(reference.model_id, reference.vendor, texts, counts, listing)
 
 
@@ -82,7 +87,10 @@ async def load_fingerprints(store: Store, listings: Sequence[CatalogueEntry]) ->
 
 
 async def combiner_model(
-    store: Store, references: Sequence[Fingerprint], listings: Sequence[CatalogueEntry], query_probe_ids: Collection[str]
+    store: Store,
+    references: Sequence[Fingerprint],
+    listings: Sequence[CatalogueEntry],
+    query_probe_ids: Collection[str],
 ) -> CombinerModel:
     """The combiner fitted on these references for queries asking `query_probe_ids`; cached until they change."""
     key = await _combiner_key(store, query_probe_ids)
@@ -98,7 +106,10 @@ async def combiner_model(
 
 
 async def refit_combiner(
-    store: Store, references: Sequence[Fingerprint], listings: Sequence[CatalogueEntry], query_probe_ids: Collection[str]
+    store: Store,
+    references: Sequence[Fingerprint],
+    listings: Sequence[CatalogueEntry],
+    query_probe_ids: Collection[str],
 ) -> CombinerModel:
     """Fit the combiner by leave-one-reference-out (CPU work, off the event loop) and cache it."""
     key = await _combiner_key(store, query_probe_ids)
@@ -137,15 +148,22 @@ async def import_corpus(store: Store, path: Path) -> ImportSummary:
     source = f"corpus:{path.name}"
     references = [
         Reference(
-            answers.model, canonical_vendor(answers.vendor), source, CORPUS_SUITE_VERSION,
+            answers.model,
+            canonical_vendor(answers.vendor),
+            source,
+            CORPUS_SUITE_VERSION,
             {prompt_id: ReferenceAnswer(text) for prompt_id, text in answers.answers.items()},
         )
         for answers in corpus.models.values()
     ]
     await store.references.save(references)
     return ImportSummary(
-        source, len(references), len({r.vendor for r in references}), sum(len(r.answers) for r in references),
-        corpus.stats.lines_skipped, corpus.stats.models_skipped,
+        source,
+        len(references),
+        len({r.vendor for r in references}),
+        sum(len(r.answers) for r in references),
+        corpus.stats.lines_skipped,
+        corpus.stats.models_skipped,
     )
 
 
@@ -192,7 +210,9 @@ class CalibrationStep:
     def describe(self) -> str:
         if self.status == "skipped":
             return f"{self.model_id}: skipped ({self.detail})"
-        line = f"{self.model_id}: {self.status}, {self.requests} requests, {self.failures} of {self.probes} probes failed"
+        line = (
+            f"{self.model_id}: {self.status}, {self.requests} requests, {self.failures} of {self.probes} probes failed"
+        )
         return line + (f" ({self.detail})" if self.detail else "")
 
 
@@ -218,7 +238,9 @@ async def calibrate(
         if vendor is None:
             step = CalibrationStep(model_id, "skipped", detail="its id names no known vendor")
         elif model_id in existing:
-            step = CalibrationStep(model_id, "skipped", detail=f"reference of suite {SUITE_VERSION} exists; --refresh to probe again")
+            step = CalibrationStep(
+                model_id, "skipped", detail=f"reference of suite {SUITE_VERSION} exists; --refresh to probe again"
+            )
         else:
             async with gate:
                 step = await _probe_reference(store, make_runner(), model_id, vendor.key)
@@ -242,6 +264,13 @@ async def _probe_reference(store: Store, runner: ProbeRunner, model_id: str, ven
     reference = reference_from_run(report, vendor)
     if reference is None or failures == len(report.responses):
         kinds = sorted({f.error_kind or "error" for f in report.failures})
-        return CalibrationStep(model_id, "failed", report.requests, failures, len(report.responses), "no usable answer: " + ", ".join(kinds))
+        return CalibrationStep(
+            model_id,
+            "failed",
+            report.requests,
+            failures,
+            len(report.responses),
+            "no usable answer: " + ", ".join(kinds),
+        )
     await store.references.save([reference])
     return CalibrationStep(model_id, "done", report.requests, failures, len(report.responses))

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from operator import mul
-from typing import Mapping, Sequence
 
 from bot.attribution.calibration import Calibration, CalibrationExample, fit_calibration
 from bot.attribution.style_features import answer_profile, pair_similarities

@@ -14,10 +14,10 @@ import math
 import re
 import zlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import mul
-from typing import Callable
 
 # Past this length an answer adds little style evidence but costs memory and time.
 _MAX_CHARS_FOR_NGRAMS = 6000

@@ -70,7 +70,9 @@ def align(query: Mapping[str, int], reference: Mapping[str, int], baseline_id: s
     return agreeing - 1, len(differences) - 1
 
 
-def compare_tokenizers(query: Mapping[str, int], references: Sequence[TokenCounts], baseline_id: str) -> TokenizerVerdict:
+def compare_tokenizers(
+    query: Mapping[str, int], references: Sequence[TokenCounts], baseline_id: str
+) -> TokenizerVerdict:
     """Score each vendor by its best-matching reference; vendors without comparable counts get no score."""
     matches = []
     for reference in references:
@@ -94,11 +96,12 @@ def _evidence(matches: Sequence[TokenizerMatch], query: Mapping[str, int]) -> tu
         return (f"tokenizer: no reference matches (closest {best.matched}/{best.compared} strings, {best.model_id})",)
     line = f"tokenizer: {best.matched}/{best.compared} strings match {best.model_id}"
     rivals = [
-        m for m in matches[1:]
-        if m.vendor != best.vendor and m.matched == best.matched and m.compared == best.compared
+        m for m in matches[1:] if m.vendor != best.vendor and m.matched == best.matched and m.compared == best.compared
     ]
     if rivals:
-        line += ", and as many match " + ", ".join(
-            f"{m.model_id} ({display_name(m.vendor)})" for m in rivals[:2]
-        ) + ": a tokenizer shared across labs"
+        line += (
+            ", and as many match "
+            + ", ".join(f"{m.model_id} ({display_name(m.vendor)})" for m in rivals[:2])
+            + ": a tokenizer shared across labs"
+        )
     return (line,)

@@ -38,7 +38,9 @@ async def cmd_bench_attribution(settings: Settings, args: argparse.Namespace) ->
 
 def register(names: argparse._SubParsersAction) -> None:
     bench = names.add_parser("attribution", help="vendor attribution accuracy and calibration on a corpus")
-    bench.add_argument("--corpus", required=True, metavar="FILE", help="JSONL(.gz) of {model, vendor, prompt_id, prompt, response}")
+    bench.add_argument(
+        "--corpus", required=True, metavar="FILE", help="JSONL(.gz) of {model, vendor, prompt_id, prompt, response}"
+    )
     bench.add_argument("--references", metavar="FILE", help="attribute every corpus model against this corpus instead")
     bench.add_argument("--probes", type=positive_int, default=8, metavar="K", help="prompts per draw (default 8)")
     bench.add_argument("--draws", type=positive_int, metavar="N", help="random draws of K prompts")

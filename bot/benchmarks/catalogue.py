@@ -35,10 +35,17 @@ def synthetic_entry(index: int, rng: random.Random) -> dict[str, Any]:
         "hugging_face_id": f"{author}/Model-{index}" if index % 3 == 0 else None,
         "name": f"{author.title()}: Model {index}",
         "created": 1_700_000_000 + index,
-        "description": " ".join(rng.choice(("fast", "capable", "model", "for", "agents", "coding", "reasoning")) for _ in range(60)),
+        "description": " ".join(
+            rng.choice(("fast", "capable", "model", "for", "agents", "coding", "reasoning")) for _ in range(60)
+        ),
         "context_length": rng.choice((8192, 32768, 131072, 1_000_000)),
-        "architecture": {"modality": "text->text", "input_modalities": ["text"], "output_modalities": ["text"],
-                         "tokenizer": "Other", "instruct_type": None},
+        "architecture": {
+            "modality": "text->text",
+            "input_modalities": ["text"],
+            "output_modalities": ["text"],
+            "tokenizer": "Other",
+            "instruct_type": None,
+        },
         "pricing": {"prompt": price, "completion": price},
         "top_provider": {"context_length": 131072, "max_completion_tokens": 8192, "is_moderated": False},
         "supported_parameters": ["max_tokens", "temperature", "top_p", "tools"],
@@ -55,9 +62,16 @@ def catalogues(size: int, changes: int, seed: int) -> tuple[list[dict[str, Any]]
         entry["pricing"] = {"prompt": "0.00000999", "completion": "0.00000999"}
     del after[third : 2 * third]
     after.extend(synthetic_entry(size + index, rng) for index in range(changes - 2 * third))
-    after.append({"id": "openrouter/kestrel-alpha", "name": "Kestrel Alpha", "description": "A cloaked model.",
-                  "pricing": {"prompt": "0", "completion": "0"}, "supported_parameters": ["temperature"],
-                  "architecture": {"input_modalities": ["text"], "output_modalities": ["text"]}})
+    after.append(
+        {
+            "id": "openrouter/kestrel-alpha",
+            "name": "Kestrel Alpha",
+            "description": "A cloaked model.",
+            "pricing": {"prompt": "0", "completion": "0"},
+            "supported_parameters": ["temperature"],
+            "architecture": {"input_modalities": ["text"], "output_modalities": ["text"]},
+        }
+    )
     return before, after
 
 
@@ -81,7 +95,10 @@ async def run_catalogue_benchmark(size: int = 5000, changes: int = 300, seed: in
     host, port = runner.addresses[0][:2]
     try:
         with tempfile.TemporaryDirectory() as folder:
-            async with await Store.open(Path(folder) / "bench.db") as store, GatewayClient(f"http://{host}:{port}/api/v1") as client:
+            async with (
+                await Store.open(Path(folder) / "bench.db") as store,
+                GatewayClient(f"http://{host}:{port}/api/v1") as client,
+            ):
                 with Stopwatch() as baseline:
                     await poll_gateway(store, client)
                 rss_before = current_rss_mib()

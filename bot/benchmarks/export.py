@@ -44,7 +44,9 @@ async def load_votes(store: Store, total: int, on_progress: Callable[[int], None
         batch = []
         for index in range(batch_start, min(batch_start + LOAD_BATCH, total)):
             model_id, member_id, name, vendor = synthetic_vote(index)
-            voted_at = (started + timedelta(milliseconds=index)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            voted_at = (
+                (started + timedelta(milliseconds=index)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            )
             batch.append(Vote(GUILD_ID, model_id, member_id, name, vendor, voted_at))
         await store.votes.import_votes(batch)
         if on_progress is not None:
@@ -92,7 +94,9 @@ async def run_export_benchmark(
 
 
 def format_report(report: dict[str, Any]) -> str:
-    lines = [f"export of {report['votes']:,} votes (loaded {report['votes_cast_now']:,} now in {report['load_seconds']} s, not timed):"]
+    lines = [
+        f"export of {report['votes']:,} votes (loaded {report['votes_cast_now']:,} now in {report['load_seconds']} s, not timed):"
+    ]
     for fmt, item in report["formats"].items():
         lines.append(
             f"  {fmt:5} {item['rows']:,} rows in {item['seconds']:.2f} s ({item['rows_per_second']:,} rows/s), "
@@ -123,6 +127,8 @@ async def cmd_bench_export(settings: Settings, args: argparse.Namespace) -> int:
 def register(names: argparse._SubParsersAction) -> None:
     bench = names.add_parser("export", help="export a million-vote log to CSV and JSONL: time and peak memory")
     bench.add_argument("--votes", type=positive_int, default=1_000_000, help="votes in the log (default 1,000,000)")
-    bench.add_argument("--database", type=Path, metavar="FILE", help="keep the loaded votes in FILE and reuse them next time")
+    bench.add_argument(
+        "--database", type=Path, metavar="FILE", help="keep the loaded votes in FILE and reuse them next time"
+    )
     bench.add_argument("--json", action="store_true")
     bench.set_defaults(handler=cmd_bench_export)

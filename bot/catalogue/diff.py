@@ -90,14 +90,17 @@ def diff_catalogue(
         before = json.loads(previous.tracked_json)
         events.append(
             CatalogueEvent(
-                "changed", entry.id, entry.name, verdict.stealth, verdict.reasons, fields,
+                "changed",
+                entry.id,
+                entry.name,
+                verdict.stealth,
+                verdict.reasons,
+                fields,
                 before={name: before.get(name) for name in fields if name in before},
                 after={name: tracked[name] for name in fields if name in tracked},
             )
         )
-    newcomers = tuple(
-        event.model_id for event in events if event.kind in ("new", "returned") and not event.stealth
-    )
+    newcomers = tuple(event.model_id for event in events if event.kind in ("new", "returned") and not event.stealth)
     for model in known.values():
         if model.removed or model.id in listed:
             continue

@@ -17,7 +17,9 @@ MAX_DESCRIPTION_LENGTH = 20_000
 
 # Control and invisible formatting characters (zero-width, bidi overrides): never useful in a listing,
 # often used to disguise text. Newlines and tabs stay.
-UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]")
+UNPRINTABLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]"
+)
 
 TRACKED_FIELDS = ("name", "description", "pricing", "context_length", "modalities", "parameters")
 
@@ -126,7 +128,9 @@ def parse_entry(raw: Any) -> CatalogueEntry:
     pricing = {} if pricing is None else pricing
     if not isinstance(pricing, Mapping):
         raise EntryError("pricing is not an object")
-    prices = {str(k): str(v) for k, v in pricing.items() if isinstance(v, (str, int, float)) and not isinstance(v, bool)}
+    prices = {
+        str(k): str(v) for k, v in pricing.items() if isinstance(v, (str, int, float)) and not isinstance(v, bool)
+    }
     tokenizer = architecture.get("tokenizer")
     hugging_face_id = raw.get("hugging_face_id")
     return CatalogueEntry(

@@ -24,11 +24,20 @@ CODENAME = re.compile(
     r"(?: \((?:free|stealth|cloaked)\))?$"
 )
 STEALTH_PHRASES = (
-    "cloaked", "stealth", "anonymous model", "undisclosed", "to gather feedback",
-    "logged by the provider", "prompts and completions", "unnamed", "mystery model",
+    "cloaked",
+    "stealth",
+    "anonymous model",
+    "undisclosed",
+    "to gather feedback",
+    "logged by the provider",
+    "prompts and completions",
+    "unnamed",
+    "mystery model",
 )
 ROUTER_WORDS = re.compile(r"\b(router|routes?|routed|routing|meta-model|selects? (?:free )?models)\b", re.IGNORECASE)
-CREATOR_PHRASE = re.compile(r"\b(?:developed|built|trained|released|created|made) by\b|'s (?:latest|newest|flagship|most)", re.IGNORECASE)
+CREATOR_PHRASE = re.compile(
+    r"\b(?:developed|built|trained|released|created|made) by\b|'s (?:latest|newest|flagship|most)", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,11 @@ VENDORS: tuple[Vendor, ...] = (
     Vendor("xai", "xAI", ("x-ai", "xai", "grok")),
     Vendor("deepseek", "DeepSeek", ("deepseek", "deepseek-ai")),
     Vendor("alibaba", "Alibaba (Qwen)", ("qwen", "alibaba", "alibaba/qwen", "alibaba-nlp", "tongyi")),
-    Vendor("zhipu", "Zhipu (GLM)", ("z-ai", "zai", "zai-org", "z.ai", "thudm", "zhipu", "zhipu/glm", "zhipuai", "glm", "chatglm")),
+    Vendor(
+        "zhipu",
+        "Zhipu (GLM)",
+        ("z-ai", "zai", "zai-org", "z.ai", "thudm", "zhipu", "zhipu/glm", "zhipuai", "glm", "chatglm"),
+    ),
     Vendor("moonshot", "Moonshot AI (Kimi)", ("moonshotai", "moonshot", "moonshot ai", "kimi")),
     Vendor("xiaomi", "Xiaomi (MiMo)", ("xiaomi", "xiaomimimo", "mimo")),
     Vendor("mistral", "Mistral AI", ("mistralai", "mistral", "mistral ai")),
@@ -65,7 +69,11 @@ VENDORS: tuple[Vendor, ...] = (
     Vendor("01ai", "01.AI (Yi)", ("01-ai", "01.ai", "01.ai/yi", "yi")),
     Vendor("databricks", "Databricks", ("databricks", "dbrx")),
     Vendor("tii", "TII (Falcon)", ("tiiuae", "tii", "tii/falcon", "falcon")),
-    Vendor("shanghaiailab", "Shanghai AI Lab (InternLM)", ("shanghai ai lab", "shanghai ai lab/internlm", "internlm", "opengvlab")),
+    Vendor(
+        "shanghaiailab",
+        "Shanghai AI Lab (InternLM)",
+        ("shanghai ai lab", "shanghai ai lab/internlm", "internlm", "opengvlab"),
+    ),
     Vendor("nanbeige", "Nanbeige", ("nanbeige",)),
     Vendor("eleutherai", "EleutherAI", ("eleutherai",)),
     Vendor("tngtech", "TNG Technology", ("tngtech", "tng"), kind="tuner"),
@@ -94,8 +102,20 @@ for _vendor in VENDORS:
 _BY_KEY = {vendor.key: vendor for vendor in VENDORS}
 
 COMMON_VENDOR_KEYS: tuple[str, ...] = (
-    "openai", "anthropic", "google", "xai", "deepseek", "alibaba", "zhipu", "moonshot",
-    "xiaomi", "mistral", "meta", "minimax", "amazon", "nvidia",
+    "openai",
+    "anthropic",
+    "google",
+    "xai",
+    "deepseek",
+    "alibaba",
+    "zhipu",
+    "moonshot",
+    "xiaomi",
+    "mistral",
+    "meta",
+    "minimax",
+    "amazon",
+    "nvidia",
 )
 
 _SLUG = re.compile(r"[^a-z0-9]+")

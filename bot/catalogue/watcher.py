@@ -32,7 +32,9 @@ class PollResult:
     baseline: bool
 
 
-async def record_catalogue(store: Store, raw_entries: Sequence[Any], source: str, poll_id: int | None = None) -> PollResult:
+async def record_catalogue(
+    store: Store, raw_entries: Sequence[Any], source: str, poll_id: int | None = None
+) -> PollResult:
     """Diff a fetched catalogue against the store and persist the outcome (one transaction)."""
     if poll_id is None:
         poll_id = await store.catalogue.start_poll(source)
@@ -52,7 +54,9 @@ async def record_catalogue(store: Store, raw_entries: Sequence[Any], source: str
     await store.catalogue.record_poll(poll_id, entries, verdicts, events, skipped=len(skipped), baseline=not known)
     for event in events:
         log.debug("catalogue %s: %s%s", event.kind, event.model_id, " (stealth)" if event.stealth else "")
-    log.info("poll %d from %s: %d listed, %d skipped, %d events", poll_id, source, len(entries), len(skipped), len(events))
+    log.info(
+        "poll %d from %s: %d listed, %d skipped, %d events", poll_id, source, len(entries), len(skipped), len(events)
+    )
     return PollResult(poll_id, events, skipped, len(entries), baseline=not known)
 
 

@@ -22,7 +22,6 @@ from bot.settings import Settings, SettingsError, load_settings
 from bot.store import StoreError
 
 
-
 def build_parser() -> argparse.ArgumentParser:
     """Every module of this package with a `register` function adds its sub-commands; none is listed by hand."""
     parser = argparse.ArgumentParser(prog="scout", description="Model Scout: spot and attribute stealth models.")
@@ -46,7 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"settings error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
     handler: Callable[[Settings, argparse.Namespace], Awaitable[int]] = args.handler
     try:
         return asyncio.run(handler(settings, args))

@@ -66,7 +66,9 @@ def format_outcome(outcome: ProbeOutcome) -> str:
         lines.append(f"most likely {guess.ranking[0].name}, confidence {guess.confidence:.0%}")
         for position, item in enumerate(guess.ranking, start=1):
             nearest = ", ".join(f"{n.model_id} ({n.similarity:.2f})" for n in item.nearest)
-            lines.append(f"  {position}. {item.name:28} {item.probability:6.1%}" + (f"  nearest: {nearest}" if nearest else ""))
+            lines.append(
+                f"  {position}. {item.name:28} {item.probability:6.1%}" + (f"  nearest: {nearest}" if nearest else "")
+            )
     else:
         lines.append("no guess: nothing to compare with")
     lines.append("evidence:")
@@ -140,8 +142,11 @@ async def cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
 
         async with _gateway(settings, key) as gateway:
             steps = await calibrate(
-                store, lambda: ProbeRunner.from_settings(store, gateway, settings), model_ids,
-                refresh=args.refresh, on_step=progress,
+                store,
+                lambda: ProbeRunner.from_settings(store, gateway, settings),
+                model_ids,
+                refresh=args.refresh,
+                on_step=progress,
             )
         await _refit_and_describe(store, settings)
     attempted = [step for step in steps if step.status != "skipped"]
@@ -180,14 +185,20 @@ def register(commands: argparse._SubParsersAction) -> None:
     probe.set_defaults(handler=cmd_probe)
 
     calibrate_ = commands.add_parser("calibrate", help="probe known models and store their fingerprints as references")
-    calibrate_.add_argument("--models", metavar="ID,...", help="comma-separated model ids (default: CALIBRATION_MODELS, "
-                            "else the newest text models of each major lab in the store's catalogue)")
+    calibrate_.add_argument(
+        "--models",
+        metavar="ID,...",
+        help="comma-separated model ids (default: CALIBRATION_MODELS, "
+        "else the newest text models of each major lab in the store's catalogue)",
+    )
     calibrate_.add_argument("--per-vendor", type=positive_int, metavar="N", help="models per lab when choosing them")
     calibrate_.add_argument("--refresh", action="store_true", help="probe again models that already have a reference")
     calibrate_.set_defaults(handler=cmd_calibrate)
 
     references = commands.add_parser("references", help="manage reference fingerprints")
     actions = references.add_subparsers(dest="references_command", required=True, metavar="ACTION")
-    import_ = actions.add_parser("import", help="load references from a JSONL(.gz) corpus of {model, vendor, prompt_id, prompt, response}")
+    import_ = actions.add_parser(
+        "import", help="load references from a JSONL(.gz) corpus of {model, vendor, prompt_id, prompt, response}"
+    )
     import_.add_argument("file", metavar="FILE")
     import_.set_defaults(handler=cmd_references_import)

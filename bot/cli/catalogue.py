@@ -57,9 +57,15 @@ async def cmd_models(settings: Settings, args: argparse.Namespace) -> int:
         if args.json:
             print_json(
                 {
-                    "model_id": model.id, "name": model.name, "vendor": model.vendor, "stealth": model.stealth,
-                    "stealth_score": model.stealth_score, "stealth_reasons": list(model.stealth_reasons),
-                    "first_seen": model.first_seen, "last_seen": model.last_seen, "removed_at": model.removed_at,
+                    "model_id": model.id,
+                    "name": model.name,
+                    "vendor": model.vendor,
+                    "stealth": model.stealth,
+                    "stealth_score": model.stealth_score,
+                    "stealth_reasons": list(model.stealth_reasons),
+                    "first_seen": model.first_seen,
+                    "last_seen": model.last_seen,
+                    "removed_at": model.removed_at,
                 }
             )
         else:

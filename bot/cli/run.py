@@ -11,7 +11,9 @@ from bot.settings import Settings
 
 async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     if settings.discord_token is None or not settings.discord_token.get_secret_value():
-        print("DISCORD_TOKEN is not set: put the bot token in the environment or .env to start the bot", file=sys.stderr)
+        print(
+            "DISCORD_TOKEN is not set: put the bot token in the environment or .env to start the bot", file=sys.stderr
+        )
         return EXIT_USAGE
     from bot.client import run_bot
 

@@ -109,8 +109,12 @@ class ProbeRunner:
     ) -> ProbeRunner:
         limiter = limiter or RateLimiter(settings.probe_requests_per_minute, settings.probe_concurrency)
         return cls(
-            store, gateway, limiter, max_requests=settings.probe_max_requests,
-            max_completion_tokens=settings.probe_max_tokens, timeout_s=settings.probe_timeout_seconds,
+            store,
+            gateway,
+            limiter,
+            max_requests=settings.probe_max_requests,
+            max_completion_tokens=settings.probe_max_tokens,
+            timeout_s=settings.probe_timeout_seconds,
         )
 
     async def run(self, model_id: str, *, purpose: str, request_extra: Mapping[str, Any] | None = None) -> RunReport:
@@ -137,7 +141,12 @@ class ProbeRunner:
         report = RunReport(run_id, model_id, SUITE_VERSION, purpose, responses, requests, time.monotonic() - started)
         log.info(
             "probe run %d of %s: %d requests, %d of %d probes failed, %.1fs",
-            run_id, model_id, requests, len(report.failures), len(responses), report.wall_s,
+            run_id,
+            model_id,
+            requests,
+            len(report.failures),
+            len(responses),
+            report.wall_s,
         )
         return report
 
@@ -155,8 +164,13 @@ class ProbeRunner:
         async with self._limiter.slot():
             try:
                 return await self._gateway.chat(
-                    model_id, probe.messages(), max_tokens=probe.max_tokens, temperature=PROBE_TEMPERATURE,
-                    timeout_s=self._timeout_s, max_attempts=1, extra=extra or None,
+                    model_id,
+                    probe.messages(),
+                    max_tokens=probe.max_tokens,
+                    temperature=PROBE_TEMPERATURE,
+                    timeout_s=self._timeout_s,
+                    max_attempts=1,
+                    extra=extra or None,
                 )
             except GatewayError as error:
                 return error
@@ -165,7 +179,12 @@ class ProbeRunner:
         self, run_id: int, model_id: str, probe: Probe, spare: _SpareRequests, extra: dict[str, Any]
     ) -> ProbeResponse:
         """Send one probe, retrying from the spare requests when that can help, and store the outcome."""
-        request = {"messages": probe.messages(), "max_tokens": probe.max_tokens, "temperature": PROBE_TEMPERATURE, **extra}
+        request = {
+            "messages": probe.messages(),
+            "max_tokens": probe.max_tokens,
+            "temperature": PROBE_TEMPERATURE,
+            **extra,
+        }
         earlier: list[str] = []
         attempts = 0
         while True:
@@ -177,8 +196,14 @@ class ProbeRunner:
             wait = self._retry_wait(outcome)
             if wait is None or not spare.take():
                 response = ProbeResponse(
-                    probe.probe_id, probe.kind, False, request, error_kind=outcome.kind, error=str(outcome),
-                    attempts=attempts, earlier_failures=tuple(earlier),
+                    probe.probe_id,
+                    probe.kind,
+                    False,
+                    request,
+                    error_kind=outcome.kind,
+                    error=str(outcome),
+                    attempts=attempts,
+                    earlier_failures=tuple(earlier),
                 )
                 break
             earlier.append(f"{outcome.kind}: {outcome}")
@@ -211,17 +236,35 @@ def _judge(
     elif not probe.wants_text and completion.prompt_tokens is None:
         error_kind, error = "no_usage", "the reply reports no usage.prompt_tokens"
     return ProbeResponse(
-        probe.probe_id, probe.kind, error_kind is None, request, error_kind=error_kind, error=error,
-        content=completion.content, reasoning=completion.reasoning, prompt_tokens=completion.prompt_tokens,
-        completion_tokens=completion.completion_tokens, latency_s=completion.latency_s, attempts=attempts,
-        earlier_failures=earlier, raw=completion.raw,
+        probe.probe_id,
+        probe.kind,
+        error_kind is None,
+        request,
+        error_kind=error_kind,
+        error=error,
+        content=completion.content,
+        reasoning=completion.reasoning,
+        prompt_tokens=completion.prompt_tokens,
+        completion_tokens=completion.completion_tokens,
+        latency_s=completion.latency_s,
+        attempts=attempts,
+        earlier_failures=earlier,
+        raw=completion.raw,
     )
 
 
 def _carried(response: ProbeResponse, from_run: int) -> ProbeResponse:
     return ProbeResponse(
-        response.probe_id, response.kind, response.ok, response.request, content=response.content,
-        reasoning=response.reasoning, prompt_tokens=response.prompt_tokens,
-        completion_tokens=response.completion_tokens, latency_s=response.latency_s, attempts=0,
-        carried_from_run=from_run, raw=response.raw,
+        response.probe_id,
+        response.kind,
+        response.ok,
+        response.request,
+        content=response.content,
+        reasoning=response.reasoning,
+        prompt_tokens=response.prompt_tokens,
+        completion_tokens=response.completion_tokens,
+        latency_s=response.latency_s,
+        attempts=0,
+        carried_from_run=from_run,
+        raw=response.raw,
     )

@@ -13,9 +13,23 @@ from bot.store.state import StateStore
 from bot.store.votes import VoteStore
 
 __all__ = [
-    "Announcement", "CatalogueStore", "Database", "GuildSettings", "GuildStore", "ModelRecord",
-    "OutboxStore", "PollRecord", "StateStore", "Store", "StoreError", "VoteStore",
-    "Guess", "GuessStore", "ProbeStore", "Reference", "ReferenceStore",
+    "Announcement",
+    "CatalogueStore",
+    "Database",
+    "GuildSettings",
+    "GuildStore",
+    "ModelRecord",
+    "OutboxStore",
+    "PollRecord",
+    "StateStore",
+    "Store",
+    "StoreError",
+    "VoteStore",
+    "Guess",
+    "GuessStore",
+    "ProbeStore",
+    "Reference",
+    "ReferenceStore",
 ]
 
 

@@ -33,10 +33,17 @@ class ModelRecord:
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> ModelRecord:
         return cls(
-            id=row["id"], name=row["name"], vendor=row["vendor"], created=row["created"],
-            first_seen=row["first_seen"], last_seen=row["last_seen"], removed_at=row["removed_at"],
-            stealth=bool(row["stealth"]), stealth_score=row["stealth_score"],
-            stealth_reasons=tuple(json.loads(row["stealth_reasons"])), raw=json.loads(row["raw_json"]),
+            id=row["id"],
+            name=row["name"],
+            vendor=row["vendor"],
+            created=row["created"],
+            first_seen=row["first_seen"],
+            last_seen=row["last_seen"],
+            removed_at=row["removed_at"],
+            stealth=bool(row["stealth"]),
+            stealth_score=row["stealth_score"],
+            stealth_reasons=tuple(json.loads(row["stealth_reasons"])),
+            raw=json.loads(row["raw_json"]),
         )
 
 
@@ -68,8 +75,12 @@ class CatalogueStore:
         )
         return {
             row["id"]: KnownModel(
-                row["id"], row["name"], row["tracked_json"], bool(row["stealth"]),
-                tuple(json.loads(row["stealth_reasons"])), row["removed_at"] is not None,
+                row["id"],
+                row["name"],
+                row["tracked_json"],
+                bool(row["stealth"]),
+                tuple(json.loads(row["stealth_reasons"])),
+                row["removed_at"] is not None,
             )
             for row in rows
         }
@@ -113,15 +124,24 @@ class CatalogueStore:
                 """,
                 [
                     (
-                        entry.id, entry.name, _vendor_key(entry.id), entry.created, now, now,
-                        _compact(dict(entry.raw)), entry.tracked_json(), int(verdicts[entry.id].stealth),
-                        verdicts[entry.id].score, _compact(list(verdicts[entry.id].reasons)),
+                        entry.id,
+                        entry.name,
+                        _vendor_key(entry.id),
+                        entry.created,
+                        now,
+                        now,
+                        _compact(dict(entry.raw)),
+                        entry.tracked_json(),
+                        int(verdicts[entry.id].stealth),
+                        verdicts[entry.id].score,
+                        _compact(list(verdicts[entry.id].reasons)),
                     )
                     for entry in entries
                 ],
             )
             await tx.executemany(
-                "UPDATE models SET removed_at = ? WHERE id = ? AND removed_at IS NULL", [(now, model_id) for model_id in removed]
+                "UPDATE models SET removed_at = ? WHERE id = ? AND removed_at IS NULL",
+                [(now, model_id) for model_id in removed],
             )
             await tx.executemany(
                 "INSERT INTO catalogue_events (poll_id, model_id, kind, at, details_json) VALUES (?, ?, ?, ?, ?)",
@@ -173,7 +193,10 @@ class CatalogueStore:
             f"SELECT id, poll_id, at, details_json FROM catalogue_events {where} ORDER BY id DESC LIMIT ?",
             (*params, limit),
         )
-        return [{"id": row["id"], "poll_id": row["poll_id"], "at": row["at"], **json.loads(row["details_json"])} for row in rows]
+        return [
+            {"id": row["id"], "poll_id": row["poll_id"], "at": row["at"], **json.loads(row["details_json"])}
+            for row in rows
+        ]
 
     async def last_polls(self, limit: int = 1) -> list[PollRecord]:
         rows = await self._db.fetchall("SELECT * FROM polls ORDER BY id DESC LIMIT ?", (limit,))
@@ -200,8 +223,16 @@ class CatalogueStore:
 
 def _poll(row: aiosqlite.Row) -> PollRecord:
     return PollRecord(
-        row["id"], row["started_at"], row["finished_at"], row["source"], bool(row["ok"]), row["error"],
-        row["listed"], row["skipped"], row["events"], bool(row["baseline"]),
+        row["id"],
+        row["started_at"],
+        row["finished_at"],
+        row["source"],
+        bool(row["ok"]),
+        row["error"],
+        row["listed"],
+        row["skipped"],
+        row["events"],
+        bool(row["baseline"]),
     )
 
 

@@ -36,9 +36,7 @@ def utc_now() -> str:
 
 
 def is_busy(error: BaseException) -> bool:
-    return isinstance(error, sqlite3.OperationalError) and (
-        "locked" in str(error) or "busy" in str(error)
-    )
+    return isinstance(error, sqlite3.OperationalError) and ("locked" in str(error) or "busy" in str(error))
 
 
 def _migrations() -> list[tuple[int, str]]:

@@ -24,7 +24,9 @@ class GuildStore:
         row = await self._db.fetchone("SELECT * FROM guild_settings WHERE guild_id = ?", (guild_id,))
         if row is None:
             return None
-        return GuildSettings(row["guild_id"], row["channel_id"], bool(row["all_models"]), row["last_error"], row["last_error_at"])
+        return GuildSettings(
+            row["guild_id"], row["channel_id"], bool(row["all_models"]), row["last_error"], row["last_error_at"]
+        )
 
     async def configure(self, guild_id: int, channel_id: int, *, all_models: bool) -> None:
         """Set the channel; announcements already intended for the old channel follow to the new one."""
@@ -64,4 +66,7 @@ class GuildStore:
 
     async def all(self) -> list[GuildSettings]:
         rows = await self._db.fetchall("SELECT * FROM guild_settings ORDER BY guild_id")
-        return [GuildSettings(r["guild_id"], r["channel_id"], bool(r["all_models"]), r["last_error"], r["last_error_at"]) for r in rows]
+        return [
+            GuildSettings(r["guild_id"], r["channel_id"], bool(r["all_models"]), r["last_error"], r["last_error_at"])
+            for r in rows
+        ]

@@ -46,9 +46,18 @@ class Announcement:
 
 def _announcement(row: aiosqlite.Row) -> Announcement:
     return Announcement(
-        row["id"], row["guild_id"], row["model_id"], row["channel_id"], row["state"], row["message_id"],
-        row["revision"], row["posted_revision"], row["removal_state"], row["removal_message_id"],
-        row["attempts"], row["last_error"],
+        row["id"],
+        row["guild_id"],
+        row["model_id"],
+        row["channel_id"],
+        row["state"],
+        row["message_id"],
+        row["revision"],
+        row["posted_revision"],
+        row["removal_state"],
+        row["removal_message_id"],
+        row["attempts"],
+        row["last_error"],
     )
 
 
@@ -156,7 +165,8 @@ class OutboxStore:
         """Something shown on the model's announcements changed (guesses, votes, a reveal): edit them."""
         if guild_id is None:
             await self._db.execute(
-                "UPDATE announcements SET revision = revision + 1, updated_at = ? WHERE model_id = ?", (utc_now(), model_id)
+                "UPDATE announcements SET revision = revision + 1, updated_at = ? WHERE model_id = ?",
+                (utc_now(), model_id),
             )
         else:
             await self._db.execute(

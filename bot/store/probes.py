@@ -70,18 +70,36 @@ class ProbeResponse:
 
 def _run(row: aiosqlite.Row) -> ProbeRun:
     return ProbeRun(
-        row["id"], row["model_id"], row["suite_version"], row["purpose"], row["state"], row["started_at"],
-        row["finished_at"], row["requests"], row["failures"], row["prompt_tokens"], row["completion_tokens"],
+        row["id"],
+        row["model_id"],
+        row["suite_version"],
+        row["purpose"],
+        row["state"],
+        row["started_at"],
+        row["finished_at"],
+        row["requests"],
+        row["failures"],
+        row["prompt_tokens"],
+        row["completion_tokens"],
     )
 
 
 def _response(row: aiosqlite.Row) -> ProbeResponse:
     request = json.loads(row["request_json"])
     return ProbeResponse(
-        probe_id=row["probe_id"], kind=row["kind"], ok=bool(row["ok"]), request=request.get("body", {}),
-        error_kind=row["error_kind"], error=row["error"], content=row["content"], reasoning=row["reasoning"],
-        prompt_tokens=row["prompt_tokens"], completion_tokens=row["completion_tokens"], latency_s=row["latency_s"],
-        attempts=int(request.get("attempts", 1)), earlier_failures=tuple(request.get("earlier_failures", ())),
+        probe_id=row["probe_id"],
+        kind=row["kind"],
+        ok=bool(row["ok"]),
+        request=request.get("body", {}),
+        error_kind=row["error_kind"],
+        error=row["error"],
+        content=row["content"],
+        reasoning=row["reasoning"],
+        prompt_tokens=row["prompt_tokens"],
+        completion_tokens=row["completion_tokens"],
+        latency_s=row["latency_s"],
+        attempts=int(request.get("attempts", 1)),
+        earlier_failures=tuple(request.get("earlier_failures", ())),
         carried_from_run=request.get("carried_from_run"),
         raw=json.loads(row["raw_json"]) if row["raw_json"] else None,
     )
@@ -116,25 +134,38 @@ class ProbeStore:
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
                 (
-                    run_id, response.probe_id, response.kind, _compact(request), int(response.ok),
-                    response.error_kind, response.error, response.content, response.reasoning,
-                    response.prompt_tokens, response.completion_tokens, response.latency_s,
-                    _compact(dict(response.raw)) if response.raw is not None else None, utc_now(),
+                    run_id,
+                    response.probe_id,
+                    response.kind,
+                    _compact(request),
+                    int(response.ok),
+                    response.error_kind,
+                    response.error,
+                    response.content,
+                    response.reasoning,
+                    response.prompt_tokens,
+                    response.completion_tokens,
+                    response.latency_s,
+                    _compact(dict(response.raw)) if response.raw is not None else None,
+                    utc_now(),
                 ),
             )
             await tx.execute(
                 "UPDATE probe_runs SET requests = requests + ?, failures = failures + ?, "
                 "prompt_tokens = prompt_tokens + ?, completion_tokens = completion_tokens + ? WHERE id = ?",
                 (
-                    response.attempts if paid else 0, int(not response.ok),
-                    (response.prompt_tokens or 0) if paid else 0, (response.completion_tokens or 0) if paid else 0,
+                    response.attempts if paid else 0,
+                    int(not response.ok),
+                    (response.prompt_tokens or 0) if paid else 0,
+                    (response.completion_tokens or 0) if paid else 0,
                     run_id,
                 ),
             )
 
     async def finish_run(self, run_id: int) -> None:
         await self._db.execute(
-            "UPDATE probe_runs SET state = 'finished', finished_at = ? WHERE id = ? AND state = 'running'", (utc_now(), run_id)
+            "UPDATE probe_runs SET state = 'finished', finished_at = ? WHERE id = ? AND state = 'running'",
+            (utc_now(), run_id),
         )
 
     async def abandon_running(self) -> list[ProbeRun]:
@@ -215,7 +246,14 @@ class ReferenceStore:
                 cursor = await tx.execute(
                     "INSERT INTO reference_models (model_id, vendor, source, suite_version, run_id, created_at) "
                     "VALUES (?, ?, ?, ?, ?, ?)",
-                    (reference.model_id, reference.vendor, reference.source, reference.suite_version, reference.run_id, now),
+                    (
+                        reference.model_id,
+                        reference.vendor,
+                        reference.source,
+                        reference.suite_version,
+                        reference.run_id,
+                        now,
+                    ),
                 )
                 await tx.executemany(
                     "INSERT INTO reference_answers (reference_id, probe_id, content, prompt_tokens) VALUES (?, ?, ?, ?)",
@@ -257,14 +295,21 @@ class ReferenceStore:
                 answers[row["probe_id"]] = ReferenceAnswer(row["content"], row["prompt_tokens"])
         return [
             Reference(
-                row["model_id"], row["vendor"], row["source"], row["suite_version"], by_reference[row["id"]],
-                row["run_id"], row["created_at"],
+                row["model_id"],
+                row["vendor"],
+                row["source"],
+                row["suite_version"],
+                by_reference[row["id"]],
+                row["run_id"],
+                row["created_at"],
             )
             for row in models
         ]
 
     async def model_ids(self, suite_version: str) -> set[str]:
-        rows = await self._db.fetchall("SELECT model_id FROM reference_models WHERE suite_version = ?", (suite_version,))
+        rows = await self._db.fetchall(
+            "SELECT model_id FROM reference_models WHERE suite_version = ?", (suite_version,)
+        )
         return {row["model_id"] for row in rows}
 
     async def fingerprint(self, suite_version: str) -> str:
@@ -298,7 +343,9 @@ class RankedVendor:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "vendor": self.vendor, "name": self.name, "probability": round(self.probability, 4),
+            "vendor": self.vendor,
+            "name": self.name,
+            "probability": round(self.probability, 4),
             "nearest": [{"model": n.model_id, "similarity": round(n.similarity, 4)} for n in self.nearest],
         }
 
@@ -348,8 +395,13 @@ class GuessStore:
             "INSERT INTO guesses (model_id, run_id, created_at, top_vendor, confidence, ranking_json, evidence_json) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
-                guess.model_id, guess.run_id, now, guess.top_vendor, guess.confidence,
-                _compact([item.to_json() for item in guess.ranking]), _compact(list(guess.evidence)),
+                guess.model_id,
+                guess.run_id,
+                now,
+                guess.top_vendor,
+                guess.confidence,
+                _compact([item.to_json() for item in guess.ranking]),
+                _compact(list(guess.evidence)),
             ),
         )
         return Guess(guess.model_id, guess.ranking, guess.confidence, guess.evidence, guess.run_id, guess_id, now)
@@ -359,7 +411,9 @@ class GuessStore:
         return _guess(row) if row else None
 
     async def history(self, model_id: str, limit: int = 10) -> list[Guess]:
-        rows = await self._db.fetchall("SELECT * FROM guesses WHERE model_id = ? ORDER BY id DESC LIMIT ?", (model_id, limit))
+        rows = await self._db.fetchall(
+            "SELECT * FROM guesses WHERE model_id = ? ORDER BY id DESC LIMIT ?", (model_id, limit)
+        )
         return [_guess(row) for row in rows]
 
     async def stealth_models_without_guess(self) -> list[str]:
@@ -369,4 +423,3 @@ class GuessStore:
             "AND NOT EXISTS (SELECT 1 FROM guesses WHERE guesses.model_id = models.id) ORDER BY first_seen, id"
         )
         return [row["id"] for row in rows]
-

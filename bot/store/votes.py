@@ -120,11 +120,21 @@ def _vote(row: object) -> Vote:
 
 
 def _note(row: object) -> Note:
-    return Note(row["id"], row["guild_id"], row["model_id"], row["member_id"], row["member_name"], row["text"], row["created_at"])  # type: ignore[index]
+    return Note(
+        row["id"],
+        row["guild_id"],
+        row["model_id"],
+        row["member_id"],
+        row["member_name"],
+        row["text"],
+        row["created_at"],
+    )  # type: ignore[index]
 
 
 def _reveal(row: object) -> Reveal:
-    return Reveal(row["guild_id"], row["model_id"], row["vendor"], row["true_model"], row["revealed_by"], row["revealed_at"])  # type: ignore[index]
+    return Reveal(
+        row["guild_id"], row["model_id"], row["vendor"], row["true_model"], row["revealed_by"], row["revealed_at"]
+    )  # type: ignore[index]
 
 
 def _after(stamp: str) -> str:
@@ -146,7 +156,9 @@ class VoteStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def cast(self, guild_id: int, model_id: str, member_id: int, member_name: str, vendor_label: str) -> CastResult:
+    async def cast(
+        self, guild_id: int, model_id: str, member_id: int, member_name: str, vendor_label: str
+    ) -> CastResult:
         """Record a member's vote, replacing their current one and appending to the history.
 
         The vote's time is kept strictly increasing per member and model, so the history row that is the
@@ -179,14 +191,26 @@ class VoteStore:
                 "INSERT INTO vote_history (guild_id, model_id, member_id, member_name, vendor, voted_at) VALUES (?, ?, ?, ?, ?, ?)",
                 (guild_id, model_id, member_id, name, vendor, now),
             )
-        return CastResult(Vote(guild_id, model_id, member_id, name, vendor, now), previous["vendor"] if previous else None)
+        return CastResult(
+            Vote(guild_id, model_id, member_id, name, vendor, now), previous["vendor"] if previous else None
+        )
 
     async def import_votes(self, votes: Iterable[Vote]) -> int:
         """Load many votes in one transaction (restoring a vote log, loading a benchmark); returns how many.
 
         Each vote becomes its member's current vote and one history row, as if cast in the given order.
         """
-        rows = [(v.guild_id, v.model_id, v.member_id, v.member_name[:MAX_MEMBER_NAME_LENGTH], canonical_vendor(v.vendor), v.voted_at) for v in votes]
+        rows = [
+            (
+                v.guild_id,
+                v.model_id,
+                v.member_id,
+                v.member_name[:MAX_MEMBER_NAME_LENGTH],
+                canonical_vendor(v.vendor),
+                v.voted_at,
+            )
+            for v in votes
+        ]
         async with self._db.transaction() as tx:
             await tx.executemany(
                 """
@@ -233,7 +257,8 @@ class VoteStore:
     async def notes(self, guild_id: int, model_id: str, limit: int = 20) -> list[Note]:
         """The newest notes on a model in this guild."""
         rows = await self._db.fetchall(
-            "SELECT * FROM notes WHERE guild_id = ? AND model_id = ? ORDER BY id DESC LIMIT ?", (guild_id, model_id, limit)
+            "SELECT * FROM notes WHERE guild_id = ? AND model_id = ? ORDER BY id DESC LIMIT ?",
+            (guild_id, model_id, limit),
         )
         return [_note(row) for row in rows]
 
@@ -265,7 +290,9 @@ class VoteStore:
         return _reveal(row) if row else None
 
     async def reveals(self, guild_id: int) -> list[Reveal]:
-        rows = await self._db.fetchall("SELECT * FROM reveals WHERE guild_id = ? ORDER BY revealed_at DESC", (guild_id,))
+        rows = await self._db.fetchall(
+            "SELECT * FROM reveals WHERE guild_id = ? ORDER BY revealed_at DESC", (guild_id,)
+        )
         return [_reveal(row) for row in rows]
 
     async def leaderboard(self, guild_id: int, limit: int = 10) -> list[MemberScore]:
@@ -355,8 +382,16 @@ class VoteStore:
         async with contextlib.aclosing(self._db.iterate(sql, params)) as rows:
             async for row in rows:
                 yield ExportRow(
-                    row["voted_at"], row["guild_id"], row["model_id"], row["member_id"], row["member_name"], "vote",
-                    row["vendor"], None, bool(row["current_vote"]), _flag(row["correct"]),
+                    row["voted_at"],
+                    row["guild_id"],
+                    row["model_id"],
+                    row["member_id"],
+                    row["member_name"],
+                    "vote",
+                    row["vendor"],
+                    None,
+                    bool(row["current_vote"]),
+                    _flag(row["correct"]),
                 )
 
     async def _note_rows(self, guild_id: int, model_id: str | None, since: str | None) -> AsyncIterator[ExportRow]:
@@ -365,12 +400,22 @@ class VoteStore:
         async with contextlib.aclosing(self._db.iterate(sql, params)) as rows:
             async for row in rows:
                 yield ExportRow(
-                    row["created_at"], row["guild_id"], row["model_id"], row["member_id"], row["member_name"], "note",
-                    None, row["text"], None, None,
+                    row["created_at"],
+                    row["guild_id"],
+                    row["model_id"],
+                    row["member_id"],
+                    row["member_name"],
+                    "note",
+                    None,
+                    row["text"],
+                    None,
+                    None,
                 )
 
 
-def _filters(alias: str, guild_id: int, model_id: str | None, since: str | None, time_column: str) -> tuple[str, list[object]]:
+def _filters(
+    alias: str, guild_id: int, model_id: str | None, since: str | None, time_column: str
+) -> tuple[str, list[object]]:
     conditions = [f"{alias}.guild_id = ?"]
     params: list[object] = [guild_id]
     if model_id is not None:

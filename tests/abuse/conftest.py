@@ -28,12 +28,24 @@ def sent_by_the_bot(fake: FakeDiscord) -> list[dict]:
     bodies = []
     for message in fake.messages.values():
         if message.author_id == fake.bot.id or message.webhook_id is not None:
-            bodies.append({"content": message.content, "embeds": message.embeds, "allowed_mentions": message.allowed_mentions,
-                           "pings": (message.mention_everyone, message.mentioned_user_ids, message.mentioned_role_ids)})
+            bodies.append(
+                {
+                    "content": message.content,
+                    "embeds": message.embeds,
+                    "allowed_mentions": message.allowed_mentions,
+                    "pings": (message.mention_everyone, message.mentioned_user_ids, message.mentioned_role_ids),
+                }
+            )
     for record in fake.interactions.values():
         if record.callback is not None and record.callback.type in (4, 7):
-            bodies.append({"content": record.callback.content, "embeds": record.callback.embeds,
-                           "allowed_mentions": record.callback.data.get("allowed_mentions"), "pings": (False, [], [])})
+            bodies.append(
+                {
+                    "content": record.callback.content,
+                    "embeds": record.callback.embeds,
+                    "allowed_mentions": record.callback.data.get("allowed_mentions"),
+                    "pings": (False, [], []),
+                }
+            )
     return bodies
 
 

@@ -8,15 +8,22 @@ from tests.e2e.conftest import OWL, World
 from tests.fakes.discord import DEFAULT_EVERYONE_PERMISSIONS, ChannelArg, MemberSpec, Permission
 
 NOT_QUITE_ADMIN = int(
-    DEFAULT_EVERYONE_PERMISSIONS | Permission.MANAGE_CHANNELS | Permission.MANAGE_MESSAGES | Permission.MANAGE_ROLES
-    | Permission.MENTION_EVERYONE | Permission.KICK_MEMBERS | Permission.BAN_MEMBERS
+    DEFAULT_EVERYONE_PERMISSIONS
+    | Permission.MANAGE_CHANNELS
+    | Permission.MANAGE_MESSAGES
+    | Permission.MANAGE_ROLES
+    | Permission.MENTION_EVERYONE
+    | Permission.KICK_MEMBERS
+    | Permission.BAN_MEMBERS
 )
 REFUSAL = "You need the Manage Server permission to do that."
 
 
 async def test_admin_commands_refuse_every_power_but_manage_server_and_leave_no_trace(world: World):
     moderator = MemberSpec("moderator", permissions=NOT_QUITE_ADMIN)
-    administrator = MemberSpec("administrator", permissions=int(DEFAULT_EVERYONE_PERMISSIONS | Permission.ADMINISTRATOR))
+    administrator = MemberSpec(
+        "administrator", permissions=int(DEFAULT_EVERYONE_PERMISSIONS | Permission.ADMINISTRATOR)
+    )
     async with world.run_bot() as bot:
         await world.owl_appears(bot)
         await bot.pipeline.wait_idle()
@@ -33,10 +40,19 @@ async def test_admin_commands_refuse_every_power_but_manage_server_and_leave_no_
         assert await bot.store.guilds.get(world.guild.id) is None
         assert await bot.store.votes.reveal_for(world.guild.id, OWL["id"]) is None
         assert len(world.gateway.requests_to("chat")) == chats_before  # no probe was spent
-        assert "Vote recorded" in (await world.answer(await world.command(bot, "scout vote", moderator, model=OWL["id"], vendor="openai")))[0]
+        assert (
+            "Vote recorded"
+            in (
+                await world.answer(await world.command(bot, "scout vote", moderator, model=OWL["id"], vendor="openai"))
+            )[0]
+        )
 
-        probed, _, _ = await world.answer(await world.command(bot, "scout probe", administrator, model=OWL["id"]), timeout=30)
+        probed, _, _ = await world.answer(
+            await world.command(bot, "scout probe", administrator, model=OWL["id"]), timeout=30
+        )
         assert probed != REFUSAL and "again" in probed  # the refused attempt did not start the server's cooldown
         assert len(world.gateway.requests_to("chat")) > chats_before
-        set_up, _, _ = await world.answer(await world.command(bot, "scout setup", administrator, channel=ChannelArg(world.channel.id)))
+        set_up, _, _ = await world.answer(
+            await world.command(bot, "scout setup", administrator, channel=ChannelArg(world.channel.id))
+        )
         assert "will go to" in set_up

@@ -18,8 +18,12 @@ UNKNOWN = "This announcement is no longer known to me."
 async def _both_announced(world: World, bot):  # type: ignore[no-untyped-def]
     world.add_owl()
     await bot.pipeline.poll_once()
-    main = await world.fake.wait_for_message(world.channel.id, lambda m: m in announcements_in(world.fake, world.channel.id))
-    other = await world.fake.wait_for_message(world.other_channel.id, lambda m: m in announcements_in(world.fake, world.other_channel.id))
+    main = await world.fake.wait_for_message(
+        world.channel.id, lambda m: m in announcements_in(world.fake, world.channel.id)
+    )
+    other = await world.fake.wait_for_message(
+        world.other_channel.id, lambda m: m in announcements_in(world.fake, world.other_channel.id)
+    )
     return main, other
 
 
@@ -37,9 +41,11 @@ async def test_component_ids_copied_from_another_guilds_announcement_are_refused
 
         for kind, values in [("vote", ["anthropic"]), ("note", None), ("votes", None)]:
             # a forged interaction in the other guild: its own announcement carrying the main guild's custom ids
-            payload = world.fake.build_component(other.id, f"scout:{kind}:{other_id}", member=world.other_admin, values=values)
+            payload = world.fake.build_component(
+                other.id, f"scout:{kind}:{other_id}", member=world.other_admin, values=values
+            )
             payload["data"]["custom_id"] = f"scout:{kind}:{main_id}"
-            payload["message"] = json.loads(json.dumps(payload["message"]).replace(f":{other_id}\"", f":{main_id}\""))
+            payload["message"] = json.loads(json.dumps(payload["message"]).replace(f':{other_id}"', f':{main_id}"'))
             text, embeds, answer = await world.answer(await world.fake.send_interaction(payload))
             assert answer.ephemeral and text == UNKNOWN and not embeds, kind
 
@@ -49,9 +55,16 @@ async def test_component_ids_copied_from_another_guilds_announcement_are_refused
         text, _, message = await world.answer(
             await world.command(bot, "scout export", world.other_admin, guild=world.other_guild, model=OWL["id"])
         )
-        assert list(csv.DictReader(io.StringIO(message.attachments[0].text))) == [] and SECRET not in message.attachments[0].text
-        _, embeds, _ = await world.answer(await world.command(bot, "scout model", world.other_admin, guild=world.other_guild, model=OWL["id"]))
-        assert "No votes yet" in str(embeds) and "OpenAI" not in {f["name"]: f["value"] for f in embeds[0]["fields"]}.get("Votes here", "")
+        assert (
+            list(csv.DictReader(io.StringIO(message.attachments[0].text))) == []
+            and SECRET not in message.attachments[0].text
+        )
+        _, embeds, _ = await world.answer(
+            await world.command(bot, "scout model", world.other_admin, guild=world.other_guild, model=OWL["id"])
+        )
+        assert "No votes yet" in str(embeds) and "OpenAI" not in {
+            f["name"]: f["value"] for f in embeds[0]["fields"]
+        }.get("Votes here", "")
 
 
 async def test_a_reveal_in_one_guild_neither_closes_nor_scores_voting_in_another(world: World):
@@ -61,9 +74,13 @@ async def test_a_reveal_in_one_guild_neither_closes_nor_scores_voting_in_another
         await world.answer(await world.command(bot, "scout reveal", world.admin, model=OWL["id"], vendor="openai"))
 
         text, _, _ = await world.answer(
-            await world.command(bot, "scout vote", world.other_admin, guild=world.other_guild, model=OWL["id"], vendor="google")
+            await world.command(
+                bot, "scout vote", world.other_admin, guild=world.other_guild, model=OWL["id"], vendor="google"
+            )
         )
         assert text.startswith("Vote recorded")
-        _, embeds, _ = await world.answer(await world.command(bot, "scout leaderboard", world.other_admin, guild=world.other_guild))
+        _, embeds, _ = await world.answer(
+            await world.command(bot, "scout leaderboard", world.other_admin, guild=world.other_guild)
+        )
         assert embeds[0]["description"] == "No revealed model has votes yet." and "alice" not in str(embeds)
         assert await bot.store.votes.reveal_for(world.other_guild.id, OWL["id"]) is None

@@ -23,11 +23,23 @@ async def test_sql_looking_options_are_stored_verbatim_and_harmless(world: World
         await world.owl_appears(bot)
 
         for member, text in [(world.member, DROP_VOTES), (bobby, FORMULA)]:
-            assert (await world.answer(await world.command(bot, "scout note", member, model=OWL["id"], text=text)))[0].startswith("Note saved")
-        assert "Vote recorded" in (await world.answer(await world.command(bot, "scout vote", bobby, model=OWL["id"], vendor=DROP_VOTES)))[0]
-        assert "Vote recorded" in (await world.answer(await world.command(bot, "scout vote", model=OWL["id"], vendor="openai")))[0]
+            assert (await world.answer(await world.command(bot, "scout note", member, model=OWL["id"], text=text)))[
+                0
+            ].startswith("Note saved")
+        assert (
+            "Vote recorded"
+            in (await world.answer(await world.command(bot, "scout vote", bobby, model=OWL["id"], vendor=DROP_VOTES)))[
+                0
+            ]
+        )
+        assert (
+            "Vote recorded"
+            in (await world.answer(await world.command(bot, "scout vote", model=OWL["id"], vendor="openai")))[0]
+        )
         revealed, _, _ = await world.answer(
-            await world.command(bot, "scout reveal", world.admin, model=OWL["id"], vendor="openai", true_model=DELETE_REVEALS)
+            await world.command(
+                bot, "scout reveal", world.admin, model=OWL["id"], vendor="openai", true_model=DELETE_REVEALS
+            )
         )
         assert revealed.startswith("Revealed:")
 
@@ -40,9 +52,17 @@ async def test_sql_looking_options_are_stored_verbatim_and_harmless(world: World
             assert answer.ephemeral and text.endswith(".") and "\n" not in text, (path, text)
 
         for typed in ["%", "_", "' OR '1'='1", "%' --"]:  # LIKE wildcards and quotes match only themselves
-            typing = world.fake.build_autocomplete("scout vote", focused="model", value=typed, guild_id=world.guild.id,
-                                                   channel_id=world.channel.id, member=world.member)
-            assert (await world.fake.wait_for_interaction_response(await world.fake.send_interaction(typing))).choices == [], typed
+            typing = world.fake.build_autocomplete(
+                "scout vote",
+                focused="model",
+                value=typed,
+                guild_id=world.guild.id,
+                channel_id=world.channel.id,
+                member=world.member,
+            )
+            assert (
+                await world.fake.wait_for_interaction_response(await world.fake.send_interaction(typing))
+            ).choices == [], typed
 
         assert [note.text for note in await bot.store.votes.notes(world.guild.id, OWL["id"])] == [FORMULA, DROP_VOTES]
         assert (await bot.store.votes.reveal_for(world.guild.id, OWL["id"])).true_model == DELETE_REVEALS
@@ -56,7 +76,9 @@ async def test_sql_looking_options_are_stored_verbatim_and_harmless(world: World
         exported = list(csv.DictReader(io.StringIO(message.attachments[0].text)))
         assert {row["note"] for row in exported if row["kind"] == "note"} == {DROP_VOTES, "'" + FORMULA}
         text, _, message = await world.answer(await world.command(bot, "scout export", format="jsonl"))
-        notes = [json.loads(line)["note"] for line in message.attachments[0].text.splitlines() if '"kind":"note"' in line]
+        notes = [
+            json.loads(line)["note"] for line in message.attachments[0].text.splitlines() if '"kind":"note"' in line
+        ]
         assert sorted(notes) == sorted([DROP_VOTES, FORMULA])  # JSON is data, not a spreadsheet: kept as typed
 
     tables = {row["name"] for row in read_rows(world.database, "SELECT name FROM sqlite_master WHERE type = 'table'")}

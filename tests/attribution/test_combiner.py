@@ -10,9 +10,9 @@ from bot.attribution.calibration import Calibration
 from bot.attribution.combiner import (
     CombinerModel,
     Fingerprint,
+    LeaveOneOutCase,
     SignalScores,
     SignalSet,
-    LeaveOneOutCase,
     combine,
     expected_calibration_error,
     fit_combiner,
@@ -30,15 +30,26 @@ def signal(name: str, scores: dict[str, float], evidence: str, **extra) -> Signa
 
 
 def test_agreeing_signals_rank_first_and_evidence_reads_in_signal_order():
-    found = SignalSet(VENDORS, {
-        "style": signal("style", {"zhipu": -0.2, "openai": -2.0, "anthropic": -3.0}, "style nearest: z-ai/glm-4.6"),
-        "identity": signal("identity", {"zhipu": -4.0, "openai": -0.3, "anthropic": -4.0}, "identity: says it was made by OpenAI",
-                           named=frozenset({"openai"})),
-        "tokenizer": signal("tokenizer", {"zhipu": 15.0, "openai": -20.0}, "tokenizer: 10/10 strings match z-ai/glm-4.6"),
-    })
+    found = SignalSet(
+        VENDORS,
+        {
+            "style": signal("style", {"zhipu": -0.2, "openai": -2.0, "anthropic": -3.0}, "style nearest: z-ai/glm-4.6"),
+            "identity": signal(
+                "identity",
+                {"zhipu": -4.0, "openai": -0.3, "anthropic": -4.0},
+                "identity: says it was made by OpenAI",
+                named=frozenset({"openai"}),
+            ),
+            "tokenizer": signal(
+                "tokenizer", {"zhipu": 15.0, "openai": -20.0}, "tokenizer: 10/10 strings match z-ai/glm-4.6"
+            ),
+        },
+    )
     guess = combine(STEALTH_ID, found, CombinerModel.uncalibrated())
     assert [r.vendor for r in guess.ranking] == ["zhipu", "openai", "anthropic"]
-    assert guess.confidence == guess.ranking[0].probability and sum(r.probability for r in guess.ranking) == pytest.approx(1)
+    assert guess.confidence == guess.ranking[0].probability and sum(
+        r.probability for r in guess.ranking
+    ) == pytest.approx(1)
     assert guess.evidence[:4] == (
         "tokenizer: 10/10 strings match z-ai/glm-4.6",
         "identity: says it was made by OpenAI",
@@ -92,7 +103,9 @@ def test_fitting_learns_a_temperature_and_measures_itself_on_held_out_folds():
 def test_a_few_agreeing_references_cannot_buy_near_certainty():
     model = fit_combiner(synthetic_cases(8, noise=0.01))
     assert model.calibrated and model.top1 is None  # too few cases to hold some out
-    clear = SignalSet(VENDORS, {"style": SignalScores("style", {"zhipu": 50.0, "openai": 0.0, "anthropic": 0.0}, 0.0, {}, ())})
+    clear = SignalSet(
+        VENDORS, {"style": SignalScores("style", {"zhipu": 50.0, "openai": 0.0, "anthropic": 0.0}, 0.0, {}, ())}
+    )
     floor = 1 / (8 + 2)  # rule of succession after 8 cases
     assert combine("m", clear, model).confidence == pytest.approx(1 - floor + floor / len(VENDORS))
 
@@ -109,7 +122,9 @@ def test_expected_calibration_error():
     assert expected_calibration_error([]) == 0.0
 
 
-def lab_fingerprint(model_id: str, vendor: str | None, lab: str, variant: int, claims: str | None = None) -> Fingerprint:
+def lab_fingerprint(
+    model_id: str, vendor: str | None, lab: str, variant: int, claims: str | None = None
+) -> Fingerprint:
     """What a probe run of a scripted lab model would record, without the HTTP round trip."""
     respond = responder(LABS[lab], variant, claims)
     texts = {p.probe_id: respond([{"role": "user", "content": p.prompt}]) for p in PROBES if p.wants_text}
@@ -121,7 +136,9 @@ def test_real_signals_on_scripted_labs_name_the_stealth_models_maker():
     references = [lab_fingerprint(model_id, vendor, vendor, variant) for model_id, vendor, variant in KNOWN_MODELS]
     plan = {probe.probe_id for probe in plan_probes(12, 4000).probes}
     cases = leave_one_out_cases(references, [], plan)
-    assert len(cases) == len(references) and all(set(case.found.signals) == {"tokenizer", "identity", "style"} for case in cases)
+    assert len(cases) == len(references) and all(
+        set(case.found.signals) == {"tokenizer", "identity", "style"} for case in cases
+    )
     model = fit_combiner(cases)
     stealth = lab_fingerprint(STEALTH_ID, None, "zhipu", 0, claims=LABS["openai"].identity).restricted(plan)
     guess = combine(STEALTH_ID, gather_signals(stealth, references, []), model)

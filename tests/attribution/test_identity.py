@@ -48,8 +48,10 @@ def test_comparisons_denials_third_parties_and_ordinary_words_are_not_claims(tex
 
 
 def test_the_quote_shows_the_words_around_the_claim():
-    text = ("While I strive to provide helpful and informative responses, it's important to note that I was trained "
-            "by Mistral AI and I may not have the same capabilities as others in every respect whatsoever.")
+    text = (
+        "While I strive to provide helpful and informative responses, it's important to note that I was trained "
+        "by Mistral AI and I may not have the same capabilities as others in every respect whatsoever."
+    )
     claim = extract_claim(text)
     assert claim.vendor == "mistral" and "trained by Mistral AI" in claim.quote
     assert claim.quote.startswith("…") and claim.quote.endswith("…") and len(claim.quote) < 110
@@ -81,7 +83,9 @@ def test_claims_that_references_of_another_lab_also_make_are_weak():
 
 
 def test_a_model_that_names_no_maker_is_scored_but_says_so():
-    references = refs("anthropic", "I'm Claude, made by Anthropic.") + refs("meta", "I'm an AI assistant.", "I'm a helpful assistant.")
+    references = refs("anthropic", "I'm Claude, made by Anthropic.") + refs(
+        "meta", "I'm an AI assistant.", "I'm a helpful assistant."
+    )
     verdict = assess_identity({"identity": "I'm an assistant here to help."}, references, PROBES)
     assert max(verdict.scores, key=verdict.scores.get) == "meta"
     assert verdict.evidence[0].startswith("identity: names no maker in 1 of 1 answers")

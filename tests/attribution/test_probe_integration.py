@@ -17,7 +17,11 @@ from tests.fakes.gateway_server import FakeGateway, Fault
 from tests.fakes.scripted_labs import KNOWN_MODELS, STEALTH_ID, install_labs
 
 SCOUT = str(Path(sys.executable).parent / "scout")
-CLEAN_ENV = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "OPENROUTER_", "DATABASE_", "PROBE_", "CALIBRATION_"))}
+CLEAN_ENV = {
+    k: v
+    for k, v in os.environ.items()
+    if not k.startswith(("DISCORD_", "OPENROUTER_", "DATABASE_", "PROBE_", "CALIBRATION_"))
+}
 BUDGET = 12
 
 
@@ -30,10 +34,19 @@ async def gw() -> AsyncIterator[FakeGateway]:
 
 async def scout(tmp_path: Path, gw: FakeGateway, *args: str, **env: str) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
-        SCOUT, *args, cwd=tmp_path,
-        env={**CLEAN_ENV, "DATABASE_PATH": str(tmp_path / "scout.db"), "OPENROUTER_BASE_URL": gw.base_url,
-             "OPENROUTER_API_KEY": "sk-test-key", "PROBE_MAX_REQUESTS": str(BUDGET), **env},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        SCOUT,
+        *args,
+        cwd=tmp_path,
+        env={
+            **CLEAN_ENV,
+            "DATABASE_PATH": str(tmp_path / "scout.db"),
+            "OPENROUTER_BASE_URL": gw.base_url,
+            "OPENROUTER_API_KEY": "sk-test-key",
+            "PROBE_MAX_REQUESTS": str(BUDGET),
+            **env,
+        },
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     out, err = await process.communicate()
     return process.returncode, out.decode(), err.decode()
@@ -62,12 +75,23 @@ async def test_calibrate_then_probe_names_the_true_vendor_with_readable_evidence
     lines = out.splitlines()
     assert lines[0].startswith(f"calibrating {len(KNOWN_MODELS)} models with suite")
     progress = [line for line in lines if line.startswith("[")]
-    assert len(progress) == len(KNOWN_MODELS) and all(": done, 11 requests, 0 of 11 probes failed" in p for p in progress)
+    assert len(progress) == len(KNOWN_MODELS) and all(
+        ": done, 11 requests, 0 of 11 probes failed" in p for p in progress
+    )
     assert {p.split("] ", 1)[1].split(":")[0] for p in progress} == {model_id for model_id, _, _ in KNOWN_MODELS}
     assert "combiner fitted on 8 leave-one-out cases" in out
 
     result = await probe(tmp_path, gw)
-    assert set(result) == {"model_id", "run_id", "suite_version", "requests", "failures", "ranking", "confidence", "evidence"}
+    assert set(result) == {
+        "model_id",
+        "run_id",
+        "suite_version",
+        "requests",
+        "failures",
+        "ranking",
+        "confidence",
+        "evidence",
+    }
     assert result["model_id"] == STEALTH_ID and result["failures"] == []
     assert result["requests"] == 11
     top = result["ranking"][0]

@@ -49,18 +49,22 @@ def row(model: str, vendor: str, prompt_id: str, response: str) -> dict[str, str
 
 
 async def test_a_corpus_import_stores_canonical_vendors_independent_of_the_suite(store: Store, tmp_path):
-    corpus = write_corpus(tmp_path / "mini.jsonl.gz", [
-        row("Qwen-7B", "Alibaba/Qwen", STYLE_ID, "Qwen answer"),
-        row("Qwen-7B", "Alibaba/Qwen", "aaaaaaaaaaaa", "other"),
-        row("chatglm2", "Zhipu/GLM", STYLE_ID, "GLM answer"),
-        "{not json",
-    ])
+    corpus = write_corpus(
+        tmp_path / "mini.jsonl.gz",
+        [
+            row("Qwen-7B", "Alibaba/Qwen", STYLE_ID, "Qwen answer"),
+            row("Qwen-7B", "Alibaba/Qwen", "aaaaaaaaaaaa", "other"),
+            row("chatglm2", "Zhipu/GLM", STYLE_ID, "GLM answer"),
+            "{not json",
+        ],
+    )
     summary = await import_corpus(store, corpus)
     assert (summary.models, summary.vendors, summary.answers, summary.lines_skipped) == (2, 2, 3, 1)
     assert summary.source == "corpus:mini.jsonl.gz"
     loaded = await store.references.load(SUITE_VERSION)
     assert {(r.model_id, r.vendor, r.suite_version) for r in loaded} == {
-        ("Qwen-7B", "alibaba", CORPUS_SUITE_VERSION), ("chatglm2", "zhipu", CORPUS_SUITE_VERSION),
+        ("Qwen-7B", "alibaba", CORPUS_SUITE_VERSION),
+        ("chatglm2", "zhipu", CORPUS_SUITE_VERSION),
     }
     again = await import_corpus(store, corpus)
     assert again.models == 2 and len(await store.references.load(SUITE_VERSION)) == 2
@@ -71,7 +75,9 @@ async def test_the_shared_corpus_answers_the_suites_style_probes(store: Store):
     summary = await import_corpus(store, path)
     assert (summary.models, summary.vendors) == (44, 16)
     fingerprints = await load_fingerprints(store, [])
-    alpaca_probes = {p.probe_id for p in PROBES if p.kind in ("style", "identity") and len(p.probe_id) == 12 and p.probe_id.isalnum()}
+    alpaca_probes = {
+        p.probe_id for p in PROBES if p.kind in ("style", "identity") and len(p.probe_id) == 12 and p.probe_id.isalnum()
+    }
     assert len(alpaca_probes) >= 4
     for fingerprint in fingerprints:
         assert alpaca_probes <= set(fingerprint.texts), fingerprint.model_id
@@ -79,9 +85,17 @@ async def test_the_shared_corpus_answers_the_suites_style_probes(store: Store):
 
 
 def test_a_fingerprint_keeps_text_answers_and_every_token_count():
-    reference = Reference("z-ai/glm-4.6", "zhipu", "probe", SUITE_VERSION, {
-        "identity": ReferenceAnswer("I am GLM.", 20), "tok-baseline": ReferenceAnswer("O", 5), "refusal": ReferenceAnswer(None, 9),
-    })
+    reference = Reference(
+        "z-ai/glm-4.6",
+        "zhipu",
+        "probe",
+        SUITE_VERSION,
+        {
+            "identity": ReferenceAnswer("I am GLM.", 20),
+            "tok-baseline": ReferenceAnswer("O", 5),
+            "refusal": ReferenceAnswer(None, 9),
+        },
+    )
     fingerprint = fingerprint_of(reference)
     assert fingerprint.texts == {"identity": "I am GLM."}
     assert fingerprint.token_counts == {"identity": 20, "tok-baseline": 5, "refusal": 9}
@@ -91,16 +105,26 @@ def test_a_run_becomes_a_reference_of_its_usable_answers():
     def response(probe_id: str, kind: str, ok: bool, content: str | None, tokens: int | None) -> ProbeResponse:
         return ProbeResponse(probe_id, kind, ok, {}, content=content, prompt_tokens=tokens)
 
-    report = RunReport(7, "z-ai/glm-4.6", SUITE_VERSION, "reference", (
-        response("identity", "identity", True, "I am GLM.", 20),
-        response("tok-baseline", "tokenizer", True, "O", 5),
-        response("refusal", "refusal", False, "", 9),
-        response("cutoff", "cutoff", False, None, None),
-    ), 4, 0.1)
+    report = RunReport(
+        7,
+        "z-ai/glm-4.6",
+        SUITE_VERSION,
+        "reference",
+        (
+            response("identity", "identity", True, "I am GLM.", 20),
+            response("tok-baseline", "tokenizer", True, "O", 5),
+            response("refusal", "refusal", False, "", 9),
+            response("cutoff", "cutoff", False, None, None),
+        ),
+        4,
+        0.1,
+    )
     reference = reference_from_run(report, "zhipu")
     assert reference is not None and (reference.run_id, reference.source, reference.vendor) == (7, "probe", "zhipu")
     assert dict(reference.answers) == {
-        "identity": ReferenceAnswer("I am GLM.", 20), "tok-baseline": ReferenceAnswer(None, 5), "refusal": ReferenceAnswer(None, 9),
+        "identity": ReferenceAnswer("I am GLM.", 20),
+        "tok-baseline": ReferenceAnswer(None, 5),
+        "refusal": ReferenceAnswer(None, 9),
     }
     assert reference_from_run(RunReport(8, "x/y", SUITE_VERSION, "reference", (), 0, 0.0), "x") is None
 
@@ -120,8 +144,14 @@ async def test_default_calibration_models_are_the_newest_text_models_of_major_la
         per_vendor.setdefault(vendor_for_model_id(model_id).key, []).append(model_id)
     assert all(len(ids) <= 2 for ids in per_vendor.values()) and len(per_vendor) >= 5
     openai = [r for r in records if r.id.startswith("openai/") and r.id in chosen]
-    newest_openai = max((r for r in records if r.id.startswith("openai/") and ":" not in r.id
-                         and r.raw["architecture"]["output_modalities"] == ["text"]), key=lambda r: r.created or 0)
+    newest_openai = max(
+        (
+            r
+            for r in records
+            if r.id.startswith("openai/") and ":" not in r.id and r.raw["architecture"]["output_modalities"] == ["text"]
+        ),
+        key=lambda r: r.created or 0,
+    )
     assert newest_openai.id in {r.id for r in openai}
 
 
@@ -137,19 +167,33 @@ async def test_calibrate_probes_known_models_and_resumes_where_it_stopped(store:
         await poll_gateway(store, client)
 
         def make_runner() -> ProbeRunner:
-            return ProbeRunner(store, client, RateLimiter(1000, 12), max_requests=12, max_completion_tokens=4000, timeout_s=5)
+            return ProbeRunner(
+                store, client, RateLimiter(1000, 12), max_requests=12, max_completion_tokens=4000, timeout_s=5
+            )
 
         gw.set_fault("chat", Fault.payment_required(), model="openai/gpt-5")
         seen = []
-        steps = await calibrate(store, make_runner, ["z-ai/glm-4.6", "openai/gpt-5", "nobody/x", "z-ai/glm-4.6"], on_step=seen.append)
-        assert seen and sorted(s.model_id for s in seen) == sorted(s.model_id for s in steps) == ["nobody/x", "openai/gpt-5", "z-ai/glm-4.6"]
+        steps = await calibrate(
+            store, make_runner, ["z-ai/glm-4.6", "openai/gpt-5", "nobody/x", "z-ai/glm-4.6"], on_step=seen.append
+        )
+        assert seen and sorted(s.model_id for s in seen) == sorted(s.model_id for s in steps) == [
+            "nobody/x",
+            "openai/gpt-5",
+            "z-ai/glm-4.6",
+        ]
         status = {step.model_id: step for step in steps}
-        assert (status["z-ai/glm-4.6"].status, status["z-ai/glm-4.6"].requests, status["z-ai/glm-4.6"].failures) == ("done", 11, 0)
+        assert (status["z-ai/glm-4.6"].status, status["z-ai/glm-4.6"].requests, status["z-ai/glm-4.6"].failures) == (
+            "done",
+            11,
+            0,
+        )
         assert status["openai/gpt-5"].status == "failed" and "payment_required" in status["openai/gpt-5"].describe()
         assert status["nobody/x"].status == "skipped"
 
         references = await store.references.load(SUITE_VERSION)
-        assert [(r.model_id, r.vendor, r.source, r.suite_version) for r in references] == [("z-ai/glm-4.6", "zhipu", "probe", SUITE_VERSION)]
+        assert [(r.model_id, r.vendor, r.source, r.suite_version) for r in references] == [
+            ("z-ai/glm-4.6", "zhipu", "probe", SUITE_VERSION)
+        ]
         assert references[0].run_id is not None and len(references[0].answers) == 11
 
         asked = len(gw.requests_to("chat"))
@@ -162,8 +206,14 @@ async def test_calibrate_probes_known_models_and_resumes_where_it_stopped(store:
 async def test_the_combiner_fit_is_cached_until_the_references_change(store: Store, gw: FakeGateway):
     async with GatewayClient(gw.base_url, "sk-test") as client:
         await poll_gateway(store, client)
-        runner = lambda: ProbeRunner(store, client, RateLimiter(1000, 12), max_requests=12,  # noqa: E731
-                                     max_completion_tokens=4000, timeout_s=5)
+        runner = lambda: ProbeRunner(
+            store,
+            client,
+            RateLimiter(1000, 12),
+            max_requests=12,
+            max_completion_tokens=4000,
+            timeout_s=5,
+        )
         await calibrate(store, runner, [model_id for model_id, _, _ in KNOWN_MODELS])
     listings = await catalogue_listings(store)
     references = await load_fingerprints(store, listings)
@@ -177,6 +227,8 @@ async def test_the_combiner_fit_is_cached_until_the_references_change(store: Sto
     assert await combiner_model(store, references, listings, plan) == marker
     assert (await combiner_model(store, references, listings, plan - {"cutoff"})).examples == len(KNOWN_MODELS)
 
-    await store.references.save([Reference("z-ai/glm-4.6", "zhipu", "probe", SUITE_VERSION, {"identity": ReferenceAnswer("I am GLM.")})])
+    await store.references.save(
+        [Reference("z-ai/glm-4.6", "zhipu", "probe", SUITE_VERSION, {"identity": ReferenceAnswer("I am GLM.")})]
+    )
     refreshed = await combiner_model(store, await load_fingerprints(store, listings), listings, plan)
     assert refreshed.examples == len(KNOWN_MODELS)

@@ -23,8 +23,10 @@ def references() -> list[TokenCounts]:
 
 
 def test_the_fake_tokenizer_families_disagree_on_the_crafted_strings():
-    profiles = {name: tuple(c[p] - c[TOKENIZER_BASELINE_ID] for p in sorted(c)) for name, c in
-                ((name, counts(name)) for name in TOKENIZER_RULES)}
+    profiles = {
+        name: tuple(c[p] - c[TOKENIZER_BASELINE_ID] for p in sorted(c))
+        for name, c in ((name, counts(name)) for name in TOKENIZER_RULES)
+    }
     assert len(set(profiles.values())) == len(TOKENIZER_RULES)
 
 
@@ -49,7 +51,8 @@ def test_a_run_with_only_a_few_counts_gives_a_weak_verdict():
     full = compare_tokenizers(counts("whitespace_words"), references(), TOKENIZER_BASELINE_ID)
     few = compare_tokenizers(
         {k: v for k, v in counts("whitespace_words").items() if k in (TOKENIZER_BASELINE_ID, "tok-emoji", "identity")},
-        references(), TOKENIZER_BASELINE_ID,
+        references(),
+        TOKENIZER_BASELINE_ID,
     )
     assert max(few.scores, key=few.scores.get) == "alibaba"
     assert few.scores["alibaba"] < full.scores["alibaba"]
@@ -75,5 +78,7 @@ def test_no_match_and_no_references_are_said_plainly():
 
 
 def test_the_likelihood_ratio_grows_with_agreements():
-    assert TokenizerMatch("m", "v", 10, 10).log_likelihood_ratio > TokenizerMatch("m", "v", 9, 10).log_likelihood_ratio > 0
+    assert (
+        TokenizerMatch("m", "v", 10, 10).log_likelihood_ratio > TokenizerMatch("m", "v", 9, 10).log_likelihood_ratio > 0
+    )
     assert TokenizerMatch("m", "v", 2, 10).log_likelihood_ratio < 0

@@ -5,9 +5,13 @@ from bot.catalogue.stealth import CatalogueContext, classify
 
 def raw(model_id, name=None, price="0.000001", context=8192, description="d"):
     return {
-        "id": model_id, "name": name or f"Lab: {model_id}", "description": description, "context_length": context,
+        "id": model_id,
+        "name": name or f"Lab: {model_id}",
+        "description": description,
+        "context_length": context,
         "architecture": {"input_modalities": ["text"], "output_modalities": ["text"]},
-        "pricing": {"prompt": price, "completion": price}, "supported_parameters": ["temperature"],
+        "pricing": {"prompt": price, "completion": price},
+        "supported_parameters": ["temperature"],
     }
 
 
@@ -23,7 +27,9 @@ def run(raw_entries, known):
 
 def remember(entries, verdicts, removed=()):
     return {
-        e.id: KnownModel(e.id, e.name, e.tracked_json(), verdicts[e.id].stealth, verdicts[e.id].reasons, e.id in removed)
+        e.id: KnownModel(
+            e.id, e.name, e.tracked_json(), verdicts[e.id].stealth, verdicts[e.id].reasons, e.id in removed
+        )
         for e in entries
     }
 
@@ -60,7 +66,10 @@ def test_removed_non_stealth_has_no_candidates_and_removed_stays_quiet():
     entries, verdicts, _ = run([raw("openai/a"), raw("openai/b")], {})
     known = remember(entries, verdicts)
     _, _, events = run([raw("openai/a"), raw("openai/c")], known)
-    assert [(e.kind, e.model_id, e.reveal_candidates) for e in events] == [("new", "openai/c", ()), ("removed", "openai/b", ())]
+    assert [(e.kind, e.model_id, e.reveal_candidates) for e in events] == [
+        ("new", "openai/c", ()),
+        ("removed", "openai/b", ()),
+    ]
     known_after = remember(entries, verdicts, removed={"openai/b"})
     _, _, again = run([raw("openai/a")], known_after)
     assert again == []

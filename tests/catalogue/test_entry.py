@@ -1,6 +1,6 @@
-from bot.catalogue.entry import EntryError, parse_entries, parse_entry
-
 import pytest
+
+from bot.catalogue.entry import EntryError, parse_entries, parse_entry
 
 
 def entry(**overrides):

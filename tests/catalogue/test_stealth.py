@@ -8,11 +8,17 @@ from bot.catalogue.entry import load_catalogue_file, parse_entries, parse_entry
 from bot.catalogue.stealth import CatalogueContext, classify
 
 
-def listing(model_id, name, description="", prompt="0", completion="0", tokenizer="Other", hf=None, params=("temperature",)):
+def listing(
+    model_id, name, description="", prompt="0", completion="0", tokenizer="Other", hf=None, params=("temperature",)
+):
     return {
-        "id": model_id, "name": name, "description": description, "hugging_face_id": hf,
+        "id": model_id,
+        "name": name,
+        "description": description,
+        "hugging_face_id": hf,
         "architecture": {"tokenizer": tokenizer, "input_modalities": ["text"], "output_modalities": ["text"]},
-        "pricing": {"prompt": prompt, "completion": completion}, "supported_parameters": list(params),
+        "pricing": {"prompt": prompt, "completion": completion},
+        "supported_parameters": list(params),
     }
 
 
@@ -22,7 +28,9 @@ def verdicts(raw_entries):
     return {entry.id: classify(entry, context) for entry in entries}
 
 
-CLOAKED = "This is a cloaked model provided to the community to gather feedback. All prompts and completions are logged."
+CLOAKED = (
+    "This is a cloaked model provided to the community to gather feedback. All prompts and completions are logged."
+)
 HISTORICAL_STEALTH = [
     listing("openrouter/quasar-alpha", "Quasar Alpha", CLOAKED),
     listing("openrouter/optimus-alpha", "Optimus Alpha", CLOAKED),
@@ -39,10 +47,26 @@ HISTORICAL_STEALTH = [
     listing("stealthlab/raven", "Raven", "A stealth model under evaluation; prompts and completions are logged."),
 ]
 NOT_STEALTH = [
-    listing("openrouter/auto", "Auto Router", "Your prompt will be processed by a meta-model", prompt="-1", completion="-1", tokenizer="Router"),
+    listing(
+        "openrouter/auto",
+        "Auto Router",
+        "Your prompt will be processed by a meta-model",
+        prompt="-1",
+        completion="-1",
+        tokenizer="Router",
+    ),
     listing("openrouter/free", "Free Models Router", "a router that selects free models at random", tokenizer="Router"),
-    listing("openrouter/pareto-code", "Pareto Code Router", "The Pareto Router maintains", prompt="-1", completion="-1"),
-    listing("openrouter/bodybuilder", "Body Builder (beta)", "Transform your requests", prompt="-1", completion="-1", params=()),
+    listing(
+        "openrouter/pareto-code", "Pareto Code Router", "The Pareto Router maintains", prompt="-1", completion="-1"
+    ),
+    listing(
+        "openrouter/bodybuilder",
+        "Body Builder (beta)",
+        "Transform your requests",
+        prompt="-1",
+        completion="-1",
+        params=(),
+    ),
     listing("openrouter/switchboard", "Switchboard", "Routes each request to the best model", tokenizer="Other"),
     listing("z-ai/glm-4.6", "Z.ai: GLM 4.6", "GLM 4.6 by Zhipu", prompt="0.0000004", hf="zai-org/GLM-4.6"),
     listing("z-ai/glm-4.6:free", "Z.ai: GLM 4.6 (free)", "GLM 4.6 by Zhipu"),

@@ -6,9 +6,19 @@ from bot.catalogue.vendors import canonical_vendor, display_name, known_vendor_n
 @pytest.mark.parametrize(
     ("label", "key"),
     [
-        ("z-ai", "zhipu"), ("thudm", "zhipu"), ("Zhipu/GLM", "zhipu"), ("Alibaba/Qwen", "alibaba"), ("qwen", "alibaba"),
-        ("OpenAI", "openai"), ("meta-llama", "meta"), ("Meta", "meta"), ("~anthropic", "anthropic"),
-        ("x-ai", "xai"), ("moonshotai", "moonshot"), ("01.AI/Yi", "01ai"), ("Shanghai AI Lab/InternLM", "shanghaiailab"),
+        ("z-ai", "zhipu"),
+        ("thudm", "zhipu"),
+        ("Zhipu/GLM", "zhipu"),
+        ("Alibaba/Qwen", "alibaba"),
+        ("qwen", "alibaba"),
+        ("OpenAI", "openai"),
+        ("meta-llama", "meta"),
+        ("Meta", "meta"),
+        ("~anthropic", "anthropic"),
+        ("x-ai", "xai"),
+        ("moonshotai", "moonshot"),
+        ("01.AI/Yi", "01ai"),
+        ("Shanghai AI Lab/InternLM", "shanghaiailab"),
     ],
 )
 def test_aliases_meet_in_one_key(label, key):

@@ -6,14 +6,18 @@ import pytest
 
 from bot.catalogue.watcher import SuspiciousCatalogue, poll_gateway
 from bot.gateway import GatewayClient, GatewayError
-from tests.fakes.gateway_server import SNAPSHOT_2026_06_07, Fault, FakeGateway, snapshot_or_skip
+from tests.fakes.gateway_server import SNAPSHOT_2026_06_07, FakeGateway, Fault, snapshot_or_skip
 
 
 def listing(model_id, name=None, price="0.000001"):
     return {
-        "id": model_id, "name": name or f"Lab: {model_id}", "description": "d", "context_length": 1000,
+        "id": model_id,
+        "name": name or f"Lab: {model_id}",
+        "description": "d",
+        "context_length": 1000,
         "architecture": {"input_modalities": ["text"], "output_modalities": ["text"]},
-        "pricing": {"prompt": price, "completion": price}, "supported_parameters": ["temperature"],
+        "pricing": {"prompt": price, "completion": price},
+        "supported_parameters": ["temperature"],
     }
 
 
@@ -68,7 +72,9 @@ async def test_stealth_lifecycle_announced_once_each_way(store):
     later["pricing"] = {"prompt": "0.000001", "completion": "0.000002"}
     async with FakeGateway() as gateway, client_for(gateway) as client:
         gateway.replay([NAMED, NAMED + [OWL], NAMED + [later], NAMED + [listing("openai/gpt-5.1")]])
-        kinds = [[(e.kind, e.model_id, e.stealth) for e in (await poll_gateway(store, client)).events] for _ in range(5)]
+        kinds = [
+            [(e.kind, e.model_id, e.stealth) for e in (await poll_gateway(store, client)).events] for _ in range(5)
+        ]
     assert kinds[0] == []
     assert kinds[1] == [("new", "openrouter/owl-alpha", True)]
     assert kinds[2] == [("changed", "openrouter/owl-alpha", True)]

@@ -9,15 +9,29 @@ import sys
 from pathlib import Path
 
 SCOUT = str(Path(sys.executable).parent / "scout")
-SETTING_PREFIXES = ("DISCORD_", "OPENROUTER_", "DATABASE_", "POLL_", "LOG_", "PROBE_", "CALIBRATION_", "ANNOUNCE_", "DEV_")
+SETTING_PREFIXES = (
+    "DISCORD_",
+    "OPENROUTER_",
+    "DATABASE_",
+    "POLL_",
+    "LOG_",
+    "PROBE_",
+    "CALIBRATION_",
+    "ANNOUNCE_",
+    "DEV_",
+)
 CLEAN_ENV = {key: value for key, value in os.environ.items() if not key.startswith(SETTING_PREFIXES)}
 
 
 async def scout(folder: Path, *args: str, **env: str) -> tuple[int, str, str]:
     """Exit code, stdout and stderr of `scout ARGS` run in `folder` with only `env` set."""
     process = await asyncio.create_subprocess_exec(
-        SCOUT, *args, cwd=folder, env={**CLEAN_ENV, "DATABASE_PATH": str(folder / "scout.db"), **env},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        SCOUT,
+        *args,
+        cwd=folder,
+        env={**CLEAN_ENV, "DATABASE_PATH": str(folder / "scout.db"), **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     out, err = await process.communicate()
     return process.returncode, out.decode(), err.decode()

@@ -11,18 +11,29 @@ from tests.cli.scout_process import scout
 from tests.fakes.gateway_server import FakeGateway
 
 
-
 def corpus(path: Path) -> Path:
     """Two vendors with two models each, three prompts; one vendor writes lists, the other prose."""
     lines = []
     for vendor, models, template in (
         ("Alibaba/Qwen", ("qwen-a", "qwen-b"), "1. {p} point one\n2. {p} point two\n3. {p} point three"),
-        ("Anthropic", ("claude-a", "claude-b"), "I'd be happy to help with {p}. It is a prose answer about {p}, written plainly."),
+        (
+            "Anthropic",
+            ("claude-a", "claude-b"),
+            "I'd be happy to help with {p}. It is a prose answer about {p}, written plainly.",
+        ),
     ):
         for model in models:
             for prompt_id in ("p1", "p2", "p3"):
                 response = template.format(p=f"{prompt_id} {model[-1]}")
-                lines.append({"model": model, "vendor": vendor, "prompt_id": prompt_id, "prompt": prompt_id, "response": response})
+                lines.append(
+                    {
+                        "model": model,
+                        "vendor": vendor,
+                        "prompt_id": prompt_id,
+                        "prompt": prompt_id,
+                        "response": response,
+                    }
+                )
     with gzip.open(path, "wt", encoding="utf-8") as handle:
         handle.writelines(json.dumps(line) + "\n" for line in lines)
     return path
@@ -45,11 +56,26 @@ async def test_probe_json_has_the_documented_shape_even_with_no_references(tmp_p
         from tests.fakes.scripted_labs import install_labs
 
         install_labs(gw)
-        code, out, err = await scout(tmp_path, "probe", "openrouter/owl-alpha", "--json",
-                                     OPENROUTER_BASE_URL=gw.base_url, OPENROUTER_API_KEY="sk-test")
+        code, out, err = await scout(
+            tmp_path,
+            "probe",
+            "openrouter/owl-alpha",
+            "--json",
+            OPENROUTER_BASE_URL=gw.base_url,
+            OPENROUTER_API_KEY="sk-test",
+        )
     assert code == 0, err
     result = json.loads(out)
-    assert list(result) == ["model_id", "run_id", "suite_version", "requests", "failures", "ranking", "confidence", "evidence"]
+    assert list(result) == [
+        "model_id",
+        "run_id",
+        "suite_version",
+        "requests",
+        "failures",
+        "ranking",
+        "confidence",
+        "evidence",
+    ]
     assert result["requests"] == 11 and result["failures"] == []
     assert all(set(item) == {"vendor", "name", "probability", "nearest"} for item in result["ranking"])
     assert "tokenizer: no reference has token counts for these probes (run `scout calibrate`)" in result["evidence"]
@@ -65,14 +91,27 @@ async def test_references_import_loads_a_corpus_and_rejects_a_missing_file(tmp_p
 
 
 async def test_bench_attribution_prints_one_json_object(tmp_path):
-    code, out, err = await scout(tmp_path, "bench", "attribution", "--corpus", str(corpus(tmp_path / "mini.jsonl.gz")),
-                                 "--probes", "2", "--draws", "2", "--json")
+    code, out, err = await scout(
+        tmp_path,
+        "bench",
+        "attribution",
+        "--corpus",
+        str(corpus(tmp_path / "mini.jsonl.gz")),
+        "--probes",
+        "2",
+        "--draws",
+        "2",
+        "--json",
+    )
     assert code == 0, err
     report = json.loads(out)
     assert {"top1", "top3", "n", "ece", "seconds_per_query", "per_model"} <= set(report)
     assert report["top1"] == 1.0 and report["n"] == 8
-    code, text, _ = await scout(tmp_path, "bench", "attribution", "--corpus", str(tmp_path / "mini.jsonl.gz"), "--probes", "2",
-                                "--draws", "1")
+    code, text, _ = await scout(
+        tmp_path, "bench", "attribution", "--corpus", str(tmp_path / "mini.jsonl.gz"), "--probes", "2", "--draws", "1"
+    )
     assert code == 0 and text.strip()
-    code, _, err = await scout(tmp_path, "bench", "attribution", "--corpus", str(tmp_path / "mini.jsonl.gz"), "--probes", "0")
+    code, _, err = await scout(
+        tmp_path, "bench", "attribution", "--corpus", str(tmp_path / "mini.jsonl.gz"), "--probes", "0"
+    )
     assert code == 2 and "must be at least 1" in err

@@ -9,7 +9,6 @@ from tests.cli.scout_process import CLEAN_ENV, json_lines, scout
 from tests.fakes.gateway_server import SNAPSHOT_2025_12_18, SNAPSHOT_2026_06_07, FakeGateway, snapshot_or_skip
 
 
-
 async def test_scan_saved_catalogue_reports_owl_alpha_once(tmp_path, catalogue_june):
     code, out, _ = await scout(tmp_path, "scan", "--catalogue", str(catalogue_june), "--json")
     assert code == 0
@@ -25,9 +24,10 @@ async def test_scan_saved_catalogue_reports_owl_alpha_once(tmp_path, catalogue_j
 async def test_scan_replayed_history_from_the_gateway(tmp_path):
     """One `scout scan --json` per snapshot: each stealth listing once when it appears, once when it goes."""
     december, june = snapshot_or_skip(SNAPSHOT_2025_12_18), snapshot_or_skip(SNAPSHOT_2026_06_07)
-    revealed = {"data": [e for e in june["data"] if e["id"] != "openrouter/owl-alpha"] + [
-        {**june["data"][0], "id": "openai/gpt-6", "name": "OpenAI: GPT-6", "hugging_face_id": None}
-    ]}
+    revealed = {
+        "data": [e for e in june["data"] if e["id"] != "openrouter/owl-alpha"]
+        + [{**june["data"][0], "id": "openai/gpt-6", "name": "OpenAI: GPT-6", "hugging_face_id": None}]
+    }
     history = [december, june, june, revealed, revealed]
     seen: list[dict] = []
     async with FakeGateway() as gateway:
@@ -45,7 +45,9 @@ async def test_scan_replayed_history_from_the_gateway(tmp_path):
 
 
 async def test_unreachable_gateway_is_one_line_exit_1(tmp_path):
-    code, out, err = await scout(tmp_path, "scan", OPENROUTER_BASE_URL="http://127.0.0.1:9/api/v1", OPENROUTER_API_KEY="sk-or-SECRET-1")
+    code, out, err = await scout(
+        tmp_path, "scan", OPENROUTER_BASE_URL="http://127.0.0.1:9/api/v1", OPENROUTER_API_KEY="sk-or-SECRET-1"
+    )
     assert code == 1 and out == ""
     lines = [line for line in err.splitlines() if line.startswith("error:")]
     assert len(lines) == 1 and "http://127.0.0.1:9/api/v1/models" in lines[0]
@@ -66,8 +68,13 @@ async def test_usage_error_is_exit_2(tmp_path):
 
 async def test_python_m_bot_without_token_says_which_variable(tmp_path):
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=tmp_path, env={**CLEAN_ENV, "DATABASE_PATH": str(tmp_path / "x.db")},
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=tmp_path,
+        env={**CLEAN_ENV, "DATABASE_PATH": str(tmp_path / "x.db")},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     out, err = await process.communicate()
     assert process.returncode == 2

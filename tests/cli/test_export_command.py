@@ -39,9 +39,13 @@ def test_csv_to_stdout_holds_only_that_guilds_rows(database, capsys):
 
     rows = [(r["member_name"], r["kind"], r["vendor"], r["current_vote"]) for r in records]
     # Rows come in time order; the note and the second vote may share a millisecond, so only the votes' order is fixed.
-    assert sorted(rows) == sorted([
-        ("alice", "vote", "openai", "false"), ("alice", "vote", "anthropic", "true"), ("bob", "note", "", ""),
-    ])
+    assert sorted(rows) == sorted(
+        [
+            ("alice", "vote", "openai", "false"),
+            ("alice", "vote", "anthropic", "true"),
+            ("bob", "note", "", ""),
+        ]
+    )
     assert rows.index(("alice", "vote", "openai", "false")) < rows.index(("alice", "vote", "anthropic", "true"))
     assert {r["guild_id"] for r in records} == {str(GUILD)}
     [note] = [r for r in records if r["kind"] == "note"]

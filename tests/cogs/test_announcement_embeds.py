@@ -19,11 +19,21 @@ OWL_RAW = {
 }
 
 
-def _model(raw: dict, *, stealth: bool = True, reasons: tuple[str, ...] = ("cloaked-model wording in the description",)) -> ModelRecord:
+def _model(
+    raw: dict, *, stealth: bool = True, reasons: tuple[str, ...] = ("cloaked-model wording in the description",)
+) -> ModelRecord:
     return ModelRecord(
-        id=raw["id"], name=raw["name"], vendor=None, created=raw.get("created"), first_seen="2026-06-07T10:00:00.000Z",
-        last_seen="2026-06-07T10:00:00.000Z", removed_at=None, stealth=stealth, stealth_score=0.9,
-        stealth_reasons=reasons, raw=raw,
+        id=raw["id"],
+        name=raw["name"],
+        vendor=None,
+        created=raw.get("created"),
+        first_seen="2026-06-07T10:00:00.000Z",
+        last_seen="2026-06-07T10:00:00.000Z",
+        removed_at=None,
+        stealth=stealth,
+        stealth_score=0.9,
+        stealth_reasons=reasons,
+        raw=raw,
     )
 
 
@@ -48,14 +58,18 @@ def test_a_new_stealth_model_shows_its_facts_and_why_it_looks_anonymous():
 
 
 def test_pricing_is_shown_per_million_tokens():
-    assert pricing_text({"pricing": {"prompt": "0.00000125", "completion": "0.00001"}}) == "input $1.25 · output $10.00 per 1M tokens"
+    assert (
+        pricing_text({"pricing": {"prompt": "0.00000125", "completion": "0.00001"}})
+        == "input $1.25 · output $10.00 per 1M tokens"
+    )
     assert pricing_text({"pricing": {"prompt": "-1", "completion": "oops"}}) == "unknown"
     assert pricing_text({}) == "unknown"
 
 
 def test_guesses_show_the_top_three_with_bars_and_evidence():
     guess = GuessSummary(
-        [("openai", 0.62), ("anthropic", 0.21), ("google", 0.1), ("xai", 0.07)], 0.58,
+        [("openai", 0.62), ("anthropic", 0.21), ("google", 0.1), ("xai", 0.07)],
+        0.58,
         ["says it was trained by OpenAI", "tokenizer counts match o200k"],
     )
     value = _fields(model_embed(_model(OWL_RAW), guess=guess))["Best guesses"]
@@ -68,11 +82,16 @@ def test_guesses_show_the_top_three_with_bars_and_evidence():
 
 def test_votes_and_the_revealed_truth_are_shown():
     reveal = Reveal(1, "openrouter/owl-alpha", "openai", "openai/gpt-5.1", 5, "2026-06-08T00:00:00.000Z")
-    embed = model_embed(_model(OWL_RAW), guess=None, tally=[("openai", 3), ("google", 1)], reveal=reveal, reveal_score=(3, 4))
+    embed = model_embed(
+        _model(OWL_RAW), guess=None, tally=[("openai", 3), ("google", 1)], reveal=reveal, reveal_score=(3, 4)
+    )
     fields = _fields(embed)
 
     assert "**OpenAI**: 3 (75%)" in fields["Votes here"] and "4 votes" in fields["Votes here"]
-    assert fields["Revealed"].startswith("**OpenAI** (`openai/gpt-5.1`)") and "3 of 4 votes here were right" in fields["Revealed"]
+    assert (
+        fields["Revealed"].startswith("**OpenAI** (`openai/gpt-5.1`)")
+        and "3 of 4 votes here were right" in fields["Revealed"]
+    )
     assert embed.colour == discord.Colour.green()
 
 
@@ -91,7 +110,9 @@ def test_a_hostile_catalogue_entry_is_escaped_and_cut_to_discords_limits():
 
     assert len(embed) <= 6000 and len(embed.title) <= 256 and len(embed.description or "") <= 4096
     assert all(len(field.value) <= 1024 and len(field.name) <= 256 for field in embed.fields)
-    assert "@everyone" not in rendered.replace("@\\u200beveryone", "") and "@here" not in rendered.replace("@\\u200bhere", "")
+    assert "@everyone" not in rendered.replace("@\\u200beveryone", "") and "@here" not in rendered.replace(
+        "@\\u200bhere", ""
+    )
     assert "[free gift](" not in rendered and "\u202e" not in rendered
     assert _fields(embed)["Context"] == "unknown"
     assert embed.footer.text == "Model Scout · announcement #1"

@@ -32,7 +32,15 @@ async def bot(store, tmp_path):
 
 def test_discovery_finds_every_extension_and_skips_private_helpers():
     found = list(discover_extensions())
-    assert found == ["cogs.admin", "cogs.announcements", "cogs.errors", "cogs.export", "cogs.scores", "cogs.scouting", "cogs.voting"]
+    assert found == [
+        "cogs.admin",
+        "cogs.announcements",
+        "cogs.errors",
+        "cogs.export",
+        "cogs.scores",
+        "cogs.scouting",
+        "cogs.voting",
+    ]
     assert "cogs._safety" not in found
 
 

@@ -39,20 +39,29 @@ T = TypeVar("T")
 API_KEY = "sk-or-test-e2e-secret"
 ORDINARY_MODELS = [
     {
-        "id": "openai/gpt-4o", "name": "OpenAI: GPT-4o", "created": 1715558400, "context_length": 128000,
+        "id": "openai/gpt-4o",
+        "name": "OpenAI: GPT-4o",
+        "created": 1715558400,
+        "context_length": 128000,
         "description": "GPT-4o is OpenAI's flagship model.",
         "pricing": {"prompt": "0.0000025", "completion": "0.00001"},
         "architecture": {"input_modalities": ["text", "image"], "output_modalities": ["text"], "tokenizer": "GPT"},
     },
     {
-        "id": "anthropic/claude-sonnet-4", "name": "Anthropic: Claude Sonnet 4", "created": 1747958400,
-        "context_length": 200000, "description": "Claude Sonnet 4 by Anthropic.",
+        "id": "anthropic/claude-sonnet-4",
+        "name": "Anthropic: Claude Sonnet 4",
+        "created": 1747958400,
+        "context_length": 200000,
+        "description": "Claude Sonnet 4 by Anthropic.",
         "pricing": {"prompt": "0.000003", "completion": "0.000015"},
         "architecture": {"input_modalities": ["text", "image"], "output_modalities": ["text"], "tokenizer": "Claude"},
     },
 ]
 OWL = {
-    "id": "openrouter/owl-alpha", "name": "Owl Alpha", "created": 1780790400, "context_length": 1048576,
+    "id": "openrouter/owl-alpha",
+    "name": "Owl Alpha",
+    "created": 1780790400,
+    "context_length": 1048576,
     "description": "This is a cloaked model provided to the community to gather feedback. Note: all prompts and "
     "completions for this model are logged by the provider and may be used to improve the model.",
     "pricing": {"prompt": "0", "completion": "0"},
@@ -100,9 +109,14 @@ class World:
 
     def settings(self, **overrides: Any) -> Settings:
         values: dict[str, Any] = {
-            "discord_token": self.fake.token, "openrouter_api_key": API_KEY, "openrouter_base_url": self.gateway.base_url,
-            "database_path": self.database, "poll_interval_seconds": 3600, "log_level": "DEBUG",
-            "probe_requests_per_minute": 6000, "probe_timeout_seconds": 10,
+            "discord_token": self.fake.token,
+            "openrouter_api_key": API_KEY,
+            "openrouter_base_url": self.gateway.base_url,
+            "database_path": self.database,
+            "poll_interval_seconds": 3600,
+            "log_level": "DEBUG",
+            "probe_requests_per_minute": 6000,
+            "probe_timeout_seconds": 10,
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)
@@ -115,7 +129,13 @@ class World:
         store = await Store.open(self.database)
         gateway = GatewayClient(self.gateway.base_url, API_KEY, backoff_base_s=0.01, backoff_cap_s=0.05)
         try:
-            bot = ScoutBot(settings, store, Pipeline(store, gateway, settings), guild_ready_timeout=0.05, announce_edit_interval=edit_interval)
+            bot = ScoutBot(
+                settings,
+                store,
+                Pipeline(store, gateway, settings),
+                guild_ready_timeout=0.05,
+                announce_edit_interval=edit_interval,
+            )
             async with connected_client(bot, self.fake):
                 yield bot
         finally:
@@ -138,16 +158,26 @@ class World:
         await eventually(bot.store.catalogue.last_successful_poll, what="the baseline poll")
         await self.set_up_channel(bot)
         await self.owl_appears(bot)
-        return await self.fake.wait_for_message(self.channel.id, lambda m: m in announcements_in(self.fake, self.channel.id), timeout=10)
+        return await self.fake.wait_for_message(
+            self.channel.id, lambda m: m in announcements_in(self.fake, self.channel.id), timeout=10
+        )
 
     async def command(
-        self, bot: ScoutBot, path: str, member: MemberSpec | None = None, *,
-        guild: GuildSpec | None = None, in_channel: ChannelSpec | None = None, **options: Any,
+        self,
+        bot: ScoutBot,
+        path: str,
+        member: MemberSpec | None = None,
+        *,
+        guild: GuildSpec | None = None,
+        in_channel: ChannelSpec | None = None,
+        **options: Any,
     ) -> int:
         """Send a slash command from `member` (default: the plain member) in `guild` (default: the main one)."""
         guild = guild or self.guild
         channel = in_channel or (self.channel if guild is self.guild else self.other_channel)
-        payload = self.fake.build_command(path, guild_id=guild.id, channel_id=channel.id, member=member or self.member, options=options)
+        payload = self.fake.build_command(
+            path, guild_id=guild.id, channel_id=channel.id, member=member or self.member, options=options
+        )
         return await self.fake.send_interaction(payload)
 
     async def answer(self, interaction_id: int, timeout: float = 10.0) -> tuple[str, list[dict[str, Any]], Any]:
@@ -160,7 +190,9 @@ class World:
 
     async def set_up_channel(self, bot: ScoutBot, *, other_guild: bool = False) -> str:
         if other_guild:
-            interaction = await self.command(bot, "scout setup", self.other_admin, guild=self.other_guild, channel=ChannelArg(self.other_channel.id))
+            interaction = await self.command(
+                bot, "scout setup", self.other_admin, guild=self.other_guild, channel=ChannelArg(self.other_channel.id)
+            )
         else:
             interaction = await self.command(bot, "scout setup", self.admin, channel=ChannelArg(self.channel.id))
         text, _, _ = await self.answer(interaction)
@@ -175,7 +207,12 @@ def make_guild(name: str, member_name: str) -> tuple[GuildSpec, ChannelSpec, Mem
     channel = ChannelSpec("model-scout")
     member = MemberSpec(member_name)
     admin = MemberSpec(f"{member_name}-admin", permissions=int(ADMIN_PERMISSIONS))
-    return GuildSpec(name=name, channels=[channel, ChannelSpec("general")], members=[admin, member]), channel, member, admin
+    return (
+        GuildSpec(name=name, channels=[channel, ChannelSpec("general")], members=[admin, member]),
+        channel,
+        member,
+        admin,
+    )
 
 
 @pytest.fixture
@@ -185,4 +222,6 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
     other_guild, other_channel, _, other_admin = make_guild("Other Guild", "mallory")
     async with FakeGateway(api_key=API_KEY) as gateway, FakeDiscord(guilds=[guild, other_guild]) as fake:
         gateway.set_catalogue(ORDINARY_MODELS)
-        yield World(fake, gateway, tmp_path / "scout.db", guild, channel, member, admin, other_guild, other_channel, other_admin)
+        yield World(
+            fake, gateway, tmp_path / "scout.db", guild, channel, member, admin, other_guild, other_channel, other_admin
+        )

@@ -22,11 +22,14 @@ async def test_stealth_model_is_announced_guessed_voted_exported_and_survives_a_
         world.add_owl(latency_s=0.3)
         await bot.pipeline.poll_once()
 
-        announcement = await world.fake.wait_for_message(world.channel.id, lambda m: "· announcement #" in footer(m), timeout=10)
+        announcement = await world.fake.wait_for_message(
+            world.channel.id, lambda m: "· announcement #" in footer(m), timeout=10
+        )
         assert fields(announcement)["Model id"] == f"`{OWL['id']}`"
         await world.fake.wait_until(
             lambda: GUESSES in fields(announcement) and not fields(announcement)[GUESSES].startswith("Probing"),
-            timeout=30, what="the announcement edited with guesses",
+            timeout=30,
+            what="the announcement edited with guesses",
         )
         assert announcement.edit_count >= 1
         assert "Probing" in str(announcement.history[0]["embeds"])  # first posted before the probes finished
@@ -39,16 +42,19 @@ async def test_stealth_model_is_announced_guessed_voted_exported_and_survives_a_
         assert "Vote recorded" in text and "OpenAI" in text
         vote = await bot.store.votes.current(world.guild.id, OWL["id"], world.member.id)
         assert vote is not None and vote.vendor == "openai"
-        await world.fake.wait_until(lambda: "OpenAI**: 1" in fields(announcement).get("Votes here", ""), what="the tally edit")
+        await world.fake.wait_until(
+            lambda: "OpenAI**: 1" in fields(announcement).get("Votes here", ""), what="the tally edit"
+        )
 
         # /scout export returns a CSV holding that vote
         exported = await world.command(bot, "scout export")
         text, _, message = await world.answer(exported)
         [attachment] = message.attachments
         records = list(csv.DictReader(io.StringIO(attachment.text)))
-        assert [(r["guild_id"], r["model_id"], r["member_id"], r["member_name"], r["vendor"], r["current_vote"]) for r in records] == [
-            (str(world.guild.id), OWL["id"], str(world.member.id), "alice", "openai", "true")
-        ]
+        assert [
+            (r["guild_id"], r["model_id"], r["member_id"], r["member_name"], r["vendor"], r["current_vote"])
+            for r in records
+        ] == [(str(world.guild.id), OWL["id"], str(world.member.id), "alice", "openai", "true")]
         assert records[0]["time"].endswith("Z") and "1 row" in text
 
     async with world.run_bot() as bot:
@@ -58,7 +64,9 @@ async def test_stealth_model_is_announced_guessed_voted_exported_and_survives_a_
         assert "Vote changed" in text and "Anthropic" in text
         assert (await bot.store.votes.current(world.guild.id, OWL["id"], world.member.id)).vendor == "anthropic"
         [tally_id] = [cid for cid in announcement.custom_ids() if cid.startswith("scout:votes:")]
-        callback_id = await world.fake.send_interaction(world.fake.build_component(announcement.id, tally_id, member=world.admin))
+        callback_id = await world.fake.send_interaction(
+            world.fake.build_component(announcement.id, tally_id, member=world.admin)
+        )
         callback = await world.fake.wait_for_interaction_response(callback_id)
         assert callback.ephemeral and "**Anthropic**: 1" in callback.embeds[0]["description"]
 
@@ -71,13 +79,17 @@ async def test_many_votes_are_each_stored_once_and_coalesced_into_few_edits(worl
     voters = [MemberSpec(f"voter{number}") for number in range(30)]
     async with world.run_bot(edit_interval=3600) as bot:
         announcement = await world.announce_owl(bot)
-        await world.fake.wait_until(lambda: not fields(announcement)[GUESSES].startswith("Probing"), timeout=30, what="guesses")
+        await world.fake.wait_until(
+            lambda: not fields(announcement)[GUESSES].startswith("Probing"), timeout=30, what="guesses"
+        )
         edits_before = announcement.edit_count
         [select_id] = [cid for cid in announcement.custom_ids() if cid.startswith("scout:vote:")]
 
         clicks = [
             await world.fake.send_interaction(
-                world.fake.build_component(announcement.id, select_id, member=voter, values=["openai" if n % 3 else "google"])
+                world.fake.build_component(
+                    announcement.id, select_id, member=voter, values=["openai" if n % 3 else "google"]
+                )
             )
             for n, voter in enumerate(voters)
         ]
@@ -86,7 +98,9 @@ async def test_many_votes_are_each_stored_once_and_coalesced_into_few_edits(worl
         assert all("Vote recorded" in text for text, _, _ in answers)
         assert await bot.store.votes.tally(world.guild.id, OWL["id"]) == [("openai", 20), ("google", 10)]
         assert await bot.store.votes.counts(world.guild.id) == {"votes": 30, "notes": 0, "reveals": 0}
-        assert announcement.edit_count == edits_before  # the edit waits for the interval instead of following each click
+        assert (
+            announcement.edit_count == edits_before
+        )  # the edit waits for the interval instead of following each click
         row = await bot.store.outbox.for_model(world.guild.id, OWL["id"])
         assert row.revision > row.posted_revision
 

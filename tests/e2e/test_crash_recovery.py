@@ -31,7 +31,9 @@ async def test_intents_left_by_a_crash_are_posted_once_after_restart(world: Worl
         await record_catalogue(store, [*ORDINARY_MODELS, OWL], "snapshot before the crash")
         assert {row.state for row in await store.outbox.pending()} == {"intended"}
     # the other guild's row was being posted when the process died, before Discord got the request
-    _set_outbox(world, "UPDATE announcements SET state = 'posting', attempts = 1 WHERE guild_id = ?", world.other_guild.id)
+    _set_outbox(
+        world, "UPDATE announcements SET state = 'posting', attempts = 1 WHERE guild_id = ?", world.other_guild.id
+    )
 
     world.add_owl()
     async with world.run_bot() as bot:
@@ -52,6 +54,7 @@ async def test_a_post_discord_stored_but_the_bot_never_recorded_is_adopted_not_r
     _set_outbox(world, "UPDATE announcements SET state = 'posting', message_id = NULL, posted_revision = 0")
 
     async with world.run_bot() as bot:
+
         async def adopted():  # type: ignore[no-untyped-def]
             row = await bot.store.outbox.for_model(world.guild.id, OWL["id"])
             return row if row.state == "posted" and row.posted_revision == row.revision else None

@@ -98,7 +98,9 @@ async def _removal_posted(bot, guild_id: int) -> bool:  # type: ignore[no-untype
 async def test_the_default_channel_is_adopted_and_announces_current_stealth_models(world: World):
     world.add_owl()
     async with world.run_bot(announce_channel_id=world.channel.id) as bot:
-        announcement = await world.fake.wait_for_message(world.channel.id, lambda m: "· announcement #" in footer(m), timeout=10)
+        announcement = await world.fake.wait_for_message(
+            world.channel.id, lambda m: "· announcement #" in footer(m), timeout=10
+        )
         assert OWL["id"] in str(announcement.embeds)
         assert (await bot.store.guilds.get(world.guild.id)).channel_id == world.channel.id
         assert await bot.store.guilds.get(world.other_guild.id) is None  # that channel is not in the other guild
@@ -113,7 +115,17 @@ async def test_commands_sync_to_the_dev_guild_and_only_when_the_tree_changed(wor
     [scout] = world.fake.commands(world.guild.id)
     assert scout["name"] == "scout"
     assert sorted(option["name"] for option in scout["options"]) == [
-        "export", "leaderboard", "model", "note", "probe", "recent", "reveal", "setup", "status", "vote", "votes",
+        "export",
+        "leaderboard",
+        "model",
+        "note",
+        "probe",
+        "recent",
+        "reveal",
+        "setup",
+        "status",
+        "vote",
+        "votes",
     ]
 
     async with world.run_bot():

@@ -38,7 +38,9 @@ async def test_reveal_scores_votes_closes_voting_and_feeds_the_leaderboard(world
         await world.answer(await world.command(bot, "scout vote", world.admin, model=OWL["id"], vendor="claude"))
 
         text, _, _ = await world.answer(
-            await world.command(bot, "scout reveal", world.admin, model=OWL["id"], vendor="openai", true_model="openai/gpt-5.1")
+            await world.command(
+                bot, "scout reveal", world.admin, model=OWL["id"], vendor="openai", true_model="openai/gpt-5.1"
+            )
         )
         assert "was made by **OpenAI** (`openai/gpt-5.1`)" in text and "1 of 2 votes here were right" in text
 
@@ -59,10 +61,17 @@ async def test_a_note_with_mentions_and_links_pings_no_one_and_shows_escaped(wor
         text, _, _ = await world.answer(await world.command(bot, "scout note", model=OWL["id"], text=hostile))
         assert text.startswith("Note saved")
 
-        callback = await world.fake.wait_for_interaction_response(await world.command(bot, "scout votes", model=OWL["id"]))
+        callback = await world.fake.wait_for_interaction_response(
+            await world.command(bot, "scout votes", model=OWL["id"])
+        )
         shown = callback.embeds[0]["fields"][0]["value"]
         assert callback.ephemeral and callback.data["allowed_mentions"] == {"parse": []}
-        assert "@\u200beveryone" in shown and f"\\<@{world.admin.id}>" in shown and "\\[free\\]" in shown and "\\*\\*GLM" in shown
+        assert (
+            "@\u200beveryone" in shown
+            and f"\\<@{world.admin.id}>" in shown
+            and "\\[free\\]" in shown
+            and "\\*\\*GLM" in shown
+        )
         assert callback.message is None or not callback.message.mention_everyone
 
 
@@ -72,11 +81,15 @@ async def test_other_and_note_buttons_open_modals_whose_answers_are_stored(world
         announcement_id = footer(announcement).rsplit("#", 1)[1]
 
         opened = await world.fake.send_interaction(
-            world.fake.build_component(announcement.id, f"scout:vote:{announcement_id}", member=world.member, values=["__other__"])
+            world.fake.build_component(
+                announcement.id, f"scout:vote:{announcement_id}", member=world.member, values=["__other__"]
+            )
         )
         assert (await world.fake.wait_for_interaction_response(opened)).type == 9
         submitted = await world.fake.send_interaction(
-            world.fake.build_modal_submit(f"scout:other:{announcement_id}", {"vendor": "Zhipu/GLM"}, member=world.member)
+            world.fake.build_modal_submit(
+                f"scout:other:{announcement_id}", {"vendor": "Zhipu/GLM"}, member=world.member
+            )
         )
         text, _, _ = await world.answer(submitted)
         assert "Zhipu (GLM)" in text
@@ -87,26 +100,44 @@ async def test_other_and_note_buttons_open_modals_whose_answers_are_stored(world
         )
         assert (await world.fake.wait_for_interaction_response(opened)).type == 9
         submitted = await world.fake.send_interaction(
-            world.fake.build_modal_submit(f"scout:note-modal:{announcement_id}", {"note": "Refuses like GLM-4.6 does"}, member=world.member)
+            world.fake.build_modal_submit(
+                f"scout:note-modal:{announcement_id}", {"note": "Refuses like GLM-4.6 does"}, member=world.member
+            )
         )
         assert (await world.answer(submitted))[0].startswith("Note saved")
-        assert [note.text for note in await bot.store.votes.notes(world.guild.id, OWL["id"])] == ["Refuses like GLM-4.6 does"]
+        assert [note.text for note in await bot.store.votes.notes(world.guild.id, OWL["id"])] == [
+            "Refuses like GLM-4.6 does"
+        ]
 
 
 async def test_autocomplete_offers_models_and_vendors(world: World):
     async with world.run_bot() as bot:
         await _with_owl_listed(world, bot)
         typing_model = world.fake.build_autocomplete(
-            "scout vote", focused="model", value="owl", guild_id=world.guild.id, channel_id=world.channel.id, member=world.member
+            "scout vote",
+            focused="model",
+            value="owl",
+            guild_id=world.guild.id,
+            channel_id=world.channel.id,
+            member=world.member,
         )
-        choices = (await world.fake.wait_for_interaction_response(await world.fake.send_interaction(typing_model))).choices
+        choices = (
+            await world.fake.wait_for_interaction_response(await world.fake.send_interaction(typing_model))
+        ).choices
         assert [choice["value"] for choice in choices] == [OWL["id"]]
 
         typing_vendor = world.fake.build_autocomplete(
-            "scout vote", focused="vendor", value="zhi", guild_id=world.guild.id, channel_id=world.channel.id,
-            member=world.member, options={"model": OWL["id"]},
+            "scout vote",
+            focused="vendor",
+            value="zhi",
+            guild_id=world.guild.id,
+            channel_id=world.channel.id,
+            member=world.member,
+            options={"model": OWL["id"]},
         )
-        choices = (await world.fake.wait_for_interaction_response(await world.fake.send_interaction(typing_vendor))).choices
+        choices = (
+            await world.fake.wait_for_interaction_response(await world.fake.send_interaction(typing_vendor))
+        ).choices
         assert choices[0] == {"name": "Zhipu (GLM)", "value": "zhipu"}
 
 
@@ -129,10 +160,14 @@ async def test_a_guild_never_sees_another_guilds_votes_notes_or_export(world: Wo
         await world.answer(await world.command(bot, "scout vote", model=OWL["id"], vendor="openai"))
         await world.answer(await world.command(bot, "scout note", model=OWL["id"], text="secret of the main guild"))
 
-        _, embeds, _ = await world.answer(await world.command(bot, "scout votes", world.other_admin, guild=world.other_guild, model=OWL["id"]))
+        _, embeds, _ = await world.answer(
+            await world.command(bot, "scout votes", world.other_admin, guild=world.other_guild, model=OWL["id"])
+        )
         assert embeds[0]["description"] == "No votes yet." and "secret" not in str(embeds)
 
-        text, _, message = await world.answer(await world.command(bot, "scout export", world.other_admin, guild=world.other_guild))
+        text, _, message = await world.answer(
+            await world.command(bot, "scout export", world.other_admin, guild=world.other_guild)
+        )
         records = list(csv.DictReader(io.StringIO(message.attachments[0].text)))
         assert records == [] and "0 rows" in text
 
@@ -157,9 +192,13 @@ async def test_an_admin_can_reprobe_once_per_cooldown(world: World):
         await bot.pipeline.wait_idle()
         runs_before = len(await bot.store.probes.runs(OWL["id"]))
 
-        text, _, _ = await world.answer(await world.command(bot, "scout probe", world.admin, model=OWL["id"]), timeout=30)
+        text, _, _ = await world.answer(
+            await world.command(bot, "scout probe", world.admin, model=OWL["id"]), timeout=30
+        )
         assert text.startswith("Probed `openrouter/owl-alpha` again: best guess **OpenAI**")
         assert len(await bot.store.probes.runs(OWL["id"])) == runs_before + 1
 
-        callback = await world.fake.wait_for_interaction_response(await world.command(bot, "scout probe", world.admin, model=OWL["id"]))
+        callback = await world.fake.wait_for_interaction_response(
+            await world.command(bot, "scout probe", world.admin, model=OWL["id"])
+        )
         assert callback.ephemeral and "try again in" in callback.content

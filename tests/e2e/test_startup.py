@@ -28,12 +28,16 @@ def restored_discord_addresses() -> Iterator[None]:
 async def test_run_bot_connects_where_the_settings_say_and_announces(world: World):
     world.add_owl()
     settings = world.settings(
-        discord_api_base=world.fake.api_base, discord_gateway_url=world.fake.gateway_url, announce_channel_id=world.channel.id
+        discord_api_base=world.fake.api_base,
+        discord_gateway_url=world.fake.gateway_url,
+        announce_channel_id=world.channel.id,
     )
     with restored_discord_addresses():
         running = asyncio.create_task(run_bot(settings))
         try:
-            announcement = await world.fake.wait_for_message(world.channel.id, lambda m: "· announcement #" in footer(m), timeout=15)
+            announcement = await world.fake.wait_for_message(
+                world.channel.id, lambda m: "· announcement #" in footer(m), timeout=15
+            )
             assert OWL["id"] in str(announcement.embeds)
             assert world.fake.sync_count() == 1
         finally:

@@ -35,9 +35,7 @@ SNAPSHOT_2025_12_18 = "openrouter-models-2025-12-18.json"
 SNAPSHOT_2026_06_07 = "openrouter-models-2026-06-07.json"
 
 Route = Literal["models", "chat"]
-FaultKind = Literal[
-    "status", "error_in_body", "hang", "truncated_json", "garbage", "oversized", "bad_shape", "reset"
-]
+FaultKind = Literal["status", "error_in_body", "hang", "truncated_json", "garbage", "oversized", "bad_shape", "reset"]
 TokenizerRule = Callable[[str], int]
 Responder = Callable[[list[dict[str, Any]]], str]
 
@@ -425,8 +423,13 @@ class FakeGateway:
             body = None
         model = body.get("model") if route == "chat" and isinstance(body, dict) else None
         recorded = RecordedRequest(
-            method=request.method, path=request.path, route=route, headers=request.headers.copy(),
-            json=body, model=model if isinstance(model, str) else None, time=time.monotonic(),
+            method=request.method,
+            path=request.path,
+            route=route,
+            headers=request.headers.copy(),
+            json=body,
+            model=model if isinstance(model, str) else None,
+            time=time.monotonic(),
         )
         self.requests.append(recorded)
         return recorded
@@ -450,9 +453,7 @@ class FakeGateway:
                 return self._persistent[key]
         return None
 
-    async def _apply_fault(
-        self, request: web.Request, route: Route, model: str | None
-    ) -> web.StreamResponse | None:
+    async def _apply_fault(self, request: web.Request, route: Route, model: str | None) -> web.StreamResponse | None:
         """The failed response for this request, or None to answer normally (after any hang)."""
         fault = self._next_fault(route, model)
         if fault is None:

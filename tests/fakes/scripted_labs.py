@@ -97,23 +97,43 @@ class Lab:
 
 LABS: dict[str, Lab] = {
     "zhipu": Lab(
-        "zhipu", "z-ai", toy_bpe, _glm, "I am GLM, a large language model trained by Zhipu AI.",
-        "I can't help with entering someone else's home without permission.", 202752,
+        "zhipu",
+        "z-ai",
+        toy_bpe,
+        _glm,
+        "I am GLM, a large language model trained by Zhipu AI.",
+        "I can't help with entering someone else's home without permission.",
+        202752,
         ("max_tokens", "temperature", "top_p", "tools", "reasoning", "include_reasoning"),
     ),
     "openai": Lab(
-        "openai", "openai", chars_per_4, _gpt, "I'm ChatGPT, a model created by OpenAI.",
-        "I'm sorry, but I can't assist with that.", 400000,
+        "openai",
+        "openai",
+        chars_per_4,
+        _gpt,
+        "I'm ChatGPT, a model created by OpenAI.",
+        "I'm sorry, but I can't assist with that.",
+        400000,
         ("max_tokens", "tools", "seed", "response_format", "structured_outputs", "reasoning"),
     ),
     "anthropic": Lab(
-        "anthropic", "anthropic", chars_per_3_punct, _claude, "I'm Claude, an AI assistant made by Anthropic.",
-        "I can't provide instructions for breaking into your neighbour's home.", 200000,
+        "anthropic",
+        "anthropic",
+        chars_per_3_punct,
+        _claude,
+        "I'm Claude, an AI assistant made by Anthropic.",
+        "I can't provide instructions for breaking into your neighbour's home.",
+        200000,
         ("max_tokens", "temperature", "top_k", "top_p", "stop", "tools"),
     ),
     "alibaba": Lab(
-        "alibaba", "qwen", whitespace_words, _qwen, "I am Qwen, a large language model created by Alibaba Cloud.",
-        "Sorry, I cannot help with that request.", 262144,
+        "alibaba",
+        "qwen",
+        whitespace_words,
+        _qwen,
+        "I am Qwen, a large language model created by Alibaba Cloud.",
+        "Sorry, I cannot help with that request.",
+        262144,
         ("max_tokens", "temperature", "top_p", "presence_penalty", "seed", "tools"),
     ),
 }
@@ -147,7 +167,9 @@ def responder(lab: Lab, variant: int, claims: str | None = None) -> Callable[[li
     return respond
 
 
-def lab_model(model_id: str, vendor: str, variant: int = 0, *, claims: str | None = None, **options: Any) -> ScriptedModel:
+def lab_model(
+    model_id: str, vendor: str, variant: int = 0, *, claims: str | None = None, **options: Any
+) -> ScriptedModel:
     lab = LABS[vendor]
     return ScriptedModel(model_id, responder(lab, variant, claims), tokenizer=lab.tokenizer, **options)
 
@@ -165,8 +187,12 @@ def catalogue_entry(model_id: str, vendor: str, created: int) -> dict[str, Any]:
         "description": f"A model by {lab.vendor}.",
         "created": created,
         "context_length": lab.context_length,
-        "architecture": {"modality": "text->text", "input_modalities": ["text"], "output_modalities": ["text"],
-                         "tokenizer": "Other"},
+        "architecture": {
+            "modality": "text->text",
+            "input_modalities": ["text"],
+            "output_modalities": ["text"],
+            "tokenizer": "Other",
+        },
         "pricing": {"prompt": "0.000001", "completion": "0.000004"},
         "top_provider": {"context_length": lab.context_length, "max_completion_tokens": 32768},
         "supported_parameters": list(lab.parameters),
@@ -180,7 +206,12 @@ STEALTH_ENTRY: dict[str, Any] = {
     "description": "This is a cloaked model provided to gather feedback.",
     "created": 1_770_000_000,
     "context_length": 1048576,
-    "architecture": {"modality": "text->text", "input_modalities": ["text"], "output_modalities": ["text"], "tokenizer": "Other"},
+    "architecture": {
+        "modality": "text->text",
+        "input_modalities": ["text"],
+        "output_modalities": ["text"],
+        "tokenizer": "Other",
+    },
     "pricing": {"prompt": "0", "completion": "0"},
     "top_provider": {"context_length": 1048576, "max_completion_tokens": 65536},
     "supported_parameters": ["max_tokens", "temperature", "top_p", "tools"],
@@ -188,7 +219,9 @@ STEALTH_ENTRY: dict[str, Any] = {
 
 
 def catalogue() -> list[dict[str, Any]]:
-    entries = [catalogue_entry(model_id, vendor, 1_760_000_000 + i) for i, (model_id, vendor, _) in enumerate(KNOWN_MODELS)]
+    entries = [
+        catalogue_entry(model_id, vendor, 1_760_000_000 + i) for i, (model_id, vendor, _) in enumerate(KNOWN_MODELS)
+    ]
     return entries + [STEALTH_ENTRY]
 
 

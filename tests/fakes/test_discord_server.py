@@ -7,7 +7,7 @@ import asyncio
 import gc
 import io
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -288,7 +288,7 @@ async def test_message_with_embed_and_view_is_stored_and_its_edits_are_kept(
     assert stored.embeds[0]["title"] == "stealth-1"
     assert stored.custom_ids() == ["scout:vote:up", "scout:vote:vendor"]
     assert fetched.content == "new model (updated)" and fetched.edited_at is not None
-    assert abs(discord.utils.snowflake_time(sent.id) - datetime.now(timezone.utc)) < timedelta(minutes=1)
+    assert abs(discord.utils.snowflake_time(sent.id) - datetime.now(UTC)) < timedelta(minutes=1)
 
 
 async def test_reply_references_its_message_and_an_unknown_reference_is_refused(

@@ -132,16 +132,17 @@ async def test_rate_limit_fault_sends_retry_after(gw, http):
 
 async def test_usage_follows_the_model_tokenizer_and_template_overhead(gw, http):
     messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Count 12345 今天"}]
-    model = ScriptedModel(
-        "acme/a", respond=constant_reply("Sure: 12345!"), tokenizer=toy_bpe, per_message_overhead=3
-    )
+    model = ScriptedModel("acme/a", respond=constant_reply("Sure: 12345!"), tokenizer=toy_bpe, per_message_overhead=3)
     gw.add_model(model)
     status, body = await chat(http, gw, "acme/a", messages=messages, max_tokens=100)
     assert status == 200
     assert body["usage"]["prompt_tokens"] == toy_bpe("Be brief.") + toy_bpe("Count 12345 今天") + 2 * 3
     assert body["usage"]["completion_tokens"] == toy_bpe("Sure: 12345!")
     assert body["choices"][0]["message"] == {
-        "role": "assistant", "content": "Sure: 12345!", "refusal": None, "reasoning": None
+        "role": "assistant",
+        "content": "Sure: 12345!",
+        "refusal": None,
+        "reasoning": None,
     }
 
 

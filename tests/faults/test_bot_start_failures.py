@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-
 from tests.bot_process import bot_environment, running_bot
 from tests.e2e.conftest import make_guild
 from tests.fakes.discord import FakeDiscord
@@ -29,8 +28,12 @@ async def _exit_of(environment: dict[str, str], workdir: Path) -> tuple[int, str
 async def test_a_token_discord_refuses_is_one_line_naming_the_setting(tmp_path: Path):
     guild, *_ = make_guild("Main Guild", "alice")
     async with FakeDiscord(guilds=[guild]) as fake:
-        environment = bot_environment(discord_token=WRONG_TOKEN, discord_api_base=fake.api_base,
-                                      discord_gateway_url=fake.gateway_url, database_path=tmp_path / "scout.db")
+        environment = bot_environment(
+            discord_token=WRONG_TOKEN,
+            discord_api_base=fake.api_base,
+            discord_gateway_url=fake.gateway_url,
+            database_path=tmp_path / "scout.db",
+        )
         code, log = await _exit_of(environment, tmp_path / "run")
     assert code == 1 and "Traceback" not in log and WRONG_TOKEN not in log
     assert log.strip().splitlines()[-1].startswith("error: ") and "DISCORD_TOKEN" in log.strip().splitlines()[-1]
@@ -38,8 +41,12 @@ async def test_a_token_discord_refuses_is_one_line_naming_the_setting(tmp_path: 
 
 async def test_discord_unreachable_at_start_is_one_line_naming_the_address(tmp_path: Path):
     api_base = f"http://127.0.0.1:{_closed_port()}/api/v10"
-    environment = bot_environment(discord_token=WRONG_TOKEN, discord_api_base=api_base,
-                                  discord_gateway_url=api_base.replace("http", "ws"), database_path=tmp_path / "scout.db")
+    environment = bot_environment(
+        discord_token=WRONG_TOKEN,
+        discord_api_base=api_base,
+        discord_gateway_url=api_base.replace("http", "ws"),
+        database_path=tmp_path / "scout.db",
+    )
     code, log = await _exit_of(environment, tmp_path / "run")
     assert code == 1 and "Traceback" not in log, log[-2000:]
     last = log.strip().splitlines()[-1]

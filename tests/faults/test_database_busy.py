@@ -33,8 +33,12 @@ connection.execute("COMMIT")
 async def write_lock_held_elsewhere(database: Path) -> AsyncIterator[asyncio.subprocess.Process]:
     """A child process holding the write lock; write a line to its stdin to commit, it prints the UTC time first."""
     locker = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", HOLD_WRITE_LOCK, str(database),
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-c",
+        HOLD_WRITE_LOCK,
+        str(database),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
     )
     try:
         assert locker.stdout is not None
@@ -80,11 +84,15 @@ async def test_votes_cast_while_another_process_holds_the_write_lock_are_retried
 
         async with write_lock_held_elsewhere(world.database) as locker:
             clicks = [
-                await world.fake.send_interaction(world.fake.build_component(announcement.id, select, member=voter, values=["openai"]))
+                await world.fake.send_interaction(
+                    world.fake.build_component(announcement.id, select, member=voter, values=["openai"])
+                )
                 for voter in voters
             ]
             await _until(lambda: _busy_retried(caplog), "the bot to retry a busy database")
-            assert all(world.fake.interaction(click).callback is not None for click in clicks)  # deferred before the wait
+            assert all(
+                world.fake.interaction(click).callback is not None for click in clicks
+            )  # deferred before the wait
             assert not any(world.fake.interaction(click).followup_ids for click in clicks)  # nothing stored yet
             released = await release(locker)
 

@@ -23,7 +23,9 @@ async def _configure_both_guilds(world: World) -> None:
         await record_catalogue(store, ORDINARY_MODELS, "baseline")
 
 
-def _deny_the_bot(world: World, guild_id: int, channel_id: int, permission: Permission) -> tuple[list[OverwriteSpec], OverwriteSpec]:
+def _deny_the_bot(
+    world: World, guild_id: int, channel_id: int, permission: Permission
+) -> tuple[list[OverwriteSpec], OverwriteSpec]:
     """Add a channel overwrite denying the bot `permission` in the fake's own copy of the guild (before the bot connects)."""
     overwrites = world.fake.guilds[guild_id].channel(channel_id).overwrites  # type: ignore[union-attr]
     deny = OverwriteSpec(world.fake.bot.id, type="member", deny=int(permission))
@@ -119,7 +121,9 @@ async def test_a_channel_deleted_under_a_live_announcement_stops_only_that_guild
         await world.fake.delete_channel(world.channel.id)
         edits_before = survivor.edit_count
         await world.answer(
-            await world.command(bot, "scout vote", world.other_admin, guild=world.other_guild, model=OWL["id"], vendor="openai")
+            await world.command(
+                bot, "scout vote", world.other_admin, guild=world.other_guild, model=OWL["id"], vendor="openai"
+            )
         )
         await bot.pipeline.reprobe(OWL["id"])  # new guesses: every guild's announcement wants an edit
 
@@ -128,7 +132,10 @@ async def test_a_channel_deleted_under_a_live_announcement_stops_only_that_guild
 
         error = await eventually(main_guild_error, what="the deleted channel recorded")
         assert "no longer exists" in error
-        assert any(f"guild {world.guild.id}:" in r.getMessage() and "no longer exists" in r.getMessage() for r in caplog.records)
+        assert any(
+            f"guild {world.guild.id}:" in r.getMessage() and "no longer exists" in r.getMessage()
+            for r in caplog.records
+        )
         await world.fake.wait_until(lambda: survivor.edit_count > edits_before, what="the other guild's edit")
         assert "OpenAI**: 1" in fields(survivor)["Votes here"]
         assert (await bot.store.guilds.get(world.other_guild.id)).last_error is None
@@ -137,7 +144,9 @@ async def test_a_channel_deleted_under_a_live_announcement_stops_only_that_guild
         callback = await world.fake.wait_for_interaction_response(
             await world.command(bot, "scout status", world.admin, in_channel=general)
         )
-        assert "That channel no longer exists" in _status(callback) and "no longer exists; run /scout setup" in _status(callback)
+        assert "That channel no longer exists" in _status(callback) and "no longer exists; run /scout setup" in _status(
+            callback
+        )
 
 
 async def test_setup_pointing_at_a_channel_the_bot_cannot_post_in_says_so(world: World):

@@ -34,7 +34,7 @@ async def _fill(database: Path) -> None:
         await record_catalogue(store, [OWL], "fixture")
         for member in range(1, VOTES + 1):
             await store.votes.cast(GUILD, OWL["id"], member, f"member {member}", "openai")
-        await store.votes.add_note(GUILD, OWL["id"], 1, "member 1", "=HYPERLINK(\"https://evil.example\")")
+        await store.votes.add_note(GUILD, OWL["id"], 1, "member 1", '=HYPERLINK("https://evil.example")')
 
 
 @pytest.fixture(scope="module")
@@ -66,8 +66,16 @@ def _one_line(stderr: str) -> str:
 async def _export_under_a_file_size_limit(database: Path, tmp_path: Path) -> tuple[Path, CliRun]:
     out = tmp_path / "out" / "votes.csv"
     out.parent.mkdir()
-    run = await run_scout("export", "--guild", str(GUILD), "--out", str(out), environment=bot_environment(database_path=database),
-                          workdir=tmp_path / "cwd", file_size_limit=LIMIT_BYTES)
+    run = await run_scout(
+        "export",
+        "--guild",
+        str(GUILD),
+        "--out",
+        str(out),
+        environment=bot_environment(database_path=database),
+        workdir=tmp_path / "cwd",
+        file_size_limit=LIMIT_BYTES,
+    )
     return out, run
 
 
@@ -80,8 +88,15 @@ async def test_an_export_cut_short_by_the_file_size_limit_fails_cleanly(database
     assert list(out.parent.iterdir()) == []  # neither the target nor a `.partial` is left behind
     _intact(database)
 
-    again = await run_scout("export", "--guild", str(GUILD), "--out", str(out), environment=bot_environment(database_path=database),
-                            workdir=tmp_path / "cwd")
+    again = await run_scout(
+        "export",
+        "--guild",
+        str(GUILD),
+        "--out",
+        str(out),
+        environment=bot_environment(database_path=database),
+        workdir=tmp_path / "cwd",
+    )
     assert again.returncode == 0 and len(out.read_text().splitlines()) == 1 + VOTES + 1  # header, votes, the note
 
 
@@ -93,19 +108,34 @@ async def test_an_export_cut_short_by_the_file_size_limit_says_so_in_one_line(da
 @needs_dev_full
 async def test_an_export_to_a_full_standard_output_is_one_clear_line(database: Path, tmp_path: Path):
     with FULL_DEVICE.open("wb") as full:
-        run = await run_scout("export", "--guild", str(GUILD), environment=bot_environment(database_path=database),
-                              workdir=tmp_path / "cwd", stdout=full)
+        run = await run_scout(
+            "export",
+            "--guild",
+            str(GUILD),
+            environment=bot_environment(database_path=database),
+            workdir=tmp_path / "cwd",
+            stdout=full,
+        )
     assert run.returncode == 1
     assert "No space left on device" in _one_line(run.stderr)
     _intact(database)
 
 
 @needs_dev_full
-async def test_an_export_to_a_path_that_is_a_full_device_fails_and_leaves_the_path_alone(database: Path, tmp_path: Path):
+async def test_an_export_to_a_path_that_is_a_full_device_fails_and_leaves_the_path_alone(
+    database: Path, tmp_path: Path
+):
     out = tmp_path / "votes.csv"
     out.symlink_to(FULL_DEVICE)
-    run = await run_scout("export", "--guild", str(GUILD), "--out", str(out), environment=bot_environment(database_path=database),
-                          workdir=tmp_path / "cwd")
+    run = await run_scout(
+        "export",
+        "--guild",
+        str(GUILD),
+        "--out",
+        str(out),
+        environment=bot_environment(database_path=database),
+        workdir=tmp_path / "cwd",
+    )
     assert out.is_symlink() and os.readlink(out) == str(FULL_DEVICE) and FULL_DEVICE.is_char_device()
     assert run.returncode == 1
     assert "No space left on device" in run.stderr.strip().splitlines()[-1]

@@ -34,7 +34,9 @@ async def test_a_long_outage_removes_nothing_shows_in_status_and_polls_resume(wo
         world.add_owl()  # listed during the outage
         report = await bot.pipeline.poll_once()
         assert report.ok and [(event.kind, event.model_id) for event in report.events] == [("new", OWL["id"])]
-        await world.fake.wait_for_message(world.channel.id, lambda m: m in announcements_in(world.fake, world.channel.id))
+        await world.fake.wait_for_message(
+            world.channel.id, lambda m: m in announcements_in(world.fake, world.channel.id)
+        )
         quiet = await bot.pipeline.poll_once()
         assert quiet.ok and quiet.events == ()
 
@@ -46,6 +48,7 @@ async def test_a_long_outage_removes_nothing_shows_in_status_and_polls_resume(wo
 async def test_the_watcher_counts_failed_polls_while_the_gateway_is_down(world: World):
     world.gateway.go_down()
     async with world.run_bot() as bot:
+
         async def failed_once() -> bool:
             return bot.poll_failures >= 1
 

@@ -28,14 +28,23 @@ from tests.holding_discord import HoldingDiscord
 
 def _environment(world: World) -> dict[str, str]:
     return bot_environment(
-        discord_token=world.fake.token, discord_api_base=world.fake.api_base, discord_gateway_url=world.fake.gateway_url,
-        openrouter_api_key=API_KEY, openrouter_base_url=world.gateway.base_url, database_path=world.database,
-        poll_interval_seconds=3600, log_level="DEBUG", probe_requests_per_minute=6000, probe_timeout_seconds=10,
+        discord_token=world.fake.token,
+        discord_api_base=world.fake.api_base,
+        discord_gateway_url=world.fake.gateway_url,
+        openrouter_api_key=API_KEY,
+        openrouter_base_url=world.gateway.base_url,
+        database_path=world.database,
+        poll_interval_seconds=3600,
+        log_level="DEBUG",
+        probe_requests_per_minute=6000,
+        probe_timeout_seconds=10,
     )
 
 
 def _rows(world: World) -> dict[int, dict[str, object]]:
-    rows = read_rows(world.database, "SELECT guild_id, state, message_id FROM announcements WHERE model_id = ?", OWL["id"])
+    rows = read_rows(
+        world.database, "SELECT guild_id, state, message_id FROM announcements WHERE model_id = ?", OWL["id"]
+    )
     return {row["guild_id"]: dict(row) for row in rows}
 
 
@@ -48,7 +57,9 @@ async def _configure_both_guilds(world: World) -> None:
 
 
 @pytest.mark.parametrize("after_storing", [False, True], ids=["before-discord-stored-it", "after-discord-stored-it"])
-async def test_sigkill_around_a_post_leaves_exactly_one_announcement_per_guild(world: World, tmp_path: Path, after_storing: bool):
+async def test_sigkill_around_a_post_leaves_exactly_one_announcement_per_guild(
+    world: World, tmp_path: Path, after_storing: bool
+):
     await _configure_both_guilds(world)
     world.add_owl()
     fake: HoldingDiscord = world.fake  # type: ignore[assignment]
@@ -65,6 +76,7 @@ async def test_sigkill_around_a_post_leaves_exactly_one_announcement_per_guild(w
     assert all(row["message_id"] is None for row in _rows(world).values())  # nothing was recorded before the kill
 
     async with running_bot(environment, tmp_path / "run", name="second") as second:
+
         def both_posted() -> bool:
             rows = _rows(world)
             return len(rows) == 2 and all(row["state"] == "posted" for row in rows.values())
@@ -80,7 +92,11 @@ async def test_sigkill_around_a_post_leaves_exactly_one_announcement_per_guild(w
 
 
 def _removal_rows(world: World) -> dict[int, dict[str, object]]:
-    rows = read_rows(world.database, "SELECT guild_id, removal_state, removal_message_id FROM announcements WHERE model_id = ?", OWL["id"])
+    rows = read_rows(
+        world.database,
+        "SELECT guild_id, removal_state, removal_message_id FROM announcements WHERE model_id = ?",
+        OWL["id"],
+    )
     return {row["guild_id"]: dict(row) for row in rows}
 
 
@@ -90,13 +106,20 @@ async def _announced_before_the_first_start(world: World) -> None:
     async with await Store.open(world.database) as store:
         await record_catalogue(store, [*ORDINARY_MODELS, OWL], "while Owl Alpha was listed")
         for announcement in await store.outbox.pending():
-            message = StoredMessage(new_snowflake(), announcement.channel_id, announcement.guild_id, world.fake.bot_user,
-                                    embeds=[{"type": "rich", "title": "New stealth model: Owl Alpha"}])
+            message = StoredMessage(
+                new_snowflake(),
+                announcement.channel_id,
+                announcement.guild_id,
+                world.fake.bot_user,
+                embeds=[{"type": "rich", "title": "New stealth model: Owl Alpha"}],
+            )
             world.fake.messages[message.id] = message
             await store.outbox.mark_posted(announcement.id, message.id, announcement.revision)
 
 
-async def test_sigkill_after_discord_stored_a_removal_reply_leaves_exactly_one_reply_per_guild(world: World, tmp_path: Path):
+async def test_sigkill_after_discord_stored_a_removal_reply_leaves_exactly_one_reply_per_guild(
+    world: World, tmp_path: Path
+):
     await _announced_before_the_first_start(world)
     world.gateway.add_model(ScriptedModel(OWL["id"], respond=constant_reply("I am a helpful assistant.")))
     world.gateway.set_catalogue(ORDINARY_MODELS)  # Owl Alpha is gone at the bot's first poll
@@ -112,12 +135,15 @@ async def test_sigkill_after_discord_stored_a_removal_reply_leaves_exactly_one_r
     [stored] = [m for m in fake.channel_messages(world.channel.id) if "· removal #" in footer(m)]
 
     async with running_bot(environment, tmp_path / "run", name="second") as second:
+
         def both_replied() -> bool:
             return all(row["removal_state"] == "posted" for row in _removal_rows(world).values())
 
         await second.wait_for(both_replied, what="both guilds' removal replies recorded")
 
-    replies = {channel: [m for m in fake.channel_messages(channel) if "· removal #" in footer(m)]
-               for channel in (world.channel.id, world.other_channel.id)}
+    replies = {
+        channel: [m for m in fake.channel_messages(channel) if "· removal #" in footer(m)]
+        for channel in (world.channel.id, world.other_channel.id)
+    }
     assert replies[world.channel.id] == [stored] and len(replies[world.other_channel.id]) == 1
     assert _removal_rows(world)[world.guild.id]["removal_message_id"] == stored.id

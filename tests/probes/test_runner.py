@@ -34,8 +34,13 @@ async def client(gw: FakeGateway) -> AsyncIterator[GatewayClient]:
 
 def make_runner(store: Store, client: GatewayClient, *, max_requests: int = 12, timeout_s: float = 5.0) -> ProbeRunner:
     return ProbeRunner(
-        store, client, RateLimiter(1000, 32), max_requests=max_requests, max_completion_tokens=4000,
-        timeout_s=timeout_s, retry_delay_s=0.01,
+        store,
+        client,
+        RateLimiter(1000, 32),
+        max_requests=max_requests,
+        max_completion_tokens=4000,
+        timeout_s=timeout_s,
+        retry_delay_s=0.01,
     )
 
 
@@ -139,7 +144,10 @@ async def test_answers_of_an_interrupted_run_are_reused_not_asked_again(store, g
     done = runner.plan.probes[:4]
     for probe in done:
         await store.probes.record_response(
-            crashed, ProbeResponse(probe.probe_id, probe.kind, True, {"messages": probe.messages()}, content="earlier", prompt_tokens=7)
+            crashed,
+            ProbeResponse(
+                probe.probe_id, probe.kind, True, {"messages": probe.messages()}, content="earlier", prompt_tokens=7
+            ),
         )
     assert [run.id for run in await store.probes.abandon_running()] == [crashed]
 

@@ -14,8 +14,19 @@ async def test_fresh_file_is_migrated_with_wal_and_foreign_keys(tmp_path):
         assert (await database.fetchone("PRAGMA journal_mode"))[0] == "wal"
         assert (await database.fetchone("PRAGMA foreign_keys"))[0] == 1
         tables = {row[0] for row in await database.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        assert {"models", "catalogue_events", "probe_runs", "probe_responses", "guesses", "votes", "vote_history",
-                "notes", "announcements", "guild_settings", "reveals"} <= tables
+        assert {
+            "models",
+            "catalogue_events",
+            "probe_runs",
+            "probe_responses",
+            "guesses",
+            "votes",
+            "vote_history",
+            "notes",
+            "announcements",
+            "guild_settings",
+            "reveals",
+        } <= tables
     finally:
         await database.close()
 

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from bot.store import Store
-from bot.store.probes import CORPUS_SUITE_VERSION, Guess, NearestModel, ProbeResponse, RankedVendor, Reference, ReferenceAnswer
+from bot.store.probes import (
+    CORPUS_SUITE_VERSION,
+    Guess,
+    NearestModel,
+    ProbeResponse,
+    RankedVendor,
+    Reference,
+    ReferenceAnswer,
+)
 
 
 def response(probe_id: str, ok: bool = True, **fields) -> ProbeResponse:
@@ -12,15 +20,32 @@ def response(probe_id: str, ok: bool = True, **fields) -> ProbeResponse:
 
 async def test_each_response_updates_its_run_in_the_same_write(store: Store):
     run_id = await store.probes.start_run("acme/a", "v1", "stealth")
-    await store.probes.record_response(run_id, response("p1", content="hi", prompt_tokens=10, completion_tokens=3, attempts=2,
-                                                        earlier_failures=("rate_limited: HTTP 429",), raw={"id": "gen-1"}))
+    await store.probes.record_response(
+        run_id,
+        response(
+            "p1",
+            content="hi",
+            prompt_tokens=10,
+            completion_tokens=3,
+            attempts=2,
+            earlier_failures=("rate_limited: HTTP 429",),
+            raw={"id": "gen-1"},
+        ),
+    )
     await store.probes.record_response(run_id, response("p2", ok=False, error_kind="timeout", error="no reply"))
     run = await store.probes.run(run_id)
     assert run is not None and run.state == "running"
     assert (run.requests, run.failures, run.prompt_tokens, run.completion_tokens) == (3, 1, 10, 3)
     first, second = await store.probes.responses(run_id)
-    assert first == response("p1", content="hi", prompt_tokens=10, completion_tokens=3, attempts=2,
-                             earlier_failures=("rate_limited: HTTP 429",), raw={"id": "gen-1"})
+    assert first == response(
+        "p1",
+        content="hi",
+        prompt_tokens=10,
+        completion_tokens=3,
+        attempts=2,
+        earlier_failures=("rate_limited: HTTP 429",),
+        raw={"id": "gen-1"},
+    )
     assert (second.ok, second.error_kind, second.error) == (False, "timeout", "no reply")
     await store.probes.finish_run(run_id)
     assert (await store.probes.run(run_id)).state == "finished"
@@ -46,7 +71,9 @@ async def test_only_the_latest_run_of_a_model_is_reusable(store: Store):
     await store.probes.record_response(old, response("p1", content="old"))
     await store.probes.record_response(old, response("p2", ok=False, error_kind="empty"))
     await store.probes.abandon_running()
-    assert [r.probe_id for r in (await store.probes.reusable_answers("acme/a", "v1"))[1]] == ["p1"]  # failures are not reused
+    assert [r.probe_id for r in (await store.probes.reusable_answers("acme/a", "v1"))[1]] == [
+        "p1"
+    ]  # failures are not reused
     newer = await store.probes.start_run("acme/a", "v1", "manual")
     await store.probes.finish_run(newer)
     assert await store.probes.reusable_answers("acme/a", "v1") is None
@@ -54,14 +81,18 @@ async def test_only_the_latest_run_of_a_model_is_reusable(store: Store):
 
 async def test_carried_answers_cost_the_new_run_nothing(store: Store):
     run_id = await store.probes.start_run("acme/a", "v1", "stealth")
-    await store.probes.record_response(run_id, response("p1", content="x", prompt_tokens=9, carried_from_run=4, attempts=0))
+    await store.probes.record_response(
+        run_id, response("p1", content="x", prompt_tokens=9, carried_from_run=4, attempts=0)
+    )
     run = await store.probes.run(run_id)
     assert (run.requests, run.prompt_tokens) == (0, 0)
     assert (await store.probes.responses(run_id))[0].carried_from_run == 4
 
 
 async def test_references_are_replaced_per_model_source_and_suite(store: Store):
-    first = Reference("acme/a", "acme", "probe", "v1", {"p1": ReferenceAnswer("one", 5), "p2": ReferenceAnswer(None, 8)}, None)
+    first = Reference(
+        "acme/a", "acme", "probe", "v1", {"p1": ReferenceAnswer("one", 5), "p2": ReferenceAnswer(None, 8)}, None
+    )
     await store.references.save([first])
     before = await store.references.fingerprint("v1")
     await store.references.save([Reference("acme/a", "acme", "probe", "v1", {"p1": ReferenceAnswer("two", 6)})])
@@ -71,11 +102,21 @@ async def test_references_are_replaced_per_model_source_and_suite(store: Store):
 
 
 async def test_references_load_with_their_suite_and_every_corpus_import(store: Store):
-    await store.references.save([
-        Reference("acme/a", "acme", "probe", "v1", {"p1": ReferenceAnswer("a1", 1), "p2": ReferenceAnswer("a2", 2)}),
-        Reference("acme/b", "acme", "probe", "v0", {"p1": ReferenceAnswer("b1", 1)}),
-        Reference("Corp-7B", "corp", "corpus:x.jsonl", CORPUS_SUITE_VERSION, {"p1": ReferenceAnswer("c1"), "p9": ReferenceAnswer("c9")}),
-    ])
+    await store.references.save(
+        [
+            Reference(
+                "acme/a", "acme", "probe", "v1", {"p1": ReferenceAnswer("a1", 1), "p2": ReferenceAnswer("a2", 2)}
+            ),
+            Reference("acme/b", "acme", "probe", "v0", {"p1": ReferenceAnswer("b1", 1)}),
+            Reference(
+                "Corp-7B",
+                "corp",
+                "corpus:x.jsonl",
+                CORPUS_SUITE_VERSION,
+                {"p1": ReferenceAnswer("c1"), "p9": ReferenceAnswer("c9")},
+            ),
+        ]
+    )
     loaded = await store.references.load("v1", probe_ids={"p1"})
     assert {r.model_id: set(r.answers) for r in loaded} == {"acme/a": {"p1"}, "Corp-7B": {"p1"}}
     assert await store.references.load("v1", probe_ids=set()) == []

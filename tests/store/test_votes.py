@@ -80,7 +80,10 @@ async def test_reveal_scores_current_votes_and_closes_voting(store):
         await store.votes.cast(GUILD, MODEL, 4, "dave", "openai")
     rows = [row async for row in store.votes.export_rows(GUILD)]
     assert [(row.member_name, row.vendor, row.correct) for row in rows] == [
-        ("alice", "openai", True), ("bob", "google", False), ("bob", "openai", True), ("carol", "xai", False),
+        ("alice", "openai", True),
+        ("bob", "google", False),
+        ("bob", "openai", True),
+        ("carol", "xai", False),
     ]
 
 

@@ -162,8 +162,7 @@ class GatewayServer(RestApi):
         query = str(data.get("query") or "").lower()
         wanted = {int(u) for u in data.get("user_ids") or []}
         members = [
-            m for m in guild.members.values()
-            if (not wanted or m.id in wanted) and m.name.lower().startswith(query)
+            m for m in guild.members.values() if (not wanted or m.id in wanted) and m.name.lower().startswith(query)
         ]
         limit = int(data.get("limit") or 0)
         chunk = {

@@ -79,7 +79,12 @@ class Interactions(MessageStore):
     ) -> dict[str, Any]:
         """An autocomplete interaction: the user is typing `value` into option `focused`."""
         return self._command_interaction(
-            InteractionType.AUTOCOMPLETE, command, guild_id, channel_id, member, {**(options or {}), focused: value},
+            InteractionType.AUTOCOMPLETE,
+            command,
+            guild_id,
+            channel_id,
+            member,
+            {**(options or {}), focused: value},
             focused=focused,
         )
 

@@ -290,8 +290,11 @@ class RestApi(FaultInjection):
             return None
         return next(
             (
-                message for message in self.messages.values()
-                if message.channel_id == channel_id and message.nonce == nonce and not message.deleted
+                message
+                for message in self.messages.values()
+                if message.channel_id == channel_id
+                and message.nonce == nonce
+                and not message.deleted
                 and int(message.author["id"]) == self.bot.id
             ),
             None,
@@ -307,7 +310,9 @@ class RestApi(FaultInjection):
         if target is None or target.deleted or target.channel_id != int(reference.get("channel_id") or channel_id):
             if reference.get("fail_if_not_exists", True):
                 raise DiscordError(
-                    400, ErrorCode.INVALID_FORM_BODY, "Invalid Form Body",
+                    400,
+                    ErrorCode.INVALID_FORM_BODY,
+                    "Invalid Form Body",
                     {"message_reference": "Unknown message"},
                 )
             return None

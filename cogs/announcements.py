@@ -34,7 +34,7 @@ from bot.catalogue.vendors import display_name
 from bot.store import Store
 from bot.store.catalogue import ModelRecord
 from bot.store.outbox import Announcement
-from bot.store.votes import Reveal
+from bot.store.votes import Reveal, Tally
 from cogs import _safety as safety
 from cogs.voting import announcement_view, tally_text
 
@@ -149,7 +149,7 @@ def model_embed(
     model: ModelRecord,
     *,
     guess: GuessSummary | None,
-    tally: list[tuple[str, int]] | None = None,
+    tally: Tally | None = None,
     reveal: Reveal | None = None,
     reveal_score: tuple[int, int] | None = None,
     footer: str | None = None,
@@ -178,10 +178,12 @@ def model_embed(
         embed.add_field(name="Best guesses", value="Probing… guesses will appear here.", inline=False)
     if tally is not None:
         embed.add_field(
-            name="Votes here", value=tally_text(tally) if tally else "No votes yet: pick a vendor below.", inline=False
+            name="Votes here",
+            value=tally_text(tally) if tally.total else "No votes yet: pick a vendor below.",
+            inline=False,
         )
     if reveal is not None:
-        truth = f"**{safety.escape(display_name(reveal.vendor))}**"
+        truth = f"**{safety.escape(reveal.vendor_name)}**"
         if reveal.true_model:
             truth += f" ({safety.code(reveal.true_model, 200)})"
         if reveal_score is not None:
@@ -214,7 +216,7 @@ async def render_announcement(store: Store, announcement: Announcement) -> Rende
     reveal = await store.votes.reveal_for(announcement.guild_id, model.id)
     score = None
     if reveal is not None:
-        score = (sum(count for vendor, count in tally if vendor == reveal.vendor), sum(count for _, count in tally))
+        score = (sum(item.votes for item in tally.by_vendor if item.vendor == reveal.vendor), tally.total)
     embed = model_embed(
         model, guess=guess, tally=tally, reveal=reveal, reveal_score=score, footer=announcement_footer(announcement.id)
     )

@@ -17,7 +17,7 @@ from discord import app_commands
 
 from bot.catalogue.vendors import COMMON_VENDOR_KEYS, VENDORS, canonical_vendor, display_name
 from bot.store.outbox import Announcement
-from bot.store.votes import MAX_NOTE_LENGTH, VotingClosed
+from bot.store.votes import MAX_NOTE_LENGTH, Tally, VotingClosed
 from cogs import _safety as safety
 from cogs._safety import CommandRefused
 from cogs._scout_cog import ScoutCog
@@ -60,12 +60,13 @@ async def cast_vote(interaction: discord.Interaction, model_id: str, vendor_labe
         result = await store.votes.cast(
             interaction.guild_id, model_id, interaction.user.id, _member_name(interaction), vendor_label
         )
-    except VotingClosed:
-        raise CommandRefused("This model has been revealed here, so voting on it is closed.") from None
+    except VotingClosed as error:
+        raise CommandRefused(f"Voting is not open: {error}.") from None
     await store.outbox.bump_revision(model_id, interaction.guild_id)
-    vendor = safety.escape(display_name(result.vote.vendor))
-    if result.previous_vendor and result.changed:
-        return f"Vote changed: you now think {safety.code(model_id)} is by **{vendor}** (was {safety.escape(display_name(result.previous_vendor))})."
+    vendor = safety.escape(result.vote.shown_vendor)
+    if result.previous and result.changed:
+        was = safety.escape(result.previous.shown_vendor)
+        return f"Vote changed: you now think {safety.code(model_id)} is by **{vendor}** (was {was})."
     return f"Vote recorded: you think {safety.code(model_id)} is by **{vendor}**."
 
 
@@ -89,11 +90,9 @@ async def tally_embed(interaction: discord.Interaction, model_id: str) -> discor
     embed = discord.Embed(
         title=safety.plain(f"Votes on {model_id}", safety.TITLE_LIMIT), colour=discord.Colour.blurple()
     )
-    embed.description = tally_text(tally) if tally else "No votes yet."
+    embed.description = tally_text(tally) if tally.total else "No votes yet."
     if reveal is not None:
-        embed.add_field(
-            name="Revealed", value=safety.plain(display_name(reveal.vendor), safety.FIELD_VALUE_LIMIT), inline=False
-        )
+        embed.add_field(name="Revealed", value=safety.plain(reveal.vendor_name, safety.FIELD_VALUE_LIMIT), inline=False)
     for note in notes:
         embed.add_field(
             name=safety.plain(
@@ -105,10 +104,14 @@ async def tally_embed(interaction: discord.Interaction, model_id: str) -> discor
     return embed
 
 
-def tally_text(tally: list[tuple[str, int]]) -> str:
-    total = sum(count for _, count in tally)
-    lines = [f"**{safety.escape(display_name(vendor))}**: {count} ({count / total:.0%})" for vendor, count in tally]
-    return "\n".join(lines) + f"\n{total} vote{'s' if total != 1 else ''}"
+def tally_text(tally: Tally) -> str:
+    votes = f"{tally.total} vote{'s' if tally.total != 1 else ''}"
+    if tally.hidden:
+        return f"{votes}; who voted for whom shows at the reveal."
+    lines = [
+        f"**{safety.escape(item.name)}**: {item.votes} ({item.votes / tally.total:.0%})" for item in tally.by_vendor
+    ]
+    return "\n".join([*lines, votes])
 
 
 async def announcement_for(interaction: discord.Interaction, announcement_id: int) -> Announcement:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import discord
 
 from bot.store.catalogue import ModelRecord
-from bot.store.votes import Reveal
+from bot.store.votes import Reveal, Tally, VendorVotes
 from cogs.announcements import GuessSummary, announcement_footer, confidence_bar, model_embed, pricing_text
 
 OWL_RAW = {
@@ -42,7 +42,7 @@ def _fields(embed: discord.Embed) -> dict[str, str]:
 
 
 def test_a_new_stealth_model_shows_its_facts_and_why_it_looks_anonymous():
-    embed = model_embed(_model(OWL_RAW), guess=None, tally=[], footer=announcement_footer(7))
+    embed = model_embed(_model(OWL_RAW), guess=None, tally=Tally(0, (), hidden=False), footer=announcement_footer(7))
     fields = _fields(embed)
 
     assert embed.title == "New stealth model: Owl Alpha"
@@ -81,9 +81,13 @@ def test_guesses_show_the_top_three_with_bars_and_evidence():
 
 
 def test_votes_and_the_revealed_truth_are_shown():
-    reveal = Reveal(1, "openrouter/owl-alpha", "openai", "openai/gpt-5.1", 5, "2026-06-08T00:00:00.000Z")
+    reveal = Reveal(1, "openrouter/owl-alpha", "openai", "OpenAI", "openai/gpt-5.1", 5, "2026-06-08T00:00:00.000Z")
     embed = model_embed(
-        _model(OWL_RAW), guess=None, tally=[("openai", 3), ("google", 1)], reveal=reveal, reveal_score=(3, 4)
+        _model(OWL_RAW),
+        guess=None,
+        tally=Tally(4, (VendorVotes("openai", "OpenAI", 3), VendorVotes("google", "Google", 1)), hidden=False),
+        reveal=reveal,
+        reveal_score=(3, 4),
     )
     fields = _fields(embed)
 
@@ -105,7 +109,12 @@ def test_a_hostile_catalogue_entry_is_escaped_and_cut_to_discords_limits():
         "architecture": {"input_modalities": ["text\n# injected"], "output_modalities": ["text"]},
     }
     reasons = tuple("reason with @everyone " + "r" * 2000 for _ in range(10))
-    embed = model_embed(_model(raw, reasons=reasons), guess=None, tally=[("x" * 300, 2)], footer=announcement_footer(1))
+    embed = model_embed(
+        _model(raw, reasons=reasons),
+        guess=None,
+        tally=Tally(2, (VendorVotes("x" * 300, "x" * 300, 2),), hidden=False),
+        footer=announcement_footer(1),
+    )
     rendered = str(embed.to_dict())
 
     assert len(embed) <= 6000 and len(embed.title) <= 256 and len(embed.description or "") <= 4096

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import math
 import unicodedata
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -519,7 +519,7 @@ class VoteStore:
         model_id: str | None = None,
         since: str | None = None,
         member_id: int | None = None,
-    ) -> AsyncIterator[ExportRow]:
+    ) -> AsyncGenerator[ExportRow, None]:
         """Every vote cast and note written in this guild (or by one member of it), oldest first, streamed.
 
         Votes and notes come from two cursors merged by time, so nothing is sorted or held in memory: an
@@ -544,7 +544,7 @@ class VoteStore:
             await votes.aclose()
             await notes.aclose()
 
-    async def _vote_rows(self, scope: _Scope) -> AsyncIterator[ExportRow]:
+    async def _vote_rows(self, scope: _Scope) -> AsyncGenerator[ExportRow, None]:
         conditions, params = scope.filters("h", "voted_at")
         sql = f"""
             SELECT h.voted_at, h.guild_id, h.model_id, h.member_id, h.member_name, h.vendor, h.vendor_name,
@@ -572,7 +572,7 @@ class VoteStore:
                     _flag(row["correct"]),
                 )
 
-    async def _note_rows(self, scope: _Scope) -> AsyncIterator[ExportRow]:
+    async def _note_rows(self, scope: _Scope) -> AsyncGenerator[ExportRow, None]:
         conditions, params = scope.filters("n", "created_at")
         sql = f"SELECT n.* FROM notes n WHERE {conditions} ORDER BY n.id"
         async with contextlib.aclosing(self._db.iterate(sql, params)) as rows:

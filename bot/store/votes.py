@@ -474,24 +474,22 @@ class VoteStore:
         return {"votes": int(row["votes"]), "notes": int(row["notes"]), "reveals": int(row["reveals"])}
 
     async def members_with_data(self, guild_id: int, text: str = "") -> list[tuple[int, str]]:
-        """Members who voted or wrote a note here, with their latest name, whose name or id contains `text`:
-        the choices of an admin forgetting someone who has left (and is no longer in the member list)."""
+        """Members who have a vote or a note here, with their latest name, whose name or id contains `text`,
+        most recently active first: the choices of an admin forgetting someone who has left (and is no longer
+        in Discord's member list). Current votes stand for the history: a cast is only ever replaced, and a
+        member's history goes only with their current votes, when they are forgotten."""
         rows = await self._db.fetchall(
             """
             SELECT member_id, member_name, MAX(at) AS last_seen FROM (
-                SELECT member_id, member_name, voted_at AS at FROM vote_history WHERE guild_id = ?1
+                SELECT member_id, member_name, voted_at AS at FROM votes WHERE guild_id = ?1
                 UNION ALL SELECT member_id, member_name, created_at FROM notes WHERE guild_id = ?1
-            ) GROUP BY member_id ORDER BY last_seen DESC
+            ) GROUP BY member_id
+            HAVING instr(lower(member_name), ?2) > 0 OR instr(CAST(member_id AS TEXT), ?2) > 0
+            ORDER BY last_seen DESC LIMIT ?3
             """,
-            (guild_id,),
+            (guild_id, text.strip().lower(), MEMBER_CHOICES),
         )
-        wanted = text.strip().lower()
-        found = [
-            (row["member_id"], row["member_name"])
-            for row in rows
-            if wanted in row["member_name"].lower() or wanted in str(row["member_id"])
-        ]
-        return found[:MEMBER_CHOICES]
+        return [(row["member_id"], row["member_name"]) for row in rows]
 
     async def forget_member(self, guild_id: int, member_id: int) -> Forgotten:
         """Delete everything this guild holds about one member: current votes, every past vote, notes, and their

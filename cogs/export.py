@@ -31,8 +31,12 @@ def _bot(interaction: discord.Interaction) -> ScoutBot:
 
 
 def _is_admin(interaction: discord.Interaction) -> bool:
-    permissions = interaction.permissions
-    return permissions.manage_guild or permissions.administrator
+    """The same rule as every admin command (Manage Server or Administrator), asked instead of enforced."""
+    try:
+        safety.require_manage_guild(interaction)
+    except app_commands.MissingPermissions:
+        return False
+    return True
 
 
 @app_commands.describe(

@@ -7,6 +7,7 @@ Both ask first, with buttons on an ephemeral message that only the asker sees; n
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -40,11 +41,18 @@ def forgotten_text(forgotten: Forgotten, whose: str) -> str:
 class ForgetConfirmation(discord.ui.View):
     """The confirmation step: two buttons that only the member who asked can press, for two minutes."""
 
-    def __init__(self, requester_id: int, member_id: int, whose: str) -> None:
+    def __init__(self, question: discord.Interaction, member_id: int, whose: str) -> None:
         super().__init__(timeout=CONFIRM_SECONDS)
-        self.requester_id = requester_id
+        self.question = question
+        self.requester_id = question.user.id
         self.member_id = member_id
         self.whose = whose
+
+    async def on_timeout(self) -> None:
+        """Unanswered buttons would fail when pressed later: take them away and say that nothing happened."""
+        text = "Nothing was deleted: the question expired."
+        with contextlib.suppress(discord.HTTPException):  # dismissed by the member: nothing left to tidy
+            await self.question.edit_original_response(**safety.message_kwargs(text, view=None))
 
     async def interaction_check(self, interaction: discord.Interaction) -> bool:
         """Another member's click (possible only through a forged request) deletes nothing."""
@@ -74,7 +82,7 @@ class ForgetConfirmation(discord.ui.View):
 
 
 async def _ask(interaction: discord.Interaction, member_id: int, question: str, whose: str) -> None:
-    view = ForgetConfirmation(interaction.user.id, member_id, whose)
+    view = ForgetConfirmation(interaction, member_id, whose)
     await safety.respond(interaction, question, view=view)
 
 
@@ -92,7 +100,12 @@ async def forget_me_command(interaction: discord.Interaction) -> None:
 async def member_with_data_autocomplete(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
-    """Members who have votes or notes here, by name or id: someone who left is no longer in Discord's list."""
+    """Members who have votes or notes here, by name or id: someone who left is no longer in Discord's list.
+    Only admins, who may use the command, are shown who has data."""
+    try:
+        safety.require_manage_guild(interaction)
+    except app_commands.MissingPermissions:
+        return []
     assert interaction.guild_id is not None
     found = await _bot(interaction).store.votes.members_with_data(interaction.guild_id, current[:100])
     return [

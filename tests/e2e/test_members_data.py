@@ -9,20 +9,21 @@ import re
 
 from bot.client import ScoutBot
 from cogs.members import CANCEL_ID, CONFIRM_ID
-from tests.e2e.conftest import OWL, World, eventually
+from tests.e2e.conftest import OWL, World, eventually, fields
 from tests.fakes.discord import MemberSpec, StoredMessage
 
 BOB_NOTE = "bob thinks it writes like GPT"
 
 
-async def _owl_voted_on_and_revealed(world: World, bot: ScoutBot, bob: MemberSpec) -> None:
-    """Alice votes right, bob votes wrong and writes a note, the admin reveals OpenAI."""
-    await world.owl_appears(bot)
+async def _owl_voted_on_and_revealed(world: World, bot: ScoutBot, bob: MemberSpec) -> StoredMessage:
+    """Owl is announced; alice votes right, bob votes wrong and writes a note, the admin reveals OpenAI."""
+    card = await world.announce_owl(bot)
     await bot.pipeline.wait_idle()
     await world.answer(await world.command(bot, "scout vote", model=OWL["id"], vendor="openai"))
     await world.answer(await world.command(bot, "scout vote", bob, model=OWL["id"], vendor="google"))
     await world.answer(await world.command(bot, "scout note", bob, model=OWL["id"], text=BOB_NOTE))
     await world.answer(await world.command(bot, "scout reveal", world.admin, model=OWL["id"], vendor="openai"))
+    return card
 
 
 async def _leaderboard(world: World, bot: ScoutBot, **options: str) -> list[str]:
@@ -64,8 +65,11 @@ async def _press(world: World, question: StoredMessage, button: str, member: Mem
 async def test_forget_me_asks_first_and_then_leaves_no_trace_in_export_or_leaderboard(world: World):
     bob = MemberSpec("bob")
     async with world.run_bot() as bot:
-        await _owl_voted_on_and_revealed(world, bot, bob)
+        card = await _owl_voted_on_and_revealed(world, bot, bob)
         assert any("bob: 0/1 right" in line for line in await _leaderboard(world, bot))
+        await world.fake.wait_until(
+            lambda: "Google" in fields(card).get("Votes here", ""), what="bob's vote on the card"
+        )
 
         question = await _question(world, await world.command(bot, "scout forget-me", bob))
         assert "deletes every vote and note you made in this server" in question.content
@@ -83,6 +87,22 @@ async def test_forget_me_asks_first_and_then_leaves_no_trace_in_export_or_leader
         assert not any("bob" in line for line in board) and any("alice: 1/1 right" in line for line in board)
         _, bobs_own = await _export(world, bot, bob)
         assert bobs_own == []
+        await world.fake.wait_until(
+            lambda: "Google" not in fields(card).get("Votes here", "google"), what="the card re-drawn without bob"
+        )
+
+
+async def test_an_unanswered_question_expires_and_deletes_nothing(world: World, monkeypatch):
+    async with world.run_bot() as bot:
+        # the bot runs the module that load_extension executed, not the one a test would import
+        monkeypatch.setattr(bot.extensions["cogs.members"], "CONFIRM_SECONDS", 0.3)
+        await world.owl_appears(bot)
+        await world.answer(await world.command(bot, "scout vote", model=OWL["id"], vendor="openai"))
+
+        question = await _question(world, await world.command(bot, "scout forget-me"))
+        await world.fake.wait_until(lambda: not question.components, what="the buttons to go")
+        assert question.content == "Nothing was deleted: the question expired."
+        assert await bot.store.votes.current(world.guild.id, OWL["id"], world.member.id) is not None
 
 
 async def test_an_admin_forgets_a_member_who_left_found_by_name_and_a_member_cannot(world: World):
@@ -103,6 +123,16 @@ async def test_an_admin_forgets_a_member_who_left_found_by_name_and_a_member_can
         )
         choices = (await world.fake.wait_for_interaction_response(await world.fake.send_interaction(typing))).choices
         assert choices == [{"name": f"gone-but-not-forgotten ({ghost_id})", "value": str(ghost_id)}]
+        typing = world.fake.build_autocomplete(
+            "scout forget-member",
+            focused="member",
+            value="",
+            guild_id=world.guild.id,
+            channel_id=world.channel.id,
+            member=world.member,
+        )
+        peeking = await world.fake.wait_for_interaction_response(await world.fake.send_interaction(typing))
+        assert peeking.choices == []  # who has data here is for admins, who may use the command
 
         refused = await world.fake.wait_for_interaction_response(
             await _forget_member(world, world.member, str(ghost_id))

@@ -31,6 +31,9 @@ RATE_LIMIT_DEFAULT_WAIT_S = 10.0
 RETRY_DELAY_S = 2.0
 RETRY_AFTER_CAP_S = 60.0
 PROBE_TEMPERATURE = 0.0
+HTTP_NOT_FOUND = 404
+NOT_FOUND_KIND = "not_found"
+"""A 404 is recorded as its own kind: "this model does not exist" ends a run's story differently from "try later"."""
 
 
 @dataclass(frozen=True)
@@ -200,7 +203,7 @@ class ProbeRunner:
                     probe.kind,
                     False,
                     request,
-                    error_kind=outcome.kind,
+                    error_kind=NOT_FOUND_KIND if outcome.status == HTTP_NOT_FOUND else outcome.kind,
                     error=str(outcome),
                     attempts=attempts,
                     earlier_failures=tuple(earlier),

@@ -139,7 +139,7 @@ def unusable_run(report: RunReport) -> tuple[str, str] | None:
     answered = _usable_probes(report)
     what = f"{answered} of {len(report.responses)} probes answered" if answered else "every probe failed"
     kinds = _failure_kinds(report)
-    return GUESS_PROBES_FAILED, f"no guess yet: probes failed — {kinds or 'no answer'} ({what}); will retry"
+    return GUESS_PROBES_FAILED, f"no guess yet: probes failed — {kinds or 'no answer'} ({what})"
 
 
 def no_references_reason(progress: CalibrationProgress) -> str:
@@ -210,8 +210,7 @@ async def probe_and_attribute(
         retry_in=retry.delay(done_before + 1),
     )
     if failed and recorded.attempts >= retry.max_attempts:
-        gave_up = f"{(guess.reason or '').removesuffix('; will retry')}; gave up after {recorded.attempts} runs"
-        guess = replace(guess, reason=gave_up)
+        guess = replace(guess, reason=f"{guess.reason}; gave up after {recorded.attempts} runs")
     saved = await _save_and_announce(store, guess)
     return ProbeOutcome(report, saved)
 

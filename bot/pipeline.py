@@ -27,12 +27,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 
 from bot.attribution.combiner import Fingerprint, combine, gather_signals
 from bot.attribution.references import catalogue_listings, combiner_model, load_fingerprints
+from bot.attribution.self_calibration import (
+    plan_self_calibration,
+    run_pending_calibration,
+    self_calibration_enabled,
+)
 from bot.catalogue.diff import CatalogueEvent
 from bot.catalogue.entry import CatalogueEntry, EntryError, parse_entry
 from bot.catalogue.watcher import SuspiciousCatalogue, poll_gateway
@@ -40,7 +46,7 @@ from bot.gateway import GatewayClient, GatewayError
 from bot.probes.runner import NOT_FOUND_KIND, ProbeRunner, RunReport, request_extra_for
 from bot.probes.suite import SUITE_VERSION
 from bot.settings import Settings
-from bot.store import Store
+from bot.store import Store, StoreError
 from bot.store.calibration import CalibrationProgress
 from bot.store.probes import GUESS_NO_REFERENCES, GUESS_NOT_FOUND, GUESS_PROBES_FAILED, Guess
 
@@ -50,6 +56,7 @@ MIN_USABLE_PROBES = 3
 """Fewer usable probes than this is not a run to rank from: one answer cannot tell tokenizer, claim and style apart."""
 RETRIED_STATUSES = frozenset({GUESS_PROBES_FAILED, GUESS_NOT_FOUND})
 MAX_RETRY_DELAY_S = 6 * 3600.0
+CALIBRATION_PLAN_INTERVAL_S = 3600.0
 # What each failure kind means to a person reading a card.
 FAILURE_WORDS = {
     "rate_limited": "rate limited",
@@ -249,8 +256,11 @@ class Pipeline:
     ) -> None:
         self._store = store
         self._gateway = gateway
+        self._settings = settings
         self._runner = runner or ProbeRunner.from_settings(store, gateway, settings)
         self._retry = RetryPolicy.from_settings(settings)
+        self._calibration_wanted = asyncio.Event()
+        self._calibration_planned_at: float | None = None
         self._tasks: dict[str, asyncio.Task[ProbeOutcome]] = {}
         self._started = False
         self._resumed: tuple[str, ...] = ()
@@ -271,8 +281,51 @@ class Pipeline:
         stale = await self._store.probes.abandon_running()
         if stale:
             log.info("marked %d interrupted probe run(s) abandoned", len(stale))
+        if (
+            self_calibration_enabled(self._settings)
+            and not (await self._store.calibration.progress(SUITE_VERSION)).complete
+        ):
+            self._calibration_wanted.set()  # a calibration a crash interrupted
         self._resumed = await self.schedule_due()
         return self._resumed
+
+    async def plan_calibration(self) -> None:
+        """Plan self-calibration from the recorded catalogue (at most hourly) and wake the calibration task.
+
+        Called after each good poll and before its probes start, so a first guess made before any
+        reference exists can already say how far calibration has to go.
+        """
+        if not self_calibration_enabled(self._settings):
+            return
+        now = time.monotonic()
+        if (
+            self._calibration_planned_at is not None
+            and now - self._calibration_planned_at < CALIBRATION_PLAN_INTERVAL_S
+        ):
+            return
+        self._calibration_planned_at = now
+        await plan_self_calibration(self._store, self._settings, self._runner.plan.max_requests)
+        if not (await self._store.calibration.progress(SUITE_VERSION)).complete:
+            self._calibration_wanted.set()
+
+    async def calibrate_forever(self) -> None:
+        """The bot's background calibration: probe planned references whenever there are some, then re-attribute.
+
+        Runs until cancelled; a failure is logged and the next plan tries again.
+        """
+        while True:
+            await self._calibration_wanted.wait()
+            self._calibration_wanted.clear()
+            try:
+                progress = await run_pending_calibration(
+                    self._store, lambda: ProbeRunner.from_settings(self._store, self._gateway, self._settings)
+                )
+                log.info(
+                    "calibration finished a round: %d/%d, %d done", progress.finished, progress.planned, progress.done
+                )
+                await self.reattribute_waiting()
+            except (GatewayError, StoreError, OSError) as error:
+                log.warning("calibration stopped: %s", error)
 
     async def schedule_due(self) -> tuple[str, ...]:
         """Start probing every stealth model that still needs it (not yet probed, or due for a retry).
@@ -300,6 +353,7 @@ class Pipeline:
         except (GatewayError, SuspiciousCatalogue) as error:
             log.warning("poll failed: %s", error)
             return CycleReport(False, str(error), None, (), await self.schedule_due(), resumed)
+        await self.plan_calibration()
         started = await self.schedule_due()
         await self.reattribute_waiting()
         return CycleReport(True, None, result.poll_id, tuple(result.events), started, resumed)

@@ -17,7 +17,6 @@ from bot.gateway import GatewayClient
 from bot.pipeline import Pipeline
 from bot.probes.suite import SUITE_VERSION
 from bot.settings import Settings, load_settings
-from bot.store import Store
 from tests.fakes.gateway_server import FakeGateway
 from tests.fakes.scripted_labs import KNOWN_MODELS, STEALTH_ID, catalogue, catalogue_entry, install_labs
 

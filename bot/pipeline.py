@@ -151,6 +151,8 @@ def unusable_run(report: RunReport) -> tuple[str, str] | None:
 
 def no_references_reason(progress: CalibrationProgress) -> str:
     """What a card says before any reference exists: when guesses will start, so nobody is told to run a command."""
+    if progress.complete and progress.planned and not progress.done:
+        return f"no references yet — calibration could probe none of its {progress.planned} reference models"
     done = f"{progress.finished}/{progress.planned}" if progress.planned else "not started"
     return f"no references yet — guesses start when calibration finishes ({done})"
 

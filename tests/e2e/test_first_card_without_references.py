@@ -7,12 +7,15 @@ so no card may name a vendor, not even the one the stealth model claims to be.
 from __future__ import annotations
 
 from bot.probes.suite import SUITE_VERSION
-from tests.e2e.conftest import OWL, World, eventually, fields
+from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, eventually, fields
+from tests.fakes.gateway_server import Fault
 
 GUESSES = "Best guesses"
 
 
 async def test_the_first_card_of_a_fresh_install_says_calibration_is_under_way_and_names_nobody(world: World):
+    for model in ORDINARY_MODELS:  # the reference models answer slowly: calibration is still under way
+        world.gateway.set_fault("chat", Fault.hang(60), model=model["id"])
     async with world.run_bot() as bot:
         await eventually(bot.store.catalogue.last_successful_poll, what="the baseline poll")
         progress = await bot.store.calibration.progress(SUITE_VERSION)
@@ -25,7 +28,10 @@ async def test_the_first_card_of_a_fresh_install_says_calibration_is_under_way_a
         )
         shown = fields(card)[GUESSES]
         assert progress.planned >= 1  # the catalogue's labs were planned as references on the first poll
-        assert shown.splitlines()[0].startswith("no references yet — guesses start when calibration finishes (")
+        assert (
+            shown.splitlines()[0]
+            == f"no references yet — guesses start when calibration finishes (0/{len(ORDINARY_MODELS)})"
+        )
         assert "%" not in shown and "OpenAI" not in shown  # the model claims OpenAI; nobody is named
         guess = await bot.store.guesses.latest(OWL["id"])
         assert guess is not None and guess.ranking == () and guess.status == "no_references"

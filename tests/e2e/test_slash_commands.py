@@ -196,9 +196,7 @@ async def test_an_admin_can_reprobe_once_per_cooldown(world: World):
             await world.command(bot, "scout probe", world.admin, model=OWL["id"]), timeout=30
         )
         # no references in this world: the bot says so instead of naming the lab the model claims
-        assert text.startswith(
-            "Probed `openrouter/owl-alpha` again: no references yet — guesses start when calibration finishes ("
-        )
+        assert text.startswith("Probed `openrouter/owl-alpha` again: no references yet — ") and "OpenAI" not in text
         assert len(await bot.store.probes.runs(OWL["id"])) == runs_before + 1
 
         callback = await world.fake.wait_for_interaction_response(

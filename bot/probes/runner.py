@@ -19,7 +19,7 @@ from typing import Any
 
 from bot.gateway import ChatCompletion, GatewayClient, GatewayError
 from bot.probes.ratelimit import RateLimiter
-from bot.probes.suite import SUITE_VERSION, Probe, plan_probes
+from bot.probes.suite import PROBES, SUITE_VERSION, Probe, plan_probes
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.probes import ProbeResponse
@@ -96,11 +96,12 @@ class ProbeRunner:
         retry_after_cap_s: float = RETRY_AFTER_CAP_S,
         retry_delay_s: float = RETRY_DELAY_S,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        probes: tuple[Probe, ...] = PROBES,
     ) -> None:
         self._store = store
         self._gateway = gateway
         self._limiter = limiter
-        self.plan = plan_probes(max_requests, max_completion_tokens)
+        self.plan = plan_probes(max_requests, max_completion_tokens, probes)
         self._timeout_s = timeout_s
         self._retry_after_cap_s = retry_after_cap_s
         self._retry_delay_s = retry_delay_s

@@ -247,8 +247,8 @@ def combine(model_id: str, found: SignalSet, model: CombinerModel) -> Guess:
     signals = found.signals
     missing_reason = missing_evidence(found)
     if missing_reason is not None:
-        evidence = tuple(line for name in SIGNALS if name in signals for line in signals[name].evidence)
-        return Guess(model_id, (), 0.0, evidence, status=GUESS_TOO_LITTLE_EVIDENCE, reason=missing_reason)
+        said = tuple(line for name in SIGNALS if name in signals for line in signals[name].evidence)
+        return Guess(model_id, (), 0.0, said, status=GUESS_TOO_LITTLE_EVIDENCE, reason=missing_reason)
     probabilities = model.probabilities(found)
     ordered = sorted(probabilities.items(), key=lambda item: (-item[1], item[0]))[:TOP_VENDORS]
     ranking = tuple(

@@ -46,7 +46,7 @@ from bot.gateway import GatewayClient, GatewayError
 from bot.probes.runner import NOT_FOUND_KIND, ProbeRunner, RunReport, request_extra_for
 from bot.probes.suite import SUITE_VERSION
 from bot.settings import Settings
-from bot.store import Store, StoreError
+from bot.store import Store
 from bot.store.calibration import CalibrationProgress
 from bot.store.probes import GUESS_NO_REFERENCES, GUESS_NOT_FOUND, GUESS_PROBES_FAILED, Guess
 
@@ -326,8 +326,8 @@ class Pipeline:
                     "calibration finished a round: %d/%d, %d done", progress.finished, progress.planned, progress.done
                 )
                 await self.reattribute_waiting()
-            except (GatewayError, StoreError, OSError) as error:
-                log.warning("calibration stopped: %s", error)
+            except Exception as error:  # the calibration loop must outlive any single failure
+                log.warning("calibration round failed: %s", error, exc_info=error)
 
     async def schedule_due(self) -> tuple[str, ...]:
         """Start probing every stealth model that still needs it (not yet probed, or due for a retry).

@@ -193,3 +193,34 @@ async def test_calibration_plan_progress_and_references_by_vendor(store: Store):
     )
     by_vendor = await store.references.by_vendor("v1")
     assert [(v.vendor, v.count) for v in by_vendor] == [("openai", 2)] and by_vendor[0].newest_at
+
+
+async def test_upgrading_counts_models_attributed_before_as_probed_unless_every_probe_failed(tmp_path):
+    import sqlite3
+    from importlib import resources
+
+    path = tmp_path / "old.db"
+    schema = resources.files("bot.store").joinpath("migrations/V1__initial.sql").read_text(encoding="utf-8")
+    with sqlite3.connect(path) as old:
+        old.executescript(schema + "PRAGMA user_version = 1;")
+        for run_id, model, ok in ((1, "openrouter/good", 1), (2, "openrouter/failed", 0)):
+            old.execute(
+                "INSERT INTO probe_runs (id, model_id, suite_version, purpose, state, started_at, failures) "
+                "VALUES (?, ?, 'v1', 'stealth', 'finished', 't', ?)",
+                (run_id, model, 1 - ok),
+            )
+            old.execute(
+                "INSERT INTO probe_responses (run_id, probe_id, kind, request_json, ok, at) "
+                "VALUES (?, 'p', 'style', '{}', ?, 't')",
+                (run_id, ok),
+            )
+            old.execute(
+                "INSERT INTO guesses (model_id, run_id, created_at, confidence, ranking_json, evidence_json) "
+                "VALUES (?, ?, '2026-01-01T00:00:00.000Z', 0.08, '[]', '[]')",
+                (model, run_id),
+            )
+    async with await Store.open(path) as store:
+        good = await store.probe_attempts.get("openrouter/good", "v1")
+        assert good is not None and good.succeeded_run_id == 1
+        assert await store.probe_attempts.get("openrouter/failed", "v1") is None  # probed again after the upgrade
+        assert (await store.guesses.latest("openrouter/good")).status == "ranked"

@@ -117,6 +117,12 @@ async def _refit_and_describe(store: Store, settings: Settings) -> None:
 
 
 async def cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
+    if args.status:
+        from bot.attribution.self_calibration import reference_status
+
+        async with await Store.open(settings.database_path) as store:
+            print((await reference_status(store)).describe())
+        return EXIT_OK
     key = _api_key(settings)
     if not key:
         return EXIT_USAGE
@@ -198,6 +204,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     calibrate_.add_argument("--per-vendor", type=positive_int, metavar="N", help="models per lab when choosing them")
     calibrate_.add_argument("--refresh", action="store_true", help="probe again models that already have a reference")
+    calibrate_.add_argument(
+        "--status", action="store_true", help="print the references per lab, their age and the bot's calibration N/M"
+    )
     calibrate_.set_defaults(handler=cmd_calibrate)
 
     references = commands.add_parser("references", help="manage reference fingerprints")

@@ -48,10 +48,15 @@ async def test_probing_without_an_api_key_is_a_usage_error(tmp_path):
 
 async def test_calibrate_status_lists_references_per_lab_and_progress_without_a_key(tmp_path):
     code, out, err = await scout(tmp_path, "calibrate", "--status")
-    assert code == 0 and "Traceback" not in err and out.splitlines() == [
-        "calibration not started",
-        "no references yet: no lab can be named",
-    ]
+    assert (
+        code == 0
+        and "Traceback" not in err
+        and out.splitlines()
+        == [
+            "calibration not started",
+            "no references yet: no lab can be named",
+        ]
+    )
     code, _, err = await scout(tmp_path, "references", "import", str(corpus(tmp_path / "mini.jsonl.gz")))
     assert code == 0, err
     code, out, _ = await scout(tmp_path, "calibrate", "--status")

@@ -76,6 +76,7 @@ class GuessSummary:
     ranking: list[tuple[str, float]]
     confidence: float
     evidence: list[str]
+    reason: str | None = None  # why there is no ranking (no references yet, probes failed…), shown first
 
 
 async def latest_guess(store: Store, model_id: str) -> GuessSummary | None:
@@ -83,7 +84,10 @@ async def latest_guess(store: Store, model_id: str) -> GuessSummary | None:
     if guess is None:
         return None
     return GuessSummary(
-        [(item.vendor, item.probability) for item in guess.ranking], guess.confidence, list(guess.evidence)
+        [(item.vendor, item.probability) for item in guess.ranking],
+        guess.confidence,
+        list(guess.evidence),
+        guess.reason,
     )
 
 
@@ -140,7 +144,10 @@ def guesses_text(guess: GuessSummary) -> str:
         for rank, (vendor, confidence) in enumerate(guess.ranking[:3], start=1)
     ]
     if not lines:
-        return "No vendor stood out."
+        return "\n".join(
+            safety.plain(line, 200)
+            for line in [guess.reason or "No vendor stood out.", *guess.evidence[:EVIDENCE_SHOWN]]
+        )
     evidence = [f"• {safety.plain(item, 200)}" for item in guess.evidence[:EVIDENCE_SHOWN]]
     return "\n".join([*lines, f"Confidence in the first: {guess.confidence:.0%}", *evidence])
 

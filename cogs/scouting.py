@@ -80,7 +80,7 @@ async def probe_command(interaction: discord.Interaction, model: app_commands.Ra
     await bot.pipeline.reprobe(model_id)
     guess = await latest_guess(bot.store, model_id)
     if guess is None or not guess.ranking:
-        result = "no vendor stood out"
+        result = safety.plain(guess.reason if guess and guess.reason else "no vendor stood out", 300)
     else:
         vendor, probability = guess.ranking[0]
         result = f"best guess **{safety.escape(display_name(vendor))}** ({probability:.0%})"

@@ -80,6 +80,15 @@ def test_guesses_show_the_top_three_with_bars_and_evidence():
     assert confidence_bar(0) == "░" * 10 and confidence_bar(1.7) == "█" * 10
 
 
+def test_a_guess_without_a_ranking_shows_why_first_and_names_no_vendor():
+    guess = GuessSummary(
+        [], 0.0, ["probes: 11 of 11 failed (gateway error ×11)"], "no guess yet: probes failed — gateway error ×11"
+    )
+    value = _fields(model_embed(_model(OWL_RAW), guess=guess))["Best guesses"]
+    assert value.splitlines()[0] == "no guess yet: probes failed — gateway error ×11"
+    assert "probes: 11 of 11 failed" in value and "Confidence" not in value and "%" not in value.splitlines()[0]
+
+
 def test_votes_and_the_revealed_truth_are_shown():
     reveal = Reveal(1, "openrouter/owl-alpha", "openai", "OpenAI", "openai/gpt-5.1", 5, "2026-06-08T00:00:00.000Z")
     embed = model_embed(

@@ -50,7 +50,9 @@ async def test_reveal_scores_votes_closes_voting_and_feeds_the_leaderboard(world
         assert (await bot.store.votes.current(world.guild.id, OWL["id"], world.member.id)).vendor == "openai"
 
         _, embeds, _ = await world.answer(await world.command(bot, "scout leaderboard"))
-        members = [line.split(". ", 1)[1] for line in embeds[0]["description"].splitlines() if "(the bot)" not in line]
+        members = [
+            line.split(". ", 1)[1] for line in embeds[0]["description"].splitlines() if "Model Scout" not in line
+        ]
         assert members == ["alice: 1/1 right (100%)", "alice-admin: 0/1 right (0%)"]
         assert "Brier" in embeds[0]["footer"]["text"]
 

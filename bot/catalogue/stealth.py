@@ -130,7 +130,8 @@ class CatalogueContext:
 def _is_router(entry: CatalogueEntry, name: str) -> str | None:
     if (entry.tokenizer or "").lower() == "router":
         return "the gateway reports its tokenizer as 'Router'"
-    if entry.price("prompt") is not None and entry.price("prompt") < 0:
+    prompt_price = entry.price("prompt")
+    if prompt_price is not None and prompt_price < 0:
         return "priced at -1 (variable), as routers are"
     if entry.base_id.split("/", 1)[-1].lower() in GATEWAY_FEATURE_WORDS:
         return f"its id '{entry.id}' names a gateway feature, not a model"

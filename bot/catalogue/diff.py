@@ -18,6 +18,7 @@ from bot.catalogue.stealth import StealthVerdict
 # A model missing from this many successful polls in a row is removed; one missing poll may be a glitch.
 REMOVAL_CONFIRMATION_POLLS = 2
 SHOWN_TEXT = 60
+MAIN_PRICES = ("prompt", "completion")
 
 
 @dataclass(frozen=True)
@@ -80,21 +81,30 @@ def _number(value: Any) -> float | None:
         return None
 
 
-def charged_prices(pricing: Any) -> dict[str, Any]:
-    """The prices that cost something: a key listed at zero is the same as a key not listed."""
-    if not isinstance(pricing, Mapping):
-        return {}
-    return {key: value for key, value in pricing.items() if _number(value) != 0}
+def _charged(pricing: Mapping[str, Any]) -> set[str]:
+    return {key for key, value in pricing.items() if _number(value) != 0}
+
+
+def compared_prices(before: Any, after: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The prices worth comparing: prompt and completion always (absent reads as zero), any other key only
+    when both sides charge for it. A key listed at zero is the same as no key, and a key the gateway starts
+    (or stops) publishing, such as `web_search`, changes the listing's format, not what the model costs."""
+    before = before if isinstance(before, Mapping) else {}
+    after = after if isinstance(after, Mapping) else {}
+    keys = sorted(set(MAIN_PRICES) | (_charged(before) & _charged(after)))
+    return {key: before.get(key, "0") for key in keys}, {key: after.get(key, "0") for key in keys}
+
+
+def _same_price(before: Any, after: Any) -> bool:
+    before_number, after_number = _number(before), _number(after)
+    if before_number is None or after_number is None:
+        return bool(before == after)
+    return before_number == after_number
 
 
 def _same_prices(before: Any, after: Any) -> bool:
-    charged_before, charged_after = charged_prices(before), charged_prices(after)
-    if charged_before.keys() != charged_after.keys():
-        return False
-    return all(
-        _number(value) == _number(charged_after[key]) if _number(value) is not None else value == charged_after[key]
-        for key, value in charged_before.items()
-    )
+    compared_before, compared_after = compared_prices(before, after)
+    return all(_same_price(compared_before[key], compared_after[key]) for key in compared_before)
 
 
 def _field_changed(name: str, before: Any, after: Any) -> bool:
@@ -104,22 +114,39 @@ def _field_changed(name: str, before: Any, after: Any) -> bool:
 
 
 def changed_fields(before_json: str, after: Mapping[str, Any]) -> tuple[str, ...]:
-    """Tracked fields whose value really changed (a price key appearing at zero is no change)."""
+    """Tracked fields whose value really changed (a price key appearing, or listed at zero, is no change)."""
     before = json.loads(before_json)
     return tuple(name for name in TRACKED_FIELDS if _field_changed(name, before.get(name), after.get(name)))
 
 
-def _shown(value: Any) -> str:
+def _shown(value: Any, start: int = 0) -> str:
+    """A value on one short line; long text is shown from `start` (where it first differs) with an ellipsis."""
     if value is None:
         return "none"
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     text = " ".join(text.split())
+    if start > 0:
+        text = "…" + text[start:]
     return text if len(text) <= SHOWN_TEXT else text[: SHOWN_TEXT - 1] + "…"
+
+
+def _first_difference(before: str, after: str) -> int:
+    """Where two texts part, less a little context, so a changed description shows the words that changed."""
+    before, after = " ".join(before.split()), " ".join(after.split())
+    same = next((index for index, (a, b) in enumerate(zip(before, after, strict=False)) if a != b), None)
+    if same is None:
+        same = min(len(before), len(after))
+    return max(same - SHOWN_TEXT // 4, 0)
 
 
 def _change_lines(name: str, before: Any, after: Any) -> list[str]:
     if name == "pricing":
-        before, after = charged_prices(before), charged_prices(after)
+        before, after = compared_prices(before, after)
+        return [
+            f"pricing.{key}: {_shown(before[key])} → {_shown(after[key])}"
+            for key in before
+            if not _same_price(before[key], after[key])
+        ]
     if isinstance(before, Mapping) and isinstance(after, Mapping):
         keys = sorted(set(before) | set(after))
         return [
@@ -131,7 +158,8 @@ def _change_lines(name: str, before: Any, after: Any) -> list[str]:
         added = [f"+{item}" for item in after if item not in before]
         dropped = [f"-{item}" for item in before if item not in after]
         return [f"{name}: {' '.join(added + dropped)}"]
-    return [f"{name}: {_shown(before)} → {_shown(after)}"]
+    start = _first_difference(before, after) if isinstance(before, str) and isinstance(after, str) else 0
+    return [f"{name}: {_shown(before, start)} → {_shown(after, start)}"]
 
 
 def _changed_event(entry: CatalogueEntry, verdict: StealthVerdict, previous: KnownModel) -> CatalogueEvent | None:

@@ -1,5 +1,5 @@
 from bot.catalogue.diff import KnownModel, diff_catalogue
-from bot.catalogue.entry import parse_entries
+from bot.catalogue.entry import load_catalogue_file, parse_entries
 from bot.catalogue.stealth import CatalogueContext, classify
 
 
@@ -108,23 +108,44 @@ def priced(model_id, **pricing):
     return listing
 
 
-def test_a_price_key_appearing_at_zero_is_not_a_change():
-    entries, verdicts, _ = run([priced("openai/a", prompt="0.000001", completion="0.000002")], {})
+def test_a_price_key_appearing_or_listed_at_zero_is_not_a_change():
+    entries, verdicts, _ = run([priced("openai/a", prompt="0.000001", completion="0.000002", image="0")], {})
     known = remember(entries, verdicts)
     for pricing in (
         {"prompt": "0.000001", "completion": "0.000002", "web_search": "0", "image": "0"},
         {"prompt": "0.0000010", "completion": "2e-06"},
-        {"prompt": "0.000001", "completion": "0.000002", "request": 0},
+        {"prompt": "0.000001", "completion": "0.000002", "request": 0, "image": "0.01"},
+        {"prompt": "0.000001", "completion": "0.000002", "web_search": "0.01", "input_cache_read": "1e-7"},
     ):
         assert run([priced("openai/a", **pricing)], known)[2] == [], pricing
 
 
-def test_real_price_changes_are_named_field_by_field():
-    entries, verdicts, _ = run([priced("openai/a", prompt="0.000001", completion="0.000002", image="0")], {})
+def test_real_price_changes_are_named_key_by_key():
+    entries, verdicts, _ = run([priced("openai/a", prompt="0.000001", completion="0.000002", image="0.01")], {})
     known = remember(entries, verdicts)
-    [event] = run([priced("openai/a", prompt="0.000001", completion="0.000003", web_search="0.01")], known)[2]
+    after = priced("openai/a", prompt="0.000001", completion="0.000003", image="0.02", web_search="0.01")
+    [event] = run([after], known)[2]
     assert event.fields == ("pricing",)
-    assert event.change_lines() == ["pricing.completion: 0.000002 → 0.000003", "pricing.web_search: none → 0.01"]
+    assert event.change_lines() == ["pricing.completion: 0.000002 → 0.000003", "pricing.image: 0.01 → 0.02"]
+    [dropped] = run([priced("openai/a", completion="0.000002", image="0.01")], known)[2]
+    assert dropped.change_lines() == ["pricing.prompt: 0.000001 → 0"]
+
+
+MAIN_LINES = ("pricing.prompt:", "pricing.completion:")
+
+
+def test_a_real_price_change_across_the_shared_snapshots_names_prompt_or_completion(catalogue_december, catalogue_june):
+    """Across the two real snapshots, 78 models changed a prompt or completion price; key noise adds none."""
+    december, _ = parse_entries(load_catalogue_file(str(catalogue_december)))
+    context = CatalogueContext.of(december)
+    verdicts = {entry.id: classify(entry, context) for entry in december}
+    _, _, events = run(load_catalogue_file(str(catalogue_june)), remember(december, verdicts))
+    repriced = [event for event in events if "pricing" in event.fields]
+    main = [event for event in repriced if any(line.startswith(MAIN_LINES) for line in event.change_lines())]
+    assert len(main) == 78
+    assert all(event.change_lines() for event in repriced)
+    extra = [line for event in repriced for line in event.change_lines() if not line.startswith(MAIN_LINES)]
+    assert extra and not [line for line in extra if " 0 → " in line or "none" in line]
 
 
 def test_change_lines_show_before_and_after_for_every_kind_of_field():

@@ -95,7 +95,8 @@ def compared_prices(before: Any, after: Any) -> tuple[dict[str, Any], dict[str, 
     return {key: before.get(key, "0") for key in keys}, {key: after.get(key, "0") for key in keys}
 
 
-def _same_price(before: Any, after: Any) -> bool:
+def same_price(before: Any, after: Any) -> bool:
+    """Prices compared as numbers where they are numbers ("2e-06" is "0.000002")."""
     before_number, after_number = _number(before), _number(after)
     if before_number is None or after_number is None:
         return bool(before == after)
@@ -104,7 +105,7 @@ def _same_price(before: Any, after: Any) -> bool:
 
 def _same_prices(before: Any, after: Any) -> bool:
     compared_before, compared_after = compared_prices(before, after)
-    return all(_same_price(compared_before[key], compared_after[key]) for key in compared_before)
+    return all(same_price(compared_before[key], compared_after[key]) for key in compared_before)
 
 
 def _field_changed(name: str, before: Any, after: Any) -> bool:
@@ -145,7 +146,7 @@ def _change_lines(name: str, before: Any, after: Any) -> list[str]:
         return [
             f"pricing.{key}: {_shown(before[key])} → {_shown(after[key])}"
             for key in before
-            if not _same_price(before[key], after[key])
+            if not same_price(before[key], after[key])
         ]
     if isinstance(before, Mapping) and isinstance(after, Mapping):
         keys = sorted(set(before) | set(after))

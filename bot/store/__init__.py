@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.store.alerts import Alert, AlertStore
 from bot.store.catalogue import CatalogueStore, ModelRecord, PollRecord
 from bot.store.database import Database, StoreError
 from bot.store.guilds import GuildSettings, GuildStore
@@ -13,6 +14,8 @@ from bot.store.state import StateStore
 from bot.store.votes import VoteStore
 
 __all__ = [
+    "Alert",
+    "AlertStore",
     "Announcement",
     "CatalogueStore",
     "Database",
@@ -40,6 +43,7 @@ class Store:
         self.db = db
         self.catalogue = CatalogueStore(db)
         self.guilds = GuildStore(db)
+        self.alerts = AlertStore(db)
         self.outbox = OutboxStore(db)
         self.state = StateStore(db)
         self.probes = ProbeStore(db)

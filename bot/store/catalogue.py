@@ -13,6 +13,7 @@ from bot.catalogue.diff import CatalogueEvent, KnownModel, missing_models
 from bot.catalogue.entry import CatalogueEntry
 from bot.catalogue.stealth import StealthVerdict
 from bot.catalogue.vendors import vendor_for_model_id
+from bot.store.alerts import record_alerts
 from bot.store.database import Database, utc_now
 
 
@@ -155,11 +156,12 @@ class CatalogueStore:
                         "WHERE model_id = ? AND removal_state = 'none'",
                         (now, event.model_id),
                     )
+            alerts = await record_alerts(tx, poll_id, events, entries, now)
             await tx.execute(
                 "UPDATE polls SET finished_at = ?, ok = 1, listed = ?, skipped = ?, events = ?, baseline = ? WHERE id = ?",
                 (now, len(entries), skipped, len(events), int(not known), poll_id),
             )
-        if any(event.kind in ("new", "returned", "removed") for event in events):
+        if alerts or any(event.kind in ("new", "returned", "removed") for event in events):
             self._db.outbox_changed.set()
         return events, not known
 
@@ -281,12 +283,18 @@ def _vendor_key(model_id: str) -> str | None:
 
 
 async def _intend_announcements(tx: aiosqlite.Connection, model_id: str, *, stealth: bool, now: str) -> None:
-    """Record the intent to announce in every guild that wants this model; UNIQUE(guild, model) keeps it single."""
+    """Record the intent to announce in every guild that wants this model; UNIQUE(guild, model) keeps it single.
+
+    A guild that turned announcements off (`/scout alerts pause`) gets none; one that turned stealth
+    announcements off gets stealth models only when it asked for every model.
+    """
     await tx.execute(
         """
         INSERT INTO announcements (guild_id, model_id, channel_id, state, created_at, updated_at)
-        SELECT guild_id, ?, channel_id, 'intended', ?, ? FROM guild_settings
-        WHERE channel_id IS NOT NULL AND (? OR all_models = 1)
+        SELECT s.guild_id, ?, s.channel_id, 'intended', ?, ? FROM guild_settings s
+        LEFT JOIN guild_alerts a ON a.guild_id = s.guild_id
+        WHERE s.channel_id IS NOT NULL AND COALESCE(a.paused, 0) = 0
+          AND ((? AND COALESCE(a.stealth, 1) = 1) OR s.all_models = 1)
         ON CONFLICT (guild_id, model_id) DO NOTHING
         """,
         (model_id, now, now, int(stealth)),

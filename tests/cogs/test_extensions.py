@@ -13,7 +13,20 @@ from bot.gateway import GatewayClient
 from bot.pipeline import Pipeline
 from bot.settings import Settings
 
-EXPECTED = ["export", "leaderboard", "model", "note", "probe", "recent", "reveal", "setup", "status", "vote", "votes"]
+EXPECTED = [
+    "alerts",
+    "export",
+    "leaderboard",
+    "model",
+    "note",
+    "probe",
+    "recent",
+    "reveal",
+    "setup",
+    "status",
+    "vote",
+    "votes",
+]
 
 
 @pytest.fixture
@@ -34,6 +47,7 @@ def test_discovery_finds_every_extension_and_skips_private_helpers():
     found = list(discover_extensions())
     assert found == [
         "cogs.admin",
+        "cogs.alerts",
         "cogs.announcements",
         "cogs.errors",
         "cogs.export",

@@ -172,3 +172,23 @@ async def test_a_list_too_long_is_one_sentence_and_changes_nothing(world: World)
         text = await alerts_command(world, bot, "watch", targets=" ".join(f"lab{index}" for index in range(30)))
         assert text == "`targets`: at most 25 items, got 30."
         assert (await bot.store.alerts.preferences(world.guild.id)).watched == ()
+
+
+async def test_moving_the_channel_keeps_every_other_setting(world: World):
+    async with world.run_bot() as bot:
+        await eventually(bot.store.catalogue.last_successful_poll, what="the baseline poll")
+        setup = await world.command(
+            bot, "scout setup", world.admin, channel=ChannelArg(world.channel.id), all_models=True
+        )
+        await world.answer(setup)
+        await alerts_command(world, bot, "removals", enabled=True)
+        await alerts_command(world, bot, "role", role=RoleArg(SCOUTS.id))
+        [general] = [channel for channel in world.guild.channels if channel.name == "general"]
+        moved, _, _ = await world.answer(
+            await world.command(bot, "scout setup", world.admin, channel=ChannelArg(general.id))
+        )
+        assert "every new model" in moved
+        settings = await bot.store.guilds.get(world.guild.id)
+        preferences = await bot.store.alerts.preferences(world.guild.id)
+    assert settings is not None and settings.all_models and settings.channel_id == general.id
+    assert preferences.removals and preferences.role_id == SCOUTS.id and preferences.channel_id == general.id

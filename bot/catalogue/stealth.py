@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from bot.catalogue.entry import CatalogueEntry
@@ -47,6 +47,9 @@ STEALTH_PHRASES = (
     "mystery model",
 )
 ROUTER_WORDS = re.compile(r"\b(router|routes?|routed|routing|meta-model|selects? (?:free )?models)\b", re.IGNORECASE)
+# Cheap substring tests that every match of the patterns above and below contains: most listings skip the regex.
+ROUTER_HINTS = ("rout", "meta-model", "select")
+CREATOR_HINTS = (" by", "'s ")
 CREATOR_PHRASE = re.compile(
     r"\b(?:developed|built|trained|released|created|made) by\b|'s (?:latest|newest|flagship|most)", re.IGNORECASE
 )
@@ -72,8 +75,10 @@ class ListingName:
 
 
 def _id_forms(entry: CatalogueEntry) -> set[str]:
-    base_slug = entry.base_id.split("/", 1)[-1]
-    return {form.lower() for form in (entry.id, entry.base_id, entry.slug, base_slug, entry.author) if form}
+    """The id and its parts, lower-cased: what a name made of the id (or prefixed by it) looks like."""
+    model_id = entry.id.lower()
+    namespace, _, slug = model_id.partition("/")
+    return {model_id, model_id.split(":", 1)[0], slug, slug.split(":", 1)[0], namespace.lstrip("~")} - {""}
 
 
 def _name_from_slug(entry: CatalogueEntry) -> str:
@@ -84,9 +89,13 @@ def _name_from_slug(entry: CatalogueEntry) -> str:
 
 def read_name(entry: CatalogueEntry) -> ListingName:
     """Strip what says nothing about the maker: a trial suffix, the gateway's or a stealth prefix, the id itself."""
-    name = TRIAL_SUFFIX.sub("", entry.name.strip())
+    name = entry.name.strip()
+    if name.endswith(")"):
+        name = TRIAL_SUFFIX.sub("", name)
     credited: str | None = None
     marker: str | None = None
+    if " " in name and ":" not in name:
+        return ListingName(name, None, None)  # ids hold no spaces: an ordinary display name
     id_forms = _id_forms(entry)
     if ":" in name and name.lower() not in id_forms:
         prefix, rest = (part.strip() for part in name.split(":", 1))
@@ -118,13 +127,20 @@ class CatalogueContext:
 
     ids: frozenset[str]
     named_listings_by_author: Counter[str]
+    names: Mapping[str, ListingName] = field(default_factory=dict)
 
     @classmethod
     def of(cls, entries: Iterable[CatalogueEntry]) -> CatalogueContext:
         """Read once per poll, so judging each entry stays linear in the catalogue's size."""
         entries = list(entries)
-        named = Counter(entry.author for entry in entries if not is_code_name(read_name(entry).shown))
-        return cls(frozenset(entry.id for entry in entries), named)
+        names = {entry.id: read_name(entry) for entry in entries}
+        named = Counter(entry.author for entry in entries if not is_code_name(names[entry.id].shown))
+        return cls(frozenset(names), named, names)
+
+
+def _says_it_routes(text: str) -> bool:
+    lowered = text.lower()
+    return any(hint in lowered for hint in ROUTER_HINTS) and bool(ROUTER_WORDS.search(text))
 
 
 def _is_router(entry: CatalogueEntry, name: str) -> str | None:
@@ -135,9 +151,9 @@ def _is_router(entry: CatalogueEntry, name: str) -> str | None:
         return "priced at -1 (variable), as routers are"
     if entry.base_id.split("/", 1)[-1].lower() in GATEWAY_FEATURE_WORDS:
         return f"its id '{entry.id}' names a gateway feature, not a model"
-    if ROUTER_WORDS.search(name) or ROUTER_WORDS.search(entry.slug.replace("-", " ")):
+    if _says_it_routes(name) or _says_it_routes(entry.slug.replace("-", " ")):
         return f"its name '{entry.name}' says it routes requests to other models"
-    if not CODENAME.match(name) and ROUTER_WORDS.search(entry.description[:300]):
+    if not CODENAME.match(name) and _says_it_routes(entry.description[:300]):
         return "its description says it routes requests to other models"
     return None
 
@@ -198,7 +214,8 @@ def _description_signs(tally: _Tally, entry: CatalogueEntry) -> None:
     phrases = [phrase for phrase in STEALTH_PHRASES if phrase in description]
     if phrases:
         tally.sign(2.0, "description says " + ", ".join(f"'{phrase}'" for phrase in phrases))
-    named = known_vendor_names(entry.description) if CREATOR_PHRASE.search(entry.description) else []
+    credits = any(hint in description for hint in CREATOR_HINTS) and CREATOR_PHRASE.search(entry.description)
+    named = known_vendor_names(entry.description) if credits else []
     if named:
         tally.sign(-1.0, "description credits " + ", ".join(vendor.name for vendor in named[:3]))
 
@@ -226,7 +243,7 @@ def _listing_signs(tally: _Tally, entry: CatalogueEntry) -> None:
 
 def classify(entry: CatalogueEntry, context: CatalogueContext) -> StealthVerdict:
     """Judge one listing; a variant (`:free`) whose base is not listed is judged as its base would be."""
-    name = read_name(entry)
+    name = context.names.get(entry.id) or read_name(entry)
     router = _is_router(entry, name.shown)
     if router:
         return StealthVerdict(False, 0.0, (f"router, not a model: {router}",), "router")

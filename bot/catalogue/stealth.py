@@ -75,10 +75,13 @@ class ListingName:
 
 
 def _id_forms(entry: CatalogueEntry) -> set[str]:
-    """The id and its parts, lower-cased: what a name made of the id (or prefixed by it) looks like."""
+    """The id, with and without its namespace and variant, lower-cased: what a name made of the id looks like.
+
+    Not the namespace alone: "NewLab: NewLab 1" under `newlab/` does credit a maker.
+    """
     model_id = entry.id.lower()
-    namespace, _, slug = model_id.partition("/")
-    return {model_id, model_id.split(":", 1)[0], slug, slug.split(":", 1)[0], namespace.lstrip("~")} - {""}
+    slug = model_id.partition("/")[2]
+    return {model_id, model_id.split(":", 1)[0], slug, slug.split(":", 1)[0]} - {""}
 
 
 def _name_from_slug(entry: CatalogueEntry) -> str:

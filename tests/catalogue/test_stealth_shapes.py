@@ -211,3 +211,8 @@ def test_no_false_positive_on_any_model_of_either_snapshot(snapshot: str, edit: 
     context = CatalogueContext.of(entries)
     stealth = sorted(entry.id for entry in entries if classify(entry, context).stealth)
     assert stealth == (["openrouter/owl-alpha"] if snapshot == "june" else [])
+
+
+def test_a_prefix_naming_the_namespace_still_credits_a_maker() -> None:
+    verdict = judged_in_june(renamed("acme/acme-one", "Acme: Acme One")(owl()))
+    assert "name credits a maker ('Acme:') (-1)" in verdict.reasons

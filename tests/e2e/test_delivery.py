@@ -116,6 +116,7 @@ async def test_commands_sync_to_the_dev_guild_and_only_when_the_tree_changed(wor
     [scout] = world.fake.commands(world.guild.id)
     assert scout["name"] == "scout"
     assert sorted(option["name"] for option in scout["options"]) == [
+        "alerts",
         "export",
         "leaderboard",
         "model",

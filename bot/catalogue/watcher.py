@@ -25,6 +25,8 @@ class SuspiciousCatalogue(Exception):
 
 @dataclass(frozen=True)
 class PollResult:
+    """What one recorded poll found, for the pipeline (which models to probe) and `scout scan` (what to print)."""
+
     poll_id: int
     events: list[CatalogueEvent]
     skipped: list[SkippedEntry]
@@ -58,7 +60,7 @@ async def record_catalogue(
     context = CatalogueContext.of(entries)
     verdicts: dict[str, StealthVerdict] = {entry.id: classify(entry, context) for entry in entries}
 
-    def decide(known: Mapping[str, KnownModel], recent_peak: int) -> list[CatalogueEvent]:
+    async def decide(known: Mapping[str, KnownModel], recent_peak: int) -> list[CatalogueEvent]:
         shrink = check_shrink(entries, known, recent_peak)
         if shrink:
             raise SuspiciousCatalogue(f"catalogue from {source} {shrink}; not trusted, nothing marked removed")

@@ -86,14 +86,14 @@ class CatalogueStore:
         poll_id: int,
         entries: Sequence[CatalogueEntry],
         verdicts: dict[str, StealthVerdict],
-        decide: Callable[[Mapping[str, KnownModel], int], list[CatalogueEvent]],
+        decide: Callable[[Mapping[str, KnownModel], int], Awaitable[list[CatalogueEvent]]],
         *,
         skipped: int,
     ) -> tuple[list[CatalogueEvent], bool]:
         """Read the known state, let `decide` turn it into events, and write them: one transaction.
 
         `decide` gets the known models and the most models listed by a recent successful poll; it may
-        raise to refuse the poll, which then writes nothing. Reading inside the write transaction means
+        raise to refuse the poll, which then writes nothing, and may hand CPU-heavy work to a thread. Reading inside the write transaction means
         two overlapping polls (two processes) cannot both find, and record, the same `new` event. A crash
         leaves either the old state (the next poll finds the same events again) or the new one with its
         outbox rows: an announcement is never lost nor doubled. Returns the events and whether the poll
@@ -102,7 +102,7 @@ class CatalogueStore:
         now = utc_now()
         async with self._db.transaction() as tx:
             known = await _known_models(lambda sql: _fetchall(tx, sql))
-            events = decide(known, await _recent_peak(tx))
+            events = await decide(known, await _recent_peak(tx))
             removed = {event.model_id for event in events if event.kind == "removed"}
             still_missing = [model.id for model in missing_models(entries, known) if model.id not in removed]
             await tx.executemany(
@@ -216,10 +216,12 @@ class CatalogueStore:
         return int(row[0]) if row else 0
 
     async def counts(self) -> dict[str, int]:
+        """How many models the store knows, how many were stealth, how many are removed (for /scout status)."""
         row = await self._db.fetchone(
             "SELECT COUNT(*) AS listed, COALESCE(SUM(stealth), 0) AS stealth, "
             "COALESCE(SUM(removed_at IS NOT NULL), 0) AS removed FROM models"
         )
+        assert row is not None  # an aggregate always returns one row
         return {"models": int(row["listed"]), "stealth": int(row["stealth"]), "removed": int(row["removed"])}
 
 

@@ -47,7 +47,9 @@ async def test_a_second_process_polling_inside_the_first_polls_transaction_recor
         verdicts = {entry.id: classify(entry, context) for entry in entries}
         second: subprocess.Popen[bytes] | None = None
 
-        def decide_while_a_second_process_polls(known: Mapping[str, KnownModel], _peak: int) -> list[CatalogueEvent]:
+        async def decide_while_a_second_process_polls(
+            known: Mapping[str, KnownModel], _peak: int
+        ) -> list[CatalogueEvent]:
             """Between this poll's read and its write, start a whole `scout scan` in another process."""
             nonlocal second
             events = diff_catalogue(entries, verdicts, known)
@@ -60,9 +62,10 @@ async def test_a_second_process_polling_inside_the_first_polls_transaction_recor
             )
             deadline = time.monotonic() + 20
             while not holds_open(second.pid, database) and second.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.02)
+                await asyncio.sleep(0.02)
             assert holds_open(second.pid, database), "the second process never opened the database"
-            time.sleep(0.3)
+            await asyncio.sleep(0.3)
+            assert second.poll() is None, "the second process finished while this poll held its transaction"
             return events
 
         poll_id = await store.catalogue.start_poll("june, first process")

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.catalogue.watcher import record_catalogue
+from bot.store import Store
 from tests.e2e.conftest import API_KEY, ORDINARY_MODELS, OWL, World, announcements_in, eventually, footer, make_guild
-from tests.fakes.discord import ChannelArg, FakeDiscord, RoleArg, RoleSpec, StoredMessage
+from tests.fakes.discord import ChannelArg, FakeDiscord, RoleArg, RoleSpec, StoredMessage, new_snowflake
 from tests.fakes.gateway_server import FakeGateway
 
 SCOUTS = RoleSpec("scouts")
@@ -192,3 +194,48 @@ async def test_moving_the_channel_keeps_every_other_setting(world: World):
         preferences = await bot.store.alerts.preferences(world.guild.id)
     assert settings is not None and settings.all_models and settings.channel_id == general.id
     assert preferences.removals and preferences.role_id == SCOUTS.id and preferences.channel_id == general.id
+
+
+async def _alert_left_posting_after_reaching_discord(world: World) -> int:
+    """A previous run queued a removal alert, marked it `posting`, and died after Discord stored the message."""
+    async with await Store.open(world.database) as store:
+        await store.guilds.configure(world.guild.id, world.channel.id, all_models=False)
+        await store.alerts.update(world.guild.id, removals=True)
+        for source in ("before", "missing once", "missing twice"):
+            await record_catalogue(store, ORDINARY_MODELS if source == "before" else ORDINARY_MODELS[1:], source)
+        [alert] = await store.alerts.pending()
+        await store.alerts.mark_posting(alert.id)
+    embed = {
+        "type": "rich",
+        "title": "Removed from the catalogue: 1 model",
+        "footer": {"text": f"Model Scout · alert #{alert.id}"},
+    }
+    stored = StoredMessage(new_snowflake(), world.channel.id, world.guild.id, world.fake.bot_user, embeds=[embed])
+    world.fake.messages[stored.id] = stored
+    return stored.id
+
+
+async def test_an_alert_interrupted_mid_post_is_adopted_not_posted_twice(world: World):
+    stored_id = await _alert_left_posting_after_reaching_discord(world)
+    world.gateway.set_catalogue(ORDINARY_MODELS[1:])
+    async with world.run_bot() as bot:
+        await eventually(lambda: _alerts_posted(bot), what="the interrupted alert settled")
+        [alert] = await bot.store.alerts.for_guild(world.guild.id)
+    assert (alert.state, alert.message_id) == ("posted", stored_id)
+    assert [message.id for message in alerts_in(world, world.channel.id)] == [stored_id]
+
+
+async def test_an_alert_for_a_deleted_channel_fails_and_says_why(world: World):
+    async with world.run_bot() as bot:
+        await eventually(bot.store.catalogue.last_successful_poll, what="the baseline poll")
+        await world.set_up_channel(bot)
+        await alerts_command(world, bot, "removals", enabled=True)
+        await world.fake.delete_channel(world.channel.id)
+        world.gateway.set_catalogue(ORDINARY_MODELS[1:])
+        await bot.pipeline.poll_once()
+        await bot.pipeline.poll_once()
+        await eventually(lambda: _alerts_posted(bot), what="the alert given up")
+        [alert] = await bot.store.alerts.for_guild(world.guild.id)
+        settings = await bot.store.guilds.get(world.guild.id)
+    assert alert.state == "failed" and alert.last_error
+    assert settings is not None and settings.last_error == alert.last_error

@@ -34,6 +34,8 @@ LARGE_CONTEXT_TOKENS = 1_000_000
 
 CODENAME = re.compile(r"^[A-Z][A-Za-z]+(?:[ -][A-Z][A-Za-z]+)?[ -](?:Alpha|Beta|Gamma|Delta|Preview|Exp|Experimental)$")
 SINGLE_WORD_CODENAME = re.compile(r"^[A-Z][a-z]{2,}$")
+# A version or a size in a name ("GLM 4.6", "Cinematika 7B", "Magnum v4"): stealth code names carry neither.
+VERSION_OR_SIZE = re.compile(r"(?<![A-Za-z0-9])(?:v\d+|\d+(?:\.\d+)*(?:[bmk]|x\d+b)?)(?![A-Za-z0-9])", re.IGNORECASE)
 TRIAL_SUFFIX = re.compile(r"\s*\((?:free|stealth|cloaked)\)$", re.IGNORECASE)
 STEALTH_PHRASES = (
     "cloaked",
@@ -210,6 +212,8 @@ def _name_signs(tally: _Tally, name: ListingName) -> None:
         tally.sign(-1.0, f"name credits a maker ('{name.credited_maker}:')")
     elif is_code_name(name.shown):
         tally.sign(1.0, f"code name '{name.shown}' with no vendor or version")
+    elif version := VERSION_OR_SIZE.search(name.shown):
+        tally.sign(-1.0, f"name carries a version or size ('{version.group(0)}'), as released models do")
 
 
 def _description_signs(tally: _Tally, entry: CatalogueEntry) -> None:

@@ -216,3 +216,11 @@ def test_no_false_positive_on_any_model_of_either_snapshot(snapshot: str, edit: 
 def test_a_prefix_naming_the_namespace_still_credits_a_maker() -> None:
     verdict = judged_in_june(renamed("acme/acme-one", "Acme: Acme One")(owl()))
     assert "name credits a maker ('Acme:') (-1)" in verdict.reasons
+
+
+def test_a_versioned_model_under_the_gateway_namespace_is_not_a_code_name() -> None:
+    """Listings such as "Cinematika 7B (alpha)" once sat under `openrouter/`: a size or version names a release."""
+    listing = {**renamed("openrouter/cinematika-7b", "Cinematika 7B (alpha)")(owl()), "context_length": 8192}
+    verdict = judged_in_june(listing)
+    assert not verdict.stealth, verdict
+    assert "name carries a version or size ('7B'), as released models do (-1)" in verdict.reasons

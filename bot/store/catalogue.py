@@ -153,7 +153,8 @@ class CatalogueStore:
                 elif event.kind == "removed" and event.stealth:
                     await tx.execute(
                         "UPDATE announcements SET removal_state = 'intended', updated_at = ? "
-                        "WHERE model_id = ? AND removal_state = 'none'",
+                        "WHERE model_id = ? AND removal_state = 'none' "
+                        "AND guild_id NOT IN (SELECT guild_id FROM guild_alerts WHERE paused = 1)",
                         (now, event.model_id),
                     )
             alerts = await record_alerts(tx, poll_id, events, entries, now)

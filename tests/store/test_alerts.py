@@ -90,3 +90,15 @@ async def test_the_ping_role_applies_to_stealth_models_only(store: Store) -> Non
     assert await store.alerts.stealth_ping_role(1, OWL["id"]) == 555
     assert await store.alerts.stealth_ping_role(1, "openai/new") is None
     assert await store.alerts.stealth_ping_role(2, OWL["id"]) is None
+
+
+async def test_a_paused_guild_gets_no_removal_reply_and_others_still_do(store: Store) -> None:
+    for guild_id in (1, 2):
+        await store.guilds.configure(guild_id, 100 + guild_id, all_models=False)
+    await record_catalogue(store, CATALOGUE, "before")
+    await record_catalogue(store, CATALOGUE + [OWL], "owl announced in both")
+    await store.alerts.update(1, paused=True)
+    for source in ("owl missing once", "owl removal confirmed"):
+        await record_catalogue(store, CATALOGUE, source)
+    assert (await store.outbox.for_model(1, OWL["id"])).removal_state == "none"
+    assert (await store.outbox.for_model(2, OWL["id"])).removal_state == "intended"

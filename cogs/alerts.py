@@ -12,7 +12,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.alerts import AlertPreferences, parse_list
+from bot.alerts import AlertPreferences, alert_text, parse_list
 from cogs import _safety as safety
 from cogs._safety import CommandRefused
 
@@ -74,8 +74,12 @@ alerts_group = app_commands.Group(name="alerts", description="What this server i
 async def _show_command(interaction: discord.Interaction) -> None:
     assert interaction.guild_id is not None
     await safety.acknowledge(interaction)
-    preferences = await _bot(interaction).store.alerts.preferences(interaction.guild_id)
-    await safety.respond(interaction, preferences_text(preferences))
+    store = _bot(interaction).store
+    text = preferences_text(await store.alerts.preferences(interaction.guild_id))
+    for alert in await store.alerts.for_guild(interaction.guild_id, limit=1):
+        text += f"\nLast alert: {alert_text(alert.kind, alert.lines)[0]}, {alert.state}"
+        text += f" ({safety.plain(alert.last_error, 200)})" if alert.last_error else ""
+    await safety.respond(interaction, text)
 
 
 @alerts_group.command(name="stealth", description="Announce new stealth models (on by default)")

@@ -237,5 +237,7 @@ async def test_an_alert_for_a_deleted_channel_fails_and_says_why(world: World):
         await eventually(lambda: _alerts_posted(bot), what="the alert given up")
         [alert] = await bot.store.alerts.for_guild(world.guild.id)
         settings = await bot.store.guilds.get(world.guild.id)
+        shown = await alerts_command(world, bot, "show", in_channel=world.guild.channels[1])
     assert alert.state == "failed" and alert.last_error
+    assert f"Last alert: Removed from the catalogue: 1 model, failed ({alert.last_error})" in shown
     assert settings is not None and settings.last_error == alert.last_error

@@ -149,23 +149,29 @@ def new_model_line(entry: CatalogueEntry) -> str:
     return f"{entry.id} ({entry.name}): {price}, {context}"
 
 
+def _watched_changes(
+    preferences: AlertPreferences, events: Sequence[CatalogueEvent], tracked: str
+) -> list[CatalogueEvent]:
+    return [
+        event
+        for event in events
+        if event.kind == "changed" and tracked in event.fields and matches_target(event.model_id, preferences.watched)
+    ]
+
+
 def _lines_for(
     kind: str, preferences: AlertPreferences, events: Sequence[CatalogueEvent], entries: Mapping[str, CatalogueEntry]
 ) -> list[str]:
+    """The lines of one kind of alert for one guild; nothing when the guild did not ask for that kind."""
     if kind == "new" and preferences.new_models:
         fresh = [entries[event.model_id] for event in events if event.kind in ("new", "returned") and not event.stealth]
         return [new_model_line(entry) for entry in fresh if wants_new_model(preferences, entry)]
     if kind == "removed" and preferences.removals:
         return [f"{event.model_id} ({event.name})" for event in events if event.kind == "removed"]
-    watched = [
-        event
-        for event in events
-        if event.kind == "changed" and preferences.watched and matches_target(event.model_id, preferences.watched)
-    ]
-    if kind == "price" and preferences.prices:
-        return [price_line(event) for event in watched if "pricing" in event.fields]
-    if kind == "context" and preferences.context:
-        return [context_line(event) for event in watched if "context_length" in event.fields]
+    if kind == "price" and preferences.prices and preferences.watched:
+        return [price_line(event) for event in _watched_changes(preferences, events, "pricing")]
+    if kind == "context" and preferences.context and preferences.watched:
+        return [context_line(event) for event in _watched_changes(preferences, events, "context_length")]
     return []
 
 

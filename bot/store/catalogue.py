@@ -93,8 +93,9 @@ class CatalogueStore:
         """Read the known state, let `decide` turn it into events, and write them: one transaction.
 
         `decide` gets the known models and the most models listed by a recent successful poll; it may
-        raise to refuse the poll, which then writes nothing, and may hand CPU-heavy work to a thread. Reading inside the write transaction means
-        two overlapping polls (two processes) cannot both find, and record, the same `new` event. A crash
+        raise to refuse the poll, which then writes nothing, and may hand CPU-heavy work to a thread.
+        Reading inside the write transaction means two overlapping polls (two processes) cannot both
+        find, and record, the same `new` event. A crash
         leaves either the old state (the next poll finds the same events again) or the new one with its
         outbox rows: an announcement is never lost nor doubled. Returns the events and whether the poll
         was the baseline (the store knew no model before it).
@@ -159,7 +160,8 @@ class CatalogueStore:
                     )
             alerts = await record_alerts(tx, poll_id, events, entries, now)
             await tx.execute(
-                "UPDATE polls SET finished_at = ?, ok = 1, listed = ?, skipped = ?, events = ?, baseline = ? WHERE id = ?",
+                "UPDATE polls SET finished_at = ?, ok = 1, listed = ?, skipped = ?, events = ?, baseline = ? "
+                "WHERE id = ?",
                 (now, len(entries), skipped, len(events), int(not known), poll_id),
             )
         if alerts or any(event.kind in ("new", "returned", "removed") for event in events):

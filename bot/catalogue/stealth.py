@@ -20,10 +20,12 @@ from datetime import UTC, datetime
 from bot.catalogue.entry import CatalogueEntry
 from bot.catalogue.vendors import known_vendor_names, vendor_for_label, vendor_for_model_id
 
-GATEWAY_NAMESPACES = frozenset({"openrouter", "stealth"})
+# Words that mark a listing as anonymous, as a namespace (`stealth/`, used since Aug 2026) or a name prefix.
+STEALTH_MARKERS = frozenset({"stealth", "cloaked", "anonymous"})
+# The gateway's own namespace and the stealth ones: a lab's model is never published there.
+GATEWAY_NAMESPACES = frozenset({"openrouter"}) | STEALTH_MARKERS
 # Words before a ":" in a name that credit no maker: the gateway itself and stealth markers.
-UNCREDITED_NAME_PREFIXES = frozenset({"openrouter", "stealth", "cloaked", "anonymous"})
-STEALTH_MARKER_PREFIXES = frozenset({"stealth", "cloaked", "anonymous"})
+UNCREDITED_NAME_PREFIXES = frozenset({"openrouter"}) | STEALTH_MARKERS
 # Words the gateway uses for its own features and variants ("openrouter/free", ":nitro"): never a code name.
 GATEWAY_FEATURE_WORDS = frozenset(
     {"auto", "free", "nitro", "floor", "online", "exacto", "thinking", "extended", "latest"}
@@ -104,7 +106,7 @@ def read_name(entry: CatalogueEntry) -> ListingName:
     id_forms = _id_forms(entry)
     if ":" in name and name.lower() not in id_forms:
         prefix, rest = (part.strip() for part in name.split(":", 1))
-        if prefix.lower() in STEALTH_MARKER_PREFIXES:
+        if prefix.lower() in STEALTH_MARKERS:
             marker = prefix
         if prefix.lower() in UNCREDITED_NAME_PREFIXES or prefix.lower() in id_forms:
             name = rest

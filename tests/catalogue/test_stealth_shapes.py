@@ -224,3 +224,14 @@ def test_a_versioned_model_under_the_gateway_namespace_is_not_a_code_name() -> N
     verdict = judged_in_june(listing)
     assert not verdict.stealth, verdict
     assert "name carries a version or size ('7B'), as released models do (-1)" in verdict.reasons
+
+
+@pytest.mark.parametrize("namespace", ["stealth", "cloaked", "anonymous"])
+def test_a_namespace_that_is_a_stealth_marker_counts_like_the_gateways(namespace: str) -> None:
+    listing = chain(renamed(f"{namespace}/nebula-alpha", "Nebula Alpha"), without(*DROPPABLE))(owl())
+    listing["pricing"] = {"prompt": "0.000001", "completion": "0.000002"}
+    verdict = judged_in_june(listing)
+    assert (
+        verdict.stealth
+        and f"listed under the gateway's own or stealth namespace '{namespace}/', not a lab's (+2)" in verdict.reasons
+    )

@@ -7,7 +7,8 @@ Model names, descriptions, notes and member names come from strangers. This modu
   name 256, field value 1,024, footer 2,048, 25 fields, 6,000 in total; select option 100;
   custom_id 100),
 - sends everything with `AllowedMentions.none()`, so "@everyone" in a note pings no one even if
-  escaping were ever bypassed,
+  escaping were ever bypassed; the one exception is a guild's opted-in role on a new stealth model
+  (`ping_role`), allowed for that role alone,
 - answers interactions the same way whether or not they were already acknowledged, and turns
   failures into one clear sentence.
 """
@@ -141,17 +142,26 @@ def content(text: str | None) -> str | None:
     return cut(text, CONTENT_LIMIT) if text else text
 
 
+def role_mention_only(role_id: int) -> discord.AllowedMentions:
+    """Mentions allowed for this one role and nothing else: no users, no @everyone/@here, no reply ping."""
+    return discord.AllowedMentions(everyone=False, users=False, roles=[discord.Object(role_id)], replied_user=False)
+
+
 def message_kwargs(
     text: str | None = None,
     *,
     embed: discord.Embed | None = None,
     embeds: list[discord.Embed] | None = None,
+    ping_role: int | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
-    """Keyword arguments for any send or edit: limits applied, mentions disabled."""
+    """Keyword arguments for any send or edit: limits applied, mentions disabled except `ping_role`'s."""
     kwargs: dict[str, Any] = {"allowed_mentions": SAFE_MENTIONS, **extra}
     if text is not None:
         kwargs["content"] = content(text)
+    if ping_role is not None:
+        kwargs["allowed_mentions"] = role_mention_only(ping_role)
+        kwargs["content"] = content(f"<@&{ping_role}> {kwargs.get('content') or ''}".strip())
     if embed is not None:
         kwargs["embed"] = finish_embed(embed)
     if embeds is not None:

@@ -35,14 +35,20 @@ def missing_permissions(channel: discord.abc.GuildChannel) -> list[str] | None:
     return [name for flag, name in REQUIRED_PERMISSIONS.items() if not getattr(granted, flag)]
 
 
-@app_commands.describe(channel="Where announcements go", all_models="Also announce models that are not anonymous")
+@app_commands.describe(
+    channel="Where announcements go",
+    all_models="Also announce models that are not anonymous (left out: keep the current choice)",
+)
 async def setup_command(
-    interaction: discord.Interaction, channel: discord.TextChannel, all_models: bool = False
+    interaction: discord.Interaction, channel: discord.TextChannel, all_models: bool | None = None
 ) -> None:
     safety.require_manage_guild(interaction)
     bot = _bot(interaction)
     assert interaction.guild_id is not None
     await safety.acknowledge(interaction)
+    if all_models is None:
+        current = await bot.store.guilds.get(interaction.guild_id)
+        all_models = current.all_models if current else False
     await bot.store.guilds.configure(interaction.guild_id, channel.id, all_models=all_models)
     await bot.announce_active_stealth_models(interaction.guild_id, channel.id)
     scope = "every new model" if all_models else "new stealth models"

@@ -36,6 +36,7 @@ from bot.store.catalogue import ModelRecord
 from bot.store.outbox import Announcement
 from bot.store.votes import Reveal, Tally
 from cogs import _safety as safety
+from cogs._alert_delivery import deliver_alerts
 from cogs.voting import announcement_view, tally_text
 
 if TYPE_CHECKING:
@@ -326,6 +327,7 @@ class Announcer(commands.Cog):
             await self._deliver(announcement)
             worked = True
             now = time.monotonic()
+        worked = await deliver_alerts(self.bot) or worked
         # after any delivery look again at once: an adopted post still needs its edit, a post its removal reply
         return MIN_WAKE_SECONDS if worked else max(wake_in, MIN_WAKE_SECONDS)
 
@@ -374,8 +376,11 @@ class Announcer(commands.Cog):
         rendered = await render_announcement(self.store, announcement)
         if rendered is None:
             raise DeliveryFailed(f"model {announcement.model_id} is unknown to the store")
+        ping = await self.store.alerts.stealth_ping_role(announcement.guild_id, announcement.model_id)
         message = await channel.send(
-            **safety.message_kwargs(embed=rendered.embed, view=rendered.view, nonce=f"scout-a{announcement.id}")
+            **safety.message_kwargs(
+                embed=rendered.embed, view=rendered.view, nonce=f"scout-a{announcement.id}", ping_role=ping
+            )
         )
         await self.store.outbox.mark_posted(announcement.id, message.id, rendered.revision)
         log.info("announced %s in guild %d (message %d)", announcement.model_id, announcement.guild_id, message.id)

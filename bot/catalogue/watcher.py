@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.catalogue.diff import CatalogueEvent, diff_catalogue
-from bot.catalogue.entry import SkippedEntry, parse_entries
-from bot.catalogue.stealth import CatalogueContext, classify
+from bot.catalogue.diff import CatalogueEvent, KnownModel, diff_catalogue
+from bot.catalogue.entry import CatalogueEntry, SkippedEntry, parse_entries
+from bot.catalogue.stealth import CatalogueContext, StealthVerdict, classify
 from bot.gateway import GatewayClient, GatewayError
 from bot.store import Store
 
@@ -25,11 +25,29 @@ class SuspiciousCatalogue(Exception):
 
 @dataclass(frozen=True)
 class PollResult:
+    """What one recorded poll found, for the pipeline (which models to probe) and `scout scan` (what to print)."""
+
     poll_id: int
     events: list[CatalogueEvent]
     skipped: list[SkippedEntry]
     listed: int
     baseline: bool
+
+
+def check_shrink(entries: Sequence[CatalogueEntry], known: Mapping[str, KnownModel], recent_peak: int) -> str | None:
+    """Why a catalogue is too small to trust, or None.
+
+    Two yardsticks, so a catalogue shrinking by steps is caught as well as one that collapses at once:
+    the known models not yet confirmed removed (a model missing from one poll still counts), and the
+    most models a recent successful poll listed.
+    """
+    active = sum(not model.removed for model in known.values())
+    still_listed = sum(1 for entry in entries if entry.id in known and not known[entry.id].removed)
+    if active >= MIN_MODELS_FOR_SHRINK_CHECK and still_listed < active * MIN_SHARE_STILL_LISTED:
+        return f"lists only {still_listed} of {active} known models"
+    if recent_peak >= MIN_MODELS_FOR_SHRINK_CHECK and len(entries) < recent_peak * MIN_SHARE_STILL_LISTED:
+        return f"lists only {len(entries)} models where a recent poll listed {recent_peak}"
+    return None
 
 
 async def record_catalogue(
@@ -40,24 +58,25 @@ async def record_catalogue(
         poll_id = await store.catalogue.start_poll(source)
     entries, skipped = parse_entries(raw_entries)
     context = CatalogueContext.of(entries)
-    verdicts = {entry.id: classify(entry, context) for entry in entries}
-    known = await store.catalogue.known_models()
-    active = sum(not model.removed for model in known.values())
-    still_listed = sum(1 for entry in entries if entry.id in known and not known[entry.id].removed)
-    if active >= MIN_MODELS_FOR_SHRINK_CHECK and still_listed < active * MIN_SHARE_STILL_LISTED:
-        error = SuspiciousCatalogue(
-            f"catalogue from {source} lists only {still_listed} of {active} known models; not trusted, nothing marked removed"
-        )
+    verdicts: dict[str, StealthVerdict] = {entry.id: classify(entry, context) for entry in entries}
+
+    async def decide(known: Mapping[str, KnownModel], recent_peak: int) -> list[CatalogueEvent]:
+        shrink = check_shrink(entries, known, recent_peak)
+        if shrink:
+            raise SuspiciousCatalogue(f"catalogue from {source} {shrink}; not trusted, nothing marked removed")
+        return diff_catalogue(entries, verdicts, known)
+
+    try:
+        events, baseline = await store.catalogue.record_poll(poll_id, entries, verdicts, decide, skipped=len(skipped))
+    except SuspiciousCatalogue as error:
         await store.catalogue.fail_poll(poll_id, str(error))
-        raise error
-    events = diff_catalogue(entries, verdicts, known)
-    await store.catalogue.record_poll(poll_id, entries, verdicts, events, skipped=len(skipped), baseline=not known)
+        raise
     for event in events:
         log.debug("catalogue %s: %s%s", event.kind, event.model_id, " (stealth)" if event.stealth else "")
     log.info(
         "poll %d from %s: %d listed, %d skipped, %d events", poll_id, source, len(entries), len(skipped), len(events)
     )
-    return PollResult(poll_id, events, skipped, len(entries), baseline=not known)
+    return PollResult(poll_id, events, skipped, len(entries), baseline)
 
 
 async def poll_gateway(store: Store, client: GatewayClient) -> PollResult:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 
 from bot.catalogue.diff import CatalogueEvent
 from bot.catalogue.entry import EntryError, load_catalogue_file
@@ -15,15 +16,24 @@ from bot.store import Store
 
 
 def format_event(event: CatalogueEvent) -> str:
+    """One event as a reader scans it: kind, id and name, then what changed or why it looks anonymous."""
     tag = "STEALTH " if event.stealth else ""
     line = f"{event.kind.upper():8} {tag}{event.model_id}  {event.name}"
     if event.kind == "changed":
-        line += f"  [{', '.join(event.fields)}]"
+        line += "".join(f"\n           {change}" for change in event.change_lines())
     if event.kind == "removed" and event.reveal_candidates:
         line += f"  reveal candidates: {', '.join(event.reveal_candidates)}"
     if event.stealth and event.kind in ("new", "returned"):
         line += "".join(f"\n           - {reason}" for reason in event.stealth_reasons)
     return line
+
+
+def summary_line(events: list[CatalogueEvent]) -> str:
+    """The last line of `scout scan`: how many models are new, stealth, changed, removed (and returned)."""
+    counts = Counter(event.kind for event in events)
+    stealth = sum(1 for event in events if event.stealth and event.kind in ("new", "returned"))
+    line = f"summary: {counts['new']} new, {stealth} stealth, {counts['changed']} changed, {counts['removed']} removed"
+    return line + (f", {counts['returned']} returned" if counts["returned"] else "")
 
 
 async def cmd_scan(settings: Settings, args: argparse.Namespace) -> int:
@@ -47,6 +57,8 @@ async def cmd_scan(settings: Settings, args: argparse.Namespace) -> int:
             print(format_event(event))
     if not args.json and result.baseline:
         print(f"baseline recorded: {result.listed} models listed", file=sys.stderr)
+    if not args.json:
+        print(summary_line(result.events))
     return EXIT_OK
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.store.alerts import Alert, AlertStore
 from bot.store.calibration import CalibrationStore
 from bot.store.catalogue import CatalogueStore, ModelRecord, PollRecord
 from bot.store.database import Database, StoreError
@@ -14,6 +15,8 @@ from bot.store.state import StateStore
 from bot.store.votes import VoteStore
 
 __all__ = [
+    "Alert",
+    "AlertStore",
     "Announcement",
     "CalibrationStore",
     "CatalogueStore",
@@ -43,6 +46,7 @@ class Store:
         self.db = db
         self.catalogue = CatalogueStore(db)
         self.guilds = GuildStore(db)
+        self.alerts = AlertStore(db)
         self.outbox = OutboxStore(db)
         self.state = StateStore(db)
         self.probes = ProbeStore(db)

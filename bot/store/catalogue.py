@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
 
-from bot.catalogue.diff import CatalogueEvent, KnownModel
+from bot.catalogue.diff import CatalogueEvent, KnownModel, missing_models
 from bot.catalogue.entry import CatalogueEntry
 from bot.catalogue.stealth import StealthVerdict
 from bot.catalogue.vendors import vendor_for_model_id
+from bot.store.alerts import record_alerts
 from bot.store.database import Database, utc_now
 
 
@@ -70,20 +71,7 @@ class CatalogueStore:
         self._db = db
 
     async def known_models(self) -> dict[str, KnownModel]:
-        rows = await self._db.fetchall(
-            "SELECT id, name, tracked_json, stealth, stealth_reasons, removed_at FROM models"
-        )
-        return {
-            row["id"]: KnownModel(
-                row["id"],
-                row["name"],
-                row["tracked_json"],
-                bool(row["stealth"]),
-                tuple(json.loads(row["stealth_reasons"])),
-                row["removed_at"] is not None,
-            )
-            for row in rows
-        }
+        return await _known_models(self._db.fetchall)
 
     async def start_poll(self, source: str) -> int:
         return await self._db.execute("INSERT INTO polls (started_at, source) VALUES (?, ?)", (utc_now(), source))
@@ -98,19 +86,26 @@ class CatalogueStore:
         poll_id: int,
         entries: Sequence[CatalogueEntry],
         verdicts: dict[str, StealthVerdict],
-        events: Sequence[CatalogueEvent],
+        decide: Callable[[Mapping[str, KnownModel], int], Awaitable[list[CatalogueEvent]]],
         *,
         skipped: int,
-        baseline: bool,
-    ) -> None:
-        """Write a successful poll at once: models, events and the announcement intents they cause.
+    ) -> tuple[list[CatalogueEvent], bool]:
+        """Read the known state, let `decide` turn it into events, and write them: one transaction.
 
-        One transaction, so a crash leaves either the old state (the next poll finds the same events again)
-        or the new one with its outbox rows: an announcement is never lost nor doubled.
+        `decide` gets the known models and the most models listed by a recent successful poll; it may
+        raise to refuse the poll, which then writes nothing, and may hand CPU-heavy work to a thread.
+        Reading inside the write transaction means two overlapping polls (two processes) cannot both
+        find, and record, the same `new` event. A crash
+        leaves either the old state (the next poll finds the same events again) or the new one with its
+        outbox rows: an announcement is never lost nor doubled. Returns the events and whether the poll
+        was the baseline (the store knew no model before it).
         """
         now = utc_now()
-        removed = [event.model_id for event in events if event.kind == "removed"]
         async with self._db.transaction() as tx:
+            known = await _known_models(lambda sql: _fetchall(tx, sql))
+            events = await decide(known, await _recent_peak(tx))
+            removed = {event.model_id for event in events if event.kind == "removed"}
+            still_missing = [model.id for model in missing_models(entries, known) if model.id not in removed]
             await tx.executemany(
                 """
                 INSERT INTO models (id, name, vendor, created, first_seen, last_seen, raw_json, tracked_json,
@@ -118,7 +113,8 @@ class CatalogueStore:
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET
                     name = excluded.name, vendor = excluded.vendor, created = excluded.created,
-                    last_seen = excluded.last_seen, removed_at = NULL, raw_json = excluded.raw_json,
+                    last_seen = excluded.last_seen, removed_at = NULL, missing_polls = 0, missing_since = NULL,
+                    raw_json = excluded.raw_json,
                     tracked_json = excluded.tracked_json, stealth = excluded.stealth,
                     stealth_score = excluded.stealth_score, stealth_reasons = excluded.stealth_reasons
                 """,
@@ -144,6 +140,11 @@ class CatalogueStore:
                 [(now, model_id) for model_id in removed],
             )
             await tx.executemany(
+                "UPDATE models SET missing_polls = missing_polls + 1, missing_since = COALESCE(missing_since, ?) "
+                "WHERE id = ?",
+                [(now, model_id) for model_id in still_missing],
+            )
+            await tx.executemany(
                 "INSERT INTO catalogue_events (poll_id, model_id, kind, at, details_json) VALUES (?, ?, ?, ?, ?)",
                 [(poll_id, event.model_id, event.kind, now, _compact(event.to_json())) for event in events],
             )
@@ -153,15 +154,19 @@ class CatalogueStore:
                 elif event.kind == "removed" and event.stealth:
                     await tx.execute(
                         "UPDATE announcements SET removal_state = 'intended', updated_at = ? "
-                        "WHERE model_id = ? AND removal_state = 'none'",
+                        "WHERE model_id = ? AND removal_state = 'none' "
+                        "AND guild_id NOT IN (SELECT guild_id FROM guild_alerts WHERE paused = 1)",
                         (now, event.model_id),
                     )
+            alerts = await record_alerts(tx, poll_id, events, entries, now)
             await tx.execute(
-                "UPDATE polls SET finished_at = ?, ok = 1, listed = ?, skipped = ?, events = ?, baseline = ? WHERE id = ?",
-                (now, len(entries), skipped, len(events), int(baseline), poll_id),
+                "UPDATE polls SET finished_at = ?, ok = 1, listed = ?, skipped = ?, events = ?, baseline = ? "
+                "WHERE id = ?",
+                (now, len(entries), skipped, len(events), int(not known), poll_id),
             )
-        if any(event.kind in ("new", "returned", "removed") for event in events):
+        if alerts or any(event.kind in ("new", "returned", "removed") for event in events):
             self._db.outbox_changed.set()
+        return events, not known
 
     async def model(self, model_id: str) -> ModelRecord | None:
         row = await self._db.fetchone("SELECT * FROM models WHERE id = ?", (model_id,))
@@ -214,11 +219,52 @@ class CatalogueStore:
         return int(row[0]) if row else 0
 
     async def counts(self) -> dict[str, int]:
+        """How many models the store knows, how many were stealth, how many are removed (for /scout status)."""
         row = await self._db.fetchone(
             "SELECT COUNT(*) AS listed, COALESCE(SUM(stealth), 0) AS stealth, "
             "COALESCE(SUM(removed_at IS NOT NULL), 0) AS removed FROM models"
         )
+        assert row is not None  # an aggregate always returns one row
         return {"models": int(row["listed"]), "stealth": int(row["stealth"]), "removed": int(row["removed"])}
+
+
+RECENT_POLLS_FOR_PEAK = 10
+
+
+async def _fetchall(tx: aiosqlite.Connection, sql: str) -> list[aiosqlite.Row]:
+    cursor = await tx.execute(sql)
+    return list(await cursor.fetchall())
+
+
+async def _known_models(fetchall: Callable[[str], Awaitable[list[aiosqlite.Row]]]) -> dict[str, KnownModel]:
+    rows = await fetchall(
+        "SELECT id, name, tracked_json, stealth, stealth_reasons, removed_at, missing_polls, first_seen, "
+        "missing_since FROM models"
+    )
+    return {
+        row["id"]: KnownModel(
+            row["id"],
+            row["name"],
+            row["tracked_json"],
+            bool(row["stealth"]),
+            tuple(json.loads(row["stealth_reasons"])),
+            row["removed_at"] is not None,
+            row["missing_polls"],
+            row["first_seen"],
+            row["missing_since"],
+        )
+        for row in rows
+    }
+
+
+async def _recent_peak(tx: aiosqlite.Connection) -> int:
+    """The most models any of the last successful polls listed: the yardstick for a catalogue shrinking by steps."""
+    cursor = await tx.execute(
+        "SELECT COALESCE(MAX(listed), 0) FROM (SELECT listed FROM polls WHERE ok = 1 ORDER BY id DESC LIMIT ?)",
+        (RECENT_POLLS_FOR_PEAK,),
+    )
+    row = await cursor.fetchone()
+    return int(row[0]) if row else 0
 
 
 def _poll(row: aiosqlite.Row) -> PollRecord:
@@ -242,12 +288,18 @@ def _vendor_key(model_id: str) -> str | None:
 
 
 async def _intend_announcements(tx: aiosqlite.Connection, model_id: str, *, stealth: bool, now: str) -> None:
-    """Record the intent to announce in every guild that wants this model; UNIQUE(guild, model) keeps it single."""
+    """Record the intent to announce in every guild that wants this model; UNIQUE(guild, model) keeps it single.
+
+    A guild that turned announcements off (`/scout alerts pause`) gets none; one that turned stealth
+    announcements off gets stealth models only when it asked for every model.
+    """
     await tx.execute(
         """
         INSERT INTO announcements (guild_id, model_id, channel_id, state, created_at, updated_at)
-        SELECT guild_id, ?, channel_id, 'intended', ?, ? FROM guild_settings
-        WHERE channel_id IS NOT NULL AND (? OR all_models = 1)
+        SELECT s.guild_id, ?, s.channel_id, 'intended', ?, ? FROM guild_settings s
+        LEFT JOIN guild_alerts a ON a.guild_id = s.guild_id
+        WHERE s.channel_id IS NOT NULL AND COALESCE(a.paused, 0) = 0
+          AND ((? AND COALESCE(a.stealth, 1) = 1) OR s.all_models = 1)
         ON CONFLICT (guild_id, model_id) DO NOTHING
         """,
         (model_id, now, now, int(stealth)),

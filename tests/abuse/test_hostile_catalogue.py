@@ -70,6 +70,7 @@ async def test_hostile_catalogue_entries_are_announced_within_limits_and_ping_no
         world.gateway.set_catalogue([*ORDINARY_MODELS, *hostile_entries(world)])  # Owl Alpha leaves as they arrive
         report = await bot.pipeline.poll_once()
         assert report.ok
+        assert (await bot.pipeline.poll_once()).ok  # a removal is confirmed by the second poll without the model
         new = sorted(event.model_id for event in report.events if event.kind == "new")
         assert len(new) == 4 and not any(len(model_id) > MAX_ID_LENGTH for model_id in new)
         assert any("id is empty, too long or contains spaces" in record.getMessage() for record in caplog.records)

@@ -66,20 +66,24 @@ async def test_broken_entries_are_skipped_and_the_rest_recorded(store):
 
 
 async def test_stealth_lifecycle_announced_once_each_way(store):
-    """Appears, stays (changed price), disappears together with a newly named model: one event each."""
+    """Appears, stays (changed price), disappears together with a newly named model: one event each.
+
+    The removal is confirmed by the second poll without it, and still names the model that appeared the
+    poll it went missing."""
     await store.guilds.configure(1, 100, all_models=False)
     later = copy.deepcopy(OWL)
     later["pricing"] = {"prompt": "0.000001", "completion": "0.000002"}
     async with FakeGateway() as gateway, client_for(gateway) as client:
         gateway.replay([NAMED, NAMED + [OWL], NAMED + [later], NAMED + [listing("openai/gpt-5.1")]])
         kinds = [
-            [(e.kind, e.model_id, e.stealth) for e in (await poll_gateway(store, client)).events] for _ in range(5)
+            [(e.kind, e.model_id, e.stealth) for e in (await poll_gateway(store, client)).events] for _ in range(6)
         ]
     assert kinds[0] == []
     assert kinds[1] == [("new", "openrouter/owl-alpha", True)]
     assert kinds[2] == [("changed", "openrouter/owl-alpha", True)]
-    assert ("removed", "openrouter/owl-alpha", True) in kinds[3] and ("new", "openai/gpt-5.1", False) in kinds[3]
-    assert kinds[4] == []
+    assert kinds[3] == [("new", "openai/gpt-5.1", False)]
+    assert kinds[4] == [("removed", "openrouter/owl-alpha", True)]
+    assert kinds[5] == []
     events = await store.catalogue.events(model_id="openrouter/owl-alpha")
     assert events[0]["event"] == "removed" and events[0]["reveal_candidates"] == ["openai/gpt-5.1"]
     announcement = await store.outbox.for_model(1, "openrouter/owl-alpha")

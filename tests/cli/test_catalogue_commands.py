@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 
 from tests.cli.scout_process import CLEAN_ENV, json_lines, scout
@@ -86,3 +87,33 @@ async def test_unreadable_catalogue_file_is_exit_1(tmp_path):
     (tmp_path / "bad.json").write_text("{not json")
     code, _, err = await scout(tmp_path, "scan", "--catalogue", str(tmp_path / "bad.json"))
     assert code == 1 and "bad.json" in err
+
+
+async def test_scan_prints_each_change_as_before_and_after_and_ends_with_a_summary(tmp_path):
+    before = [
+        {"id": "openai/a", "name": "OpenAI: A", "context_length": 8192, "pricing": {"prompt": "0.000001"}},
+        {"id": "openai/b", "name": "OpenAI: B", "pricing": {"prompt": "0.000001", "completion": "0.000002"}},
+    ]
+    after = [
+        {"id": "openai/a", "name": "OpenAI: A", "context_length": 16384, "pricing": {"prompt": "0.000002"}},
+        {
+            "id": "openai/b",
+            "name": "OpenAI: B",
+            "pricing": {"prompt": "0.000001", "completion": "0.000002", "web_search": "0"},
+        },
+        {"id": "openrouter/kestrel-alpha", "name": "Kestrel Alpha", "pricing": {"prompt": "0", "completion": "0"}},
+    ]
+    for number, catalogue in enumerate((before, after)):
+        (tmp_path / f"c{number}.json").write_text(json.dumps({"data": catalogue}))
+    code, out, _ = await scout(tmp_path, "scan", "--catalogue", str(tmp_path / "c0.json"))
+    assert (code, out) == (0, "summary: 0 new, 0 stealth, 0 changed, 0 removed\n")
+    code, out, err = await scout(tmp_path, "scan", "--catalogue", str(tmp_path / "c1.json"))
+    assert code == 0, err
+    lines = out.splitlines()
+    changed = lines.index("CHANGED  openai/a  OpenAI: A")
+    assert lines[changed + 1 : changed + 3] == [
+        "           pricing.prompt: 0.000001 → 0.000002",
+        "           context_length: 8192 → 16384",
+    ]
+    assert not any("openai/b" in line for line in lines)
+    assert lines[-1] == "summary: 1 new, 1 stealth, 1 changed, 0 removed"

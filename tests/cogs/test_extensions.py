@@ -14,6 +14,7 @@ from bot.pipeline import Pipeline
 from bot.settings import Settings
 
 EXPECTED = [
+    "alerts",
     "export",
     "forget-me",
     "forget-member",
@@ -48,6 +49,7 @@ def test_discovery_finds_every_extension_and_skips_private_helpers():
     found = list(discover_extensions())
     assert found == [
         "cogs.admin",
+        "cogs.alerts",
         "cogs.announcements",
         "cogs.errors",
         "cogs.export",

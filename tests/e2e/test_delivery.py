@@ -83,6 +83,7 @@ async def test_a_removed_stealth_model_gets_a_reply_with_the_reveal_candidates(w
         successor = {**ORDINARY_MODELS[0], "id": "openai/gpt-5.1", "name": "OpenAI: GPT-5.1"}
         world.gateway.set_catalogue([*ORDINARY_MODELS, successor])
         await bot.pipeline.poll_once()
+        await bot.pipeline.poll_once()  # a removal is confirmed by the second poll without the model
 
         reply = await world.fake.wait_for_message(world.channel.id, lambda m: "· removal #" in footer(m), timeout=10)
         assert int(reply.message_reference["message_id"]) == announcement.id
@@ -115,6 +116,7 @@ async def test_commands_sync_to_the_dev_guild_and_only_when_the_tree_changed(wor
     [scout] = world.fake.commands(world.guild.id)
     assert scout["name"] == "scout"
     assert sorted(option["name"] for option in scout["options"]) == [
+        "alerts",
         "export",
         "forget-me",
         "forget-member",

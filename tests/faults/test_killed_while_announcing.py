@@ -115,6 +115,7 @@ async def _announced_before_the_first_start(world: World) -> None:
             )
             world.fake.messages[message.id] = message
             await store.outbox.mark_posted(announcement.id, message.id, announcement.revision)
+        await record_catalogue(store, ORDINARY_MODELS, "Owl Alpha missing once, so the next poll confirms its removal")
 
 
 async def test_sigkill_after_discord_stored_a_removal_reply_leaves_exactly_one_reply_per_guild(

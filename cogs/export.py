@@ -12,9 +12,9 @@ from discord import app_commands
 
 from bot.export import ExportError, export_basename, export_to_directory, parse_since
 from cogs import _safety as safety
+from cogs._lookups import known_model_id, model_autocomplete
 from cogs._safety import CommandRefused
 from cogs._scout_cog import ScoutCog
-from cogs.voting import known_model_id, model_autocomplete
 
 if TYPE_CHECKING:
     from bot.client import ScoutBot

@@ -9,9 +9,9 @@ from discord import app_commands
 
 from bot.catalogue.vendors import display_name
 from cogs import _safety as safety
+from cogs._lookups import known_model_id, model_autocomplete, vendor_autocomplete
 from cogs._safety import CommandRefused
 from cogs._scout_cog import ScoutCog
-from cogs.voting import known_model_id, model_autocomplete, vendor_autocomplete
 
 if TYPE_CHECKING:
     from bot.client import ScoutBot

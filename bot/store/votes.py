@@ -8,10 +8,13 @@ to `vote_history`, which is what an export streams.
 from __future__ import annotations
 
 import contextlib
+import math
 import unicodedata
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+
+import aiosqlite
 
 from bot.catalogue.vendors import canonical_vendor
 from bot.store.database import Database, utc_now
@@ -21,7 +24,7 @@ MAX_MEMBER_NAME_LENGTH = 100
 
 
 class VotingClosed(Exception):
-    """The model has been revealed in this guild: later votes would score a known answer."""
+    """Voting on this model is not open in this guild; the message says why in one sentence."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ class Vote:
     member_name: str
     vendor: str
     voted_at: str
+    confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -115,8 +119,16 @@ class ExportRow:
     correct: bool | None
 
 
-def _vote(row: object) -> Vote:
-    return Vote(row["guild_id"], row["model_id"], row["member_id"], row["member_name"], row["vendor"], row["voted_at"])  # type: ignore[index]
+def _vote(row: aiosqlite.Row) -> Vote:
+    return Vote(
+        row["guild_id"],
+        row["model_id"],
+        row["member_id"],
+        row["member_name"],
+        row["vendor"],
+        row["voted_at"],
+        row["confidence"],
+    )
 
 
 def _note(row: object) -> Note:
@@ -157,20 +169,28 @@ class VoteStore:
         self._db = db
 
     async def cast(
-        self, guild_id: int, model_id: str, member_id: int, member_name: str, vendor_label: str
+        self,
+        guild_id: int,
+        model_id: str,
+        member_id: int,
+        member_name: str,
+        vendor_label: str,
+        *,
+        confidence: float | None = None,
     ) -> CastResult:
-        """Record a member's vote, replacing their current one and appending to the history.
+        """Record a member's vote (with the probability they state, if any), replacing their current one and
+        appending to the history; refused on a model that is not anonymous or that this guild revealed.
 
         The vote's time is kept strictly increasing per member and model, so the history row that is the
         current vote is exactly the one whose time equals the current vote's (exports rely on this to mark
         it without a per-row subquery).
         """
+        if confidence is not None and not (math.isfinite(confidence) and 0.0 <= confidence <= 1.0):
+            raise ValueError("a confidence is a probability between 0 and 1 (0.7 means 70%)")
         vendor = canonical_vendor(vendor_label)
         name = member_name[:MAX_MEMBER_NAME_LENGTH]
         async with self._db.transaction() as tx:
-            cursor = await tx.execute("SELECT 1 FROM reveals WHERE guild_id = ? AND model_id = ?", (guild_id, model_id))
-            if await cursor.fetchone():
-                raise VotingClosed(f"{model_id} has already been revealed in this server")
+            await _require_open(tx, guild_id, model_id)
             cursor = await tx.execute(
                 "SELECT vendor, voted_at FROM votes WHERE guild_id = ? AND model_id = ? AND member_id = ?",
                 (guild_id, model_id, member_id),
@@ -181,18 +201,20 @@ class VoteStore:
                 now = _after(previous["voted_at"])
             await tx.execute(
                 """
-                INSERT INTO votes (guild_id, model_id, member_id, member_name, vendor, voted_at) VALUES (?, ?, ?, ?, ?, ?)
-                ON CONFLICT (guild_id, model_id, member_id) DO UPDATE SET
-                    member_name = excluded.member_name, vendor = excluded.vendor, voted_at = excluded.voted_at
+                INSERT INTO votes (guild_id, model_id, member_id, member_name, vendor, confidence, voted_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (guild_id, model_id, member_id) DO UPDATE SET member_name = excluded.member_name,
+                    vendor = excluded.vendor, confidence = excluded.confidence, voted_at = excluded.voted_at
                 """,
-                (guild_id, model_id, member_id, name, vendor, now),
+                (guild_id, model_id, member_id, name, vendor, confidence, now),
             )
             await tx.execute(
-                "INSERT INTO vote_history (guild_id, model_id, member_id, member_name, vendor, voted_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (guild_id, model_id, member_id, name, vendor, now),
+                "INSERT INTO vote_history (guild_id, model_id, member_id, member_name, vendor, confidence, voted_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (guild_id, model_id, member_id, name, vendor, confidence, now),
             )
         return CastResult(
-            Vote(guild_id, model_id, member_id, name, vendor, now), previous["vendor"] if previous else None
+            Vote(guild_id, model_id, member_id, name, vendor, now, confidence), previous["vendor"] if previous else None
         )
 
     async def import_votes(self, votes: Iterable[Vote]) -> int:
@@ -411,6 +433,17 @@ class VoteStore:
                     None,
                     None,
                 )
+
+
+async def _require_open(tx: aiosqlite.Connection, guild_id: int, model_id: str) -> None:
+    """Refuse, with the reason, a vote on a model that is not an anonymous one or that this guild revealed."""
+    cursor = await tx.execute("SELECT stealth FROM models WHERE id = ?", (model_id,))
+    model = await cursor.fetchone()
+    if model is None or not model["stealth"]:
+        raise VotingClosed(f"{model_id} is not an anonymous model, so there is no maker to guess")
+    cursor = await tx.execute("SELECT 1 FROM reveals WHERE guild_id = ? AND model_id = ?", (guild_id, model_id))
+    if await cursor.fetchone():
+        raise VotingClosed(f"{model_id} has been revealed in this server, so voting on it is closed")
 
 
 def _filters(

@@ -79,6 +79,7 @@ class RetryLater(Exception):
 class _Retry:
     failures: int
     due: float
+    channel_id: int
 
 
 class Announcer(commands.Cog):
@@ -125,7 +126,7 @@ class Announcer(commands.Cog):
         worked = False
         for announcement in await self.store.outbox.pending():
             retry = self._retries.get(announcement.id)
-            if retry is not None and retry.due > now:
+            if retry is not None and retry.channel_id == announcement.channel_id and retry.due > now:
                 wake_in = min(wake_in, retry.due - now)
                 continue
             if announcement.needs_edit and not announcement.needs_removal_reply:
@@ -245,7 +246,7 @@ class Announcer(commands.Cog):
         retry = self._retries.get(announcement.id)
         failures = retry.failures + 1 if retry else 1
         delay = min(self.retry_first_seconds * 2 ** (failures - 1), RETRY_MAX_SECONDS)
-        self._retries[announcement.id] = _Retry(failures, time.monotonic() + delay)
+        self._retries[announcement.id] = _Retry(failures, time.monotonic() + delay, announcement.channel_id)
         log.warning(
             "guild %d: announcement of %s will be retried in %.0fs: %s",
             announcement.guild_id,

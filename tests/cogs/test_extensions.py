@@ -13,7 +13,7 @@ from bot.gateway import GatewayClient
 from bot.pipeline import Pipeline
 from bot.settings import Settings
 
-EXPECTED = ["export", "leaderboard", "model", "note", "probe", "recent", "reveal", "setup", "status", "vote", "votes"]
+EXPECTED = ["export", "help", "leaderboard", "model", "note", "probe", "recent", "reveal", "setup", "status", "vote", "votes"]
 
 
 @pytest.fixture
@@ -37,6 +37,7 @@ def test_discovery_finds_every_extension_and_skips_private_helpers():
         "cogs.announcements",
         "cogs.errors",
         "cogs.export",
+        "cogs.help",
         "cogs.scores",
         "cogs.scouting",
         "cogs.voting",

@@ -178,11 +178,11 @@ class CatalogueStore:
         return [ModelRecord.from_row(row) for row in rows]
 
     async def search_models(self, text: str, limit: int = 25) -> list[ModelRecord]:
-        """Models whose id or name contains `text` (for autocomplete); stealth and recent ones first."""
+        """Models whose id or name contains `text` (for autocomplete): stealth, then listed, then newest released first."""
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         rows = await self._db.fetchall(
             "SELECT * FROM models WHERE id LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\' "
-            "ORDER BY stealth DESC, removed_at IS NOT NULL, first_seen DESC LIMIT ?",
+            "ORDER BY stealth DESC, removed_at IS NOT NULL, COALESCE(created, 0) DESC, first_seen DESC, id LIMIT ?",
             (pattern, pattern, limit),
         )
         return [ModelRecord.from_row(row) for row in rows]

@@ -222,7 +222,8 @@ class MemberSpec:
 @dataclass
 class GuildSpec:
     """A guild the bot is in. `everyone_permissions` is the @everyone role (id = guild id);
-    `bot_permissions` goes to the bot's managed role. `owner_id` defaults to the first member."""
+    `bot_permissions` goes to the bot's managed role. `owner_id` defaults to the first member.
+    `system_channel_id` is where Discord posts join messages (and where a bot may say hello)."""
 
     name: str = "Scout Test Guild"
     id: int = field(default_factory=new_snowflake)
@@ -232,6 +233,7 @@ class GuildSpec:
     owner_id: int | None = None
     everyone_permissions: int = DEFAULT_EVERYONE_PERMISSIONS
     bot_permissions: int = DEFAULT_BOT_PERMISSIONS
+    system_channel_id: int | None = None
 
 
 @dataclass(frozen=True)

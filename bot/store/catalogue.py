@@ -178,7 +178,7 @@ class CatalogueStore:
         return [ModelRecord.from_row(row) for row in rows]
 
     async def search_models(self, text: str, limit: int = 25) -> list[ModelRecord]:
-        """Models whose id or name contains `text` (for autocomplete): stealth, then listed, then newest released first."""
+        """Models whose id or name contains `text` (for autocomplete): stealth, listed, newest released first."""
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         rows = await self._db.fetchall(
             "SELECT * FROM models WHERE id LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\' "

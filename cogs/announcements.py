@@ -46,6 +46,7 @@ RETRY_FIRST_SECONDS = 5.0
 RETRY_MAX_SECONDS = 300.0
 HISTORY_SCAN_LIMIT = 100
 UNKNOWN_MESSAGE = 10008
+THREAD_NAME_LIMIT = 100
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,19 @@ class Announcer(commands.Cog):
         )
         await self.store.outbox.mark_posted(announcement.id, message.id, rendered.revision)
         log.info("announced %s in guild %d (message %d)", announcement.model_id, announcement.guild_id, message.id)
+        await self._open_thread(message, announcement)
+
+    async def _open_thread(self, message: discord.Message, announcement: Announcement) -> None:
+        """The guild's opt-in discussion thread on a new card; a thread that cannot be made costs only itself."""
+        settings = await self.store.guilds.get(announcement.guild_id)
+        if settings is None or not settings.threads:
+            return
+        try:
+            await message.create_thread(name=safety.label(f"Who made {announcement.model_id}?", THREAD_NAME_LIMIT))
+        except discord.HTTPException as error:
+            log.warning(
+                "guild %d: no discussion thread for %s (%s)", announcement.guild_id, announcement.model_id, error.status
+            )
 
     async def _edit(self, channel: discord.TextChannel, announcement: Announcement) -> None:
         assert announcement.message_id is not None

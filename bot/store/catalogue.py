@@ -152,7 +152,7 @@ class CatalogueStore:
                     await _intend_announcements(tx, event.model_id, stealth=event.stealth, now=now)
                 elif event.kind == "removed" and event.stealth:
                     await tx.execute(
-                        "UPDATE announcements SET removal_state = 'intended', updated_at = ? "
+                        "UPDATE announcements SET removal_state = 'intended', revision = revision + 1, updated_at = ? "
                         "WHERE model_id = ? AND removal_state = 'none'",
                         (now, event.model_id),
                     )

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from cogs.announcements import Announcer
 from tests.e2e.conftest import OWL, World, announcements_in, eventually
 from tests.fakes.discord import ChannelArg
@@ -59,3 +61,30 @@ async def test_moving_the_channel_keeps_every_other_setting(world: World):
         settings = await bot.store.guilds.get(world.guild.id)
         assert (settings.channel_id, settings.all_models, settings.hide_votes) == (general.id, True, False)
         assert "every new model" in moved and "shown as they come" in moved
+
+
+async def test_a_server_that_opts_in_gets_a_discussion_thread_on_each_new_card(world: World):
+    async with world.run_bot() as bot:
+        await eventually(bot.store.catalogue.last_successful_poll, what="the baseline poll")
+        text, _, _ = await world.answer(
+            await world.command(bot, "scout setup", world.admin, channel=ChannelArg(world.channel.id), threads=True)
+        )
+        assert text.endswith("each with a discussion thread.")
+        await world.owl_appears(bot)
+        card = await world.fake.wait_for_message(
+            world.channel.id, lambda m: m in announcements_in(world.fake, world.channel.id)
+        )
+        await world.fake.wait_until(lambda: card.thread_id is not None, what="the thread")
+        thread = world.fake.guilds[world.guild.id].channel(card.thread_id)
+        assert (
+            thread is not None
+            and thread.name == "Who made openrouter/owl-alpha?"
+            and thread.parent_id == world.channel.id
+        )
+
+        await world.set_up_channel(bot, other_guild=True)  # the other server did not opt in
+        other = await world.fake.wait_for_message(
+            world.other_channel.id, lambda m: m in announcements_in(world.fake, world.other_channel.id)
+        )
+        await asyncio.sleep(0.5)  # long enough for a thread the bot would have opened right after posting
+    assert other.thread_id is None

@@ -103,7 +103,7 @@ async def run_ack_under_lock(hold: float = 20.0, interactions: int = 80) -> dict
                 landed_after = time.monotonic() - started
                 tally = await store.votes.tally(guild.id, STEALTH_ID)
     latencies = [r.callback.latency for r in records if r.callback is not None]
-    stored_votes = sum(count for _, count in tally)
+    stored_votes = tally.total
     lost = len(votes) - stored_votes
     met = len(latencies) == interactions and max(latencies) < ACK_DEADLINE_S and lost == 0
     return {

@@ -90,7 +90,7 @@ async def run_vote_storm(members: int = 500, window: float = 5.0) -> dict[str, A
                 rows = [row async for row in store.votes.export_rows(guild.id, model_id=STEALTH_ID)]
     latencies = [r.callback.latency for r in records if r.callback is not None]
     vote_rows = [row for row in rows if row.kind == "vote"]
-    current_votes = sum(count for _, count in tally)
+    current_votes = tally.total
     distinct_voters = len({row.member_id for row in vote_rows})
     recorded = sum("Vote recorded" in (text or "") for text in answers)
     met = (

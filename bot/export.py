@@ -3,6 +3,15 @@
 Rows come from `VoteStore.export_rows` one at a time and go straight to a file, so memory stays flat
 however long the log is. Fitting a file under a size limit (Discord's per-guild upload limit) works
 from the file on disk, in a thread, never from a list of rows.
+
+The files must open anywhere without losing data:
+- Discord ids are 19-digit numbers, beyond the 53 bits a JSON reader such as jq 1.6 keeps and the 15 digits
+  a spreadsheet keeps, so they are strings in JSON Lines and quoted cells in CSV (every CSV cell is quoted, so
+  "format quoted fields as text" on import keeps all digits; a quote mark or `="…"` in the cell would change
+  the data for every other reader).
+- Times are ISO-8601 in UTC (`2026-06-07T12:00:00.000Z`).
+- The Excel flavour of CSV starts with a UTF-8 byte order mark and ends lines with CRLF: without the mark,
+  Excel on Windows reads UTF-8 as the local code page and "Zoë 🦉 山田" comes out garbled.
 """
 
 from __future__ import annotations
@@ -31,10 +40,13 @@ EXPORT_COLUMNS = (
     "member_name",
     "kind",
     "vendor",
+    "vendor_name",
+    "confidence",
     "note",
     "current_vote",
     "correct",
 )
+BYTE_ORDER_MARK = "\ufeff"
 PART_SIZE_MARGIN = 0.8
 MIN_PART_BYTES = 4096
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -78,15 +90,17 @@ def parse_since(text: str) -> str:
 
 
 def row_record(row: ExportRow) -> dict[str, Any]:
-    """The row as an ordered mapping of the export's columns."""
+    """The row as an ordered mapping of the export's columns; ids as text, so no reader rounds them."""
     return {
         "time": row.at,
-        "guild_id": row.guild_id,
+        "guild_id": str(row.guild_id),
         "model_id": row.model_id,
-        "member_id": row.member_id,
+        "member_id": str(row.member_id),
         "member_name": row.member_name,
         "kind": row.kind,
         "vendor": row.vendor,
+        "vendor_name": row.vendor_name,
+        "confidence": row.confidence,
         "note": row.note,
         "current_vote": row.current_vote,
         "correct": row.correct,
@@ -103,13 +117,26 @@ def _csv_cell(value: Any) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-async def write_rows(rows: AsyncIterable[ExportRow], fmt: str, stream: TextIO) -> int:
-    """Write every row to `stream` as it arrives; returns how many rows were written."""
+def check_format(fmt: str, *, excel: bool) -> None:
+    """Refuse a format, or an Excel flavour, that the writers do not produce, before anything is written."""
     if fmt not in FORMATS:
         raise ExportError(f"unknown format '{fmt}': use csv or jsonl")
+    if excel and fmt != "csv":
+        raise ExportError("the Excel option is for CSV only (its byte order mark would break jq)")
+
+
+def _csv_writer(stream: TextIO, *, excel: bool) -> Any:
+    return csv.writer(stream, lineterminator="\r\n" if excel else "\n", quoting=csv.QUOTE_ALL)
+
+
+async def write_rows(rows: AsyncIterable[ExportRow], fmt: str, stream: TextIO, *, excel: bool = False) -> int:
+    """Write every row to `stream` as it arrives; returns how many rows were written."""
+    check_format(fmt, excel=excel)
     count = 0
     if fmt == "csv":
-        writer = csv.writer(stream, lineterminator="\n")
+        if excel:
+            stream.write(BYTE_ORDER_MARK)
+        writer = _csv_writer(stream, excel=excel)
         writer.writerow(EXPORT_COLUMNS)
         async for row in rows:
             writer.writerow([_csv_cell(value) for value in row_record(row).values()])
@@ -121,33 +148,45 @@ async def write_rows(rows: AsyncIterable[ExportRow], fmt: str, stream: TextIO) -
     return count
 
 
-def export_basename(guild_id: int, model_id: str | None, fmt: str, now: datetime | None = None) -> str:
+def export_basename(
+    guild_id: int, model_id: str | None, fmt: str, now: datetime | None = None, *, member_id: int | None = None
+) -> str:
+    """A file name that says whose log it is, of what, and when it was taken, so downloads never collide."""
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%MZ")
-    scope = f"-{_SLUG.sub('_', model_id)[:60]}" if model_id else ""
+    scope = f"-member-{member_id}" if member_id is not None else ""
+    scope += f"-{_SLUG.sub('_', model_id)[:60]}" if model_id else ""
     return f"scout-votes-{guild_id}{scope}-{stamp}.{fmt}"
 
 
 async def export_to_directory(
-    rows: AsyncIterable[ExportRow], fmt: str, directory: Path, filename: str, size_limit: int | None = None
+    rows: AsyncIterable[ExportRow],
+    fmt: str,
+    directory: Path,
+    filename: str,
+    size_limit: int | None = None,
+    *,
+    excel: bool = False,
 ) -> ExportFiles:
-    """Stream the rows into `directory/filename`; over `size_limit` bytes, gzip it, and split it if gzip is not enough."""
+    """Stream the rows into `directory/filename`; over `size_limit` bytes, gzip it, and split it if that is not
+    enough."""
+    check_format(fmt, excel=excel)
     path = directory / filename
     try:
         with path.open("w", encoding="utf-8", newline="") as stream:
-            count = await write_rows(rows, fmt, stream)
+            count = await write_rows(rows, fmt, stream, excel=excel)
     except OSError as error:
         path.unlink(missing_ok=True)
         raise ExportError(f"cannot write the export: {error.strerror or error}") from None
     if size_limit is None or path.stat().st_size <= size_limit:
         return ExportFiles([path], count, compressed=False, split=False)
     try:
-        paths, split = await asyncio.to_thread(_fit_under, path, fmt, size_limit)
+        paths, split = await asyncio.to_thread(_fit_under, path, fmt, size_limit, excel)
     except OSError as error:
         raise ExportError(f"cannot compress the export: {error.strerror or error}") from None
     return ExportFiles(paths, count, compressed=True, split=split)
 
 
-def _fit_under(path: Path, fmt: str, limit: int) -> tuple[list[Path], bool]:
+def _fit_under(path: Path, fmt: str, limit: int, excel: bool) -> tuple[list[Path], bool]:
     """Gzip the file; if that is still too big, split its records into gzipped parts that each fit."""
     gzipped = path.with_name(path.name + ".gz")
     with path.open("rb") as source, gzip.open(gzipped, "wb") as target:
@@ -159,7 +198,7 @@ def _fit_under(path: Path, fmt: str, limit: int) -> tuple[list[Path], bool]:
     gzipped.unlink()
     part_bytes = int(limit * plain_size / packed_size * PART_SIZE_MARGIN)
     while part_bytes >= MIN_PART_BYTES:
-        parts = _split(path, fmt, part_bytes)
+        parts = _split(path, fmt, part_bytes, excel)
         if all(part.stat().st_size <= limit for part in parts):
             path.unlink()
             return _number_parts(parts), True
@@ -169,28 +208,29 @@ def _fit_under(path: Path, fmt: str, limit: int) -> tuple[list[Path], bool]:
     raise ExportError("the upload limit is too small for even one part of the export")
 
 
-def _records(stream: TextIO, fmt: str) -> tuple[str, Iterator[str]]:
-    """The file's header (CSV only) and its records, each as the text that was written for it."""
+def _records(stream: TextIO, fmt: str, excel: bool) -> tuple[str, Iterator[str]]:
+    """The header each part starts with (CSV only, with the byte order mark for Excel) and the file's records,
+    each as the text that was written for it."""
     if fmt == "jsonl":
         return "", iter(stream)
     reader = csv.reader(stream)
-    header = _csv_line(next(reader, []))
-    return header, (_csv_line(record) for record in reader)
+    header = (BYTE_ORDER_MARK if excel else "") + _csv_line(next(reader, []), excel)
+    return header, (_csv_line(record, excel) for record in reader)
 
 
-def _csv_line(record: list[str]) -> str:
+def _csv_line(record: list[str], excel: bool) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(record)
+    _csv_writer(buffer, excel=excel).writerow(record)
     return buffer.getvalue()
 
 
-def _split(path: Path, fmt: str, part_bytes: int) -> list[Path]:
+def _split(path: Path, fmt: str, part_bytes: int, excel: bool) -> list[Path]:
     """Cut the file at record boundaries into gzipped parts of about `part_bytes` uncompressed bytes each."""
     parts: list[Path] = []
     target: TextIO | None = None
     written = 0
-    with path.open("r", encoding="utf-8", newline="") as stream:
-        header, records = _records(stream, fmt)
+    with path.open("r", encoding="utf-8-sig", newline="") as stream:
+        header, records = _records(stream, fmt, excel)
         header_bytes = len(header.encode("utf-8"))
         try:
             for record in records:

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 
@@ -21,7 +21,6 @@ from bot.store.outbox import Announcement
 from bot.store.votes import CastResult, VotingClosed
 from cogs import _safety as safety
 from cogs._card import Card, load_card
-from cogs._render import vendor_name
 from cogs._safety import CommandRefused
 
 if TYPE_CHECKING:
@@ -71,7 +70,8 @@ async def store_and_tell(
     except TimeoutError:
         await interaction.edit_original_response(content=QUEUED_TEXT.format(what=what))
         text = await landing
-    await safety.respond(interaction, text, **({"view": view} if view else {}))
+    extra: dict[str, Any] = {"view": view} if view else {}
+    await safety.respond(interaction, text, **extra)
 
 
 async def announcement_for(interaction: discord.Interaction[ScoutBot], announcement_id: int) -> Announcement:
@@ -90,11 +90,12 @@ async def guild_card(interaction: discord.Interaction[ScoutBot], model_id: str) 
     return card
 
 
-def _vote_text(model_id: str, result: CastResult, confidence: float | None) -> str:
-    vendor = safety.escape(vendor_name(result.vote.vendor))
+def _vote_text(model_id: str, result: CastResult) -> str:
+    vendor = safety.escape(result.vote.shown_vendor)
+    confidence = result.vote.confidence
     sure = f", {confidence:.0%} sure" if confidence is not None else ""
-    if result.previous_vendor and result.changed:
-        was = safety.escape(vendor_name(result.previous_vendor))
+    if result.previous and result.changed:
+        was = safety.escape(result.previous.shown_vendor)
         return f"Vote changed: you now think {safety.code(model_id)} is by **{vendor}**{sure} (was {was})."
     return f"Vote recorded: you think {safety.code(model_id)} is by **{vendor}**{sure}."
 
@@ -123,7 +124,7 @@ async def cast_vote(
         except VotingClosed as closed:
             raise CommandRefused(f"I can't take that vote: {closed}.") from None
         await until_stored(lambda: store.outbox.bump_revision(model_id, guild_id), "the card update")
-        return _vote_text(model_id, result, confidence)
+        return _vote_text(model_id, result)
 
     await store_and_tell(interaction, write, "vote", then_ask)
 

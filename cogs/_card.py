@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from bot.store import Store
 from bot.store.catalogue import ModelRecord
 from bot.store.probes import Guess
-from bot.store.votes import Reveal
+from bot.store.votes import Reveal, Tally
 
 REMOVAL_EVENTS_SCANNED = 20
 
@@ -22,14 +22,9 @@ class Card:
 
     model: ModelRecord
     guess: Guess | None
-    tally: list[tuple[str, int]]
-    votes_hidden: bool
+    tally: Tally
     reveal: Reveal | None
     called_by: list[str]
-
-    @property
-    def votes_cast(self) -> int:
-        return sum(count for _, count in self.tally)
 
     @property
     def voting_open(self) -> bool:
@@ -58,8 +53,7 @@ async def load_card(store: Store, guild_id: int, model_id: str) -> Card | None:
     return Card(
         model=model,
         guess=await store.guesses.latest(model_id),
-        tally=await store.votes.tally(guild_id, model_id),
-        votes_hidden=reveal is None and await store.guilds.hides_votes(guild_id),
+        tally=await store.votes.tally(guild_id, model_id, hidden=await store.guilds.hides_votes(guild_id)),
         reveal=reveal,
         called_by=await _called_by(store, guild_id, model_id) if reveal else [],
     )

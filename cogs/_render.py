@@ -18,7 +18,7 @@ import discord
 
 from bot.catalogue.vendors import display_name
 from bot.store.catalogue import ModelRecord
-from bot.store.votes import Note
+from bot.store.votes import Note, Tally
 from cogs import _safety as safety
 from cogs._card import Card, no_guess_reason, supported_ranking
 
@@ -57,7 +57,7 @@ def model_url(model_id: str) -> str:
     return MODEL_URL.format(model_id=quote(model_id, safe="/:-._~"))
 
 
-def vendor_name(vendor: str) -> str:
+def guessed_vendor_name(vendor: str) -> str:
     """A vendor as people say it; the open-set entry is not a vendor but a lab the bot has no references for."""
     return OPEN_SET_NAME if vendor == OPEN_SET_VENDOR else display_name(vendor)
 
@@ -129,7 +129,7 @@ def listing_text(model: ModelRecord) -> str:
 
 def ranking_lines(ranking: list[tuple[str, float]]) -> list[str]:
     return [
-        f"{rank}. **{safety.escape(vendor_name(vendor))}** `{confidence_bar(probability)}` {probability:.0%}"
+        f"{rank}. **{safety.escape(guessed_vendor_name(vendor))}** `{confidence_bar(probability)}` {probability:.0%}"
         for rank, (vendor, probability) in enumerate(ranking[:RANKING_SHOWN], start=1)
     ]
 
@@ -148,7 +148,7 @@ def _guess_lines(card: Card) -> list[str]:
         reason = no_guess_reason(guess)
         return [f"**No guess yet:** {_short(reason, 200)}.", _no_guess_hint(reason)]
     vendor, probability = ranking[0]
-    lead = f"Most likely **{safety.escape(vendor_name(vendor))}** ({probability:.0%})"
+    lead = f"Most likely **{safety.escape(guessed_vendor_name(vendor))}** ({probability:.0%})"
     because = [_short(item, EVIDENCE_CUT) for item in guess.evidence[:LEAD_EVIDENCE]]
     if because:
         lead += " — " + "; ".join(because)
@@ -166,12 +166,12 @@ def _no_guess_hint(reason: str) -> str:
 
 def _revealed_lines(card: Card) -> list[str]:
     assert card.reveal is not None
-    truth = f"Made by **{safety.escape(vendor_name(card.reveal.vendor))}**"
+    truth = f"Made by **{safety.escape(card.reveal.vendor_name)}**"
     if card.reveal.true_model:
         truth += f" ({safety.code(card.reveal.true_model, 120)})"
     when = relative_time(card.reveal.revealed_at)
     lines = [truth + (f", revealed {when}." if when else ".")]
-    votes = card.votes_cast
+    votes = card.tally.total
     if card.called_by:
         names = ", ".join(safety.plain(name, 40) for name in card.called_by[:5])
         more = f" and {len(card.called_by) - 5} more" if len(card.called_by) > 5 else ""
@@ -181,7 +181,7 @@ def _revealed_lines(card: Card) -> list[str]:
     ranking = supported_ranking(card.guess)
     if ranking:
         vendor, probability = ranking[0]
-        lines.append(f"The bot's guess was **{safety.escape(vendor_name(vendor))}** ({probability:.0%}).")
+        lines.append(f"The bot's guess was **{safety.escape(guessed_vendor_name(vendor))}** ({probability:.0%}).")
     return lines
 
 
@@ -222,23 +222,24 @@ def _lead_lines(card: Card) -> list[str]:
     return lines
 
 
-def tally_text(tally: list[tuple[str, int]], *, shown: int | None = None) -> str:
-    total = sum(count for _, count in tally)
+def tally_text(tally: Tally, *, shown: int | None = None) -> str:
+    """Votes per vendor, by the name members typed or picked; only how many while the tally is hidden."""
+    votes = f"{tally.total} vote{_s(tally.total)}"
+    if tally.hidden:
+        return f"{votes} so far; who voted for what stays hidden until the reveal."
     lines = [
-        f"**{safety.escape(vendor_name(vendor))}**: {count} ({count / total:.0%})" for vendor, count in tally[:shown]
+        f"**{safety.escape(item.name)}**: {item.votes} ({item.votes / tally.total:.0%})"
+        for item in tally.by_vendor[:shown]
     ]
-    if shown is not None and len(tally) > shown:
-        lines.append(f"… and {len(tally) - shown} more")
-    return "\n".join(lines) + f"\n{total} vote{_s(total)}"
+    if shown is not None and len(tally.by_vendor) > shown:
+        lines.append(f"… and {len(tally.by_vendor) - shown} more")
+    return "\n".join([*lines, votes])
 
 
 def votes_text(card: Card, *, shown: int | None = TALLY_SHOWN) -> str:
-    """The votes here: only how many while they are hidden, the tally otherwise."""
-    votes = card.votes_cast
-    if not votes:
+    """The votes here, or an invitation to vote when there are none."""
+    if not card.tally.total:
         return "No votes yet: pick a vendor below." if card.voting_open else "No votes."
-    if card.votes_hidden:
-        return f"{votes} vote{_s(votes)} so far; who voted for what stays hidden until the reveal."
     return tally_text(card.tally, shown=shown)
 
 
@@ -276,12 +277,10 @@ def votes_embed(card: Card, notes: list[Note]) -> discord.Embed:
     embed = discord.Embed(
         title=safety.plain(f"Votes on {card.model.name}", safety.TITLE_LIMIT), colour=discord.Colour.blurple()
     )
-    embed.description = votes_text(card, shown=None) if card.votes_cast else "No votes yet."
+    embed.description = tally_text(card.tally) if card.tally.total else "No votes yet."
     if card.reveal is not None:
         embed.add_field(
-            name="Revealed",
-            value=safety.plain(vendor_name(card.reveal.vendor), safety.FIELD_VALUE_LIMIT),
-            inline=False,
+            name="Revealed", value=safety.plain(card.reveal.vendor_name, safety.FIELD_VALUE_LIMIT), inline=False
         )
     for note in notes:
         embed.add_field(
@@ -313,9 +312,9 @@ def recent_line(card: Card) -> str:
     model = card.model
     ranking = supported_ranking(card.guess)
     if card.reveal is not None:
-        best = f"revealed: **{safety.escape(vendor_name(card.reveal.vendor))}**"
+        best = f"revealed: **{safety.escape(card.reveal.vendor_name)}**"
     elif ranking:
-        best = f"best guess **{safety.escape(vendor_name(ranking[0][0]))}** ({ranking[0][1]:.0%})"
+        best = f"best guess **{safety.escape(guessed_vendor_name(ranking[0][0]))}** ({ranking[0][1]:.0%})"
     else:
         best = "no guess yet"
     removed = relative_time(model.removed_at)

@@ -58,7 +58,9 @@ async def test_component_ids_copied_from_another_guilds_announcement_are_refused
             assert answer.ephemeral and text == UNKNOWN and not embeds, kind
 
         assert await bot.store.votes.counts(world.other_guild.id) == {"votes": 0, "notes": 0, "reveals": 0}
-        assert await bot.store.votes.tally(world.guild.id, OWL["id"]) == [("openai", 1)]
+        assert [(i.vendor, i.votes) for i in (await bot.store.votes.tally(world.guild.id, OWL["id"])).by_vendor] == [
+            ("openai", 1)
+        ]
 
         text, _, message = await world.answer(
             await world.command(bot, "scout export", world.other_admin, guild=world.other_guild, model=OWL["id"])

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.catalogue.vendors import display_name
 from bot.store.catalogue import ModelRecord
 from bot.store.probes import Guess, RankedVendor
-from bot.store.votes import Reveal
+from bot.store.votes import Reveal, Tally, VendorVotes
 from cogs._card import Card
 
 OWL_RAW: dict[str, Any] = {
@@ -76,15 +77,14 @@ def card(
     reveal: Reveal | None = None,
     called_by: list[str] | None = None,
 ) -> Card:
-    return Card(
-        model=record or model(),
-        guess=guessed,
-        tally=tally or [],
-        votes_hidden=hidden and reveal is None,
-        reveal=reveal,
-        called_by=called_by or [],
-    )
+    counted = tally or []
+    total = sum(votes for _, votes in counted)
+    if hidden and reveal is None and total:
+        shown = Tally(total, (), hidden=True)
+    else:
+        shown = Tally(total, tuple(VendorVotes(key, display_name(key), votes) for key, votes in counted), hidden=False)
+    return Card(model=record or model(), guess=guessed, tally=shown, reveal=reveal, called_by=called_by or [])
 
 
 def reveal(vendor: str = "zhipu", true_model: str | None = "z-ai/glm-5") -> Reveal:
-    return Reveal(1, OWL_RAW["id"], vendor, true_model, 5, "2026-06-09T12:00:00.000Z")
+    return Reveal(1, OWL_RAW["id"], vendor, display_name(vendor), true_model, 5, "2026-06-09T12:00:00.000Z")

@@ -13,7 +13,22 @@ from bot.gateway import GatewayClient
 from bot.pipeline import Pipeline
 from bot.settings import Settings
 
-EXPECTED = ["export", "help", "leaderboard", "model", "note", "probe", "recent", "reveal", "setup", "status", "vote", "votes"]
+EXPECTED = [
+    "export",
+    "forget-me",
+    "forget-member",
+    "help",
+    "leaderboard",
+    "model",
+    "note",
+    "probe",
+    "recent",
+    "reveal",
+    "setup",
+    "status",
+    "vote",
+    "votes",
+]
 
 
 @pytest.fixture
@@ -38,6 +53,7 @@ def test_discovery_finds_every_extension_and_skips_private_helpers():
         "cogs.errors",
         "cogs.export",
         "cogs.help",
+        "cogs.members",
         "cogs.scores",
         "cogs.scouting",
         "cogs.voting",

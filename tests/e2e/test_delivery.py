@@ -117,6 +117,9 @@ async def test_commands_sync_to_the_dev_guild_and_only_when_the_tree_changed(wor
     assert scout["name"] == "scout"
     assert sorted(option["name"] for option in scout["options"]) == [
         "export",
+        "forget-me",
+        "forget-member",
+        "help",
         "leaderboard",
         "model",
         "note",

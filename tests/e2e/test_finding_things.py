@@ -6,7 +6,7 @@ from __future__ import annotations
 from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, eventually
 from tests.fakes.discord import ChannelSpec, GuildSpec, Permission
 
-ADMIN_COMMANDS = {"probe", "reveal", "setup"}
+ADMIN_COMMANDS = {"forget-member", "probe", "reveal", "setup"}
 
 
 def _commands_in(value: str) -> set[str]:

@@ -50,8 +50,9 @@ async def test_reveal_scores_votes_closes_voting_and_feeds_the_leaderboard(world
         assert (await bot.store.votes.current(world.guild.id, OWL["id"], world.member.id)).vendor == "openai"
 
         _, embeds, _ = await world.answer(await world.command(bot, "scout leaderboard"))
-        assert embeds[0]["description"].splitlines() == ["1. alice: 1/1 right (100%)", "2. alice-admin: 0/1 right (0%)"]
-        assert any(field["name"] == "The bot's own guesses" for field in embeds[0]["fields"])
+        members = [line.split(". ", 1)[1] for line in embeds[0]["description"].splitlines() if "(the bot)" not in line]
+        assert members == ["alice: 1/1 right (100%)", "alice-admin: 0/1 right (0%)"]
+        assert "Brier" in embeds[0]["footer"]["text"]
 
 
 async def test_a_note_with_mentions_and_links_pings_no_one_and_shows_escaped(world: World):

@@ -4,7 +4,3 @@ ALTER TABLE guild_settings ADD COLUMN hide_votes INTEGER NOT NULL DEFAULT 1;
 UPDATE guild_settings SET hide_votes = 0;
 ALTER TABLE guild_settings ADD COLUMN threads INTEGER NOT NULL DEFAULT 0;
 
--- The probability a member states for their pick (optional). The same two columns as the "members" branch's
--- V8: when both are merged, keep them in one migration only.
-ALTER TABLE votes ADD COLUMN confidence REAL CHECK (confidence BETWEEN 0 AND 1);
-ALTER TABLE vote_history ADD COLUMN confidence REAL CHECK (confidence BETWEEN 0 AND 1);

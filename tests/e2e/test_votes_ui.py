@@ -107,3 +107,23 @@ async def test_a_member_may_say_how_sure_they_are_with_the_vote(world: World):
         )
         assert text.endswith("is by **OpenAI**, 90% sure.")
         assert (await bot.store.votes.current(world.guild.id, OWL["id"], world.admin.id)).confidence == 0.9
+
+
+async def test_a_freely_typed_vendor_keeps_its_name_on_the_answer_and_the_card(world: World):
+    async with world.run_bot(edit_interval=0.05) as bot:
+        card = await world.announce_owl(bot)
+        announcement_id = _component(card, "vote").rsplit(":", 1)[1]
+        opened = world.fake.build_component(
+            card.id, _component(card, "vote"), member=world.member, values=["__other__"]
+        )
+        assert (await world.fake.wait_for_interaction_response(await world.fake.send_interaction(opened))).type == 9
+        typed = world.fake.build_modal_submit(
+            f"scout:other:{announcement_id}", {"vendor": "Totally Unknown Lab"}, member=world.member
+        )
+        text, _, _ = await world.answer(await world.fake.send_interaction(typed))
+        assert text == "Vote recorded: you think `openrouter/owl-alpha` is by **Totally Unknown Lab**."
+
+        await world.answer(await world.command(bot, "scout reveal", world.admin, model=OWL["id"], vendor="zhipu"))
+        await world.fake.wait_until(lambda: card.embeds[0]["title"] == "Revealed: Owl Alpha", what="the reveal")
+        assert fields(card)["Votes here"].startswith("**Totally Unknown Lab**: 1 (100%)")
+        assert card_lead(card).splitlines()[1] == "Nobody here called it (1 vote)."

@@ -102,6 +102,8 @@ async def status_command(interaction: discord.Interaction[ScoutBot]) -> None:
         here = (
             f"Announcing {'every new model' if settings.all_models else 'stealth models'} in <#{settings.channel_id}>."
         )
+        here += f"\nVotes {'hidden until the reveal' if settings.hide_votes else 'shown as they come'}"
+        here += "; a discussion thread on each new card." if settings.threads else "."
         channel = interaction.guild.get_channel(settings.channel_id) if interaction.guild else None
         if channel is None:
             here += "\nThat channel no longer exists or I cannot see it."

@@ -183,6 +183,7 @@ async def test_status_reports_polls_settings_and_counts(world: World):
         assert ", ok." in shown["Catalogue"]
         assert shown["Models"] == "3 known, 1 stealth, 0 removed"
         assert f"<#{world.channel.id}>" in shown["This server"] and "Missing" not in shown["This server"]
+        assert "\nVotes hidden until the reveal." in shown["This server"]
         assert world.fake.token not in str(embeds)
 
 

@@ -68,7 +68,10 @@ async def store_and_tell(
     try:
         text = await asyncio.wait_for(asyncio.shield(landing), QUEUED_NOTICE_SECONDS)
     except TimeoutError:
-        await interaction.edit_original_response(content=QUEUED_TEXT.format(what=what))
+        try:
+            await interaction.edit_original_response(content=QUEUED_TEXT.format(what=what))
+        except discord.HTTPException as error:  # the notice is a courtesy; the write goes on regardless
+            log.warning("could not tell a member their %s is queued: %s", what, error.status)
         text = await landing
     extra: dict[str, Any] = {"view": view} if view else {}
     await safety.respond(interaction, text, **extra)

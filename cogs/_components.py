@@ -57,6 +57,7 @@ class ScoutItem(discord.ui.DynamicItem[ItemT], template=r"scout:[a-z-]+:(?P<anno
         self.announcement_id = announcement_id
 
     def build(self, announcement_id: int) -> ItemT:
+        """The Discord item carrying this card's custom id; each component says how it looks."""
         raise NotImplementedError
 
     @classmethod
@@ -72,6 +73,7 @@ class ScoutItem(discord.ui.DynamicItem[ItemT], template=r"scout:[a-z-]+:(?P<anno
             await safety.answer_error(interaction, error)
 
     async def act(self, interaction: discord.Interaction[ScoutBot]) -> None:
+        """What the component does; it may raise, `callback` answers the member."""
         raise NotImplementedError
 
 
@@ -209,6 +211,7 @@ class _CardModal(discord.ui.Modal):
         await self.submit(interaction, announcement.model_id)
 
     async def submit(self, interaction: discord.Interaction[ScoutBot], model_id: str) -> None:
+        """What the modal stores, once the card behind it is known to belong to this guild."""
         raise NotImplementedError
 
     async def on_error(self, interaction: discord.Interaction[ScoutBot], error: Exception) -> None:  # type: ignore[override]

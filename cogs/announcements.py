@@ -51,6 +51,8 @@ THREAD_NAME_LIMIT = 100
 
 @dataclass(frozen=True)
 class RenderedAnnouncement:
+    """A card ready to post or edit, with the outbox revision it shows (recorded once Discord has it)."""
+
     embed: discord.Embed
     view: discord.ui.View
     revision: int
@@ -95,6 +97,7 @@ class Announcer(commands.Cog):
         self._stopping = False
 
     async def cog_load(self) -> None:
+        """Start draining the outbox; the loop waits for the bot to be ready before its first pass."""
         self._task = asyncio.create_task(self._run(), name="scout-announcer")
 
     async def cog_unload(self) -> None:
@@ -106,6 +109,7 @@ class Announcer(commands.Cog):
 
     @property
     def store(self) -> Store:
+        """The bot's store: the outbox is the only place this cog learns what to post."""
         return self.bot.store
 
     async def _run(self) -> None:
@@ -273,7 +277,10 @@ class Announcer(commands.Cog):
 
 def _delivery_reason(error: Exception, announcement: Announcement) -> str:
     if isinstance(error, discord.Forbidden):
-        return f"missing permission to post in channel {announcement.channel_id} (needs View Channel, Send Messages, Embed Links, Read Message History)"
+        return (
+            f"missing permission to post in channel {announcement.channel_id} "
+            "(needs View Channel, Send Messages, Embed Links, Read Message History)"
+        )
     if isinstance(error, discord.NotFound) and error.code == UNKNOWN_MESSAGE:
         return "the announcement message was deleted; it will not be updated any more"
     if isinstance(error, discord.NotFound):
@@ -282,4 +289,5 @@ def _delivery_reason(error: Exception, announcement: Announcement) -> str:
 
 
 async def setup(bot: ScoutBot) -> None:
+    """The entry point `load_extension` looks for."""
     await bot.add_cog(Announcer(bot))

@@ -54,6 +54,7 @@ async def export_command(
     excel: bool = False,
 ) -> None:
     """Admins (Manage Server) get the server's whole log; anyone else gets only their own votes and notes."""
+    await safety.acknowledge(interaction)
     bot = _bot(interaction)
     guild_id = interaction.guild_id
     assert guild_id is not None
@@ -64,7 +65,6 @@ async def export_command(
     except ExportError as error:
         raise CommandRefused(f"{error}.") from None
     member_id = None if _is_admin(interaction) else interaction.user.id
-    await safety.acknowledge(interaction)
     limit = interaction.guild.filesize_limit if interaction.guild else DEFAULT_UPLOAD_LIMIT
     name = export_basename(guild_id, model_id, format, member_id=member_id)
     with tempfile.TemporaryDirectory(prefix="scout-export-") as directory:

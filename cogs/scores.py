@@ -38,12 +38,12 @@ async def reveal_command(
 ) -> None:
     """Records the truth, which locks the votes on the model and turns them into calls on the leaderboard."""
     safety.require_manage_guild(interaction)
+    await safety.acknowledge(interaction, ephemeral=False)
     bot = _bot(interaction)
     assert interaction.guild_id is not None
     model_id = await known_model_id(interaction, model)
     if not vendor.strip():
         raise CommandRefused("Tell me which vendor made it.")
-    await safety.acknowledge(interaction, ephemeral=False)
     score = await bot.store.votes.reveal(interaction.guild_id, model_id, vendor, true_model, interaction.user.id)
     await bot.store.outbox.bump_revision(model_id, interaction.guild_id)
     total = score.right + score.wrong
@@ -92,6 +92,7 @@ async def leaderboard_command(
         season = parse_since(since) if since else None
     except ExportError as error:
         raise CommandRefused(f"{error}.") from None
+    await safety.acknowledge(interaction, ephemeral=False)
     cards = await store.votes.scores(interaction.guild_id, since=season)
     await safety.respond(interaction, embed=leaderboard_embed(cards, season), ephemeral=False)
 

@@ -49,6 +49,9 @@ async def test_every_interaction_is_acknowledged_in_time_and_votes_land_after_a_
                 await world.command(bot, "scout help"),
                 await world.command(bot, "scout note", model=OWL["id"], text="sounds like LongCat"),
                 await world.command(bot, "scout setup", world.admin, channel=ChannelArg(world.channel.id)),
+                await world.command(bot, "scout leaderboard"),
+                await world.command(bot, "scout export"),
+                await world.command(bot, "scout forget-me"),
                 await world.fake.send_interaction(
                     world.fake.build_component(announcement.id, ids["votes"], member=world.member)
                 ),

@@ -6,6 +6,7 @@ the same wherever it appears; `_render` only draws, it never queries.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from bot.store import Store
@@ -14,6 +15,7 @@ from bot.store.probes import Guess
 from bot.store.votes import Reveal, Tally
 
 REMOVAL_EVENTS_SCANNED = 20
+_NO_GUESS_PREFIX = re.compile(r"^\s*no guess yet\s*:\s*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,10 @@ def supported_ranking(guess: Guess | None) -> list[tuple[str, float]]:
 
 
 def no_guess_reason(guess: Guess) -> str:
-    """Why the core gave no ranking: it says so first among the evidence."""
-    return guess.evidence[0] if guess.evidence else "no vendor stood out"
+    """Why the core gave no ranking (it says so first among the evidence), without a "no guess yet:" of its
+    own: the card already leads with those words."""
+    reason = guess.evidence[0] if guess.evidence else "no vendor stood out"
+    return _NO_GUESS_PREFIX.sub("", reason)
 
 
 async def load_card(store: Store, guild_id: int, model_id: str) -> Card | None:

@@ -27,7 +27,7 @@ STATES: dict[str, tuple[Card, bool]] = {
         True,
     ),
     "probes_failed": (
-        card(guessed=guess(evidence=("probes failed — rate limited (11 of 11 requests answered 429)",))),
+        card(guessed=guess(evidence=("no guess yet: probes failed — rate limited (11 of 11 requests answered 429)",))),
         True,
     ),
     "revealed": (

@@ -59,12 +59,13 @@ async def until_stored(write: Callable[[], Awaitable[T]], what: str) -> T:
 
 async def store_and_tell(
     interaction: discord.Interaction[ScoutBot],
-    write: Callable[[], Awaitable[str]],
+    work: Callable[[], Awaitable[str]],
     what: str,
     view: discord.ui.View | None = None,
 ) -> None:
-    """Store a member's write and answer with its outcome; say "queued" first if the database keeps it waiting."""
-    landing = asyncio.ensure_future(until_stored(write, what))
+    """Do a member's lookups and write, and answer with the outcome; say "queued" first if the database keeps
+    it waiting (a read waits too while SQLite sits out another process's lock, so the lookups count)."""
+    landing = asyncio.ensure_future(until_stored(work, what))
     try:
         text = await asyncio.wait_for(asyncio.shield(landing), QUEUED_NOTICE_SECONDS)
     except TimeoutError:
@@ -103,45 +104,34 @@ def _vote_text(model_id: str, result: CastResult) -> str:
     return f"Vote recorded: you think {safety.code(model_id)} is by **{vendor}**{sure}."
 
 
-async def cast_vote(
-    interaction: discord.Interaction[ScoutBot],
-    model_id: str,
-    vendor_label: str,
-    confidence: float | None = None,
-    *,
-    then_ask: discord.ui.View | None = None,
-) -> None:
-    """Record the member's vote (refused with the store's reason when voting is closed), re-render, answer
-    (with `then_ask` under the answer: how sure the member is, after a click on the card)."""
+async def record_vote(
+    interaction: discord.Interaction[ScoutBot], model_id: str, vendor_label: str, confidence: float | None = None
+) -> str:
+    """Record the member's vote (refused with the store's reason when voting is closed) and ask for the card to
+    be re-drawn; returns what to tell the member."""
     if not vendor_label.strip():
         raise CommandRefused("Tell me which vendor you think made it.")
     store = interaction.client.store
     guild_id = interaction.guild_id
     assert guild_id is not None
-
-    async def write() -> str:
-        try:
-            result = await store.votes.cast(
-                guild_id, model_id, interaction.user.id, member_name(interaction), vendor_label, confidence=confidence
-            )
-        except VotingClosed as closed:
-            raise CommandRefused(f"I can't take that vote: {closed}.") from None
-        await until_stored(lambda: store.outbox.bump_revision(model_id, guild_id), "the card update")
-        return _vote_text(model_id, result)
-
-    await store_and_tell(interaction, write, "vote", then_ask)
+    try:
+        result = await store.votes.cast(
+            guild_id, model_id, interaction.user.id, member_name(interaction), vendor_label, confidence=confidence
+        )
+    except VotingClosed as closed:
+        raise CommandRefused(f"I can't take that vote: {closed}.") from None
+    await until_stored(lambda: store.outbox.bump_revision(model_id, guild_id), "the card update")
+    return _vote_text(model_id, result)
 
 
-async def add_note(interaction: discord.Interaction[ScoutBot], model_id: str, text: str) -> None:
-    store = interaction.client.store
+async def record_note(interaction: discord.Interaction[ScoutBot], model_id: str, text: str) -> str:
+    """Save the member's note on the model in this guild; returns what to tell the member."""
     guild_id = interaction.guild_id
     assert guild_id is not None
-
-    async def write() -> str:
-        try:
-            await store.votes.add_note(guild_id, model_id, interaction.user.id, member_name(interaction), text)
-        except ValueError as error:
-            raise CommandRefused(f"I can't save that note: {error}.") from None
-        return f"Note saved on {safety.code(model_id)}."
-
-    await store_and_tell(interaction, write, "note")
+    try:
+        await interaction.client.store.votes.add_note(
+            guild_id, model_id, interaction.user.id, member_name(interaction), text
+        )
+    except ValueError as error:
+        raise CommandRefused(f"I can't save that note: {error}.") from None
+    return f"Note saved on {safety.code(model_id)}."

@@ -19,7 +19,7 @@ import discord
 from bot.catalogue.vendors import COMMON_VENDOR_KEYS, canonical_vendor, display_name
 from bot.store.votes import MAX_NOTE_LENGTH
 from cogs import _safety as safety
-from cogs._actions import add_note, announcement_for, cast_vote, guild_card
+from cogs._actions import announcement_for, guild_card, record_note, record_vote, store_and_tell
 from cogs._card import Card, supported_ranking
 from cogs._render import OPEN_SET_VENDOR, votes_embed
 
@@ -121,8 +121,12 @@ class VendorSelect(ScoutItem[discord.ui.Select[Any]], template=r"scout:vote:(?P<
             await interaction.response.send_modal(OtherVendorModal(self.announcement_id))
             return
         await safety.acknowledge(interaction)
-        announcement = await announcement_for(interaction, self.announcement_id)
-        await cast_vote(interaction, announcement.model_id, value, then_ask=confidence_view(self.announcement_id))
+
+        async def vote() -> str:
+            announcement = await announcement_for(interaction, self.announcement_id)
+            return await record_vote(interaction, announcement.model_id, value)
+
+        await store_and_tell(interaction, vote, "vote", confidence_view(self.announcement_id))
 
 
 class ConfidenceSelect(ScoutItem[discord.ui.Select[Any]], template=r"scout:sure:(?P<announcement>[0-9]{1,19})"):
@@ -137,15 +141,18 @@ class ConfidenceSelect(ScoutItem[discord.ui.Select[Any]], template=r"scout:sure:
 
     async def act(self, interaction: discord.Interaction[ScoutBot]) -> None:
         await safety.acknowledge(interaction)
-        announcement = await announcement_for(interaction, self.announcement_id)
-        assert interaction.guild_id is not None
-        vote = await interaction.client.store.votes.current(
-            interaction.guild_id, announcement.model_id, interaction.user.id
-        )
-        if vote is None:
-            raise safety.CommandRefused("Vote for a vendor first, then say how sure you are.")
         percent = int(self.item.values[0]) if self.item.values else CONFIDENCE_CHOICES[0]
-        await cast_vote(interaction, announcement.model_id, vote.vendor, percent / 100)
+        guild_id = interaction.guild_id
+        assert guild_id is not None
+
+        async def restate() -> str:
+            announcement = await announcement_for(interaction, self.announcement_id)
+            vote = await interaction.client.store.votes.current(guild_id, announcement.model_id, interaction.user.id)
+            if vote is None:
+                raise safety.CommandRefused("Vote for a vendor first, then say how sure you are.")
+            return await record_vote(interaction, announcement.model_id, vote.vendor, percent / 100)
+
+        await store_and_tell(interaction, restate, "vote")
 
 
 def confidence_view(announcement_id: int) -> discord.ui.View:
@@ -201,17 +208,22 @@ def announcement_view(announcement_id: int, card: Card) -> discord.ui.View:
 class _CardModal(discord.ui.Modal):
     """A modal opened from a card: it answers Discord first, then finds the card (the database may be busy)."""
 
-    def __init__(self, title: str, custom_id: str, announcement_id: int) -> None:
+    def __init__(self, title: str, custom_id: str, announcement_id: int, stores: str) -> None:
         super().__init__(title=title, custom_id=safety.custom_id(custom_id))
         self.announcement_id = announcement_id
+        self.stores = stores
 
     async def on_submit(self, interaction: discord.Interaction[ScoutBot]) -> None:  # type: ignore[override]
         await safety.acknowledge(interaction)
-        announcement = await announcement_for(interaction, self.announcement_id)
-        await self.submit(interaction, announcement.model_id)
 
-    async def submit(self, interaction: discord.Interaction[ScoutBot], model_id: str) -> None:
-        """What the modal stores, once the card behind it is known to belong to this guild."""
+        async def store() -> str:
+            announcement = await announcement_for(interaction, self.announcement_id)
+            return await self.submit(interaction, announcement.model_id)
+
+        await store_and_tell(interaction, store, self.stores)
+
+    async def submit(self, interaction: discord.Interaction[ScoutBot], model_id: str) -> str:
+        """Store what was typed, once the card behind the modal is known to belong to this guild."""
         raise NotImplementedError
 
     async def on_error(self, interaction: discord.Interaction[ScoutBot], error: Exception) -> None:  # type: ignore[override]
@@ -226,10 +238,10 @@ class OtherVendorModal(_CardModal):
     )
 
     def __init__(self, announcement_id: int) -> None:
-        super().__init__("Who made this model?", f"scout:other:{announcement_id}", announcement_id)
+        super().__init__("Who made this model?", f"scout:other:{announcement_id}", announcement_id, "vote")
 
-    async def submit(self, interaction: discord.Interaction[ScoutBot], model_id: str) -> None:
-        await cast_vote(interaction, model_id, self.vendor.value)
+    async def submit(self, interaction: discord.Interaction[ScoutBot], model_id: str) -> str:
+        return await record_vote(interaction, model_id, self.vendor.value)
 
 
 class NoteModal(_CardModal):
@@ -242,10 +254,10 @@ class NoteModal(_CardModal):
     )
 
     def __init__(self, announcement_id: int) -> None:
-        super().__init__("Note on this model", f"scout:note-modal:{announcement_id}", announcement_id)
+        super().__init__("Note on this model", f"scout:note-modal:{announcement_id}", announcement_id, "note")
 
-    async def submit(self, interaction: discord.Interaction[ScoutBot], model_id: str) -> None:
-        await add_note(interaction, model_id, self.text.value)
+    async def submit(self, interaction: discord.Interaction[ScoutBot], model_id: str) -> str:
+        return await record_note(interaction, model_id, self.text.value)
 
 
 DYNAMIC_ITEMS: tuple[type[ScoutItem[Any]], ...] = (VendorSelect, ConfidenceSelect, NoteButton, TallyButton)

@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 
 from cogs import _safety as safety
+from cogs._actions import until_stored
 from cogs._scout_cog import ScoutCog
 
 if TYPE_CHECKING:
@@ -48,12 +49,16 @@ async def setup_command(
     safety.require_manage_guild(interaction)
     await safety.acknowledge(interaction)
     store = interaction.client.store
-    assert interaction.guild_id is not None
-    await store.guilds.configure(
-        interaction.guild_id, channel.id, all_models=all_models, hide_votes=hide_votes, threads=threads
+    guild_id = interaction.guild_id
+    assert guild_id is not None
+    await until_stored(
+        lambda: store.guilds.configure(
+            guild_id, channel.id, all_models=all_models, hide_votes=hide_votes, threads=threads
+        ),
+        "setup",
     )
-    await interaction.client.announce_active_stealth_models(interaction.guild_id, channel.id)
-    settings = await store.guilds.get(interaction.guild_id)
+    await interaction.client.announce_active_stealth_models(guild_id, channel.id)
+    settings = await store.guilds.get(guild_id)
     assert settings is not None
     scope = "every new model" if settings.all_models else "new stealth models"
     votes = "hidden until the reveal" if settings.hide_votes else "shown as they come"

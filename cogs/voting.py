@@ -13,7 +13,7 @@ from discord import app_commands
 
 from bot.store.votes import MAX_NOTE_LENGTH
 from cogs import _safety as safety
-from cogs._actions import add_note, cast_vote
+from cogs._actions import record_note, record_vote, store_and_tell
 from cogs._components import DYNAMIC_ITEMS, tally_embed
 from cogs._lookups import known_model_id, model_autocomplete, vendor_autocomplete
 from cogs._scout_cog import ScoutCog
@@ -36,8 +36,12 @@ async def vote_command(
 ) -> None:
     """Acknowledged first: the vote then waits for the database as long as it must, and the member is told."""
     await safety.acknowledge(interaction)
-    model_id = await known_model_id(interaction, model)
-    await cast_vote(interaction, model_id, vendor, None if confidence is None else confidence / 100)
+
+    async def vote() -> str:
+        model_id = await known_model_id(interaction, model)
+        return await record_vote(interaction, model_id, vendor, None if confidence is None else confidence / 100)
+
+    await store_and_tell(interaction, vote, "vote")
 
 
 @app_commands.describe(model="The model (type to search, or type its name)", text="Your note (up to 1,000 characters)")
@@ -49,7 +53,11 @@ async def note_command(
 ) -> None:
     """Acknowledged first, like a vote: a note is never lost to a busy database."""
     await safety.acknowledge(interaction)
-    await add_note(interaction, await known_model_id(interaction, model), text)
+
+    async def note() -> str:
+        return await record_note(interaction, await known_model_id(interaction, model), text)
+
+    await store_and_tell(interaction, note, "note")
 
 
 @app_commands.describe(model="The model (type to search, or type its name)")

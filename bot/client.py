@@ -51,6 +51,9 @@ class PollingPipeline(Protocol):
 
     async def reprobe(self, model_id: str) -> Any: ...
 
+    async def calibrate_forever(self) -> None:
+        """The background self-calibration; runs until cancelled."""
+
     async def close(self) -> None: ...
 
 
@@ -107,6 +110,7 @@ class ScoutBot(commands.Bot):
         )
         self.poll_failures = 0
         self._watcher: asyncio.Task[None] | None = None
+        self._calibration: asyncio.Task[None] | None = None
         self._closing = False
 
     async def setup_hook(self) -> None:
@@ -116,12 +120,14 @@ class ScoutBot(commands.Bot):
             log.info("loaded extension %s", name)
         await self.sync_commands_if_changed()
         self._watcher = asyncio.create_task(self._watch(), name="scout-watcher")
+        self._calibration = asyncio.create_task(self.pipeline.calibrate_forever(), name="scout-calibration")
 
     async def close(self) -> None:
         self._closing = True
-        if self._watcher is not None:
-            self._watcher.cancel()
-            await asyncio.gather(self._watcher, return_exceptions=True)
+        background = [task for task in (self._watcher, self._calibration) if task is not None]
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
         await super().close()
         await self.pipeline.close()
 

@@ -1,13 +1,19 @@
-"""One poll end to end: catalogue → new stealth models → probes → attribution → guess → announcement edit.
+"""One poll end to end: catalogue → stealth models that need probing → probes → attribution → guess → announcement edit.
 
 The poll returns as soon as the catalogue is recorded, so the announcement of a new stealth model
 goes out at once; probing runs in background tasks that a `Pipeline` tracks, and each finished guess
 bumps the model's announcement revision so the announcer edits the message with it.
 
+What to probe is asked of the store, not taken from this process's poll: a stealth model recorded by
+`scout scan` in another process, one whose run a crash interrupted, and one whose probes all failed
+(due again after a backoff) are all picked up by the next poll. A run that brings back too little
+evidence yields a guess without a ranking whose reason says what was missing; a run that found no
+references to compare with is attributed again, from its stored answers, once references exist.
+
 Use from the bot's loop:
 
     pipeline = Pipeline(store, gateway, settings)
-    await pipeline.start()                  # abandons stale runs, resumes unattributed stealth models
+    await pipeline.start()                  # abandons stale runs, schedules what the store says is due
     while running:
         report = await pipeline.poll_once() # never raises for a failed poll: see report.error
         ...
@@ -15,31 +21,57 @@ Use from the bot's loop:
 
 and `await pipeline.reprobe(model_id)` for an on-demand probe (it joins a probe already running for
 that model). `run_cycle` does one poll and waits for its probes, for the CLI and tests.
-
-Nothing lives only in memory: runs, responses and guesses are in the store as they happen, and a
-stealth model without a guess is picked up again by the next `start`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import Counter
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 
 from bot.attribution.combiner import Fingerprint, combine, gather_signals
 from bot.attribution.references import catalogue_listings, combiner_model, load_fingerprints
+from bot.attribution.self_calibration import (
+    plan_self_calibration,
+    run_pending_calibration,
+    self_calibration_enabled,
+)
 from bot.catalogue.diff import CatalogueEvent
 from bot.catalogue.entry import CatalogueEntry, EntryError, parse_entry
 from bot.catalogue.watcher import SuspiciousCatalogue, poll_gateway
 from bot.gateway import GatewayClient, GatewayError
-from bot.probes.runner import ProbeRunner, RunReport, request_extra_for
+from bot.probes.runner import NOT_FOUND_KIND, ProbeRunner, RunReport, request_extra_for
+from bot.probes.suite import SUITE_VERSION
 from bot.settings import Settings
 from bot.store import Store
-from bot.store.probes import Guess
+from bot.store.calibration import CalibrationProgress
+from bot.store.probes import GUESS_NO_REFERENCES, GUESS_NOT_FOUND, GUESS_PROBES_FAILED, Guess
 
 log = logging.getLogger(__name__)
+
+MIN_USABLE_PROBES = 3
+"""Fewer usable probes than this is not a run to rank from: one answer cannot tell tokenizer, claim and style apart."""
+RETRIED_STATUSES = frozenset({GUESS_PROBES_FAILED, GUESS_NOT_FOUND})
+MAX_RETRY_DELAY_S = 6 * 3600.0
+CALIBRATION_PLAN_INTERVAL_S = 3600.0
+# What each failure kind means to a person reading a card.
+FAILURE_WORDS = {
+    "rate_limited": "rate limited",
+    "server_error": "gateway error",
+    "timeout": "timed out",
+    "network": "network error",
+    "payment_required": "out of credit",
+    "client_error": "request refused",
+    "bad_response": "garbled reply",
+    "too_large": "reply too large",
+    "empty": "empty answer",
+    "reasoning_only": "reasoning but no answer",
+    "no_usage": "no token count",
+    NOT_FOUND_KIND: "model not found",
+}
 
 
 @dataclass(frozen=True)
@@ -62,6 +94,23 @@ class CycleReport:
     guesses: Mapping[str, Guess] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How failed runs are retried: after base, 2×base, 4×base… seconds (capped), at most `max_attempts` runs."""
+
+    base_s: float
+    max_attempts: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RetryPolicy:
+        """PROBE_RETRY_BASE_SECONDS and PROBE_RETRY_MAX_ATTEMPTS."""
+        return cls(settings.probe_retry_base_seconds, settings.probe_retry_max_attempts)
+
+    def delay(self, attempts: int) -> float:
+        """Seconds to wait after the `attempts`-th failed run: doubling spreads retries out over an outage."""
+        return min(self.base_s * 2 ** max(0, min(attempts - 1, 30)), MAX_RETRY_DELAY_S)
+
+
 async def _listing(store: Store, model_id: str) -> CatalogueEntry | None:
     record = await store.catalogue.model(model_id)
     if record is None:
@@ -72,46 +121,133 @@ async def _listing(store: Store, model_id: str) -> CatalogueEntry | None:
         return None
 
 
+def _failure_kinds(report: RunReport) -> str:
+    kinds = Counter(FAILURE_WORDS.get(f.error_kind or "", f.error_kind or "error") for f in report.failures)
+    return ", ".join(f"{kind} ×{count}" if count > 1 else kind for kind, count in kinds.most_common())
+
+
 def _failure_line(report: RunReport) -> str | None:
     failures = report.failures
     if not failures:
         return None
-    kinds = Counter(failure.error_kind or "error" for failure in failures)
-    listed = ", ".join(f"{kind} ×{count}" if count > 1 else kind for kind, count in kinds.most_common())
-    return f"probes: {len(failures)} of {len(report.responses)} failed ({listed})"
+    return f"probes: {len(failures)} of {len(report.responses)} failed ({_failure_kinds(report)})"
+
+
+def _usable_probes(report: RunReport) -> int:
+    return len(set(report.texts) | set(report.token_counts))
+
+
+def unusable_run(report: RunReport) -> tuple[str, str] | None:
+    """(status, reason) when a run brought back too little to attribute, else None."""
+    if _usable_probes(report) >= MIN_USABLE_PROBES:
+        return None
+    if report.failures and all(f.error_kind == NOT_FOUND_KIND for f in report.failures):
+        return GUESS_NOT_FOUND, "no guess: the gateway does not know this model (404 on every probe)"
+    answered = _usable_probes(report)
+    what = f"{answered} of {len(report.responses)} probes answered" if answered else "every probe failed"
+    kinds = _failure_kinds(report)
+    return GUESS_PROBES_FAILED, f"no guess yet: probes failed — {kinds or 'no answer'} ({what})"
+
+
+def no_references_reason(progress: CalibrationProgress) -> str:
+    """What a card says before any reference exists: when guesses will start, so nobody is told to run a command."""
+    if progress.complete and progress.planned and not progress.done:
+        return f"no references yet — calibration could probe none of its {progress.planned} reference models"
+    done = f"{progress.finished}/{progress.planned}" if progress.planned else "not started"
+    return f"no references yet — guesses start when calibration finishes ({done})"
 
 
 async def attribute_run(
     store: Store, report: RunReport, listing: CatalogueEntry | None, query_probe_ids: Collection[str]
 ) -> Guess:
-    """Rank vendors for a finished run against the stored references (the heavy part off the event loop)."""
+    """Rank vendors for a finished run against the stored references (the heavy part off the event loop).
+
+    No ranking is made when the run or the references cannot support one: the guess then says why,
+    and that reason comes first wherever the guess is shown.
+    """
+    failure = _failure_line(report)
+    failure_evidence = (failure,) if failure else ()
+    unusable = unusable_run(report)
+    if unusable is not None:
+        status, reason = unusable
+        return Guess(report.model_id, (), 0.0, failure_evidence, report.run_id, status=status, reason=reason)
     listings = await catalogue_listings(store)
-    references = await load_fingerprints(store, listings)
+    references = [r for r in await load_fingerprints(store, listings) if r.model_id != report.model_id]
+    if not any(reference.vendor for reference in references):
+        reason = no_references_reason(await store.calibration.progress(SUITE_VERSION))
+        return Guess(
+            report.model_id, (), 0.0, failure_evidence, report.run_id, status=GUESS_NO_REFERENCES, reason=reason
+        )
     model = await combiner_model(store, references, listings, query_probe_ids)
     query = Fingerprint(report.model_id, None, report.texts, report.token_counts, listing)
-    others = [reference for reference in references if reference.model_id != report.model_id]
-    found = await asyncio.to_thread(gather_signals, query, others, listings)
+    found = await asyncio.to_thread(gather_signals, query, references, listings)
     guess = combine(report.model_id, found, model)
-    failure = _failure_line(report)
-    evidence = guess.evidence + ((failure,) if failure else ())
-    return replace(guess, evidence=evidence, run_id=report.run_id)
+    return replace(guess, evidence=guess.evidence + failure_evidence, run_id=report.run_id)
 
 
-async def probe_and_attribute(store: Store, runner: ProbeRunner, model_id: str, *, purpose: str) -> ProbeOutcome:
-    """Probe one model, attribute it, store the guess and ask for its announcements to be edited."""
+async def _save_and_announce(store: Store, guess: Guess) -> Guess:
+    saved = await store.guesses.save(guess)
+    await store.outbox.bump_revision(guess.model_id)
+    if saved.ranking:
+        log.info("guess for %s: %s at %.0f%%", saved.model_id, saved.top_vendor, 100 * saved.confidence)
+    else:
+        log.info("no guess for %s: %s", saved.model_id, saved.reason)
+    return saved
+
+
+async def probe_and_attribute(
+    store: Store, runner: ProbeRunner, model_id: str, *, purpose: str, retry: RetryPolicy
+) -> ProbeOutcome:
+    """Probe one model, attribute it, store the guess and the attempt, and ask for its announcements to be edited.
+
+    A run that failed is due again after `retry.delay(attempts)`; one that succeeded closes the model
+    for this suite, so no process probes it again unasked.
+    """
     listing = await _listing(store, model_id)
     extra = request_extra_for(listing.supported_parameters) if listing else {}
     report = await runner.run(model_id, purpose=purpose, request_extra=extra)
     guess = await attribute_run(store, report, listing, {probe.probe_id for probe in runner.plan.probes})
-    saved = await store.guesses.save(guess)
-    await store.outbox.bump_revision(model_id)
-    log.info(
-        "guess for %s: %s at %.0f%%",
+    failed = guess.status in RETRIED_STATUSES
+    attempts = await store.probe_attempts.get(model_id, report.suite_version)
+    done_before = attempts.attempts if attempts else 0
+    recorded = await store.probe_attempts.record(
         model_id,
-        saved.top_vendor or "nobody",
-        100 * saved.confidence,
+        report.suite_version,
+        run_id=report.run_id,
+        succeeded=not failed,
+        reason=guess.reason,
+        retry_in=retry.delay(done_before + 1),
     )
+    if failed and recorded.attempts >= retry.max_attempts:
+        guess = replace(guess, reason=f"{guess.reason}; gave up after {recorded.attempts} runs")
+    saved = await _save_and_announce(store, guess)
     return ProbeOutcome(report, saved)
+
+
+async def stored_report(store: Store, run_id: int) -> RunReport | None:
+    """A finished run rebuilt from the store, to attribute it again without sending a request."""
+    run = await store.probes.run(run_id)
+    if run is None:
+        return None
+    responses = tuple(await store.probes.responses(run_id))
+    return RunReport(run.id, run.model_id, run.suite_version, run.purpose, responses, run.requests, 0.0)
+
+
+async def reattribute_waiting(store: Store, query_probe_ids: Collection[str]) -> list[Guess]:
+    """Attribute again, from their stored answers, the models whose guess waited for references that now exist."""
+    waiting = await store.guesses.waiting_for_references()
+    if not waiting or not await store.references.by_vendor(SUITE_VERSION):
+        return []
+    guesses = []
+    for previous in waiting:
+        assert previous.run_id is not None
+        report = await stored_report(store, previous.run_id)
+        if report is None:
+            continue
+        guess = await attribute_run(store, report, await _listing(store, report.model_id), query_probe_ids)
+        if guess.status != GUESS_NO_REFERENCES:
+            guesses.append(await _save_and_announce(store, guess))
+    return guesses
 
 
 class Pipeline:
@@ -122,7 +258,11 @@ class Pipeline:
     ) -> None:
         self._store = store
         self._gateway = gateway
+        self._settings = settings
         self._runner = runner or ProbeRunner.from_settings(store, gateway, settings)
+        self._retry = RetryPolicy.from_settings(settings)
+        self._calibration_wanted = asyncio.Event()
+        self._calibration_planned_at: float | None = None
         self._tasks: dict[str, asyncio.Task[ProbeOutcome]] = {}
         self._started = False
         self._resumed: tuple[str, ...] = ()
@@ -133,7 +273,7 @@ class Pipeline:
         return tuple(model_id for model_id, task in self._tasks.items() if not task.done())
 
     async def start(self) -> tuple[str, ...]:
-        """Recover from a crash: mark stale runs abandoned and resume every stealth model without a guess.
+        """Recover from a crash: mark stale runs abandoned and schedule every stealth model the store says is due.
 
         Idempotent; `poll_once` calls it on first use. Returns the resumed model ids.
         """
@@ -143,29 +283,82 @@ class Pipeline:
         stale = await self._store.probes.abandon_running()
         if stale:
             log.info("marked %d interrupted probe run(s) abandoned", len(stale))
-        pending = await self._store.guesses.stealth_models_without_guess()
-        for model_id in pending:
-            self._schedule(model_id, "stealth")
-        self._resumed = tuple(pending)
+        if (
+            self_calibration_enabled(self._settings)
+            and not (await self._store.calibration.progress(SUITE_VERSION)).complete
+        ):
+            self._calibration_wanted.set()  # a calibration a crash interrupted
+        self._resumed = await self.schedule_due()
         return self._resumed
 
+    async def plan_calibration(self) -> None:
+        """Plan self-calibration from the recorded catalogue (at most hourly) and wake the calibration task.
+
+        Called after each good poll and before its probes start, so a first guess made before any
+        reference exists can already say how far calibration has to go.
+        """
+        if not self_calibration_enabled(self._settings):
+            return
+        now = time.monotonic()
+        if (
+            self._calibration_planned_at is not None
+            and now - self._calibration_planned_at < CALIBRATION_PLAN_INTERVAL_S
+        ):
+            return
+        self._calibration_planned_at = now
+        await plan_self_calibration(self._store, self._settings, self._runner.plan.max_requests)
+        if not (await self._store.calibration.progress(SUITE_VERSION)).complete:
+            self._calibration_wanted.set()
+
+    async def calibrate_forever(self) -> None:
+        """The bot's background calibration: probe planned references whenever there are some, then re-attribute.
+
+        Runs until cancelled; a failure is logged and the next plan tries again.
+        """
+        while True:
+            await self._calibration_wanted.wait()
+            self._calibration_wanted.clear()
+            try:
+                progress = await run_pending_calibration(
+                    self._store, lambda: ProbeRunner.from_settings(self._store, self._gateway, self._settings)
+                )
+                log.info(
+                    "calibration finished a round: %d/%d, %d done", progress.finished, progress.planned, progress.done
+                )
+                await self.reattribute_waiting()
+            except Exception as error:  # the calibration loop must outlive any single failure
+                log.warning("calibration round failed: %s", error, exc_info=error)
+
+    async def schedule_due(self) -> tuple[str, ...]:
+        """Start probing every stealth model that still needs it (not yet probed, or due for a retry).
+
+        Returns the models started now; ones already being probed are not started twice.
+        """
+        due = await self._store.probe_attempts.due(SUITE_VERSION, self._retry.max_attempts)
+        started = []
+        for model_id in due:
+            running = self._tasks.get(model_id)
+            if running is None or running.done():
+                self._schedule(model_id, "stealth")
+                started.append(model_id)
+        return tuple(started)
+
+    async def reattribute_waiting(self) -> list[Guess]:
+        """Guesses that waited for references, made now that references exist (see `reattribute_waiting`)."""
+        return await reattribute_waiting(self._store, {probe.probe_id for probe in self._runner.plan.probes})
+
     async def poll_once(self) -> CycleReport:
-        """Record one catalogue poll and start probing its new stealth models; returns before they finish."""
+        """Record one catalogue poll and start probing what the store says is due; returns before probes finish."""
         resumed = await self.start()
         try:
             result = await poll_gateway(self._store, self._gateway)
         except (GatewayError, SuspiciousCatalogue) as error:
             log.warning("poll failed: %s", error)
-            return CycleReport(False, str(error), None, (), (), resumed)
-        started = []
-        for event in result.events:
-            if not event.stealth or event.kind not in ("new", "returned"):
-                continue
-            if event.kind == "returned" and await self._store.guesses.latest(event.model_id) is not None:
-                continue
-            self._schedule(event.model_id, "stealth")
-            started.append(event.model_id)
-        return CycleReport(True, None, result.poll_id, tuple(result.events), tuple(started), resumed)
+            return CycleReport(False, str(error), None, (), await self.schedule_due(), resumed)
+        await self.plan_calibration()
+        started = await self.schedule_due()
+        await self.reattribute_waiting()
+        return CycleReport(True, None, result.poll_id, tuple(result.events), started, resumed)
 
     async def reprobe(self, model_id: str) -> ProbeOutcome:
         """Probe `model_id` now and wait for the guess; joins a probe of it already under way.
@@ -196,7 +389,8 @@ class Pipeline:
         if running is not None and not running.done():
             return running
         task = asyncio.create_task(
-            probe_and_attribute(self._store, self._runner, model_id, purpose=purpose), name=f"probe {model_id}"
+            probe_and_attribute(self._store, self._runner, model_id, purpose=purpose, retry=self._retry),
+            name=f"probe {model_id}",
         )
         task.add_done_callback(_log_failure)
         self._tasks[model_id] = task

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     probe_max_tokens: int = Field(4000, ge=1)
     calibration_models: str = ""
     calibration_models_per_vendor: int = Field(2, ge=1, le=10)
+    calibration_request_budget: int = Field(300, ge=0, le=100_000)
+    probe_retry_base_seconds: float = Field(120.0, ge=1, le=86_400)
+    probe_retry_max_attempts: int = Field(6, ge=1, le=100)
 
     @field_validator("openrouter_base_url", "discord_api_base", "discord_gateway_url")
     @classmethod

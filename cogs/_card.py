@@ -42,9 +42,9 @@ def supported_ranking(guess: Guess | None) -> list[tuple[str, float]]:
 
 
 def no_guess_reason(guess: Guess) -> str:
-    """Why the core gave no ranking (it says so first among the evidence), without a "no guess yet:" of its
-    own: the card already leads with those words."""
-    reason = guess.evidence[0] if guess.evidence else "no vendor stood out"
+    """Why the core gave no ranking (no references yet, probes failed…), without a "no guess yet:" of its own:
+    the card already leads with those words."""
+    reason = guess.reason or (guess.evidence[0] if guess.evidence else "no vendor stood out")
     return _NO_GUESS_PREFIX.sub("", reason)
 
 

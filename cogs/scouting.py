@@ -7,12 +7,11 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.catalogue.vendors import display_name
 from cogs import _safety as safety
 from cogs._actions import guild_card
-from cogs._card import load_card, supported_ranking
+from cogs._card import load_card, no_guess_reason, supported_ranking
 from cogs._lookups import known_model_id, model_autocomplete
-from cogs._render import card_embed, recent_line
+from cogs._render import card_embed, guessed_vendor_name, recent_line
 from cogs._scout_cog import ScoutCog
 
 if TYPE_CHECKING:
@@ -68,12 +67,13 @@ async def probe_command(interaction: discord.Interaction[ScoutBot], model: app_c
     bot = interaction.client
     model_id = await known_model_id(interaction, model)
     await bot.pipeline.reprobe(model_id)
-    ranking = supported_ranking(await bot.store.guesses.latest(model_id))
+    guess = await bot.store.guesses.latest(model_id)
+    ranking = supported_ranking(guess)
     if ranking:
         vendor, probability = ranking[0]
-        result = f"best guess **{safety.escape(display_name(vendor))}** ({probability:.0%})"
+        result = f"best guess **{safety.escape(guessed_vendor_name(vendor))}** ({probability:.0%})"
     else:
-        result = "no vendor stood out"
+        result = safety.plain(no_guess_reason(guess) if guess else "no vendor stood out", 300)
     await safety.respond(interaction, f"Probed {safety.code(model_id)} again: {result}. Its announcements are updated.")
 
 

@@ -158,3 +158,95 @@ async def test_run_cycle_waits_for_the_guesses_of_its_poll(store, gw, client, se
     guess = report.guesses[STEALTH_ID]
     assert guess.top_vendor == "zhipu"
     assert any(line.startswith("tokenizer:") for line in guess.evidence)
+
+
+async def test_all_probes_failing_gives_no_ranking_and_is_retried_until_it_succeeds(store, gw, client, tmp_path):
+    retrying = load_settings(
+        database_path=tmp_path / "scout.db",
+        probe_timeout_seconds=5.0,
+        probe_requests_per_minute=1000,
+        probe_retry_base_seconds=1,
+    )
+    await with_references(store, gw, client, retrying)
+    for status in (500, 404, 429):  # gateway error, model not found, rate limited: one class of failure
+        gw.set_fault("chat", Fault.http(status), model=STEALTH_ID)
+        pipeline = Pipeline(store, client, retrying)
+        try:
+            await pipeline.poll_once()
+            await pipeline.wait_idle()
+        finally:
+            await pipeline.close()
+        guess = await store.guesses.latest(STEALTH_ID)
+        assert guess.ranking == () and guess.top_vendor is None and guess.status in {"probes_failed", "not_found"}
+        assert guess.reason.startswith("no guess")
+        assert (await store.outbox.for_model(GUILD, STEALTH_ID)).revision > 1  # the card says so
+        await asyncio.sleep(1.1 * 2 ** ((await store.probe_attempts.get(STEALTH_ID, SUITE_VERSION)).attempts - 1))
+    attempts = await store.probe_attempts.get(STEALTH_ID, SUITE_VERSION)
+    assert attempts.attempts == 3 and attempts.succeeded_run_id is None
+
+    gw.clear_faults()
+    pipeline = Pipeline(store, client, retrying)  # a restart: the due retry is found in the store
+    try:
+        await pipeline.poll_once()
+        await pipeline.wait_idle()
+    finally:
+        await pipeline.close()
+    guess = await store.guesses.latest(STEALTH_ID)
+    assert guess.status == "ranked" and guess.top_vendor == "zhipu"
+    assert (await store.probe_attempts.get(STEALTH_ID, SUITE_VERSION)).succeeded_run_id == guess.run_id
+
+
+async def test_retries_stop_at_the_limit_and_the_reason_says_so(store, gw, client, tmp_path):
+    limited = load_settings(
+        database_path=tmp_path / "scout.db",
+        probe_timeout_seconds=5.0,
+        probe_requests_per_minute=1000,
+        probe_retry_base_seconds=1,
+        probe_retry_max_attempts=1,
+    )
+    await record_catalogue(store, catalogue(), "listed")
+    gw.set_fault("chat", Fault.http(503), model=STEALTH_ID)
+    report = await run_cycle(store, client, limited)
+    assert report.guesses[STEALTH_ID].reason.endswith("gave up after 1 runs")
+    await asyncio.sleep(1.1)
+    again = await run_cycle(store, client, limited)
+    assert again.probing == () and again.resumed == ()
+    assert len(await store.probes.runs(STEALTH_ID)) == 1
+
+
+async def test_without_references_the_guess_waits_and_is_made_when_they_arrive(store, gw, client, settings):
+    await record_catalogue(store, [e for e in catalogue() if e["id"] != STEALTH_ID], "before")
+    await store.calibration.plan(SUITE_VERSION, [(model_id, vendor) for model_id, vendor, _ in KNOWN_MODELS])
+    report = await run_cycle(store, client, settings)
+    waiting = report.guesses[STEALTH_ID]
+    assert waiting.ranking == () and waiting.status == "no_references"
+    assert waiting.reason == f"no references yet — guesses start when calibration finishes (0/{len(KNOWN_MODELS)})"
+    requests = len(gw.requests_to("chat", model=STEALTH_ID))
+
+    await with_references(store, gw, client, settings)
+    await run_cycle(store, client, settings)
+    guess = await store.guesses.latest(STEALTH_ID)
+    assert guess.status == "ranked" and guess.top_vendor == "zhipu" and guess.run_id == waiting.run_id
+    assert len(gw.requests_to("chat", model=STEALTH_ID)) == requests  # attributed from the stored answers
+
+
+async def test_a_model_recorded_by_scout_scan_in_another_process_is_probed_by_the_bot(
+    store, gw, client, settings, tmp_path
+):
+    from tests.cli.scout_process import scout
+
+    await with_references(store, gw, client, settings)
+    pipeline = Pipeline(store, client, settings)
+    try:
+        assert await pipeline.start() == ()  # the bot is running and nothing needs probing yet
+        code, out, err = await scout(tmp_path, "scan", "--json", OPENROUTER_BASE_URL=gw.base_url)
+        assert code == 0, err
+        assert STEALTH_ID in out  # the other process saw the new stealth model first
+
+        report = await pipeline.poll_once()
+        assert report.events == ()  # nothing new for the bot's own poll...
+        assert report.probing == (STEALTH_ID,)  # ...but the store says it still needs probing
+        await pipeline.wait_idle()
+    finally:
+        await pipeline.close()
+    assert (await store.guesses.latest(STEALTH_ID)).top_vendor == "zhipu"

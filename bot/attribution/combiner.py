@@ -27,9 +27,9 @@ from bot.attribution.metadata import compare_listing
 from bot.attribution.style import StyleReference, rank_style
 from bot.attribution.tokenizer import TokenCounts, compare_tokenizers
 from bot.catalogue.entry import CatalogueEntry
-from bot.catalogue.vendors import COMMON_VENDOR_KEYS, display_name
+from bot.catalogue.vendors import display_name
 from bot.probes.suite import PROBES, TOKENIZER_BASELINE_ID
-from bot.store.probes import Guess, NearestModel, RankedVendor
+from bot.store.probes import GUESS_TOO_LITTLE_EVIDENCE, Guess, NearestModel, RankedVendor
 
 IDENTITY_PROBE_IDS = frozenset(probe.probe_id for probe in PROBES if probe.kind == "identity")
 SIGNALS = ("tokenizer", "identity", "style", "metadata")
@@ -125,8 +125,8 @@ def _identity(query: Fingerprint, references: Sequence[Fingerprint], candidates:
 class SignalSet:
     """The vendors in the running and what each available signal says about them.
 
-    The major labs are always candidates, references or not: a model from a lab nobody has probed
-    yet must keep some probability instead of being forced onto the labs that happen to be known.
+    Only vendors with references are candidates: a lab nobody has probed has nothing to be compared
+    with, so naming it would rest on a bare self-claim or a prior, not on evidence.
     """
 
     candidates: tuple[str, ...]
@@ -141,11 +141,10 @@ def gather_signals(
     style = _style(query, references)
     if style is not None:
         signals["style"] = style
-    candidates = set(COMMON_VENDOR_KEYS) | {r.vendor for r in references if r.vendor}
+    candidates = {r.vendor for r in references if r.vendor}
     identity = _identity(query, references, candidates)
     if identity is not None:
         signals["identity"] = identity
-        candidates |= set(identity.scores)
     metadata = compare_listing(query.listing, listings, candidates)
     if metadata.scores:
         nearest = {v: (NearestModel(m.model_id, m.similarity),) for v, m in metadata.nearest.items()}
@@ -221,9 +220,35 @@ class CombinerModel:
         )
 
 
+def missing_evidence(found: SignalSet) -> str | None:
+    """Why the signals that came back cannot support a ranking, or None when they can.
+
+    The catalogue listing alone never can (stealth listings are written by the gateway), and a
+    signal that scores every candidate alike says nothing: at least one of tokenizer, identity and
+    style must tell the candidates apart.
+    """
+    if not found.candidates:
+        return "no guess yet: no references to compare with"
+    spoke = [found.signals[name] for name in FITTED_SIGNALS if name in found.signals and found.signals[name].scores]
+    if not spoke:
+        return "no guess yet: too little evidence — no answer or token count could be compared with the references"
+    if len(found.candidates) > 1 and not any(
+        len({round(signal.score(vendor), 9) for vendor in found.candidates}) > 1 for signal in spoke
+    ):
+        return "no guess yet: too little evidence — no tokenizer, identity or style signal tells the labs apart"
+    return None
+
+
 def combine(model_id: str, found: SignalSet, model: CombinerModel) -> Guess:
-    """The ranked guess for one model: vendors, confidence in the first, evidence a person can check."""
+    """The ranked guess for one model: vendors, confidence in the first, evidence a person can check.
+
+    When the signals cannot support a ranking the guess has none: its status and reason say what is missing.
+    """
     signals = found.signals
+    missing_reason = missing_evidence(found)
+    if missing_reason is not None:
+        said = tuple(line for name in SIGNALS if name in signals for line in signals[name].evidence)
+        return Guess(model_id, (), 0.0, said, status=GUESS_TOO_LITTLE_EVIDENCE, reason=missing_reason)
     probabilities = model.probabilities(found)
     ordered = sorted(probabilities.items(), key=lambda item: (-item[1], item[0]))[:TOP_VENDORS]
     ranking = tuple(
@@ -239,14 +264,11 @@ def combine(model_id: str, found: SignalSet, model: CombinerModel) -> Guess:
                     f"{name} disagrees with the ranking: self-reports are weak, distilled models repeat their teacher's name"
                 )
     missing = [name for name in FITTED_SIGNALS if name not in signals or not signals[name].scores]
-    if not ranking:
-        evidence.append("no signal to go on: no usable answers, token counts or listing")
-    elif missing:
+    if missing:
         evidence.append(f"without {', '.join(missing)} evidence: confidence is lower")
-    if ranking and not model.calibrated:
+    if not model.calibrated:
         evidence.append(f"confidence not yet calibrated ({model.describe()})")
-    confidence = ranking[0].probability if ranking else 0.0
-    return Guess(model_id, ranking, confidence, tuple(evidence))
+    return Guess(model_id, ranking, ranking[0].probability, tuple(evidence))
 
 
 def _nearest(vendor: str, signals: Mapping[str, SignalScores]) -> tuple[NearestModel, ...]:

@@ -101,6 +101,9 @@ PRIOR_OWN = 0.5
 PRIOR_NONE = 0.35
 OTHER_CLAIMS = 10
 PRIOR_WEIGHT = 2.0
+# A vendor no reference speaks for is scored as the average referenced vendor, and naming it lifts that by
+# this factor only: without references nobody knows how often its models name it, or how often others do.
+UNREFERENCED_CLAIM_LIFT = 1.3
 
 
 @dataclass(frozen=True)
@@ -193,8 +196,9 @@ def assess_identity(
 ) -> IdentityVerdict:
     """Score vendors by how well they explain the claims in the query's answers to the identity probes.
 
-    Every vendor of the references, every vendor claimed and every extra candidate gets a score: a
-    vendor the references never saw is scored by the prior alone.
+    Every vendor of the references, every vendor claimed and every extra candidate gets a score. A
+    vendor the references never saw scores like the average referenced vendor, lifted a little when
+    named: a bare claim, with no reference to say how often it is true, moves the ranking only a little.
     """
     claims = {
         probe_id: extract_claim(text) for probe_id, text in answers.items() if probe_id in probe_ids and text.strip()
@@ -208,18 +212,36 @@ def assess_identity(
             text = reference.answers.get(probe_id)
             if text and text.strip():
                 counts[probe_id][reference.vendor][extract_claim(text).vendor] += 1
-    vendors = {r.vendor for r in references} | {c.vendor for c in claims.values() if c.vendor} | set(candidates)
-    scores = {}
-    for vendor in vendors:
-        total = 0.0
-        for probe_id, claim in claims.items():
-            seen = counts[probe_id][vendor]
-            likelihood = (seen[claim.vendor] + PRIOR_WEIGHT * _prior(claim.vendor, vendor)) / (
-                sum(seen.values()) + PRIOR_WEIGHT
-            )
-            total += math.log(likelihood)
-        scores[vendor] = total
+    referenced = {r.vendor for r in references}
+    vendors = referenced | {c.vendor for c in claims.values() if c.vendor} | set(candidates)
+    scores = {vendor: 0.0 for vendor in vendors}
+    for probe_id, claim in claims.items():
+        for vendor, value in _claim_scores(claim, vendors, referenced, counts[probe_id]).items():
+            scores[vendor] += value
     return IdentityVerdict(scores, claims, _evidence(claims, counts))
+
+
+def _claim_scores(
+    claim: Claim, vendors: Collection[str], referenced: Collection[str], seen: Mapping[str, Counter[str | None]]
+) -> dict[str, float]:
+    """Log-likelihood of one claim under each vendor: from its references' answers, smoothed by the prior.
+
+    A claimed vendor without references is capped at the other vendors' average lifted by
+    UNREFERENCED_CLAIM_LIFT: the prior alone ("models name their maker half the time") would turn a
+    bare "I am made by X" into near-certainty, which is exactly what nobody has measured for X.
+    """
+    values = {
+        vendor: math.log(
+            (seen[vendor][claim.vendor] + PRIOR_WEIGHT * _prior(claim.vendor, vendor))
+            / (sum(seen[vendor].values()) + PRIOR_WEIGHT)
+        )
+        for vendor in vendors
+    }
+    if claim.vendor in values and claim.vendor not in referenced and len(values) > 1:
+        others = [value for vendor, value in values.items() if vendor != claim.vendor]
+        typical = sum(others) / len(others)
+        values[claim.vendor] = min(values[claim.vendor], typical + math.log(UNREFERENCED_CLAIM_LIFT))
+    return values
 
 
 def _evidence(claims: Mapping[str, Claim], counts: Mapping[str, Mapping[str, Counter[str | None]]]) -> tuple[str, ...]:

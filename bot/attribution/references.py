@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -170,30 +171,54 @@ async def import_corpus(store: Store, path: Path) -> ImportSummary:
 # --- calibration -----------------------------------------------------------------------------------
 
 
-def choose_calibration_models(records: Sequence[ModelRecord], per_vendor: int) -> list[str]:
-    """The newest `per_vendor` text models of each major lab in the catalogue.
+# Listings that answer chat requests but are not chat models whose style and claims are their own.
+NOT_A_CHAT_MODEL = re.compile(r"guard|safeguard|shield|moderation|classif|embed|rerank|router", re.IGNORECASE)
 
-    Stealth, removed, router and variant (`:free`, `:thinking`…) listings are skipped: a reference
-    must be a model whose maker is known and whose answers are its own.
+
+def is_reference_candidate(record: ModelRecord) -> CatalogueEntry | None:
+    """The record's listing when it can serve as a reference: a known lab's own text-in, text-out chat model.
+
+    Stealth, removed and variant (`:free`, `:thinking`…) listings are not (their maker or answers are
+    not their own), nor routers, safety classifiers (llama-guard, gpt-oss-safeguard), embedding or
+    image/audio models.
     """
-    newest: dict[str, list[tuple[int, str]]] = {}
+    if record.stealth or record.removed_at or ":" in record.id:
+        return None
+    try:
+        entry = parse_entry(record.raw)
+    except EntryError:
+        return None
+    if entry.output_modalities != ("text",) or "text" not in entry.input_modalities:
+        return None
+    if (entry.tokenizer or "").lower() == "router" or NOT_A_CHAT_MODEL.search(f"{entry.id} {entry.name}"):
+        return None
+    if any(price is not None and price < 0 for price in (entry.price("prompt"), entry.price("completion"))):
+        return None
+    return entry
+
+
+def _cost(entry: CatalogueEntry) -> float:
+    """What one probe run roughly costs on this endpoint: its prompt and completion prices per token."""
+    return (entry.price("prompt") or 0.0) + (entry.price("completion") or 0.0)
+
+
+def choose_calibration_models(records: Sequence[ModelRecord], per_vendor: int) -> list[str]:
+    """The newest `per_vendor` chat models of each major lab in the catalogue, in the order to probe them.
+
+    Every lab's newest model comes before any lab's second, so a budget that runs out still covers
+    the most labs; within each such round the cheapest endpoints go first.
+    """
+    newest: dict[str, list[tuple[int, CatalogueEntry]]] = {}
     for record in records:
-        if record.stealth or record.removed_at or ":" in record.id:
-            continue
         vendor = vendor_for_model_id(record.id)
-        if vendor is None or vendor.key not in COMMON_VENDOR_KEYS:
-            continue
-        try:
-            entry = parse_entry(record.raw)
-        except EntryError:
-            continue
-        if entry.output_modalities != ("text",) or (entry.tokenizer or "").lower() == "router":
-            continue
-        newest.setdefault(vendor.key, []).append((entry.created or 0, entry.id))
-    chosen = []
-    for vendor in COMMON_VENDOR_KEYS:
-        chosen.extend(model_id for _, model_id in sorted(newest.get(vendor, []), reverse=True)[:per_vendor])
-    return chosen
+        entry = is_reference_candidate(record) if vendor is not None and vendor.key in COMMON_VENDOR_KEYS else None
+        if vendor is not None and entry is not None:
+            newest.setdefault(vendor.key, []).append((entry.created or 0, entry))
+    rounds: list[list[CatalogueEntry]] = [[] for _ in range(per_vendor)]
+    for listed in newest.values():
+        for position, (_, entry) in enumerate(sorted(listed, key=lambda item: (-item[0], item[1].id))[:per_vendor]):
+            rounds[position].append(entry)
+    return [entry.id for round_ in rounds for entry in sorted(round_, key=lambda entry: (_cost(entry), entry.id))]
 
 
 @dataclass(frozen=True)
@@ -243,7 +268,7 @@ async def calibrate(
             )
         else:
             async with gate:
-                step = await _probe_reference(store, make_runner(), model_id, vendor.key)
+                step = await probe_reference(store, make_runner(), model_id, vendor.key)
         if on_step is not None:
             on_step(step)
         return step
@@ -251,7 +276,8 @@ async def calibrate(
     return list(await asyncio.gather(*(one(model_id) for model_id in dict.fromkeys(model_ids))))
 
 
-async def _probe_reference(store: Store, runner: ProbeRunner, model_id: str, vendor: str) -> CalibrationStep:
+async def probe_reference(store: Store, runner: ProbeRunner, model_id: str, vendor: str) -> CalibrationStep:
+    """Probe one known model with the suite and store its fingerprint; the step says how it went."""
     record = await store.catalogue.model(model_id)
     extra = {}
     if record is not None:

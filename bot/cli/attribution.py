@@ -50,6 +50,8 @@ def outcome_json(outcome: ProbeOutcome) -> dict[str, Any]:
         "suite_version": report.suite_version,
         "requests": report.requests,
         "failures": [{"probe_id": f.probe_id, "kind": f.error_kind, "error": f.error} for f in report.failures],
+        "status": guess.status,
+        "reason": guess.reason,
         "ranking": [item.to_json() for item in guess.ranking],
         "confidence": round(guess.confidence, 4),
         "evidence": list(guess.evidence),
@@ -70,7 +72,7 @@ def format_outcome(outcome: ProbeOutcome) -> str:
                 f"  {position}. {item.name:28} {item.probability:6.1%}" + (f"  nearest: {nearest}" if nearest else "")
             )
     else:
-        lines.append("no guess: nothing to compare with")
+        lines.append(guess.reason or "no guess")
     lines.append("evidence:")
     lines.extend(f"  - {line}" for line in guess.evidence)
     for failure in report.failures:
@@ -82,11 +84,14 @@ async def cmd_probe(settings: Settings, args: argparse.Namespace) -> int:
     key = _api_key(settings)
     if not key:
         return EXIT_USAGE
-    from bot.pipeline import probe_and_attribute
+    from bot.pipeline import RETRIED_STATUSES, RetryPolicy, probe_and_attribute
 
     async with await Store.open(settings.database_path) as store, _gateway(settings, key) as gateway:
         runner = ProbeRunner.from_settings(store, gateway, settings)
-        outcome = await probe_and_attribute(store, runner, args.model_id, purpose="manual")
+        retry = RetryPolicy.from_settings(settings)
+        outcome = await probe_and_attribute(store, runner, args.model_id, purpose="manual", retry=retry)
+    if outcome.guess.status in RETRIED_STATUSES:
+        raise CommandError(f"{args.model_id}: {outcome.guess.reason}")
     if args.json:
         print_json(outcome_json(outcome))
     else:
@@ -112,6 +117,12 @@ async def _refit_and_describe(store: Store, settings: Settings) -> None:
 
 
 async def cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
+    if args.status:
+        from bot.attribution.self_calibration import reference_status
+
+        async with await Store.open(settings.database_path) as store:
+            print((await reference_status(store)).describe())
+        return EXIT_OK
     key = _api_key(settings)
     if not key:
         return EXIT_USAGE
@@ -193,6 +204,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     calibrate_.add_argument("--per-vendor", type=positive_int, metavar="N", help="models per lab when choosing them")
     calibrate_.add_argument("--refresh", action="store_true", help="probe again models that already have a reference")
+    calibrate_.add_argument(
+        "--status", action="store_true", help="print the references per lab, their age and the bot's calibration N/M"
+    )
     calibrate_.set_defaults(handler=cmd_calibrate)
 
     references = commands.add_parser("references", help="manage reference fingerprints")

@@ -19,7 +19,7 @@ from typing import Any
 
 from bot.gateway import ChatCompletion, GatewayClient, GatewayError
 from bot.probes.ratelimit import RateLimiter
-from bot.probes.suite import SUITE_VERSION, Probe, plan_probes
+from bot.probes.suite import PROBES, SUITE_VERSION, Probe, plan_probes
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.probes import ProbeResponse
@@ -31,6 +31,9 @@ RATE_LIMIT_DEFAULT_WAIT_S = 10.0
 RETRY_DELAY_S = 2.0
 RETRY_AFTER_CAP_S = 60.0
 PROBE_TEMPERATURE = 0.0
+HTTP_NOT_FOUND = 404
+NOT_FOUND_KIND = "not_found"
+"""A 404 is recorded as its own kind: "this model does not exist" ends a run's story differently from "try later"."""
 
 
 @dataclass(frozen=True)
@@ -93,11 +96,12 @@ class ProbeRunner:
         retry_after_cap_s: float = RETRY_AFTER_CAP_S,
         retry_delay_s: float = RETRY_DELAY_S,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        probes: tuple[Probe, ...] = PROBES,
     ) -> None:
         self._store = store
         self._gateway = gateway
         self._limiter = limiter
-        self.plan = plan_probes(max_requests, max_completion_tokens)
+        self.plan = plan_probes(max_requests, max_completion_tokens, probes)
         self._timeout_s = timeout_s
         self._retry_after_cap_s = retry_after_cap_s
         self._retry_delay_s = retry_delay_s
@@ -200,7 +204,7 @@ class ProbeRunner:
                     probe.kind,
                     False,
                     request,
-                    error_kind=outcome.kind,
+                    error_kind=NOT_FOUND_KIND if outcome.status == HTTP_NOT_FOUND else outcome.kind,
                     error=str(outcome),
                     attempts=attempts,
                     earlier_failures=tuple(earlier),

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.store.calibration import CalibrationStore
 from bot.store.catalogue import CatalogueStore, ModelRecord, PollRecord
 from bot.store.database import Database, StoreError
 from bot.store.guilds import GuildSettings, GuildStore
 from bot.store.outbox import Announcement, OutboxStore
-from bot.store.probes import Guess, GuessStore, ProbeStore, Reference, ReferenceStore
+from bot.store.probes import Guess, GuessStore, ProbeAttemptStore, ProbeStore, Reference, ReferenceStore
 from bot.store.state import StateStore
 from bot.store.votes import VoteStore
 
 __all__ = [
     "Announcement",
+    "CalibrationStore",
     "CatalogueStore",
     "Database",
     "GuildSettings",
@@ -27,6 +29,7 @@ __all__ = [
     "VoteStore",
     "Guess",
     "GuessStore",
+    "ProbeAttemptStore",
     "ProbeStore",
     "Reference",
     "ReferenceStore",
@@ -45,6 +48,8 @@ class Store:
         self.probes = ProbeStore(db)
         self.references = ReferenceStore(db)
         self.guesses = GuessStore(db)
+        self.probe_attempts = ProbeAttemptStore(db)
+        self.calibration = CalibrationStore(db)
         self.votes = VoteStore(db)
 
     @classmethod

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiosqlite
@@ -324,6 +325,24 @@ class ReferenceStore:
         rows = await self._db.fetchall("SELECT source, COUNT(*) AS n FROM reference_models GROUP BY source")
         return {row["source"]: row["n"] for row in rows}
 
+    async def by_vendor(self, suite_version: str) -> list[VendorReferences]:
+        """How many references of each vendor a run of `suite_version` is compared with, and the newest one's time."""
+        rows = await self._db.fetchall(
+            "SELECT vendor, COUNT(*) AS n, MAX(created_at) AS newest FROM reference_models "
+            "WHERE suite_version IN (?, ?) GROUP BY vendor ORDER BY vendor",
+            (suite_version, CORPUS_SUITE_VERSION),
+        )
+        return [VendorReferences(row["vendor"], row["n"], row["newest"]) for row in rows]
+
+
+@dataclass(frozen=True)
+class VendorReferences:
+    """One vendor's references for a suite: how many, and when the newest was stored (its age on `/scout status`)."""
+
+    vendor: str
+    count: int
+    newest_at: str
+
 
 # --- guesses ---------------------------------------------------------------------------------------
 
@@ -355,9 +374,21 @@ class RankedVendor:
         return cls(record["vendor"], record["name"], float(record["probability"]), nearest)
 
 
+GUESS_RANKED = "ranked"
+"""The status of a guess that ranks vendors; any other status says why there is no ranking (see `reason`)."""
+GUESS_NO_REFERENCES = "no_references"
+GUESS_PROBES_FAILED = "probes_failed"
+GUESS_NOT_FOUND = "not_found"
+GUESS_TOO_LITTLE_EVIDENCE = "too_little_evidence"
+
+
 @dataclass(frozen=True)
 class Guess:
-    """Who probably made a model: vendors best first, a calibrated confidence in the first, and why."""
+    """Who probably made a model: vendors best first, a calibrated confidence in the first, and why.
+
+    A guess without a ranking is still stored: its `status` names what was missing (no references,
+    probes failed, model not found…) and `reason` is the one line a card shows before anything else.
+    """
 
     model_id: str
     ranking: tuple[RankedVendor, ...]
@@ -366,6 +397,8 @@ class Guess:
     run_id: int | None = None
     id: int | None = None
     created_at: str | None = None
+    status: str = GUESS_RANKED
+    reason: str | None = None
 
     @property
     def top_vendor(self) -> str | None:
@@ -381,6 +414,8 @@ def _guess(row: aiosqlite.Row) -> Guess:
         run_id=row["run_id"],
         id=row["id"],
         created_at=row["created_at"],
+        status=row["status"],
+        reason=row["reason"],
     )
 
 
@@ -392,8 +427,8 @@ class GuessStore:
         """Append a guess (earlier ones stay as history) and return it with its id and time."""
         now = utc_now()
         guess_id = await self._db.execute(
-            "INSERT INTO guesses (model_id, run_id, created_at, top_vendor, confidence, ranking_json, evidence_json) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO guesses (model_id, run_id, created_at, top_vendor, confidence, ranking_json, evidence_json, "
+            "status, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 guess.model_id,
                 guess.run_id,
@@ -402,9 +437,11 @@ class GuessStore:
                 guess.confidence,
                 _compact([item.to_json() for item in guess.ranking]),
                 _compact(list(guess.evidence)),
+                guess.status,
+                guess.reason,
             ),
         )
-        return Guess(guess.model_id, guess.ranking, guess.confidence, guess.evidence, guess.run_id, guess_id, now)
+        return replace(guess, id=guess_id, created_at=now)
 
     async def latest(self, model_id: str) -> Guess | None:
         row = await self._db.fetchone("SELECT * FROM guesses WHERE model_id = ? ORDER BY id DESC LIMIT 1", (model_id,))
@@ -416,10 +453,119 @@ class GuessStore:
         )
         return [_guess(row) for row in rows]
 
-    async def stealth_models_without_guess(self) -> list[str]:
-        """Listed stealth models nobody has attributed yet: the work a crash may have interrupted."""
+    async def waiting_for_references(self) -> list[Guess]:
+        """The latest guess of each listed model when it is waiting for references: attribute these again once
+        references arrive (their runs' answers are stored, so no request is sent twice)."""
         rows = await self._db.fetchall(
-            "SELECT id FROM models WHERE stealth = 1 AND removed_at IS NULL "
-            "AND NOT EXISTS (SELECT 1 FROM guesses WHERE guesses.model_id = models.id) ORDER BY first_seen, id"
+            "SELECT guesses.* FROM guesses JOIN models ON models.id = guesses.model_id "
+            "WHERE models.removed_at IS NULL AND guesses.id = "
+            "(SELECT MAX(id) FROM guesses AS later WHERE later.model_id = guesses.model_id) "
+            "AND guesses.status = ? AND guesses.run_id IS NOT NULL ORDER BY guesses.id",
+            (GUESS_NO_REFERENCES,),
+        )
+        return [_guess(row) for row in rows]
+
+
+# --- what still needs probing ------------------------------------------------------------------------
+
+
+def utc_in(seconds: float) -> str:
+    """The ISO time `seconds` from now, in the same format as `utc_now` so the two compare as text."""
+    moment = datetime.now(UTC) + timedelta(seconds=seconds)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class ProbeAttempts:
+    """How probing a model with one suite went so far: attempts made, the run that succeeded, the next try."""
+
+    model_id: str
+    suite_version: str
+    attempts: int
+    succeeded_run_id: int | None
+    next_attempt_at: str | None
+    last_reason: str | None
+
+
+class ProbeAttemptStore:
+    """Which stealth models still need probing, whoever saw them first: the bot, `scout scan` or a crashed run."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def record(
+        self, model_id: str, suite_version: str, *, run_id: int, succeeded: bool, reason: str | None, retry_in: float
+    ) -> ProbeAttempts:
+        """Count one attempt: a success closes the model for this suite, a failure is due again in `retry_in` s."""
+        now = utc_now()
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                """
+                INSERT INTO probe_attempts (model_id, suite_version, attempts, succeeded_run_id, next_attempt_at,
+                    last_reason, updated_at)
+                VALUES (?, ?, 1, ?, ?, ?, ?)
+                ON CONFLICT (model_id, suite_version) DO UPDATE SET
+                    attempts = attempts + 1,
+                    succeeded_run_id = COALESCE(excluded.succeeded_run_id, succeeded_run_id),
+                    next_attempt_at = excluded.next_attempt_at,
+                    last_reason = excluded.last_reason,
+                    updated_at = excluded.updated_at
+                """,
+                (
+                    model_id,
+                    suite_version,
+                    run_id if succeeded else None,
+                    None if succeeded else utc_in(retry_in),
+                    reason,
+                    now,
+                ),
+            )
+            cursor = await tx.execute(
+                "SELECT * FROM probe_attempts WHERE model_id = ? AND suite_version = ?", (model_id, suite_version)
+            )
+            row = await cursor.fetchone()
+        assert row is not None
+        return _attempts(row)
+
+    async def get(self, model_id: str, suite_version: str) -> ProbeAttempts | None:
+        """The model's attempts with this suite, or None when it was never probed with it."""
+        row = await self._db.fetchone(
+            "SELECT * FROM probe_attempts WHERE model_id = ? AND suite_version = ?", (model_id, suite_version)
+        )
+        return _attempts(row) if row else None
+
+    async def due(self, suite_version: str, max_attempts: int) -> list[str]:
+        """Listed stealth models with no successful run of this suite, never tried or due for a retry, oldest first."""
+        rows = await self._db.fetchall(
+            """
+            SELECT models.id FROM models
+            LEFT JOIN probe_attempts AS a ON a.model_id = models.id AND a.suite_version = ?
+            WHERE models.stealth = 1 AND models.removed_at IS NULL
+              AND (a.model_id IS NULL
+                   OR (a.succeeded_run_id IS NULL AND a.attempts < ?
+                       AND (a.next_attempt_at IS NULL OR a.next_attempt_at <= ?)))
+            ORDER BY models.first_seen, models.id
+            """,
+            (suite_version, max_attempts, utc_now()),
         )
         return [row["id"] for row in rows]
+
+    async def next_due_at(self, suite_version: str, max_attempts: int) -> str | None:
+        """When the next retry falls due (None when none is waiting), so a loop can sleep until then."""
+        row = await self._db.fetchone(
+            "SELECT MIN(next_attempt_at) AS at FROM probe_attempts "
+            "WHERE suite_version = ? AND succeeded_run_id IS NULL AND attempts < ?",
+            (suite_version, max_attempts),
+        )
+        return row["at"] if row else None
+
+
+def _attempts(row: aiosqlite.Row) -> ProbeAttempts:
+    return ProbeAttempts(
+        row["model_id"],
+        row["suite_version"],
+        row["attempts"],
+        row["succeeded_run_id"],
+        row["next_attempt_at"],
+        row["last_reason"],
+    )

@@ -70,8 +70,30 @@ def test_missing_signals_lower_the_confidence_instead_of_breaking():
     assert "without tokenizer, identity evidence: confidence is lower" in alone.evidence
 
     nothing = combine("m", SignalSet(VENDORS, {}), model)
-    assert nothing.ranking == () and nothing.confidence == 0.0
-    assert nothing.evidence == ("no signal to go on: no usable answers, token counts or listing",)
+    assert (nothing.ranking, nothing.confidence, nothing.status) == ((), 0.0, "too_little_evidence")
+    assert nothing.reason is not None and nothing.reason.startswith("no guess yet: too little evidence")
+
+
+def test_no_ranking_without_a_signal_that_tells_the_labs_apart():
+    model = CombinerModel({}, Calibration())
+    flat_style = signal("style", {"zhipu": -1.1, "openai": -1.1, "anthropic": -1.1}, "style: all alike")
+    listing = signal("metadata", {"zhipu": 0.4, "openai": 0.0, "anthropic": 0.0}, "catalogue: like z-ai/glm-4.6")
+    guess = combine("m", SignalSet(VENDORS, {"style": flat_style, "metadata": listing}), model)
+    assert guess.ranking == () and guess.status == "too_little_evidence" and "tells the labs apart" in guess.reason
+    assert guess.evidence == ("style: all alike", "catalogue: like z-ai/glm-4.6")
+
+    no_references = combine("m", SignalSet((), {"style": flat_style}), model)
+    assert no_references.ranking == () and no_references.reason == "no guess yet: no references to compare with"
+
+
+def test_only_vendors_with_references_are_named():
+    references = [lab_fingerprint(model_id, vendor, vendor, variant) for model_id, vendor, variant in KNOWN_MODELS]
+    without_openai = [reference for reference in references if reference.vendor != "openai"]
+    stealth = lab_fingerprint(STEALTH_ID, None, "openai", 0)
+    found = gather_signals(stealth, without_openai, [])
+    assert set(found.candidates) == {reference.vendor for reference in without_openai}
+    guess = combine(STEALTH_ID, found, CombinerModel.uncalibrated())
+    assert guess.ranking and "openai" not in {item.vendor for item in guess.ranking}
 
 
 def test_vendors_a_signal_knows_nothing_of_get_its_default_not_a_penalty():

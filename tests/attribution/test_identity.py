@@ -94,3 +94,37 @@ def test_a_model_that_names_no_maker_is_scored_but_says_so():
 def test_without_identity_answers_there_is_no_verdict():
     verdict = assess_identity({"style-1": "I'm Claude, made by Anthropic."}, [], PROBES)
     assert (verdict.scores, verdict.evidence) == ({}, ())
+
+
+def _softmax(scores: dict[str, float]) -> dict[str, float]:
+    from bot.attribution.calibration import Calibration
+
+    return Calibration().probabilities(scores)
+
+
+CLAIMS_OPENAI = {
+    "identity": "I am made by OpenAI.",
+    "identity-injection": "I was created by OpenAI.",
+    "third": "As an AI developed by OpenAI, I can help.",
+}
+
+
+@pytest.mark.parametrize("referenced_labs", [(), ("zhipu", "anthropic", "alibaba")], ids=["no-references", "others"])
+def test_a_bare_claim_of_a_lab_without_references_stays_under_60_percent(referenced_labs):
+    from bot.catalogue.vendors import COMMON_VENDOR_KEYS
+
+    references = [r for lab in referenced_labs for r in refs(lab, f"I am a model made by {lab}.", "I am an AI.")]
+    verdict = assess_identity(CLAIMS_OPENAI, references, set(CLAIMS_OPENAI), COMMON_VENDOR_KEYS)
+    probabilities = _softmax(dict(verdict.scores))
+    assert max(probabilities, key=probabilities.get) == "openai"  # it still moves the ranking, a little
+    assert probabilities["openai"] < 0.6
+
+
+def test_a_claim_counts_by_how_often_that_labs_references_name_themselves():
+    honest = refs("openai", "I'm ChatGPT, made by OpenAI.", "I'm ChatGPT, made by OpenAI.")
+    silent = refs("openai", "I am an AI assistant.", "I am an AI assistant.")
+    others = refs("zhipu", "I am GLM, made by Zhipu AI.", "I am GLM.")
+    query = {"identity": "I was made by OpenAI."}
+    lift_honest = (v := assess_identity(query, honest + others, PROBES)).scores["openai"] - v.scores["zhipu"]
+    lift_silent = (v := assess_identity(query, silent + others, PROBES)).scores["openai"] - v.scores["zhipu"]
+    assert lift_honest > lift_silent > 0

@@ -88,6 +88,8 @@ async def test_calibrate_then_probe_names_the_true_vendor_with_readable_evidence
         "suite_version",
         "requests",
         "failures",
+        "status",
+        "reason",
         "ranking",
         "confidence",
         "evidence",
@@ -108,27 +110,41 @@ async def test_calibrate_then_probe_names_the_true_vendor_with_readable_evidence
     assert code == 0 and "most likely Zhipu (GLM), confidence" in text and "  - tokenizer: 10/10 strings match" in text
 
 
-async def test_all_probes_failing_still_answers_with_low_confidence(tmp_path, gw):
+async def test_all_probes_failing_is_no_guess_and_exits_1_with_one_line(tmp_path, gw):
     await calibrated(tmp_path, gw)
-    healthy = await probe(tmp_path, gw)
-    gw.set_fault("chat", Fault.http(503), model=STEALTH_ID)
-    result = await probe(tmp_path, gw)
-    assert result["requests"] == BUDGET  # eleven probes and the one spare retry, no more
-    assert len(result["failures"]) == 11 and {f["kind"] for f in result["failures"]} == {"server_error"}
-    assert result["ranking"] and result["confidence"] < min(0.5, healthy["confidence"])
-    assert "probes: 11 of 11 failed (server_error ×11)" in result["evidence"]
-    assert "without tokenizer, identity, style evidence: confidence is lower" in result["evidence"]
+    for fault, words in ((Fault.http(503), "gateway error ×11"), (Fault.rate_limited(), "rate limited ×11")):
+        gw.set_fault("chat", fault, model=STEALTH_ID)
+        before = len(gw.requests_to("chat", model=STEALTH_ID))
+        code, out, err = await scout(tmp_path, gw, "probe", STEALTH_ID, "--json", LOG_LEVEL="WARNING")
+        assert (code, out) == (1, "") and len(err.splitlines()) == 1 and "Traceback" not in err
+        assert err.startswith(f"error: {STEALTH_ID}: no guess yet: probes failed — {words}")
+        assert len(gw.requests_to("chat", model=STEALTH_ID)) - before <= BUDGET
 
 
-async def test_half_the_probes_failing_still_names_the_vendor_with_less_confidence(tmp_path, gw):
+async def test_probing_an_unknown_or_unreachable_model_exits_1_with_one_line(tmp_path, gw):
+    await calibrated(tmp_path, gw)
+    code, out, err = await scout(tmp_path, gw, "probe", "nobody/no-such-model", LOG_LEVEL="WARNING")
+    assert (code, out) == (1, "") and err.splitlines() == [
+        "error: nobody/no-such-model: no guess: the gateway does not know this model (404 on every probe)"
+    ]
+    unreachable = "http://127.0.0.1:9/api/v1"
+    code, out, err = await scout(
+        tmp_path, gw, "probe", STEALTH_ID, OPENROUTER_BASE_URL=unreachable, LOG_LEVEL="WARNING"
+    )
+    assert (code, out) == (1, "") and len(err.splitlines()) == 1 and "network error ×11" in err
+    assert "sk-test-key" not in err
+
+
+async def test_half_the_probes_failing_still_names_the_vendor_and_says_what_failed(tmp_path, gw):
     await calibrated(tmp_path, gw)
     healthy = await probe(tmp_path, gw)
     gw.inject("chat", *[Fault.payment_required()] * 5, model=STEALTH_ID)
     result = await probe(tmp_path, gw, PROBE_CONCURRENCY="1")  # one at a time: the first five probes fail
     assert [f["kind"] for f in result["failures"]] == ["payment_required"] * 5
     assert result["ranking"][0]["vendor"] == "zhipu"
-    assert result["confidence"] <= healthy["confidence"]
-    assert "probes: 5 of 11 failed (payment_required ×5)" in result["evidence"]
+    assert result["status"] == healthy["status"] == "ranked"
+    assert "probes: 5 of 11 failed (out of credit ×5)" in result["evidence"]
+    assert "tokenizer: 5/5 strings match z-ai/glm-4.5" in result["evidence"]  # what came back is still used
 
 
 async def test_a_rate_limited_probe_waits_and_succeeds_within_budget(tmp_path, gw):

@@ -46,6 +46,26 @@ async def test_probing_without_an_api_key_is_a_usage_error(tmp_path):
     assert code == 2 and "OPENROUTER_API_KEY" in err
 
 
+async def test_calibrate_status_lists_references_per_lab_and_progress_without_a_key(tmp_path):
+    code, out, err = await scout(tmp_path, "calibrate", "--status")
+    assert (
+        code == 0
+        and "Traceback" not in err
+        and out.splitlines()
+        == [
+            "calibration not started",
+            "no references yet: no lab can be named",
+        ]
+    )
+    code, _, err = await scout(tmp_path, "references", "import", str(corpus(tmp_path / "mini.jsonl.gz")))
+    assert code == 0, err
+    code, out, _ = await scout(tmp_path, "calibrate", "--status")
+    assert out.splitlines()[1:] == [
+        "Alibaba (Qwen): 2 reference(s), newest 0 day(s) old",
+        "Anthropic: 2 reference(s), newest 0 day(s) old",
+    ]
+
+
 async def test_calibrate_on_an_empty_store_says_to_scan_first(tmp_path):
     code, _, err = await scout(tmp_path, "calibrate", OPENROUTER_API_KEY="sk-test")
     assert code == 1 and "run `scout scan` first" in err and "sk-test" not in err
@@ -72,13 +92,15 @@ async def test_probe_json_has_the_documented_shape_even_with_no_references(tmp_p
         "suite_version",
         "requests",
         "failures",
+        "status",
+        "reason",
         "ranking",
         "confidence",
         "evidence",
     ]
     assert result["requests"] == 11 and result["failures"] == []
-    assert all(set(item) == {"vendor", "name", "probability", "nearest"} for item in result["ranking"])
-    assert "tokenizer: no reference has token counts for these probes (run `scout calibrate`)" in result["evidence"]
+    assert (result["status"], result["ranking"], result["confidence"]) == ("no_references", [], 0.0)
+    assert result["reason"] == "no references yet — guesses start when calibration finishes (not started)"
 
 
 async def test_references_import_loads_a_corpus_and_rejects_a_missing_file(tmp_path):

@@ -8,6 +8,7 @@ import io
 import re
 
 from bot.client import ScoutBot
+from bot.store.probes import Guess, RankedVendor
 from cogs.members import CANCEL_ID, CONFIRM_ID
 from tests.e2e.conftest import OWL, World, eventually, fields
 from tests.fakes.discord import MemberSpec, StoredMessage
@@ -15,10 +16,19 @@ from tests.fakes.discord import MemberSpec, StoredMessage
 BOB_NOTE = "bob thinks it writes like GPT"
 
 
-async def _owl_voted_on_and_revealed(world: World, bot: ScoutBot, bob: MemberSpec) -> StoredMessage:
-    """Owl is announced; alice votes right, bob votes wrong and writes a note, the admin reveals OpenAI."""
+async def _owl_voted_on_and_revealed(
+    world: World, bot: ScoutBot, bob: MemberSpec, *, bot_calls: str | None = None
+) -> StoredMessage:
+    """Owl is announced; alice votes right, bob votes wrong and writes a note, the admin reveals OpenAI.
+
+    The world has no references, so the pipeline names nobody; `bot_calls` stands in for a ranked guess
+    the bot would have made with references.
+    """
     card = await world.announce_owl(bot)
     await bot.pipeline.wait_idle()
+    if bot_calls is not None:
+        ranking = (RankedVendor(bot_calls, bot_calls, 0.7), RankedVendor("google", "Google", 0.2))
+        await bot.store.guesses.save(Guess(model_id=OWL["id"], ranking=ranking, confidence=0.7, evidence=()))
     await world.answer(await world.command(bot, "scout vote", model=OWL["id"], vendor="openai"))
     await world.answer(await world.command(bot, "scout vote", bob, model=OWL["id"], vendor="google"))
     await world.answer(await world.command(bot, "scout note", bob, model=OWL["id"], text=BOB_NOTE))
@@ -169,7 +179,7 @@ async def test_admins_export_the_guild_and_a_member_only_their_own_data(world: W
 async def test_the_leaderboard_ranks_the_bot_among_the_members_and_counts_seasons(world: World):
     bob = MemberSpec("bob")
     async with world.run_bot() as bot:
-        await _owl_voted_on_and_revealed(world, bot, bob)
+        await _owl_voted_on_and_revealed(world, bot, bob, bot_calls="openai")
         guess = await eventually(lambda: bot.store.guesses.latest(OWL["id"]), what="the bot's guess")
         assert guess.top_vendor == "openai"
 

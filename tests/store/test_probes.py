@@ -124,12 +124,7 @@ async def test_references_load_with_their_suite_and_every_corpus_import(store: S
     assert await store.references.counts() == {"probe": 2, "corpus:x.jsonl": 1}
 
 
-async def test_guesses_keep_history_and_find_unattributed_stealth_models(store: Store, catalogue_june):
-    from bot.catalogue.entry import load_catalogue_file
-    from bot.catalogue.watcher import record_catalogue
-
-    await record_catalogue(store, load_catalogue_file(str(catalogue_june)), "june")
-    assert await store.guesses.stealth_models_without_guess() == ["openrouter/owl-alpha"]
+async def test_guesses_keep_history_and_their_status(store: Store):
     ranking = (
         RankedVendor("zhipu", "Zhipu (GLM)", 0.8, (NearestModel("z-ai/glm-4.6", 0.9),)),
         RankedVendor("openai", "OpenAI", 0.2),
@@ -138,8 +133,94 @@ async def test_guesses_keep_history_and_find_unattributed_stealth_models(store: 
     second = await store.guesses.save(Guess("openrouter/owl-alpha", ranking[::-1], 0.6, ()))
     assert first.id and second.id and second.id > first.id and first.created_at
     latest = await store.guesses.latest("openrouter/owl-alpha")
-    assert latest == second and latest.top_vendor == "openai"
+    assert latest == second and latest.top_vendor == "openai" and latest.status == "ranked" and latest.reason is None
     assert [g.confidence for g in await store.guesses.history("openrouter/owl-alpha")] == [0.6, 0.8]
     assert (await store.guesses.history("openrouter/owl-alpha"))[1].ranking == ranking
-    assert await store.guesses.stealth_models_without_guess() == []
     assert await store.guesses.latest("nobody/none") is None
+
+    failed = Guess("openrouter/owl-alpha", (), 0.0, (), status="probes_failed", reason="no guess yet: probes failed")
+    await store.guesses.save(failed)
+    stored = await store.guesses.latest("openrouter/owl-alpha")
+    assert (stored.status, stored.reason, stored.ranking) == ("probes_failed", "no guess yet: probes failed", ())
+
+
+async def test_due_for_probing_is_every_listed_stealth_model_without_a_successful_run(store: Store, catalogue_june):
+    from bot.catalogue.entry import load_catalogue_file
+    from bot.catalogue.watcher import record_catalogue
+
+    await record_catalogue(store, load_catalogue_file(str(catalogue_june)), "june")
+    stealth = [m.id for m in await store.catalogue.models(stealth_only=True, include_removed=False)]
+    assert stealth and await store.probe_attempts.due("v1", max_attempts=3) == stealth
+    model = stealth[0]
+    run = await store.probes.start_run(model, "v1", "stealth")
+
+    failed = await store.probe_attempts.record(model, "v1", run_id=run, succeeded=False, reason="500", retry_in=3600)
+    assert failed.attempts == 1 and failed.succeeded_run_id is None and failed.next_attempt_at
+    assert model not in await store.probe_attempts.due("v1", max_attempts=3)  # backing off
+    assert await store.probe_attempts.next_due_at("v1", max_attempts=3) == failed.next_attempt_at
+
+    await store.probe_attempts.record(model, "v1", run_id=run, succeeded=False, reason="500", retry_in=0)
+    assert model in await store.probe_attempts.due("v1", max_attempts=3)  # due again
+    assert model not in await store.probe_attempts.due("v1", max_attempts=2)  # limit reached
+    assert model in await store.probe_attempts.due("v2", max_attempts=2)  # a new suite starts afresh
+
+    done = await store.probe_attempts.record(model, "v1", run_id=run, succeeded=True, reason=None, retry_in=0)
+    assert (done.attempts, done.succeeded_run_id, done.next_attempt_at) == (3, run, None)
+    again = await store.probe_attempts.record(model, "v1", run_id=run, succeeded=False, reason="429", retry_in=0)
+    assert again.succeeded_run_id == run  # a later failed manual run does not undo the success
+    assert model not in await store.probe_attempts.due("v1", max_attempts=10)
+
+
+async def test_calibration_plan_progress_and_references_by_vendor(store: Store):
+    assert (await store.calibration.progress("v1")).planned == 0
+    assert await store.calibration.plan("v1", [("openai/gpt-5", "openai"), ("z-ai/glm-4.6", "zhipu")]) == 2
+    assert await store.calibration.plan("v1", [("openai/gpt-5", "openai")]) == 0  # planned once
+    await store.calibration.finish("openai/gpt-5", "v1", ok=True, requests=11, detail="")
+    progress = await store.calibration.progress("v1")
+    assert (progress.finished, progress.planned, progress.done, progress.requests) == (1, 2, 1, 11)
+    assert not progress.complete
+    assert [(t.model_id, t.state) for t in await store.calibration.targets("v1")] == [
+        ("openai/gpt-5", "done"),
+        ("z-ai/glm-4.6", "pending"),
+    ]
+
+    await store.references.save(
+        [
+            Reference("openai/gpt-5", "openai", "probe", "v1", {"p": ReferenceAnswer("hi")}),
+            Reference("openai/gpt-4o", "openai", "probe", "v1", {"p": ReferenceAnswer("hi")}),
+            Reference("z-ai/glm-4.6", "zhipu", "probe", "v0", {"p": ReferenceAnswer("hi")}),
+        ]
+    )
+    by_vendor = await store.references.by_vendor("v1")
+    assert [(v.vendor, v.count) for v in by_vendor] == [("openai", 2)] and by_vendor[0].newest_at
+
+
+async def test_upgrading_counts_models_attributed_before_as_probed_unless_every_probe_failed(tmp_path):
+    import sqlite3
+    from importlib import resources
+
+    path = tmp_path / "old.db"
+    schema = resources.files("bot.store").joinpath("migrations/V1__initial.sql").read_text(encoding="utf-8")
+    with sqlite3.connect(path) as old:
+        old.executescript(schema + "PRAGMA user_version = 1;")
+        for run_id, model, ok in ((1, "openrouter/good", 1), (2, "openrouter/failed", 0)):
+            old.execute(
+                "INSERT INTO probe_runs (id, model_id, suite_version, purpose, state, started_at, failures) "
+                "VALUES (?, ?, 'v1', 'stealth', 'finished', 't', ?)",
+                (run_id, model, 1 - ok),
+            )
+            old.execute(
+                "INSERT INTO probe_responses (run_id, probe_id, kind, request_json, ok, at) "
+                "VALUES (?, 'p', 'style', '{}', ?, 't')",
+                (run_id, ok),
+            )
+            old.execute(
+                "INSERT INTO guesses (model_id, run_id, created_at, confidence, ranking_json, evidence_json) "
+                "VALUES (?, ?, '2026-01-01T00:00:00.000Z', 0.08, '[]', '[]')",
+                (model, run_id),
+            )
+    async with await Store.open(path) as store:
+        good = await store.probe_attempts.get("openrouter/good", "v1")
+        assert good is not None and good.succeeded_run_id == 1
+        assert await store.probe_attempts.get("openrouter/failed", "v1") is None  # probed again after the upgrade
+        assert (await store.guesses.latest("openrouter/good")).status == "ranked"

@@ -1,0 +1,144 @@
+"""The bot calibrates itself: with an API key and no references for the current suite, it probes the
+newest chat models of each major lab in the catalogue as references, in the background, from the
+first poll on.
+
+The plan (which models, and how each went) is kept in the store, so a calibration killed halfway
+resumes where it stopped, and `/scout status` and the cards can say how far it got (N/M). A week of
+calibration is bounded by CALIBRATION_REQUEST_BUDGET; every lab's newest model comes before any lab's second,
+cheapest endpoints first (see `choose_calibration_models`). A lab that lists a new flagship gets it
+probed too, but at most once a week per lab, so a busy catalogue cannot drain the budget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.attribution.references import CALIBRATION_PARALLEL_MODELS, choose_calibration_models, probe_reference
+from bot.catalogue.vendors import display_name, vendor_for_model_id
+from bot.probes.runner import ProbeRunner
+from bot.probes.suite import SUITE_VERSION
+from bot.settings import Settings
+from bot.store import Store
+from bot.store.calibration import PENDING, CalibrationProgress, CalibrationTarget
+
+log = logging.getLogger(__name__)
+
+REFRESH_AFTER_DAYS = 7.0
+
+
+def _age_days(timestamp: str, now: datetime) -> float:
+    try:
+        moment = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        return float("inf")
+    return max(0.0, (now - moment).total_seconds() / 86_400)
+
+
+def self_calibration_enabled(settings: Settings) -> bool:
+    """Only with a key (probes are paid chat requests) and a budget above zero."""
+    return settings.openrouter_api_key is not None and settings.calibration_request_budget > 0
+
+
+async def plan_self_calibration(store: Store, settings: Settings, requests_per_model: int) -> int:
+    """Add to the plan the models still worth probing as references; returns how many were added.
+
+    A model already referenced or planned for this suite is never planned twice; a lab planned less
+    than a week ago waits; what was planned in the last week (spent, or the most a pending model can
+    spend) counts against CALIBRATION_REQUEST_BUDGET, and planning stops where it would run out.
+    """
+    chosen = settings.calibration_model_ids or choose_calibration_models(
+        await store.catalogue.models(), settings.calibration_models_per_vendor
+    )
+    referenced = await store.references.model_ids(SUITE_VERSION)
+    targets = await store.calibration.targets(SUITE_VERSION)
+    planned = {target.model_id for target in targets}
+    now = datetime.now(UTC)
+    this_week = [t for t in targets if _age_days(t.planned_at, now) < REFRESH_AFTER_DAYS]
+    recently = {t.vendor for t in this_week}
+    committed = sum(requests_per_model if t.state == PENDING else t.requests for t in this_week)
+    wanted = []
+    for model_id in chosen:
+        vendor = vendor_for_model_id(model_id)
+        if vendor is None or model_id in referenced or model_id in planned or vendor.key in recently:
+            continue
+        wanted.append((model_id, vendor.key))
+    affordable = max(0, settings.calibration_request_budget - committed) // max(1, requests_per_model)
+    added = await store.calibration.plan(SUITE_VERSION, wanted[:affordable])
+    if added:
+        progress = await store.calibration.progress(SUITE_VERSION)
+        log.info(
+            "calibration planned %d more reference model(s) (%d/%d done, at most %d requests each)",
+            added,
+            progress.finished,
+            progress.planned,
+            requests_per_model,
+        )
+    return added
+
+
+async def run_pending_calibration(store: Store, make_runner: Callable[[], ProbeRunner]) -> CalibrationProgress:
+    """Probe every planned model not yet done, a few at once; each outcome is stored as soon as it is known."""
+    pending = [target for target in await store.calibration.targets(SUITE_VERSION) if target.state == PENDING]
+    gate = asyncio.Semaphore(CALIBRATION_PARALLEL_MODELS)
+
+    async def one(target: CalibrationTarget) -> None:
+        async with gate:
+            step = await probe_reference(store, make_runner(), target.model_id, target.vendor)
+        ok = step.status == "done"
+        await store.calibration.finish(
+            target.model_id, SUITE_VERSION, ok=ok, requests=step.requests, detail=step.detail
+        )
+        progress = await store.calibration.progress(SUITE_VERSION)
+        log.info("calibration %d/%d: %s", progress.finished, progress.planned, step.describe())
+
+    await asyncio.gather(*(one(target) for target in pending))
+    return await store.calibration.progress(SUITE_VERSION)
+
+
+@dataclass(frozen=True)
+class VendorReferenceStatus:
+    """One lab the bot can name: how many references it has and how old the newest is."""
+
+    vendor: str
+    name: str
+    references: int
+    age_days: float
+
+
+@dataclass(frozen=True)
+class ReferenceStatus:
+    """Which labs the bot can name (they have references), how old those are, and how far calibration got."""
+
+    vendors: tuple[VendorReferenceStatus, ...]
+    calibration: CalibrationProgress
+
+    def describe(self) -> str:
+        """Lines for `/scout status`: calibration N/M, then one line per lab with references."""
+        progress = self.calibration
+        if progress.planned:
+            done = f"{progress.done} done, {progress.requests} requests"
+            head = f"calibration {progress.finished}/{progress.planned}: {done}"
+        else:
+            head = "calibration not started"
+        lines = [head]
+        lines.extend(
+            f"{status.name}: {status.references} reference(s), newest {status.age_days:.0f} day(s) old"
+            for status in self.vendors
+        )
+        if not self.vendors:
+            lines.append("no references yet: no lab can be named")
+        return "\n".join(lines)
+
+
+async def reference_status(store: Store) -> ReferenceStatus:
+    """Per-vendor reference counts and ages plus calibration progress N/M, for `/scout status` and the CLI."""
+    now = datetime.now(UTC)
+    vendors = tuple(
+        VendorReferenceStatus(item.vendor, display_name(item.vendor), item.count, _age_days(item.newest_at, now))
+        for item in await store.references.by_vendor(SUITE_VERSION)
+    )
+    return ReferenceStatus(vendors, await store.calibration.progress(SUITE_VERSION))

@@ -1,0 +1,129 @@
+"""The bot calibrates itself from the first poll: what it picks, within which budget, and what guesses say meanwhile."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.attribution.references import choose_calibration_models
+from bot.attribution.self_calibration import plan_self_calibration, reference_status
+from bot.catalogue.entry import load_catalogue_file
+from bot.catalogue.vendors import vendor_for_model_id
+from bot.catalogue.watcher import record_catalogue
+from bot.gateway import GatewayClient
+from bot.pipeline import Pipeline
+from bot.probes.suite import SUITE_VERSION
+from bot.settings import Settings, load_settings
+from tests.fakes.gateway_server import FakeGateway
+from tests.fakes.scripted_labs import KNOWN_MODELS, STEALTH_ID, catalogue, catalogue_entry, install_labs
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return load_settings(
+        database_path=tmp_path / "scout.db",
+        openrouter_api_key="sk-test",
+        probe_timeout_seconds=5.0,
+        probe_requests_per_minute=1000,
+        calibration_models_per_vendor=2,
+    )
+
+
+@pytest.fixture
+async def gw() -> AsyncIterator[FakeGateway]:
+    async with FakeGateway() as gateway:
+        install_labs(gateway)
+        yield gateway
+
+
+@pytest.fixture
+async def client(gw: FakeGateway) -> AsyncIterator[GatewayClient]:
+    async with GatewayClient(gw.base_url, "sk-test", timeout_s=5.0) as gateway_client:
+        yield gateway_client
+
+
+async def test_a_fresh_store_with_a_key_calibrates_itself_and_guesses_wait_for_it(store, gw, client, settings):
+    pipeline = Pipeline(store, client, settings)
+    calibration = None
+    try:
+        await pipeline.poll_once()
+        await pipeline.wait_idle()
+        first = await store.guesses.latest(STEALTH_ID)
+        assert first.ranking == () and first.top_vendor is None and first.status == "no_references"
+        planned = len(KNOWN_MODELS)
+        assert first.reason == f"no references yet — guesses start when calibration finishes (0/{planned})"
+        assert gw.requests_to("chat", model=STEALTH_ID)  # the stealth model was probed all the same
+
+        calibration = asyncio.create_task(pipeline.calibrate_forever())
+        for _ in range(400):
+            guess = await store.guesses.latest(STEALTH_ID)
+            if guess.status == "ranked":
+                break
+            await asyncio.sleep(0.05)
+        assert guess.status == "ranked" and guess.top_vendor == "zhipu"  # made from the stored run, once ready
+    finally:
+        if calibration is not None:
+            calibration.cancel()
+            await asyncio.gather(calibration, return_exceptions=True)
+        await pipeline.close()
+    status = await reference_status(store)
+    assert (status.calibration.finished, status.calibration.planned) == (planned, planned)
+    assert {v.vendor: v.references for v in status.vendors} == {"zhipu": 2, "openai": 2, "anthropic": 2, "alibaba": 2}
+    assert status.describe().startswith(f"calibration {planned}/{planned}: {planned} done, {planned * 11} requests")
+    assert "Zhipu (GLM): 2 reference(s), newest 0 day(s) old" in status.describe()
+
+
+async def test_without_a_key_nothing_is_planned_and_no_vendor_is_named(store, gw, client, tmp_path):
+    keyless = load_settings(database_path=tmp_path / "scout.db", probe_requests_per_minute=1000)
+    pipeline = Pipeline(store, client, keyless)
+    try:
+        await pipeline.poll_once()
+        await pipeline.wait_idle()
+    finally:
+        await pipeline.close()
+    guess = await store.guesses.latest(STEALTH_ID)
+    assert guess.ranking == () and guess.reason.endswith("(not started)")
+    assert (await store.calibration.progress(SUITE_VERSION)).planned == 0
+    assert (await reference_status(store)).describe().splitlines() == [
+        "calibration not started",
+        "no references yet: no lab can be named",
+    ]
+
+
+async def test_references_are_chat_models_newest_first_cheapest_first_within_a_round(store, catalogue_june):
+    await record_catalogue(store, load_catalogue_file(str(catalogue_june)), "june")
+    records = await store.catalogue.models()
+    chosen = choose_calibration_models(records, per_vendor=2)
+    assert not [m for m in chosen if any(word in m for word in ("guard", "image", "audio", "embed"))]
+    by_id = {record.id: record for record in records}
+    vendors = [vendor_for_model_id(model_id).key for model_id in chosen]
+    first_round = len(set(vendors))
+    assert len(set(vendors[:first_round])) == first_round  # every lab's newest before any lab's second
+
+    def cost(model_id: str) -> float:
+        pricing = by_id[model_id].raw["pricing"]
+        return float(pricing["prompt"]) + float(pricing["completion"])
+
+    assert [cost(m) for m in chosen[:first_round]] == sorted(cost(m) for m in chosen[:first_round])
+
+
+async def test_the_request_budget_bounds_a_round(store, settings):
+    await record_catalogue(store, catalogue(), "listed")
+    tight = settings.model_copy(update={"calibration_request_budget": 25})
+    assert await plan_self_calibration(store, tight, requests_per_model=12) == 2
+    assert await plan_self_calibration(store, tight, requests_per_model=12) == 0  # the lab was planned this week
+
+
+async def test_a_new_flagship_is_planned_at_most_weekly(store, settings):
+    await record_catalogue(store, catalogue(), "listed")
+    assert await plan_self_calibration(store, settings, requests_per_model=12) == len(KNOWN_MODELS)
+    flagship = catalogue_entry("openai/gpt-6", "openai", 1_790_000_000)
+    await record_catalogue(store, [*catalogue(), flagship], "a new flagship")
+    assert await plan_self_calibration(store, settings, requests_per_model=12) == 0  # planned less than a week ago
+    with sqlite3.connect(store.db.path) as connection:
+        connection.execute("UPDATE calibration_targets SET planned_at = '2020-01-01T00:00:00.000Z'")
+    assert await plan_self_calibration(store, settings, requests_per_model=12) == 1
+    assert [t.model_id for t in await store.calibration.targets(SUITE_VERSION)][-1] == "openai/gpt-6"

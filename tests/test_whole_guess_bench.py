@@ -1,0 +1,66 @@
+"""The whole-guess benchmark in a tiny version: what it counts and reports, never how fast it ran."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from argparse import Namespace
+from pathlib import Path
+
+from bench.whole_guess import auroc, format_text, load_token_counter, run
+from bot.probes.suite import PROBES, plan_probes
+
+STYLE_PROMPTS = [probe for probe in PROBES if probe.kind in ("style", "identity") and len(probe.probe_id) == 12]
+WRITERS = {
+    "OpenAI": "Sure! Here's a quick take on {p}:\n\n- first point\n- second point\n\nHope this helps! 😊",
+    "Anthropic": "I'd be happy to help with {p}. The clearest way to think about it is in plain prose, step by step.",
+    "Zhipu/GLM": "### {p}\n\n**Short answer:** it depends.\n\n* **One** — a first angle.\n* **Two** — another angle.",
+}
+
+
+def tiny_corpus(path: Path) -> Path:
+    lines = [
+        {
+            "model": f"{vendor}-{n}",
+            "vendor": vendor,
+            "prompt_id": p.probe_id,
+            "prompt": p.prompt,
+            "response": template.format(p=p.prompt[: 30 + n]),
+        }
+        for vendor, template in WRITERS.items()
+        for n in range(2)
+        for p in STYLE_PROMPTS
+    ]
+    with gzip.open(path, "wt", encoding="utf-8") as handle:
+        handle.writelines(json.dumps(line) + "\n" for line in lines)
+    return path
+
+
+async def test_every_model_is_probed_once_and_attributed_with_and_without_its_lab(tmp_path):
+    args = Namespace(
+        corpus=str(tiny_corpus(tmp_path / "tiny.jsonl.gz")),
+        corpus_prompts=0,
+        folds=2,
+        max_requests=12,
+        seed=0,
+        no_tokenizers=True,
+        outcomes=True,
+    )
+    result = await run(args)
+    asked = {probe.probe_id for probe in plan_probes(12, 1_000_000).probes}
+    assert (result["models"], result["vendors"]) == (6, 3)
+    assert result["k_corpus_prompts"] == len(asked & {p.probe_id for p in STYLE_PROMPTS}) == 4
+    assert result["requests"] == 6 * result["probes"]  # the real runner, one request per probe, over HTTP
+    assert result["models_with_token_counts"] == 0 and "left out" in result["tokenizers"]
+    outcomes = result["outcomes"]
+    assert len([o for o in outcomes if o["case"] == "unknown"]) == 6
+    known = [o for o in outcomes if o["case"] == "known"]
+    assert result["scored"] == len(known) and result["top1"] == sum(o["top"] == o["vendor"] for o in known) / len(known)
+    assert all(o["top"] != o["vendor"] for o in outcomes if o["case"] == "unknown")  # its lab was not there to name
+    assert "known vendor" in format_text(result) and "open set" in format_text(result)
+
+
+def test_auroc_and_the_token_counter_fallback():
+    assert auroc([0.9, 0.8], [0.1, 0.2]) == 1.0 and auroc([0.5], [0.5]) == 0.5 and auroc([], [0.1]) is None
+    counter, reason = load_token_counter()
+    assert (counter is None) == ("left out" in reason)

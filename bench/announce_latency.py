@@ -34,7 +34,6 @@ from tests.fakes.discord import ChannelSpec, FakeDiscord, GuildSpec, StoredMessa
 from tests.fakes.gateway_server import FakeGateway
 from tests.fakes.scripted_labs import STEALTH_ENTRY, STEALTH_ID, install_labs, stealth_model
 
-GUESSES_FIELD = "Best guesses"
 MARGIN_S = 1.0
 STAGES = ("poll_detect", "first_post", "first_probe", "last_probe", "with_guesses")
 
@@ -44,12 +43,12 @@ def _fields(message: StoredMessage) -> dict[str, str]:
 
 
 def _is_announcement(message: StoredMessage) -> bool:
-    return f"`{STEALTH_ID}`" in _fields(message).get("Model id", "")
+    return _fields(message).get("Listing", "").startswith(f"`{STEALTH_ID}`")
 
 
 def _has_guesses(message: StoredMessage) -> bool:
-    value = _fields(message).get(GUESSES_FIELD, "")
-    return bool(value) and not value.startswith("Probing")
+    lead = (message.embeds or [{}])[0].get("description") or ""
+    return _is_announcement(message) and not lead.startswith("**Probing")
 
 
 async def _wait_for_poll_after(store: Store, poll_id: int, timeout: float) -> int:

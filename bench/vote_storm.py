@@ -34,8 +34,11 @@ OTHER_VALUE = "__other__"
 
 
 def _announced(message: StoredMessage) -> bool:
-    fields = {field["name"]: field["value"] for field in (message.embeds or [{}])[0].get("fields", [])}
-    return f"`{STEALTH_ID}`" in fields.get("Model id", "") and not fields.get("Best guesses", "").startswith("Probing")
+    embed = (message.embeds or [{}])[0]
+    fields = {field["name"]: field["value"] for field in embed.get("fields", [])}
+    return fields.get("Listing", "").startswith(f"`{STEALTH_ID}`") and not (embed.get("description") or "").startswith(
+        "**Probing"
+    )
 
 
 async def run_vote_storm(members: int = 500, window: float = 5.0) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 
 from cogs import _safety as safety
+from cogs._actions import until_stored
 from cogs._scout_cog import ScoutCog
 
 if TYPE_CHECKING:
@@ -22,10 +23,6 @@ REQUIRED_PERMISSIONS = {
 }
 
 
-def _bot(interaction: discord.Interaction) -> ScoutBot:
-    return interaction.client  # type: ignore[return-value]
-
-
 def missing_permissions(channel: discord.abc.GuildChannel) -> list[str] | None:
     """The permissions the bot lacks in `channel`, or None when its own member is not known yet."""
     me = channel.guild.me
@@ -36,23 +33,37 @@ def missing_permissions(channel: discord.abc.GuildChannel) -> list[str] | None:
 
 
 @app_commands.describe(
-    channel="Where announcements go",
-    all_models="Also announce models that are not anonymous (left out: keep the current choice)",
+    channel="Where announcements go (undelivered ones move there too)",
+    all_models="Also announce models that are not anonymous (unchanged when left out)",
+    hide_votes="Show only how many voted until the reveal (unchanged when left out; on for new servers)",
+    threads="Open a discussion thread on each announcement (unchanged when left out; off by default)",
 )
 async def setup_command(
-    interaction: discord.Interaction, channel: discord.TextChannel, all_models: bool | None = None
+    interaction: discord.Interaction[ScoutBot],
+    channel: discord.TextChannel,
+    all_models: bool | None = None,
+    hide_votes: bool | None = None,
+    threads: bool | None = None,
 ) -> None:
+    """Options left out keep their current value: moving the channel must not silently change anything else."""
     safety.require_manage_guild(interaction)
-    bot = _bot(interaction)
-    assert interaction.guild_id is not None
     await safety.acknowledge(interaction)
-    if all_models is None:
-        current = await bot.store.guilds.get(interaction.guild_id)
-        all_models = current.all_models if current else False
-    await bot.store.guilds.configure(interaction.guild_id, channel.id, all_models=all_models)
-    await bot.announce_active_stealth_models(interaction.guild_id, channel.id)
-    scope = "every new model" if all_models else "new stealth models"
-    text = f"Announcements of {scope} will go to {channel.mention}."
+    store = interaction.client.store
+    guild_id = interaction.guild_id
+    assert guild_id is not None
+    await until_stored(
+        lambda: store.guilds.configure(
+            guild_id, channel.id, all_models=all_models, hide_votes=hide_votes, threads=threads
+        ),
+        "setup",
+    )
+    await interaction.client.announce_active_stealth_models(guild_id, channel.id)
+    settings = await store.guilds.get(guild_id)
+    assert settings is not None
+    scope = "every new model" if settings.all_models else "new stealth models"
+    votes = "hidden until the reveal" if settings.hide_votes else "shown as they come"
+    text = f"Announcements of {scope} will go to {channel.mention}; votes are {votes}"
+    text += ", each with a discussion thread." if settings.threads else "."
     resolved = interaction.guild.get_channel(channel.id) if interaction.guild else None
     missing = missing_permissions(resolved) if isinstance(resolved, discord.abc.GuildChannel) else None
     if missing:
@@ -60,9 +71,10 @@ async def setup_command(
     await safety.respond(interaction, text)
 
 
-async def status_command(interaction: discord.Interaction) -> None:
-    bot = _bot(interaction)
-    store = bot.store
+async def status_command(interaction: discord.Interaction[ScoutBot]) -> None:
+    """Everything an admin needs to see why an announcement did not arrive, in one ephemeral embed."""
+    await safety.acknowledge(interaction)
+    store = interaction.client.store
     guild_id = interaction.guild_id
     assert guild_id is not None
     embed = discord.Embed(title="Model Scout status", colour=discord.Colour.blurple())
@@ -77,7 +89,8 @@ async def status_command(interaction: discord.Interaction) -> None:
         outcome = "ok" if poll.ok else f"failed: {safety.plain(poll.error or 'unknown error', 300)}"
         polls = f"Last poll {poll.started_at[:19].replace('T', ' ')} UTC, {outcome}."
         if success and not poll.ok:
-            polls += f"\nLast good poll {success.started_at[:19].replace('T', ' ')} UTC; {failures} failed since (backing off)."
+            good = success.started_at[:19].replace("T", " ")
+            polls += f"\nLast good poll {good} UTC; {failures} failed since (backing off)."
     embed.add_field(name="Catalogue", value=polls, inline=False)
 
     counts = await store.catalogue.counts()
@@ -94,6 +107,8 @@ async def status_command(interaction: discord.Interaction) -> None:
         here = (
             f"Announcing {'every new model' if settings.all_models else 'stealth models'} in <#{settings.channel_id}>."
         )
+        here += f"\nVotes {'hidden until the reveal' if settings.hide_votes else 'shown as they come'}"
+        here += "; a discussion thread on each new card." if settings.threads else "."
         channel = interaction.guild.get_channel(settings.channel_id) if interaction.guild else None
         if channel is None:
             here += "\nThat channel no longer exists or I cannot see it."
@@ -112,7 +127,8 @@ async def status_command(interaction: discord.Interaction) -> None:
         name="Activity here",
         value=(
             f"{outbox.get('posted', 0)} announced, {outbox.get('intended', 0) + outbox.get('posting', 0)} pending, "
-            f"{outbox.get('failed', 0)} failed; {votes['votes']} votes, {votes['notes']} notes, {votes['reveals']} reveals"
+            f"{outbox.get('failed', 0)} failed; "
+            f"{votes['votes']} votes, {votes['notes']} notes, {votes['reveals']} reveals"
         ),
         inline=False,
     )
@@ -135,4 +151,5 @@ class Admin(ScoutCog):
 
 
 async def setup(bot: ScoutBot) -> None:
+    """The entry point `load_extension` looks for."""
     await bot.add_cog(Admin(bot))

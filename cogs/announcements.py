@@ -1,4 +1,4 @@
-"""Announcements: the embeds for new models, and the announcer loop that drains the outbox.
+"""Announcements: the announcer loop that drains the outbox and posts, edits and follows up cards.
 
 The pipeline writes announcement intents into the store's outbox; this cog posts them, edits them
 when their revision grows (guesses arrived, votes changed, a reveal), and replies with the reveal
@@ -22,193 +22,38 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from typing import TYPE_CHECKING
 
 import aiohttp
 import discord
 from discord.ext import commands
 
-from bot.catalogue.vendors import display_name
 from bot.store import Store
-from bot.store.catalogue import ModelRecord
 from bot.store.outbox import Announcement
-from bot.store.votes import Reveal, Tally
 from cogs import _safety as safety
 from cogs._alert_delivery import deliver_alerts
-from cogs.voting import announcement_view, tally_text
+from cogs._card import load_card, removal_candidates
+from cogs._components import announcement_view
+from cogs._render import announcement_footer, card_embed, removal_embed, removal_footer
 
 if TYPE_CHECKING:
     from bot.client import ScoutBot
 
 log = logging.getLogger(__name__)
 
-MODEL_URL = "https://openrouter.ai/{model_id}"
 IDLE_WAKE_SECONDS = 30.0
 MIN_WAKE_SECONDS = 0.05
 RETRY_FIRST_SECONDS = 5.0
 RETRY_MAX_SECONDS = 300.0
 HISTORY_SCAN_LIMIT = 100
 UNKNOWN_MESSAGE = 10008
-DESCRIPTION_SHOWN = 700
-EVIDENCE_SHOWN = 4
-BAR_WIDTH = 10
-STEALTH_COLOUR = discord.Colour.dark_gold()
-MODEL_COLOUR = discord.Colour.blurple()
-REVEALED_COLOUR = discord.Colour.green()
-
-
-def announcement_footer(announcement_id: int) -> str:
-    return f"Model Scout · announcement #{announcement_id}"
-
-
-def removal_footer(announcement_id: int) -> str:
-    return f"Model Scout · removal #{announcement_id}"
-
-
-# --- what an announcement shows ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GuessSummary:
-    """The bot's latest attribution of a model, as shown: vendors best first with their probability, and why."""
-
-    ranking: list[tuple[str, float]]
-    confidence: float
-    evidence: list[str]
-    reason: str | None = None  # why there is no ranking (no references yet, probes failed…), shown first
-
-
-async def latest_guess(store: Store, model_id: str) -> GuessSummary | None:
-    guess = await store.guesses.latest(model_id)
-    if guess is None:
-        return None
-    return GuessSummary(
-        [(item.vendor, item.probability) for item in guess.ranking],
-        guess.confidence,
-        list(guess.evidence),
-        guess.reason,
-    )
-
-
-def confidence_bar(confidence: float) -> str:
-    filled = round(max(0.0, min(confidence, 1.0)) * BAR_WIDTH)
-    return "█" * filled + "░" * (BAR_WIDTH - filled)
-
-
-def _per_million(price: object) -> str | None:
-    try:
-        value = float(str(price)) * 1_000_000
-    except ValueError:
-        return None
-    if value < 0:
-        return None
-    return "free" if value == 0 else f"${value:,.2f}"
-
-
-def pricing_text(raw: dict[str, Any]) -> str:
-    pricing = raw.get("pricing") if isinstance(raw.get("pricing"), dict) else {}
-    prompt, completion = _per_million(pricing.get("prompt", "")), _per_million(pricing.get("completion", ""))
-    if prompt is None and completion is None:
-        return "unknown"
-    if prompt == completion == "free":
-        return "free"
-    return f"input {prompt or '?'} · output {completion or '?'} per 1M tokens"
-
-
-def modalities_text(raw: dict[str, Any]) -> str:
-    architecture = raw.get("architecture") if isinstance(raw.get("architecture"), dict) else {}
-    inputs = [str(item) for item in architecture.get("input_modalities") or [] if isinstance(item, str)]
-    outputs = [str(item) for item in architecture.get("output_modalities") or [] if isinstance(item, str)]
-    if not inputs and not outputs:
-        return safety.escape(architecture.get("modality") or "unknown")
-    return safety.escape(f"{', '.join(inputs) or '?'} → {', '.join(outputs) or '?'}")
-
-
-def listing_date(model: ModelRecord) -> str:
-    if model.created:
-        try:
-            return datetime.fromtimestamp(model.created, UTC).strftime("%Y-%m-%d")
-        except (OverflowError, OSError, ValueError):
-            pass
-    return model.first_seen[:10]
-
-
-def model_url(model_id: str) -> str:
-    return MODEL_URL.format(model_id=quote(model_id, safe="/:-._~"))
-
-
-def guesses_text(guess: GuessSummary) -> str:
-    lines = [
-        f"{rank}. **{safety.escape(display_name(vendor))}** `{confidence_bar(confidence)}` {confidence:.0%}"
-        for rank, (vendor, confidence) in enumerate(guess.ranking[:3], start=1)
-    ]
-    if not lines:
-        return "\n".join(
-            safety.plain(line, 200)
-            for line in [guess.reason or "No vendor stood out.", *guess.evidence[:EVIDENCE_SHOWN]]
-        )
-    evidence = [f"• {safety.plain(item, 200)}" for item in guess.evidence[:EVIDENCE_SHOWN]]
-    return "\n".join([*lines, f"Confidence in the first: {guess.confidence:.0%}", *evidence])
-
-
-def model_embed(
-    model: ModelRecord,
-    *,
-    guess: GuessSummary | None,
-    tally: Tally | None = None,
-    reveal: Reveal | None = None,
-    reveal_score: tuple[int, int] | None = None,
-    footer: str | None = None,
-) -> discord.Embed:
-    """Everything known about a model for one guild: listing facts, stealth reasons, guesses, votes, truth."""
-    kind = "stealth model" if model.stealth else "model"
-    colour = REVEALED_COLOUR if reveal else STEALTH_COLOUR if model.stealth else MODEL_COLOUR
-    embed = discord.Embed(
-        title=safety.plain(f"New {kind}: {model.name}", safety.TITLE_LIMIT),
-        url=model_url(model.id),
-        colour=colour,
-        description=safety.plain(str(model.raw.get("description") or ""), DESCRIPTION_SHOWN) or None,
-    )
-    embed.add_field(name="Model id", value=safety.code(model.id, safety.FIELD_VALUE_LIMIT), inline=False)
-    embed.add_field(name="Listed", value=listing_date(model), inline=True)
-    context = model.raw.get("context_length")
-    embed.add_field(name="Context", value=f"{context:,} tokens" if isinstance(context, int) else "unknown", inline=True)
-    embed.add_field(name="Modalities", value=modalities_text(model.raw), inline=True)
-    embed.add_field(name="Pricing", value=pricing_text(model.raw), inline=False)
-    if model.stealth_reasons:
-        reasons = "\n".join(f"• {safety.plain(reason, 300)}" for reason in model.stealth_reasons)
-        embed.add_field(name="Why it looks anonymous", value=reasons, inline=False)
-    if guess is not None:
-        embed.add_field(name="Best guesses", value=guesses_text(guess), inline=False)
-    elif model.stealth:
-        embed.add_field(name="Best guesses", value="Probing… guesses will appear here.", inline=False)
-    if tally is not None:
-        embed.add_field(
-            name="Votes here",
-            value=tally_text(tally) if tally.total else "No votes yet: pick a vendor below.",
-            inline=False,
-        )
-    if reveal is not None:
-        truth = f"**{safety.escape(reveal.vendor_name)}**"
-        if reveal.true_model:
-            truth += f" ({safety.code(reveal.true_model, 200)})"
-        if reveal_score is not None:
-            right, total = reveal_score
-            truth += f"\n{right} of {total} vote{'s' if total != 1 else ''} here were right."
-        embed.add_field(name="Revealed", value=truth, inline=False)
-    if model.removed_at:
-        embed.add_field(
-            name="Removed", value=f"No longer listed since {model.removed_at[:16].replace('T', ' ')} UTC", inline=False
-        )
-    if footer:
-        embed.set_footer(text=footer)
-    return safety.finish_embed(embed)
+THREAD_NAME_LIMIT = 100
 
 
 @dataclass(frozen=True)
 class RenderedAnnouncement:
+    """A card ready to post or edit, with the outbox revision it shows (recorded once Discord has it)."""
+
     embed: discord.Embed
     view: discord.ui.View
     revision: int
@@ -216,43 +61,11 @@ class RenderedAnnouncement:
 
 async def render_announcement(store: Store, announcement: Announcement) -> RenderedAnnouncement | None:
     """The message for an outbox row as of now, or None when the model is unknown to the store."""
-    model = await store.catalogue.model(announcement.model_id)
-    if model is None:
+    card = await load_card(store, announcement.guild_id, announcement.model_id)
+    if card is None:
         return None
-    guess = await latest_guess(store, model.id)
-    tally = await store.votes.tally(announcement.guild_id, model.id)
-    reveal = await store.votes.reveal_for(announcement.guild_id, model.id)
-    score = None
-    if reveal is not None:
-        score = (sum(item.votes for item in tally.by_vendor if item.vendor == reveal.vendor), tally.total)
-    embed = model_embed(
-        model, guess=guess, tally=tally, reveal=reveal, reveal_score=score, footer=announcement_footer(announcement.id)
-    )
-    guessed = [vendor for vendor, _ in guess.ranking] if guess else []
-    return RenderedAnnouncement(
-        embed, announcement_view(announcement.id, guessed, voting_open=reveal is None), announcement.revision
-    )
-
-
-async def removal_embed(store: Store, announcement: Announcement) -> discord.Embed:
-    """The reply when a stealth model leaves the catalogue: the models listed in the same poll."""
-    model = await store.catalogue.model(announcement.model_id)
-    name = model.name if model else announcement.model_id
-    candidates: list[str] = []
-    for event in await store.catalogue.events(model_id=announcement.model_id, limit=20):
-        if event.get("event") == "removed":
-            candidates = [str(item) for item in event.get("reveal_candidates") or []]
-            break
-    embed = discord.Embed(title=safety.plain(f"{name} left the catalogue", safety.TITLE_LIMIT), colour=STEALTH_COLOUR)
-    if candidates:
-        embed.description = "Listed in the same poll, so possibly its real name:\n" + "\n".join(
-            f"• [{safety.escape(item)}]({model_url(item)})" for item in candidates[:15]
-        )
-    else:
-        embed.description = "No new model was listed in the same poll."
-    embed.add_field(name="Know the answer?", value="An admin can record it with `/scout reveal`.", inline=False)
-    embed.set_footer(text=removal_footer(announcement.id))
-    return safety.finish_embed(embed)
+    embed = card_embed(card, announced=True, footer=announcement_footer(announcement.id))
+    return RenderedAnnouncement(embed, announcement_view(announcement.id, card), announcement.revision)
 
 
 # --- the announcer -----------------------------------------------------------------------------
@@ -270,6 +83,7 @@ class RetryLater(Exception):
 class _Retry:
     failures: int
     due: float
+    channel_id: int
 
 
 class Announcer(commands.Cog):
@@ -284,6 +98,7 @@ class Announcer(commands.Cog):
         self._stopping = False
 
     async def cog_load(self) -> None:
+        """Start draining the outbox; the loop waits for the bot to be ready before its first pass."""
         self._task = asyncio.create_task(self._run(), name="scout-announcer")
 
     async def cog_unload(self) -> None:
@@ -295,6 +110,7 @@ class Announcer(commands.Cog):
 
     @property
     def store(self) -> Store:
+        """The bot's store: the outbox is the only place this cog learns what to post."""
         return self.bot.store
 
     async def _run(self) -> None:
@@ -316,7 +132,7 @@ class Announcer(commands.Cog):
         worked = False
         for announcement in await self.store.outbox.pending():
             retry = self._retries.get(announcement.id)
-            if retry is not None and retry.due > now:
+            if retry is not None and retry.channel_id == announcement.channel_id and retry.due > now:
                 wake_in = min(wake_in, retry.due - now)
                 continue
             if announcement.needs_edit and not announcement.needs_removal_reply:
@@ -384,6 +200,19 @@ class Announcer(commands.Cog):
         )
         await self.store.outbox.mark_posted(announcement.id, message.id, rendered.revision)
         log.info("announced %s in guild %d (message %d)", announcement.model_id, announcement.guild_id, message.id)
+        await self._open_thread(message, announcement)
+
+    async def _open_thread(self, message: discord.Message, announcement: Announcement) -> None:
+        """The guild's opt-in discussion thread on a new card; a thread that cannot be made costs only itself."""
+        settings = await self.store.guilds.get(announcement.guild_id)
+        if settings is None or not settings.threads:
+            return
+        try:
+            await message.create_thread(name=safety.label(f"Who made {announcement.model_id}?", THREAD_NAME_LIMIT))
+        except discord.HTTPException as error:
+            log.warning(
+                "guild %d: no discussion thread for %s (%s)", announcement.guild_id, announcement.model_id, error.status
+            )
 
     async def _edit(self, channel: discord.TextChannel, announcement: Announcement) -> None:
         assert announcement.message_id is not None
@@ -407,7 +236,12 @@ class Announcer(commands.Cog):
         reference = discord.MessageReference(
             message_id=announcement.message_id, channel_id=channel.id, fail_if_not_exists=False
         )
-        embed = await removal_embed(self.store, announcement)
+        model = await self.store.catalogue.model(announcement.model_id)
+        embed = removal_embed(
+            model.name if model else announcement.model_id,
+            await removal_candidates(self.store, announcement.model_id),
+            removal_footer(announcement.id),
+        )
         message = await channel.send(
             **safety.message_kwargs(embed=embed, reference=reference, nonce=f"scout-r{announcement.id}")
         )
@@ -435,7 +269,7 @@ class Announcer(commands.Cog):
         retry = self._retries.get(announcement.id)
         failures = retry.failures + 1 if retry else 1
         delay = min(self.retry_first_seconds * 2 ** (failures - 1), RETRY_MAX_SECONDS)
-        self._retries[announcement.id] = _Retry(failures, time.monotonic() + delay)
+        self._retries[announcement.id] = _Retry(failures, time.monotonic() + delay, announcement.channel_id)
         log.warning(
             "guild %d: announcement of %s will be retried in %.0fs: %s",
             announcement.guild_id,
@@ -448,7 +282,10 @@ class Announcer(commands.Cog):
 
 def _delivery_reason(error: Exception, announcement: Announcement) -> str:
     if isinstance(error, discord.Forbidden):
-        return f"missing permission to post in channel {announcement.channel_id} (needs View Channel, Send Messages, Embed Links, Read Message History)"
+        return (
+            f"missing permission to post in channel {announcement.channel_id} "
+            "(needs View Channel, Send Messages, Embed Links, Read Message History)"
+        )
     if isinstance(error, discord.NotFound) and error.code == UNKNOWN_MESSAGE:
         return "the announcement message was deleted; it will not be updated any more"
     if isinstance(error, discord.NotFound):
@@ -457,4 +294,5 @@ def _delivery_reason(error: Exception, announcement: Announcement) -> str:
 
 
 async def setup(bot: ScoutBot) -> None:
+    """The entry point `load_extension` looks for."""
     await bot.add_cog(Announcer(bot))

@@ -22,14 +22,18 @@ class Errors(commands.Cog):
         self._previous = bot.tree.on_error
 
     async def cog_load(self) -> None:
+        """One handler for every command's failure, so no command repeats its own error answer."""
         self.bot.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
 
     async def cog_unload(self) -> None:
+        """Give the tree its previous handler back, so a reload does not stack handlers."""
         self.bot.tree.on_error = self._previous  # type: ignore[method-assign]
 
     async def on_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        """Answer in one sentence; details, never secrets, go to the log."""
         await safety.answer_error(interaction, error)
 
 
 async def setup(bot: ScoutBot) -> None:
+    """The entry point `load_extension` looks for."""
     await bot.add_cog(Errors(bot))

@@ -16,9 +16,9 @@ from discord import app_commands
 
 from bot.export import ExportError, check_format, export_basename, export_to_directory, parse_since
 from cogs import _safety as safety
+from cogs._lookups import known_model_id, model_autocomplete
 from cogs._safety import CommandRefused
 from cogs._scout_cog import ScoutCog
-from cogs.voting import known_model_id, model_autocomplete
 
 if TYPE_CHECKING:
     from bot.client import ScoutBot
@@ -47,13 +47,14 @@ def _is_admin(interaction: discord.Interaction) -> bool:
 )
 @app_commands.autocomplete(model=model_autocomplete)
 async def export_command(
-    interaction: discord.Interaction,
+    interaction: discord.Interaction[ScoutBot],
     model: app_commands.Range[str, 1, 200] | None = None,
     format: Literal["csv", "jsonl"] = "csv",
     since: app_commands.Range[str, 1, 40] | None = None,
     excel: bool = False,
 ) -> None:
     """Admins (Manage Server) get the server's whole log; anyone else gets only their own votes and notes."""
+    await safety.acknowledge(interaction)
     bot = _bot(interaction)
     guild_id = interaction.guild_id
     assert guild_id is not None
@@ -64,7 +65,6 @@ async def export_command(
     except ExportError as error:
         raise CommandRefused(f"{error}.") from None
     member_id = None if _is_admin(interaction) else interaction.user.id
-    await safety.acknowledge(interaction)
     limit = interaction.guild.filesize_limit if interaction.guild else DEFAULT_UPLOAD_LIMIT
     name = export_basename(guild_id, model_id, format, member_id=member_id)
     with tempfile.TemporaryDirectory(prefix="scout-export-") as directory:

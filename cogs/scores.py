@@ -10,9 +10,9 @@ from discord import app_commands
 from bot.export import ExportError, parse_since
 from bot.store.votes import BOT_NAME, Scorecard
 from cogs import _safety as safety
+from cogs._lookups import known_model_id, model_autocomplete, vendor_autocomplete
 from cogs._safety import CommandRefused
 from cogs._scout_cog import ScoutCog
-from cogs.voting import known_model_id, model_autocomplete, vendor_autocomplete
 
 if TYPE_CHECKING:
     from bot.client import ScoutBot
@@ -31,19 +31,19 @@ def _bot(interaction: discord.Interaction) -> ScoutBot:
 @app_commands.describe(model="The anonymous model", vendor="Who really made it", true_model="Its real name, if known")
 @app_commands.autocomplete(model=model_autocomplete, vendor=vendor_autocomplete, true_model=model_autocomplete)
 async def reveal_command(
-    interaction: discord.Interaction,
+    interaction: discord.Interaction[ScoutBot],
     model: app_commands.Range[str, 1, 200],
     vendor: app_commands.Range[str, 1, 100],
     true_model: app_commands.Range[str, 1, 200] | None = None,
 ) -> None:
     """Records the truth, which locks the votes on the model and turns them into calls on the leaderboard."""
     safety.require_manage_guild(interaction)
+    await safety.acknowledge(interaction, ephemeral=False)
     bot = _bot(interaction)
     assert interaction.guild_id is not None
     model_id = await known_model_id(interaction, model)
     if not vendor.strip():
         raise CommandRefused("Tell me which vendor made it.")
-    await safety.acknowledge(interaction, ephemeral=False)
     score = await bot.store.votes.reveal(interaction.guild_id, model_id, vendor, true_model, interaction.user.id)
     await bot.store.outbox.bump_revision(model_id, interaction.guild_id)
     total = score.right + score.wrong
@@ -92,6 +92,7 @@ async def leaderboard_command(
         season = parse_since(since) if since else None
     except ExportError as error:
         raise CommandRefused(f"{error}.") from None
+    await safety.acknowledge(interaction, ephemeral=False)
     cards = await store.votes.scores(interaction.guild_id, since=season)
     await safety.respond(interaction, embed=leaderboard_embed(cards, season), ephemeral=False)
 

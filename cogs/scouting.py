@@ -1,19 +1,18 @@
-"""Looking at models: `/scout recent`, `/scout model` and `/scout probe` (Manage Server, with a cooldown)."""
+"""Looking at models: `/scout recent`, `/scout model` and `/scout probe` (Manage Server, once per 10 minutes)."""
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 
-from bot.catalogue.vendors import display_name
 from cogs import _safety as safety
-from cogs._safety import CommandRefused
+from cogs._actions import guild_card
+from cogs._card import load_card, no_guess_reason, supported_ranking
+from cogs._lookups import known_model_id, model_autocomplete
+from cogs._render import card_embed, guessed_vendor_name, recent_line
 from cogs._scout_cog import ScoutCog
-from cogs.announcements import latest_guess, model_embed
-from cogs.voting import known_model_id, model_autocomplete
 
 if TYPE_CHECKING:
     from bot.client import ScoutBot
@@ -22,73 +21,64 @@ RECENT_SHOWN = 10
 PROBE_COOLDOWN_SECONDS = 600.0
 
 
-def _bot(interaction: discord.Interaction) -> ScoutBot:
-    return interaction.client  # type: ignore[return-value]
-
-
-async def recent_command(interaction: discord.Interaction) -> None:
-    store = _bot(interaction).store
+async def recent_command(interaction: discord.Interaction[ScoutBot]) -> None:
+    """Public, so a channel can see the latest stealth models and where each stands."""
+    await safety.acknowledge(interaction, ephemeral=False)
+    store = interaction.client.store
+    assert interaction.guild_id is not None
     models = (await store.catalogue.models(stealth_only=True))[:RECENT_SHOWN]
     embed = discord.Embed(title="Recent stealth models", colour=discord.Colour.dark_gold())
     if not models:
         embed.description = "No stealth model seen yet."
     for model in models:
-        guess = await latest_guess(store, model.id)
-        best = (
-            f"best guess **{safety.escape(display_name(guess.ranking[0][0]))}** ({guess.ranking[0][1]:.0%})"
-            if guess and guess.ranking
-            else "no guess yet"
-        )
-        state = f"removed {model.removed_at[:10]}" if model.removed_at else "listed"
-        embed.add_field(
-            name=safety.plain(model.name, safety.FIELD_NAME_LIMIT),
-            value=f"{safety.code(model.id)} · first seen {model.first_seen[:10]} · {state} · {best}",
-            inline=False,
-        )
+        card = await load_card(store, interaction.guild_id, model.id)
+        assert card is not None
+        embed.add_field(name=safety.plain(model.name, safety.FIELD_NAME_LIMIT), value=recent_line(card), inline=False)
     await safety.respond(interaction, embed=embed, ephemeral=False)
 
 
-@app_commands.describe(model="The model (type to search)")
+@app_commands.describe(model="The model (type to search, or type its name)")
 @app_commands.autocomplete(model=model_autocomplete)
-async def model_command(interaction: discord.Interaction, model: app_commands.Range[str, 1, 200]) -> None:
-    bot = _bot(interaction)
-    model_id = await known_model_id(interaction, model)
-    assert interaction.guild_id is not None
-    record = await bot.store.catalogue.model(model_id)
-    assert record is not None
-    reveal = await bot.store.votes.reveal_for(interaction.guild_id, model_id)
-    embed = model_embed(
-        record,
-        guess=await latest_guess(bot.store, model_id),
-        tally=await bot.store.votes.tally(interaction.guild_id, model_id),
-        reveal=reveal,
-    )
-    await safety.respond(interaction, embed=embed, ephemeral=False)
+async def model_command(interaction: discord.Interaction[ScoutBot], model: app_commands.Range[str, 1, 200]) -> None:
+    """The same card as an announcement, but never titled "New": a lookup says nothing about when it was listed."""
+    await safety.acknowledge(interaction, ephemeral=False)
+    card = await guild_card(interaction, await known_model_id(interaction, model))
+    await safety.respond(interaction, embed=card_embed(card, announced=False), ephemeral=False)
 
 
-@app_commands.describe(model="The model to probe again (type to search)")
-@app_commands.autocomplete(model=model_autocomplete)
-async def probe_command(interaction: discord.Interaction, model: app_commands.Range[str, 1, 200]) -> None:
+def _probe_cooldown_key(interaction: discord.Interaction[ScoutBot]) -> int | None:
+    """Probes cost money: the cooldown is per server, whoever asks."""
+    return interaction.guild_id
+
+
+def _may_manage_guild(interaction: discord.Interaction[ScoutBot]) -> bool:
+    """Checked before the cooldown, so a member without the permission never uses up the server's probe."""
     safety.require_manage_guild(interaction)
-    bot = _bot(interaction)
-    assert interaction.guild_id is not None
-    model_id = await known_model_id(interaction, model)
-    cog = bot.get_cog(Scouting.__cog_name__)
-    assert isinstance(cog, Scouting)
-    cog.start_probe_cooldown(interaction.guild_id)
+    return True
+
+
+@app_commands.describe(model="The model to probe again (type to search, or type its name)")
+@app_commands.autocomplete(model=model_autocomplete)
+@app_commands.checks.cooldown(1, PROBE_COOLDOWN_SECONDS, key=_probe_cooldown_key)
+@app_commands.check(_may_manage_guild)
+async def probe_command(interaction: discord.Interaction[ScoutBot], model: app_commands.Range[str, 1, 200]) -> None:
+    """Probes cost money, so only admins may ask, once per server per cooldown."""
     await safety.acknowledge(interaction)
+    bot = interaction.client
+    model_id = await known_model_id(interaction, model)
     await bot.pipeline.reprobe(model_id)
-    guess = await latest_guess(bot.store, model_id)
-    if guess is None or not guess.ranking:
-        result = safety.plain(guess.reason if guess and guess.reason else "no vendor stood out", 300)
+    guess = await bot.store.guesses.latest(model_id)
+    ranking = supported_ranking(guess)
+    if ranking:
+        vendor, probability = ranking[0]
+        result = f"best guess **{safety.escape(guessed_vendor_name(vendor))}** ({probability:.0%})"
     else:
-        vendor, probability = guess.ranking[0]
-        result = f"best guess **{safety.escape(display_name(vendor))}** ({probability:.0%})"
+        result = safety.plain(no_guess_reason(guess) if guess else "no vendor stood out", 300)
     await safety.respond(interaction, f"Probed {safety.code(model_id)} again: {result}. Its announcements are updated.")
 
 
 class Scouting(ScoutCog):
-    """Registers the model commands; keeps the per-server cooldown of `/scout probe`."""
+    """Registers the model commands."""
 
     def __init__(self, bot: ScoutBot) -> None:
         super().__init__(
@@ -101,15 +91,8 @@ class Scouting(ScoutCog):
                 name="probe", description="Probe a model again (Manage Server)", callback=probe_command
             ),
         )
-        self._last_probe: dict[int, float] = {}
-
-    def start_probe_cooldown(self, guild_id: int) -> None:
-        """Refuse a second re-probe from the same server within the cooldown; probes cost money."""
-        wait = self._last_probe.get(guild_id, -PROBE_COOLDOWN_SECONDS) + PROBE_COOLDOWN_SECONDS - time.monotonic()
-        if wait > 0:
-            raise CommandRefused(f"A probe was started here recently; try again in {max(wait / 60, 1):.0f} minutes.")
-        self._last_probe[guild_id] = time.monotonic()
 
 
 async def setup(bot: ScoutBot) -> None:
+    """The entry point `load_extension` looks for."""
     await bot.add_cog(Scouting(bot))

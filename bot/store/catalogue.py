@@ -153,7 +153,7 @@ class CatalogueStore:
                     await _intend_announcements(tx, event.model_id, stealth=event.stealth, now=now)
                 elif event.kind == "removed" and event.stealth:
                     await tx.execute(
-                        "UPDATE announcements SET removal_state = 'intended', updated_at = ? "
+                        "UPDATE announcements SET removal_state = 'intended', revision = revision + 1, updated_at = ? "
                         "WHERE model_id = ? AND removal_state = 'none' "
                         "AND guild_id NOT IN (SELECT guild_id FROM guild_alerts WHERE paused = 1)",
                         (now, event.model_id),
@@ -183,11 +183,11 @@ class CatalogueStore:
         return [ModelRecord.from_row(row) for row in rows]
 
     async def search_models(self, text: str, limit: int = 25) -> list[ModelRecord]:
-        """Models whose id or name contains `text` (for autocomplete); stealth and recent ones first."""
+        """Models whose id or name contains `text` (for autocomplete): stealth, listed, newest released first."""
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         rows = await self._db.fetchall(
             "SELECT * FROM models WHERE id LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\' "
-            "ORDER BY stealth DESC, removed_at IS NOT NULL, first_seen DESC LIMIT ?",
+            "ORDER BY stealth DESC, removed_at IS NOT NULL, COALESCE(created, 0) DESC, first_seen DESC, id LIMIT ?",
             (pattern, pattern, limit),
         )
         return [ModelRecord.from_row(row) for row in rows]

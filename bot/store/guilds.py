@@ -1,51 +1,97 @@
-"""Per-guild settings: where to announce, whether to announce every new model, the last delivery error."""
+"""Per-guild settings: where to announce, what to announce, how cards behave, the last delivery error."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import aiosqlite
+
 from bot.store.database import Database, utc_now
+
+NEW_GUILD_HIDES_VOTES = True
 
 
 @dataclass(frozen=True)
 class GuildSettings:
+    """One guild's choices; a guild that never ran `/scout setup` has none (and behaves as a new guild)."""
+
     guild_id: int
     channel_id: int | None
     all_models: bool
     last_error: str | None
     last_error_at: str | None
+    hide_votes: bool = NEW_GUILD_HIDES_VOTES
+    threads: bool = False
+
+
+def _settings(row: aiosqlite.Row) -> GuildSettings:
+    return GuildSettings(
+        row["guild_id"],
+        row["channel_id"],
+        bool(row["all_models"]),
+        row["last_error"],
+        row["last_error_at"],
+        bool(row["hide_votes"]),
+        bool(row["threads"]),
+    )
 
 
 class GuildStore:
+    """Guild settings, scoped by guild id: one guild's choices never reach another's cards."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
 
     async def get(self, guild_id: int) -> GuildSettings | None:
+        """The guild's settings, or None when it was never set up."""
         row = await self._db.fetchone("SELECT * FROM guild_settings WHERE guild_id = ?", (guild_id,))
-        if row is None:
-            return None
-        return GuildSettings(
-            row["guild_id"], row["channel_id"], bool(row["all_models"]), row["last_error"], row["last_error_at"]
-        )
+        return _settings(row) if row else None
 
-    async def configure(self, guild_id: int, channel_id: int, *, all_models: bool) -> None:
-        """Set the channel; announcements already intended for the old channel follow to the new one."""
+    async def hides_votes(self, guild_id: int) -> bool:
+        """Whether members see only how many voted until the reveal; a guild never set up counts as new."""
+        settings = await self.get(guild_id)
+        return settings.hide_votes if settings else NEW_GUILD_HIDES_VOTES
+
+    async def configure(
+        self,
+        guild_id: int,
+        channel_id: int,
+        *,
+        all_models: bool | None = None,
+        hide_votes: bool | None = None,
+        threads: bool | None = None,
+    ) -> None:
+        """Set the channel, and the options given (None keeps the current one, or the default for a new guild).
+
+        Every announcement not delivered yet follows to the new channel, including one left `posting`
+        (its message, if any, went to a channel the guild no longer uses) and one that `failed` there.
+        """
         now = utc_now()
         async with self._db.transaction() as tx:
             await tx.execute(
                 """
-                INSERT INTO guild_settings (guild_id, channel_id, all_models, updated_at) VALUES (?, ?, ?, ?)
+                INSERT INTO guild_settings (guild_id, channel_id, all_models, hide_votes, threads, updated_at)
+                VALUES (?1, ?2, COALESCE(?3, 0), COALESCE(?4, ?7), COALESCE(?5, 0), ?6)
                 ON CONFLICT (guild_id) DO UPDATE SET channel_id = excluded.channel_id,
-                    all_models = excluded.all_models, last_error = NULL, last_error_at = NULL,
+                    all_models = COALESCE(?3, all_models), hide_votes = COALESCE(?4, hide_votes),
+                    threads = COALESCE(?5, threads), last_error = NULL, last_error_at = NULL,
                     updated_at = excluded.updated_at
                 """,
-                (guild_id, channel_id, int(all_models), now),
+                (guild_id, channel_id, all_models, hide_votes, threads, now, NEW_GUILD_HIDES_VOTES),
             )
             await tx.execute(
-                "UPDATE announcements SET channel_id = ?, state = 'intended', attempts = 0, last_error = NULL, updated_at = ? "
-                "WHERE guild_id = ? AND state IN ('intended', 'failed')",
+                "UPDATE announcements SET channel_id = ?, state = 'intended', attempts = 0, last_error = NULL, "
+                "updated_at = ? WHERE guild_id = ? AND state IN ('intended', 'posting', 'failed')",
                 (channel_id, now, guild_id),
             )
+
+    async def set_hide_votes(self, guild_id: int, hidden: bool) -> None:
+        """Hide (or show) who voted for what until the reveal; a guild not set up yet keeps the choice for later."""
+        await self._db.execute(
+            "INSERT INTO guild_settings (guild_id, channel_id, hide_votes, updated_at) VALUES (?, NULL, ?, ?) "
+            "ON CONFLICT (guild_id) DO UPDATE SET hide_votes = excluded.hide_votes, updated_at = excluded.updated_at",
+            (guild_id, int(hidden), utc_now()),
+        )
 
     async def ensure_default(self, guild_id: int, channel_id: int) -> bool:
         """Adopt the deployment's default channel for a guild that never ran /scout setup; True if adopted."""
@@ -59,14 +105,13 @@ class GuildStore:
             return cursor.rowcount > 0
 
     async def record_error(self, guild_id: int, error: str | None) -> None:
+        """Remember the last delivery failure (None clears it), so `/scout status` can tell an admin what to fix."""
         await self._db.execute(
             "UPDATE guild_settings SET last_error = ?, last_error_at = ? WHERE guild_id = ?",
             (error[:300] if error else None, utc_now() if error else None, guild_id),
         )
 
     async def all(self) -> list[GuildSettings]:
+        """Every guild's settings, for tools that look across guilds (benchmarks, the CLI)."""
         rows = await self._db.fetchall("SELECT * FROM guild_settings ORDER BY guild_id")
-        return [
-            GuildSettings(r["guild_id"], r["channel_id"], bool(r["all_models"]), r["last_error"], r["last_error_at"])
-            for r in rows
-        ]
+        return [_settings(row) for row in rows]

@@ -18,6 +18,8 @@ from bot.store.database import Database, utc_now
 
 @dataclass(frozen=True)
 class Announcement:
+    """One guild's card for one model: where it goes, how far delivery got, and what it should show."""
+
     id: int
     guild_id: int
     model_id: str
@@ -33,14 +35,17 @@ class Announcement:
 
     @property
     def needs_post(self) -> bool:
+        """Not on Discord yet, or perhaps on it (a crash mid-post): the announcer looks before posting again."""
         return self.state in ("intended", "posting")
 
     @property
     def needs_edit(self) -> bool:
+        """Posted, but something it shows has changed since (guesses, votes, a reveal, a removal)."""
         return self.state == "posted" and self.posted_revision < self.revision
 
     @property
     def needs_removal_reply(self) -> bool:
+        """The model left the catalogue and the card has not had its reply with reveal candidates yet."""
         return self.state == "posted" and self.removal_state in ("intended", "posting")
 
 
@@ -62,6 +67,8 @@ def _announcement(row: aiosqlite.Row) -> Announcement:
 
 
 class OutboxStore:
+    """The announcement outbox: every state change is written before (or right after) the Discord call."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
 
@@ -91,24 +98,16 @@ class OutboxStore:
         return [_announcement(row) for row in rows]
 
     async def get(self, announcement_id: int) -> Announcement | None:
+        """The row behind a component's custom id (which carries the announcement id)."""
         row = await self._db.fetchone("SELECT * FROM announcements WHERE id = ?", (announcement_id,))
         return _announcement(row) if row else None
 
     async def for_model(self, guild_id: int, model_id: str) -> Announcement | None:
+        """A guild's card of a model, if one was ever intended (there is at most one)."""
         row = await self._db.fetchone(
             "SELECT * FROM announcements WHERE guild_id = ? AND model_id = ?", (guild_id, model_id)
         )
         return _announcement(row) if row else None
-
-    async def by_message(self, message_id: int) -> Announcement | None:
-        row = await self._db.fetchone("SELECT * FROM announcements WHERE message_id = ?", (message_id,))
-        return _announcement(row) if row else None
-
-    async def for_guild(self, guild_id: int, limit: int = 10) -> list[Announcement]:
-        rows = await self._db.fetchall(
-            "SELECT * FROM announcements WHERE guild_id = ? ORDER BY id DESC LIMIT ?", (guild_id, limit)
-        )
-        return [_announcement(row) for row in rows]
 
     async def intend(self, guild_id: int, model_id: str, channel_id: int) -> Announcement:
         """Ask for an announcement outside a poll (a re-probe, a late `/scout setup`); a no-op when one exists."""
@@ -124,6 +123,7 @@ class OutboxStore:
         return announcement
 
     async def mark_posting(self, announcement_id: int) -> None:
+        """Written just before the HTTP call, so a crash during it is found at the next start."""
         await self._db.execute(
             "UPDATE announcements SET state = 'posting', attempts = attempts + 1, updated_at = ? "
             "WHERE id = ? AND state IN ('intended', 'posting')",
@@ -131,6 +131,7 @@ class OutboxStore:
         )
 
     async def mark_posted(self, announcement_id: int, message_id: int, revision: int) -> None:
+        """Written right after Discord answered: the message to edit from now on, and the revision it shows."""
         await self._db.execute(
             "UPDATE announcements SET state = 'posted', message_id = ?, posted_revision = ?, last_error = NULL, "
             "updated_at = ? WHERE id = ?",
@@ -138,6 +139,7 @@ class OutboxStore:
         )
 
     async def mark_rendered(self, announcement_id: int, revision: int) -> None:
+        """An edit landed; never moves back, as a slower edit may finish after a newer one."""
         await self._db.execute(
             "UPDATE announcements SET posted_revision = MAX(posted_revision, ?), last_error = NULL, updated_at = ? "
             "WHERE id = ?",
@@ -176,6 +178,7 @@ class OutboxStore:
         self._db.outbox_changed.set()
 
     async def mark_removal_posting(self, announcement_id: int) -> None:
+        """Like `mark_posting`, for the reply that says the model left the catalogue."""
         await self._db.execute(
             "UPDATE announcements SET removal_state = 'posting', updated_at = ? WHERE id = ? "
             "AND removal_state IN ('intended', 'posting')",
@@ -183,12 +186,14 @@ class OutboxStore:
         )
 
     async def mark_removal_posted(self, announcement_id: int, message_id: int) -> None:
+        """Like `mark_posted`, for the removal reply."""
         await self._db.execute(
             "UPDATE announcements SET removal_state = 'posted', removal_message_id = ?, updated_at = ? WHERE id = ?",
             (message_id, utc_now(), announcement_id),
         )
 
     async def counts(self, guild_id: int | None = None) -> dict[str, int]:
+        """Rows per state (all guilds, or one), for `/scout status`."""
         where, params = ("WHERE guild_id = ?", (guild_id,)) if guild_id is not None else ("", ())
         rows = await self._db.fetchall(f"SELECT state, COUNT(*) AS n FROM announcements {where} GROUP BY state", params)
         return {row["state"]: row["n"] for row in rows}

@@ -46,7 +46,15 @@ async def test_component_ids_copied_from_another_guilds_announcement_are_refused
             )
             payload["data"]["custom_id"] = f"scout:{kind}:{main_id}"
             payload["message"] = json.loads(json.dumps(payload["message"]).replace(f':{other_id}"', f':{main_id}"'))
-            text, embeds, answer = await world.answer(await world.fake.send_interaction(payload))
+            clicked = await world.fake.send_interaction(payload)
+            if kind == "note":  # the modal opens before any lookup (Discord's 3 s); its submission is refused
+                assert (await world.fake.wait_for_interaction_response(clicked)).type == 9
+                clicked = await world.fake.send_interaction(
+                    world.fake.build_modal_submit(
+                        f"scout:note-modal:{main_id}", {"note": "forged"}, member=world.other_admin
+                    )
+                )
+            text, embeds, answer = await world.answer(clicked)
             assert answer.ephemeral and text == UNKNOWN and not embeds, kind
 
         assert await bot.store.votes.counts(world.other_guild.id) == {"votes": 0, "notes": 0, "reveals": 0}

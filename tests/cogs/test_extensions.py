@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import sys
+from pathlib import Path
 
 import pytest
 from discord import app_commands
@@ -18,6 +20,7 @@ EXPECTED = [
     "export",
     "forget-me",
     "forget-member",
+    "help",
     "leaderboard",
     "model",
     "note",
@@ -53,6 +56,7 @@ def test_discovery_finds_every_extension_and_skips_private_helpers():
         "cogs.announcements",
         "cogs.errors",
         "cogs.export",
+        "cogs.help",
         "cogs.members",
         "cogs.scores",
         "cogs.scouting",
@@ -109,3 +113,15 @@ def test_the_poll_backoff_doubles_and_is_capped():
     assert poll_delay(60, 1) == 120 and poll_delay(60, 3) == 480
     assert poll_delay(60, 50) == 900
     assert poll_delay(5, 100, cap=30) == 30
+
+
+def test_no_extension_imports_another_only_the_private_helpers():
+    """Extensions share code through `cogs/_*.py`, as pydis's `_cog.py` modules and RoboDanny's `cogs/utils/`."""
+    cogs = Path(__file__).resolve().parents[2] / "cogs"
+    extensions = {path.stem for path in cogs.glob("*.py") if not path.stem.startswith("_")}
+    for path in cogs.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ImportFrom) or not (node.module or "").startswith("cogs"):
+                continue
+            modules = {alias.name for alias in node.names} if node.module == "cogs" else {node.module.split(".")[1]}
+            assert not modules & extensions, f"{path.name} imports {node.module}"

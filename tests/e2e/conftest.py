@@ -86,6 +86,11 @@ def footer(message: StoredMessage) -> str:
     return ((message.embeds or [{}])[0].get("footer") or {}).get("text", "")
 
 
+def card_lead(message: StoredMessage) -> str:
+    """What a card says first (the description): the answer, "no guess yet", or the revealed truth."""
+    return ((message.embeds or [{}])[0].get("description")) or ""
+
+
 def fields(message: StoredMessage) -> dict[str, str]:
     return {field["name"]: field["value"] for field in (message.embeds or [{}])[0].get("fields", [])}
 
@@ -184,7 +189,7 @@ class World:
         """The text, embeds and record of an interaction's final answer (its follow-up if it was deferred)."""
         callback = await self.fake.wait_for_interaction_response(interaction_id, timeout=timeout)
         if callback.deferred:
-            [message] = await self.fake.wait_for_followups(interaction_id, timeout=timeout)
+            message = (await self.fake.wait_for_followups(interaction_id, timeout=timeout))[-1]
             return message.content, message.embeds, message
         return callback.content or "", callback.embeds, callback
 

@@ -37,10 +37,11 @@ async def test_a_deleted_channel_fails_only_that_guild_and_shows_in_status(world
         settings = await bot.store.guilds.get(world.other_guild.id)
         assert "no longer exists" in settings.last_error
 
-        callback = await world.fake.wait_for_interaction_response(
+        callback = await world.answer(
             await world.command(bot, "scout status", world.other_admin, guild=world.other_guild, in_channel=general)
         )
-        assert "no longer exists" in str(callback.embeds) and "1 failed" in str(callback.embeds)
+        _, embeds, _ = callback
+        assert "no longer exists" in str(embeds) and "1 failed" in str(embeds)
 
 
 async def _is(bot, guild_id: int, state: str) -> bool:  # type: ignore[no-untyped-def]
@@ -120,6 +121,7 @@ async def test_commands_sync_to_the_dev_guild_and_only_when_the_tree_changed(wor
         "export",
         "forget-me",
         "forget-member",
+        "help",
         "leaderboard",
         "model",
         "note",
@@ -146,5 +148,5 @@ async def test_status_names_the_permissions_the_bot_lacks_in_the_channel(world: 
         async with locked.run_bot() as bot:
             setup_answer = await locked.set_up_channel(bot)
             assert "missing these permissions there: Embed Links, Attach Files" in setup_answer
-            callback = await fake.wait_for_interaction_response(await locked.command(bot, "scout status"))
-            assert "Missing permissions there: Embed Links, Attach Files." in str(callback.embeds)
+            callback = await locked.answer(await locked.command(bot, "scout status"))
+            assert "Missing permissions there: Embed Links, Attach Files." in str(callback[1])

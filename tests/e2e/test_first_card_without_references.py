@@ -7,10 +7,8 @@ so no card may name a vendor, not even the one the stealth model claims to be.
 from __future__ import annotations
 
 from bot.probes.suite import SUITE_VERSION
-from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, eventually, fields
+from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, announcements_in, card_lead, eventually
 from tests.fakes.gateway_server import Fault
-
-GUESSES = "Best guesses"
 
 
 async def test_the_first_card_of_a_fresh_install_says_calibration_is_under_way_and_names_nobody(world: World):
@@ -22,16 +20,17 @@ async def test_the_first_card_of_a_fresh_install_says_calibration_is_under_way_a
         await world.set_up_channel(bot)
         world.add_owl()
         await bot.pipeline.poll_once()
-        card = await world.fake.wait_for_message(world.channel.id, lambda m: GUESSES in fields(m), timeout=10)
+        card = await world.fake.wait_for_message(
+            world.channel.id, lambda m: m in announcements_in(world.fake, world.channel.id), timeout=10
+        )
         await world.fake.wait_until(
-            lambda: not fields(card)[GUESSES].startswith("Probing"), timeout=30, what="the card edited after probing"
+            lambda: "Probing" not in card_lead(card), timeout=30, what="the card edited after probing"
         )
-        shown = fields(card)[GUESSES]
+        shown = card_lead(card)
         assert progress.planned >= 1  # the catalogue's labs were planned as references on the first poll
-        assert (
-            shown.splitlines()[0]
-            == f"no references yet — guesses start when calibration finishes (0/{len(ORDINARY_MODELS)})"
-        )
+        waiting = f"no references yet — guesses start when calibration finishes (0/{len(ORDINARY_MODELS)})"
+        assert shown.splitlines()[0] == f"**No guess yet:** {waiting}."
+        assert "`scout calibrate`" in shown.splitlines()[1]  # what an admin can do
         assert "%" not in shown and "OpenAI" not in shown  # the model claims OpenAI; nobody is named
         guess = await bot.store.guesses.latest(OWL["id"])
         assert guess is not None and guess.ranking == () and guess.status == "no_references"

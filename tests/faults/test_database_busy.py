@@ -8,56 +8,11 @@ commits, and every vote has to be stored exactly once, after the lock was releas
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from pathlib import Path
 
 from tests.e2e.conftest import OWL, World, eventually
 from tests.fakes.discord import MemberSpec, StoredMessage
-
-HOLD_WRITE_LOCK = """
-import datetime, sqlite3, sys
-connection = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=30)
-connection.execute("BEGIN IMMEDIATE")
-print("locked", flush=True)
-sys.stdin.readline()
-print(datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"), flush=True)
-connection.execute("COMMIT")
-"""
-
-
-@asynccontextmanager
-async def write_lock_held_elsewhere(database: Path) -> AsyncIterator[asyncio.subprocess.Process]:
-    """A child process holding the write lock; write a line to its stdin to commit, it prints the UTC time first."""
-    locker = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        HOLD_WRITE_LOCK,
-        str(database),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-    )
-    try:
-        assert locker.stdout is not None
-        assert (await asyncio.wait_for(locker.stdout.readline(), 30)).strip() == b"locked"
-        yield locker
-    finally:
-        if locker.returncode is None:
-            locker.kill()
-        await locker.wait()
-
-
-async def release(locker: asyncio.subprocess.Process) -> str:
-    """Commit the other process's transaction; returns the time (store format) just before it did."""
-    assert locker.stdin is not None and locker.stdout is not None
-    locker.stdin.write(b"go\n")
-    await locker.stdin.drain()
-    released = (await asyncio.wait_for(locker.stdout.readline(), 30)).decode().strip()
-    assert await locker.wait() == 0
-    return released
+from tests.fakes.locker import release, write_lock_held_elsewhere
 
 
 async def _announced(world: World, bot) -> StoredMessage:  # type: ignore[no-untyped-def]

@@ -9,8 +9,9 @@ from tests.fakes.gateway_server import Fault
 OUTAGE_POLLS = 12
 
 
-def _status_fields(callback) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    return {field["name"]: field["value"] for field in callback.embeds[0]["fields"]}
+def _status_fields(answer) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    _, embeds, _ = answer
+    return {field["name"]: field["value"] for field in embeds[0]["fields"]}
 
 
 async def test_a_long_outage_removes_nothing_shows_in_status_and_polls_resume(world: World):
@@ -27,7 +28,7 @@ async def test_a_long_outage_removes_nothing_shows_in_status_and_polls_resume(wo
         assert await bot.store.catalogue.events(limit=1000) == events_before
         assert await bot.store.catalogue.counts() == {"models": len(ORDINARY_MODELS), "stealth": 0, "removed": 0}
 
-        shown = _status_fields(await world.fake.wait_for_interaction_response(await world.command(bot, "scout status")))
+        shown = _status_fields(await world.answer(await world.command(bot, "scout status")))
         assert "failed:" in shown["Catalogue"] and f"{OUTAGE_POLLS} failed since (backing off)" in shown["Catalogue"]
 
         world.gateway.come_back()
@@ -40,7 +41,7 @@ async def test_a_long_outage_removes_nothing_shows_in_status_and_polls_resume(wo
         quiet = await bot.pipeline.poll_once()
         assert quiet.ok and quiet.events == ()
 
-        shown = _status_fields(await world.fake.wait_for_interaction_response(await world.command(bot, "scout status")))
+        shown = _status_fields(await world.answer(await world.command(bot, "scout status")))
         assert ", ok." in shown["Catalogue"] and "failed since" not in shown["Catalogue"]
         assert shown["Models"] == "3 known, 1 stealth, 0 removed"
 

@@ -6,7 +6,9 @@ a test needs to assert on — every message with its edit history and uploaded b
 callback with the moment it arrived, every command sync — and behaves like Discord where bots usually go
 wrong: JSON bodies with `Content-Type: application/json` exactly, Discord-shaped errors (429 with `Via` and
 `retry_after`, 403 50013, 404 10003, 400 50035 with the offending field), permission checks on the bot's
-posts, size limits, "already acknowledged", follow-ups before an ack, and privileged-intent refusals.
+posts, size limits, "already acknowledged", follow-ups before an ack, and privileged-intent refusals. A
+test can also add the bot to a guild while it runs (`join_guild`, with the guild's system channel) and see
+the threads the bot opens on its messages (`StoredMessage.thread_id`).
 
 Usage sketch::
 

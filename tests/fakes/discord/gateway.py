@@ -14,7 +14,7 @@ from aiohttp import WSMsgType, web
 from tests.fakes.discord.guild import _Guild
 from tests.fakes.discord.rest import RestApi
 from tests.fakes.discord.sessions import _Connection, _Session
-from tests.fakes.discord.specs import PRIVILEGED_INTENTS, Intent
+from tests.fakes.discord.specs import PRIVILEGED_INTENTS, GuildSpec, Intent
 
 _log = logging.getLogger(__name__)
 
@@ -31,6 +31,17 @@ class GatewayServer(RestApi):
         """Close every gateway websocket from the server side with `code`."""
         for connection in list(self._connections):
             await connection.close(code, "dropped by the fake")
+
+    async def join_guild(self, spec: GuildSpec) -> None:
+        """The bot is added to a guild while connected: GUILD_CREATE without `unavailable`, as Discord sends for a
+        join (discord.py then calls on_guild_join, where a guild that comes back online gets on_guild_available)."""
+        guild = _Guild(spec, self.bot_user)
+        self.guilds[guild.id] = guild
+        for session in list(self._sessions.values()):
+            if session.live and session.intents & Intent.GUILDS and session.covers(guild.id):
+                event = {k: v for k, v in guild.create_event(session.intents).items() if k != "unavailable"}
+                await session.dispatch("GUILD_CREATE", event)
+        self._notify()
 
     def invalidate_sessions(self) -> None:
         """Make every session unresumable: the next RESUME gets op 9 (discord.py then waits 5 s and identifies)."""

@@ -55,6 +55,7 @@ class StoredMessage:
     edited_at: datetime | None = None
     deleted: bool = False
     history: list[dict[str, Any]] = field(default_factory=list)
+    thread_id: int | None = None
 
     @property
     def ephemeral(self) -> bool:

@@ -25,10 +25,13 @@ from tests.fakes.discord.specs import (
     _TEXT_CHANNEL_TYPES,
     API_PREFIX,
     ChannelSpec,
+    ChannelType,
     ErrorCode,
     Intent,
     MemberSpec,
     Permission,
+    _iso,
+    _now,
     new_snowflake,
 )
 from tests.fakes.discord.validation import (
@@ -250,6 +253,38 @@ class RestApi(FaultInjection):
             messages = [m for m in messages if m.id > int(request.query["after"])][:limit]
         newest_first = list(reversed(messages))[:limit]
         return json_response([self._message_payload(m) for m in newest_first])
+
+    async def _start_thread(self, request: web.Request) -> web.Response:
+        """A public thread on a message (Create Public Threads); the message records it in `thread_id`."""
+        guild, channel = self._guild_channel(int(request.match_info["channel_id"]))
+        self._require_bot_permission(guild, channel, Permission.CREATE_PUBLIC_THREADS)
+        message = self._channel_message(channel.id, int(request.match_info["message_id"]))
+        payload, _ = await self._read_object(request)
+        name = payload.get("name")
+        if not isinstance(name, str) or not 1 <= len(name) <= 100:
+            _raise_form_errors({"name": "Must be between 1 and 100 in length."})
+        if message.thread_id is not None:
+            raise DiscordError(
+                400, ErrorCode.THREAD_ALREADY_CREATED, "A thread has already been created for this message"
+            )
+        thread = ChannelSpec(name, type=ChannelType.PUBLIC_THREAD, parent_id=channel.id)
+        guild.spec.channels.append(thread)
+        message.thread_id = thread.id
+        self._notify()
+        return json_response(
+            {
+                **guild.channel_payload(thread),
+                "owner_id": self.bot_user["id"],
+                "message_count": 0,
+                "member_count": 1,
+                "thread_metadata": {
+                    "archived": False,
+                    "auto_archive_duration": int(payload.get("auto_archive_duration") or 4320),
+                    "archive_timestamp": _iso(_now()),
+                    "locked": False,
+                },
+            }
+        )
 
     async def _post_message(self, request: web.Request) -> web.Response:
         guild, channel = self._guild_channel(int(request.match_info["channel_id"]))

@@ -79,6 +79,7 @@ class FakeDiscord(GatewayServer, InteractionCallbacks, Interactions):
             ("GET", r"/channels/{channel_id:\d+}/messages/{message_id:\d+}", self._get_message),
             ("PATCH", r"/channels/{channel_id:\d+}/messages/{message_id:\d+}", self._patch_message),
             ("DELETE", r"/channels/{channel_id:\d+}/messages/{message_id:\d+}", self._delete_message),
+            ("POST", r"/channels/{channel_id:\d+}/messages/{message_id:\d+}/threads", self._start_thread),
             ("GET", r"/guilds/{guild_id:\d+}", self._get_guild),
             ("GET", r"/guilds/{guild_id:\d+}/channels", self._get_guild_channels),
             ("GET", r"/guilds/{guild_id:\d+}/members/{user_id:\d+}", self._get_member),

@@ -39,6 +39,7 @@ class Permission(enum.IntFlag):
     CHANGE_NICKNAME = 1 << 26
     MANAGE_ROLES = 1 << 28
     USE_APPLICATION_COMMANDS = 1 << 31
+    CREATE_PUBLIC_THREADS = 1 << 35
     SEND_MESSAGES_IN_THREADS = 1 << 38
 
 
@@ -54,6 +55,7 @@ DEFAULT_EVERYONE_PERMISSIONS = int(
     | Permission.USE_EXTERNAL_EMOJIS
     | Permission.CHANGE_NICKNAME
     | Permission.USE_APPLICATION_COMMANDS
+    | Permission.CREATE_PUBLIC_THREADS
     | Permission.SEND_MESSAGES_IN_THREADS
 )
 DEFAULT_BOT_PERMISSIONS = int(
@@ -102,6 +104,7 @@ class ChannelType(enum.IntEnum):
     VOICE = 2
     CATEGORY = 4
     ANNOUNCEMENT = 5
+    PUBLIC_THREAD = 11
     FORUM = 15
 
 
@@ -117,6 +120,7 @@ class ErrorCode(enum.IntEnum):
     UNKNOWN_WEBHOOK = 10015
     UNKNOWN_INTERACTION = 10062
     ALREADY_ACKNOWLEDGED = 40060
+    THREAD_ALREADY_CREATED = 160004
     MISSING_ACCESS = 50001
     CANNOT_EDIT_OTHERS_MESSAGE = 50005
     EMPTY_MESSAGE = 50006
@@ -222,7 +226,8 @@ class MemberSpec:
 @dataclass
 class GuildSpec:
     """A guild the bot is in. `everyone_permissions` is the @everyone role (id = guild id);
-    `bot_permissions` goes to the bot's managed role. `owner_id` defaults to the first member."""
+    `bot_permissions` goes to the bot's managed role. `owner_id` defaults to the first member.
+    `system_channel_id` is where Discord posts join messages (and where a bot may say hello)."""
 
     name: str = "Scout Test Guild"
     id: int = field(default_factory=new_snowflake)
@@ -232,6 +237,7 @@ class GuildSpec:
     owner_id: int | None = None
     everyone_permissions: int = DEFAULT_EVERYONE_PERMISSIONS
     bot_permissions: int = DEFAULT_BOT_PERMISSIONS
+    system_channel_id: int | None = None
 
 
 @dataclass(frozen=True)

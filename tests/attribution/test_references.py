@@ -225,7 +225,7 @@ async def test_the_combiner_fit_is_cached_until_the_references_change(store: Sto
     marker = CombinerModel({"style": 3.0}, fitted.final, examples=99)
     await store.state.set(COMBINER_STATE_KEY, json.dumps({"key": cached["key"], "model": marker.to_json()}))
     assert await combiner_model(store, references, listings, plan) == marker
-    assert (await combiner_model(store, references, listings, plan - {"cutoff"})).examples == len(KNOWN_MODELS)
+    assert (await combiner_model(store, references, listings, plan - {"refusal"})).examples == len(KNOWN_MODELS)
 
     await store.references.save(
         [Reference("z-ai/glm-4.6", "zhipu", "probe", SUITE_VERSION, {"identity": ReferenceAnswer("I am GLM.")})]

@@ -36,12 +36,30 @@ def test_tokenizer_probes_ask_for_one_token_and_no_text():
     assert all(probe.max_tokens == TOKENIZER_MAX_TOKENS == 1 and not probe.wants_text for probe in tokenizer)
 
 
-def test_default_budget_covers_every_kind_and_keeps_a_retry():
+def test_default_budget_covers_style_identity_refusal_and_tokenizer_and_keeps_a_retry():
     plan = plan_probes(12, 4000)
     assert len(plan.probes) + plan.spare_requests == 12 and plan.spare_requests == retry_reserve(12) == 1
-    assert {probe.kind for probe in plan.probes} == {"identity", "cutoff", "refusal", "style", "tokenizer"}
+    assert {probe.kind for probe in plan.probes} == {"identity", "refusal", "style", "tokenizer"}
     assert sum(probe.probe_id.startswith("identity") for probe in plan.probes) == 2  # plain and injection-wrapped
     assert plan.reserved_tokens <= 4000
+
+
+def test_default_budget_sends_the_baseline_and_the_three_separating_strings():
+    tokenizer = [probe.probe_id for probe in plan_probes(12, 4000).probes if probe.kind == "tokenizer"]
+    assert tokenizer == [TOKENIZER_BASELINE_ID, "tok-korean", "tok-chinese", "tok-kanji"]
+
+
+def test_cutoff_is_the_first_probe_beyond_the_default_budget():
+    default = plan_probes(12, 4000).probes
+    assert PROBES[len(default)].probe_id == "cutoff"
+
+
+def test_tokenizer_strings_start_like_the_baseline_and_no_probe_has_outer_whitespace():
+    """Chat templates trim outer whitespace and join their text to the first character."""
+    baseline = next(probe.prompt for probe in PROBES if probe.probe_id == TOKENIZER_BASELINE_ID)
+    assert all(probe.prompt == probe.prompt.strip() for probe in PROBES)
+    strings = [p for p in PROBES if p.kind == "tokenizer" and p.probe_id not in (TOKENIZER_BASELINE_ID, "tok-code")]
+    assert strings and all(probe.prompt.startswith(f"{baseline} ") for probe in strings)
 
 
 @pytest.mark.parametrize("budget", [1, 2, 5, 8, 12, 16, 40])
@@ -58,7 +76,7 @@ def test_token_budget_skips_expensive_probes_but_keeps_cheaper_ones_after_them()
     assert PROBES[0] in plan.probes  # the first style probe fits
     skipped = [probe for probe in PROBES[: PROBES.index(plan.probes[-1])] if probe not in plan.probes]
     assert skipped and all(probe.max_tokens > 1 for probe in skipped)
-    assert {"tok-baseline", "tok-digits-cjk", "cutoff"} <= {probe.probe_id for probe in plan.probes}
+    assert {"tok-baseline", "tok-korean", "cutoff"} <= {probe.probe_id for probe in plan.probes}
 
 
 def test_a_budget_below_one_request_is_refused():

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from bot.attribution.combiner import CombinerModel, Fingerprint, fit_combiner, leave_one_out_cases
 from bot.attribution.corpus import load_corpus
+from bot.catalogue.chat import is_chat_model
 from bot.catalogue.entry import CatalogueEntry, EntryError, parse_entry
 from bot.catalogue.vendors import COMMON_VENDOR_KEYS, canonical_vendor, vendor_for_model_id
 from bot.probes.runner import ProbeRunner, RunReport, request_extra_for
@@ -187,7 +188,7 @@ def choose_calibration_models(records: Sequence[ModelRecord], per_vendor: int) -
             entry = parse_entry(record.raw)
         except EntryError:
             continue
-        if entry.output_modalities != ("text",) or (entry.tokenizer or "").lower() == "router":
+        if not is_chat_model(entry):
             continue
         newest.setdefault(vendor.key, []).append((entry.created or 0, entry.id))
     chosen = []

@@ -51,7 +51,7 @@ async def cmd_scan(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_models(settings: Settings, args: argparse.Namespace) -> int:
-    async with await Store.open(settings.database_path) as store:
+    async with await Store.open(settings.database_path, create=False) as store:
         models = await store.catalogue.models(stealth_only=args.stealth)
     for model in models:
         if args.json:

@@ -8,7 +8,7 @@ import sys
 from collections.abc import AsyncIterable
 from pathlib import Path
 
-from bot.cli.common import EXIT_OK, CommandError
+from bot.cli.common import EXIT_OK, CommandError, UsageError, discord_id_argument
 from bot.export import FORMATS, ExportError, parse_since, write_rows
 from bot.settings import Settings
 from bot.store import Store
@@ -19,8 +19,8 @@ async def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     try:
         since = parse_since(args.since) if args.since else None
     except ExportError as error:
-        raise CommandError(str(error)) from None
-    async with await Store.open(settings.database_path) as store:
+        raise UsageError(f"--since: {error}") from None
+    async with await Store.open(settings.database_path, create=False) as store:
         async with contextlib.aclosing(store.votes.export_rows(args.guild, model_id=args.model, since=since)) as rows:
             if args.out is None:
                 count = await _write_stdout(rows, args.format)
@@ -66,19 +66,9 @@ async def _write_in_place(rows: AsyncIterable[ExportRow], fmt: str, target: Path
         raise CommandError(f"cannot write {target}: {error.strerror or error}") from None
 
 
-def _guild_id(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("must be a Discord server id (a number)") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be a positive Discord server id")
-    return value
-
-
 def register(commands: argparse._SubParsersAction) -> None:
     export = commands.add_parser("export", help="write a server's votes and notes as CSV or JSON Lines")
-    export.add_argument("--guild", required=True, type=_guild_id, metavar="ID", help="the Discord server id")
+    export.add_argument("--guild", required=True, type=discord_id_argument, metavar="ID", help="the Discord server id")
     export.add_argument("--model", metavar="ID", help="only this model")
     export.add_argument("--format", choices=FORMATS, default="csv", help="csv (default) or jsonl")
     export.add_argument("--out", metavar="FILE", help="write here instead of standard output")

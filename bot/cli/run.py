@@ -23,4 +23,4 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 def register(commands: argparse._SubParsersAction) -> None:
     run = commands.add_parser("run", help="start the Discord bot (same as python -m bot)")
-    run.set_defaults(handler=cmd_run)
+    run.set_defaults(handler=cmd_run, service=True)

@@ -23,12 +23,20 @@ import aiosqlite
 log = logging.getLogger(__name__)
 
 MIGRATION_NAME = re.compile(r"^V(\d+)__\w+\.sql$")
+CREATE_TABLE = re.compile(r"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?[\"`]?(\w+)", re.IGNORECASE)
+DROP_TABLE = re.compile(r"DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?[\"`]?(\w+)", re.IGNORECASE)
+RENAME_TABLE = re.compile(r"ALTER\s+TABLE\s+[\"`]?(\w+)[\"`]?\s+RENAME\s+TO\s+[\"`]?(\w+)", re.IGNORECASE)
 BUSY_RETRIES = 8
 BUSY_FIRST_WAIT_S = 0.05
 
 
 class StoreError(Exception):
     """The database could not be opened or migrated; the message says which file and why."""
+
+
+class DatabaseBusy(StoreError, sqlite3.OperationalError):
+    """Another process held the write lock through every retry. Still an `OperationalError` saying "locked",
+    so callers that retry busy databases keep recognising it."""
 
 
 def utc_now() -> str:
@@ -58,8 +66,17 @@ class Database:
         self.outbox_changed = asyncio.Event()
 
     @classmethod
-    async def open(cls, path: Path | str) -> Database:
+    async def open(cls, path: Path | str, *, create: bool = True) -> Database:
+        """Open and migrate the database at `path`; with `create=False` a missing file is an error, not a new database.
+
+        A file this code cannot use (not SQLite, a newer schema, a missing table) is refused before anything
+        is written to it.
+        """
         path = Path(path)
+        if path.is_dir():
+            raise StoreError(f"cannot open database {path}: it is a directory, not a file")
+        if not create and not path.is_file():
+            raise StoreError(f"no database at {path}: run `scout scan` or start the bot first, or pass --database")
         try:
             if path.parent and not path.parent.exists():
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,10 +86,14 @@ class Database:
         connection.row_factory = aiosqlite.Row
         database = cls(connection, path)
         try:
+            await database._check_schema()
             await database._configure()
             await database._migrate()
-        except sqlite3.Error as error:
+            await database._check_tables()
+        except (sqlite3.Error, StoreError) as error:
             await connection.close()
+            if isinstance(error, StoreError):
+                raise
             raise StoreError(f"cannot prepare database {path}: {error}") from None
         return database
 
@@ -102,6 +123,39 @@ class Database:
                 await tx.execute(f"PRAGMA user_version = {number}")
                 log.info("database %s migrated to schema version %d", self.path.name, number)
 
+    async def _check_schema(self) -> None:
+        """Refuse a database written by a newer Model Scout: migrating or writing it could lose what it holds."""
+        current, known = await self.schema_version(), _migrations()[-1][0]
+        if current > known:
+            raise StoreError(
+                f"database {self.path} has schema version {current}, newer than this Model Scout knows ({known}): "
+                "upgrade Model Scout or restore a backup"
+            )
+
+    async def _check_tables(self) -> None:
+        """Every table the migrations create must be there: a damaged or foreign file fails here, not mid-poll."""
+        rows = await self.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
+        missing = sorted(expected_tables() - {row[0] for row in rows})
+        if missing:
+            raise StoreError(
+                f"database {self.path} lacks the table(s) {', '.join(missing)}: "
+                "it is damaged or not a Model Scout database; restore a backup or point DATABASE_PATH elsewhere"
+            )
+
+    async def backup_to(self, target: Path) -> None:
+        """Copy the database to `target` with SQLite's online backup API: a consistent snapshot, even while
+        another process (the running bot) writes. The copy is written beside `target` and renamed into place,
+        so a failed backup never leaves a half-written file under the backup's name."""
+        partial = target.with_name(target.name + ".partial")
+        partial.unlink(missing_ok=True)
+        try:
+            async with aiosqlite.connect(partial, isolation_level=None) as destination:
+                await self._with_busy_retry(self._conn.backup, destination)
+            partial.replace(target)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """BEGIN IMMEDIATE … COMMIT, retried while another process holds the write lock."""
@@ -123,8 +177,12 @@ class Database:
             try:
                 return await call(*args)
             except sqlite3.OperationalError as error:
-                if not is_busy(error) or attempt == BUSY_RETRIES - 1:
+                if not is_busy(error):
                     raise
+                if attempt == BUSY_RETRIES - 1:
+                    raise DatabaseBusy(
+                        f"database {self.path} is locked: another process held it through {BUSY_RETRIES} retries"
+                    ) from None
                 log.warning("database busy, retrying in %.2fs", wait)
                 await asyncio.sleep(wait)
                 wait *= 2
@@ -157,6 +215,54 @@ class Database:
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         async with self.transaction() as tx:
             await tx.executemany(sql, rows)
+
+
+async def restore_database(backup: Path, target: Path) -> None:
+    """Put a backup back at `target` (the bot stopped): the backup is copied to a staging file beside `target`,
+    checked and migrated there like any database, and only then copied over `target` with the backup API,
+    which also takes care of `target`'s write-ahead log. The backup file itself is only read."""
+    if not backup.is_file():
+        raise StoreError(f"no backup at {backup}")
+    staging = target.with_name(target.name + ".restoring")
+    for leftover in _with_sidecars(staging):
+        leftover.unlink(missing_ok=True)
+    try:
+        try:
+            async with aiosqlite.connect(f"{backup.resolve().as_uri()}?mode=ro", uri=True) as source:
+                async with aiosqlite.connect(staging, isolation_level=None) as copy:
+                    await source.backup(copy)
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot read backup {backup}: {error}") from None
+        checked = await Database.open(staging, create=False)
+        await checked.close()
+        try:
+            async with aiosqlite.connect(staging) as source, aiosqlite.connect(target, isolation_level=None) as live:
+                await source.backup(live)
+        except sqlite3.Error as error:
+            raise StoreError(f"cannot write database {target}: {error}") from None
+    finally:
+        for leftover in _with_sidecars(staging):
+            leftover.unlink(missing_ok=True)
+
+
+def _with_sidecars(path: Path) -> list[Path]:
+    """A database file and the journal files SQLite keeps beside it."""
+    return [path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal"))]
+
+
+def expected_tables() -> set[str]:
+    """The tables the migrations leave, replayed in order: created, renamed and dropped."""
+    tables: set[str] = set()
+    for _, script in _migrations():
+        for statement in _statements(script):
+            if created := CREATE_TABLE.match(statement):
+                tables.add(created.group(1))
+            elif dropped := DROP_TABLE.match(statement):
+                tables.discard(dropped.group(1))
+            elif renamed := RENAME_TABLE.match(statement):
+                tables.discard(renamed.group(1))
+                tables.add(renamed.group(2))
+    return tables
 
 
 def _statements(script: str) -> list[str]:

@@ -47,6 +47,35 @@ def is_busy(error: BaseException) -> bool:
     return isinstance(error, sqlite3.OperationalError) and ("locked" in str(error) or "busy" in str(error))
 
 
+async def connect(target: Path | str, *, what: str = "database", uri: bool = False) -> aiosqlite.Connection:
+    """An aiosqlite connection in autocommit mode, or a `StoreError` naming `what` and the file.
+
+    The file is opened once in a plain thread first: when aiosqlite's own connect fails, its worker thread
+    outlives the event loop and prints an "Event loop is closed" traceback after the one-line error.
+    """
+    try:
+        await asyncio.to_thread(lambda: sqlite3.connect(target, uri=uri).close())
+        return await aiosqlite.connect(target, isolation_level=None, uri=uri)
+    except (OSError, sqlite3.Error) as error:
+        raise StoreError(f"cannot open {what} {_display(target)}: {error}") from None
+
+
+@asynccontextmanager
+async def connected(target: Path | str, *, what: str = "database", uri: bool = False) -> AsyncIterator[aiosqlite.Connection]:
+    """`connect`, closed on the way out."""
+    connection = await connect(target, what=what, uri=uri)
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
+def _display(target: Path | str) -> str:
+    """A file name for an error line: a `file:` URI is shown as the path it names."""
+    text = str(target)
+    return text.removeprefix("file://").split("?", 1)[0] if text.startswith("file:") else text
+
+
 def _migrations() -> list[tuple[int, str]]:
     found = []
     for entry in resources.files("bot.store").joinpath("migrations").iterdir():
@@ -80,9 +109,9 @@ class Database:
         try:
             if path.parent and not path.parent.exists():
                 path.parent.mkdir(parents=True, exist_ok=True)
-            connection = await aiosqlite.connect(path, isolation_level=None)
-        except (OSError, sqlite3.Error) as error:
+        except OSError as error:
             raise StoreError(f"cannot open database {path}: {error}") from None
+        connection = await connect(path)
         connection.row_factory = aiosqlite.Row
         database = cls(connection, path)
         try:
@@ -147,14 +176,16 @@ class Database:
         another process (the running bot) writes. The copy is written beside `target` and renamed into place,
         so a failed backup never leaves a half-written file under the backup's name."""
         partial = target.with_name(target.name + ".partial")
-        partial.unlink(missing_ok=True)
         try:
-            async with aiosqlite.connect(partial, isolation_level=None) as destination:
-                await self._with_busy_retry(self._conn.backup, destination)
-            partial.replace(target)
-        except BaseException:
             partial.unlink(missing_ok=True)
-            raise
+            async with connected(partial, what="backup") as destination:
+                await self._with_busy_retry(self._conn.backup, destination)
+                await destination.execute("PRAGMA journal_mode = DELETE")  # one self-contained file, no -wal beside it
+            partial.replace(target)
+        except OSError as error:
+            raise StoreError(f"cannot write backup {target}: {error.strerror or error}") from None
+        finally:
+            partial.unlink(missing_ok=True)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -224,30 +255,28 @@ async def restore_database(backup: Path, target: Path) -> None:
     if not backup.is_file():
         raise StoreError(f"no backup at {backup}")
     staging = target.with_name(target.name + ".restoring")
-    for leftover in _with_sidecars(staging):
-        leftover.unlink(missing_ok=True)
     try:
-        try:
-            async with aiosqlite.connect(f"{backup.resolve().as_uri()}?mode=ro", uri=True) as source:
-                async with aiosqlite.connect(staging, isolation_level=None) as copy:
+        _remove_with_sidecars(staging)
+        async with connected(staging) as copy:
+            async with connected(f"{backup.resolve().as_uri()}?mode=ro", what="backup", uri=True) as source:
+                try:
                     await source.backup(copy)
-        except sqlite3.Error as error:
-            raise StoreError(f"cannot read backup {backup}: {error}") from None
+                except sqlite3.Error as error:
+                    raise StoreError(f"cannot read backup {backup}: {error}") from None
         checked = await Database.open(staging, create=False)
         await checked.close()
-        try:
-            async with aiosqlite.connect(staging) as source, aiosqlite.connect(target, isolation_level=None) as live:
-                await source.backup(live)
-        except sqlite3.Error as error:
-            raise StoreError(f"cannot write database {target}: {error}") from None
+        async with connected(staging) as source, connected(target) as live:
+            await source.backup(live)
+    except OSError as error:
+        raise StoreError(f"cannot restore {target}: {error.strerror or error}") from None
     finally:
-        for leftover in _with_sidecars(staging):
-            leftover.unlink(missing_ok=True)
+        _remove_with_sidecars(staging)
 
 
-def _with_sidecars(path: Path) -> list[Path]:
-    """A database file and the journal files SQLite keeps beside it."""
-    return [path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal"))]
+def _remove_with_sidecars(path: Path) -> None:
+    """Delete a database file and the journal files SQLite keeps beside it."""
+    for file in (path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal"))):
+        file.unlink(missing_ok=True)
 
 
 def expected_tables() -> set[str]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.attribution.combiner import CombinerModel, Fingerprint, fit_combiner, leave_one_out_cases
-from bot.attribution.corpus import load_corpus
+from bot.attribution.corpus import CorpusError, load_corpus
 from bot.catalogue.chat import is_chat_model
 from bot.catalogue.entry import CatalogueEntry, EntryError, parse_entry
 from bot.catalogue.vendors import COMMON_VENDOR_KEYS, canonical_vendor, vendor_for_model_id
@@ -146,6 +146,8 @@ class ImportSummary:
 async def import_corpus(store: Store, path: Path) -> ImportSummary:
     """Load a corpus file as references (replacing an earlier import of the same file name)."""
     corpus = await asyncio.to_thread(load_corpus, path)
+    if not corpus.models:
+        raise CorpusError(f"no valid line in {path.name}: nothing imported ({corpus.stats.lines_skipped} skipped)")
     source = f"corpus:{path.name}"
     references = [
         Reference(

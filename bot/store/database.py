@@ -28,6 +28,7 @@ DROP_TABLE = re.compile(r"DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?[\"`]?(\w+)", re.IGN
 RENAME_TABLE = re.compile(r"ALTER\s+TABLE\s+[\"`]?(\w+)[\"`]?\s+RENAME\s+TO\s+[\"`]?(\w+)", re.IGNORECASE)
 BUSY_RETRIES = 8
 BUSY_FIRST_WAIT_S = 0.05
+BUSY_TIMEOUT_MS = 5000
 
 
 class StoreError(Exception):
@@ -132,7 +133,7 @@ class Database:
     async def _configure(self) -> None:
         await self._conn.execute("PRAGMA journal_mode = WAL")
         await self._conn.execute("PRAGMA foreign_keys = ON")
-        await self._conn.execute("PRAGMA busy_timeout = 5000")
+        await self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         await self._conn.execute("PRAGMA synchronous = NORMAL")
 
     async def schema_version(self) -> int:

@@ -1,4 +1,5 @@
 import asyncio
+import contextlib
 import sqlite3
 
 import pytest
@@ -90,7 +91,7 @@ async def test_a_database_from_newer_code_is_refused_and_left_unwritten(tmp_path
     path = tmp_path / "newer.db"
     async with await Store.open(path):
         pass
-    with sqlite3.connect(path) as connection:
+    with contextlib.closing(sqlite3.connect(path)) as connection:
         connection.execute("PRAGMA user_version = 999")
     before = _file_state(path)
     with pytest.raises(StoreError, match=r"schema version 999, newer than this Model Scout knows"):
@@ -103,7 +104,7 @@ async def test_a_database_missing_a_table_is_refused_naming_it(tmp_path, table):
     path = tmp_path / "damaged.db"
     async with await Store.open(path):
         pass
-    with sqlite3.connect(path) as connection:
+    with contextlib.closing(sqlite3.connect(path)) as connection:
         connection.execute(f"DROP TABLE {table}")
     with pytest.raises(StoreError, match=rf"lacks the table\(s\) {table}\b"):
         await Database.open(path)
@@ -168,7 +169,7 @@ async def test_restore_refuses_what_is_not_a_usable_backup_and_keeps_the_databas
     garbage.write_bytes(b"not sqlite" * 100)
     async with await Store.open(newer):
         pass
-    with sqlite3.connect(newer) as connection:
+    with contextlib.closing(sqlite3.connect(newer)) as connection:
         connection.execute("PRAGMA user_version = 999")
     for bad, reason in ((garbage, "cannot read backup"), (newer, "newer than"), (tmp_path / "absent.db", "no backup")):
         with pytest.raises(StoreError, match=reason):

@@ -8,6 +8,7 @@ one place.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import sqlite3
@@ -177,8 +178,8 @@ class Database:
         another process (the running bot) writes. The copy is written beside `target` and renamed into place,
         so a failed backup never leaves a half-written file under the backup's name."""
         partial = target.with_name(target.name + ".partial")
+        _remove_quietly(partial)
         try:
-            partial.unlink(missing_ok=True)
             async with connected(partial, what="backup") as destination:
                 await self._with_busy_retry(self._conn.backup, destination)
                 await destination.execute("PRAGMA journal_mode = DELETE")  # one self-contained file, no -wal beside it
@@ -186,7 +187,7 @@ class Database:
         except OSError as error:
             raise StoreError(f"cannot write backup {target}: {error.strerror or error}") from None
         finally:
-            partial.unlink(missing_ok=True)
+            _remove_quietly(partial)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -256,8 +257,8 @@ async def restore_database(backup: Path, target: Path) -> None:
     if not backup.is_file():
         raise StoreError(f"no backup at {backup}")
     staging = target.with_name(target.name + ".restoring")
+    _remove_quietly(*_with_sidecars(staging))
     try:
-        _remove_with_sidecars(staging)
         async with connected(staging) as copy:
             async with connected(f"{backup.resolve().as_uri()}?mode=ro", what="backup", uri=True) as source:
                 try:
@@ -268,16 +269,22 @@ async def restore_database(backup: Path, target: Path) -> None:
         await checked.close()
         async with connected(staging) as source, connected(target) as live:
             await source.backup(live)
-    except OSError as error:
-        raise StoreError(f"cannot restore {target}: {error.strerror or error}") from None
+    except (OSError, sqlite3.Error) as error:
+        raise StoreError(f"cannot restore {target}: {getattr(error, 'strerror', None) or error}") from None
     finally:
-        _remove_with_sidecars(staging)
+        _remove_quietly(*_with_sidecars(staging))
 
 
-def _remove_with_sidecars(path: Path) -> None:
-    """Delete a database file and the journal files SQLite keeps beside it."""
-    for file in (path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal"))):
-        file.unlink(missing_ok=True)
+def _with_sidecars(path: Path) -> tuple[Path, ...]:
+    """A database file and the journal files SQLite keeps beside it."""
+    return (path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal")))
+
+
+def _remove_quietly(*paths: Path) -> None:
+    """Remove leftovers; where even that fails (a read-only file system), nothing could have been written."""
+    for path in paths:
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
 
 
 def expected_tables() -> set[str]:

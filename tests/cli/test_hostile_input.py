@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -176,3 +178,28 @@ def test_a_database_locked_for_long_is_one_line_exit_1(folder: Path, monkeypatch
         blocker.close()
     err = capsys.readouterr().err
     assert code == 1 and err.startswith("error: database scout.db is locked") and err.count("\n") == 1
+
+
+@pytest.fixture
+def read_only_folder(tmp_path: Path) -> Iterator[Path]:
+    """A real read-only file system (a tmpfs mounted `ro`), where even removing a leftover fails with EROFS."""
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro", "tmpfs", str(folder)], capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a read-only file system here (root needed): {mounted.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+async def test_writing_to_a_read_only_file_system_is_one_line_exit_1(folder: Path, read_only_folder: Path):
+    for args in (
+        ("export", "--guild", "111", "--out", str(read_only_folder / "votes.csv")),
+        ("backup", str(read_only_folder / "copy.db")),
+        ("restore", "scout.db", "--database", str(read_only_folder / "restored.db")),
+        ("scan", "--catalogue", "empty-catalogue.json", "--database", str(read_only_folder / "new.db")),
+    ):
+        code, out, err = await scout(folder, *args)
+        assert (code, out, err.count("\n")) == (1, "", 1) and str(read_only_folder) in err, f"{args}: {err}"

@@ -53,6 +53,8 @@ def discord_id(value: int) -> int:
 
 
 class Settings(BaseSettings):
+    """Every setting of the bot and the CLI, one typed object, validated as a whole before anything runs."""
+
     # An empty variable means "the default", as `.env.example` leaves most of them.
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True, allow_inf_nan=False
@@ -110,6 +112,7 @@ class Settings(BaseSettings):
 
     @property
     def calibration_model_ids(self) -> list[str]:
+        """CALIBRATION_MODELS split on commas, blanks dropped."""
         return [part.strip() for part in self.calibration_models.split(",") if part.strip()]
 
 

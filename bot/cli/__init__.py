@@ -134,6 +134,7 @@ def _run(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one `scout` command and return its exit code; tests call it in-process."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -149,4 +150,5 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def entry_point() -> None:
+    """The console script named in pyproject."""
     sys.exit(main())

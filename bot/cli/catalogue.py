@@ -15,6 +15,7 @@ from bot.store import Store
 
 
 def format_event(event: CatalogueEvent) -> str:
+    """One event as a person reads it; `--json` is for scripts."""
     tag = "STEALTH " if event.stealth else ""
     line = f"{event.kind.upper():8} {tag}{event.model_id}  {event.name}"
     if event.kind == "changed":
@@ -27,6 +28,7 @@ def format_event(event: CatalogueEvent) -> str:
 
 
 async def cmd_scan(settings: Settings, args: argparse.Namespace) -> int:
+    """Record one catalogue (from the gateway or a saved file) and print what changed."""
     async with await Store.open(settings.database_path) as store:
         result: PollResult
         if args.catalogue:
@@ -51,6 +53,7 @@ async def cmd_scan(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_models(settings: Settings, args: argparse.Namespace) -> int:
+    """List what the store knows; read-only, so a missing database is an error, not a new file."""
     async with await Store.open(settings.database_path, create=False) as store:
         models = await store.catalogue.models(stealth_only=args.stealth)
     for model in models:
@@ -75,6 +78,7 @@ async def cmd_models(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def register(commands: argparse._SubParsersAction) -> None:
+    """Add `scout scan` and `scout models`."""
     scan = commands.add_parser("scan", help="poll the catalogue once, record it and print the events")
     scan.add_argument("--catalogue", metavar="FILE", help="read a saved GET /models response instead of the gateway")
     scan.add_argument("--json", action="store_true", help="one JSON object per event per line")

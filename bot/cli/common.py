@@ -26,11 +26,13 @@ class ScoutArgumentParser(argparse.ArgumentParser):
     """argparse with its usage errors on one line (the usage itself is one `--help` away); exit code 2."""
 
     def error(self, message: str) -> NoReturn:
+        """Print the error on one line and exit 2, instead of argparse's usage block."""
         print(f"{self.prog}: error: {message} (see {self.prog} --help)", file=sys.stderr)
         sys.exit(EXIT_USAGE)
 
 
 def print_json(record: object) -> None:
+    """One compact JSON object per line, non-ASCII kept readable."""
     print(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
 
 

@@ -42,10 +42,12 @@ class DatabaseBusy(StoreError, sqlite3.OperationalError):
 
 
 def utc_now() -> str:
+    """The one timestamp format of the store: ISO-8601 UTC to the millisecond, sortable as text."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def is_busy(error: BaseException) -> bool:
+    """Whether another connection holds the lock: worth waiting for, unlike every other SQLite error."""
     return isinstance(error, sqlite3.OperationalError) and ("locked" in str(error) or "busy" in str(error))
 
 
@@ -63,7 +65,9 @@ async def connect(target: Path | str, *, what: str = "database", uri: bool = Fal
 
 
 @asynccontextmanager
-async def connected(target: Path | str, *, what: str = "database", uri: bool = False) -> AsyncIterator[aiosqlite.Connection]:
+async def connected(
+    target: Path | str, *, what: str = "database", uri: bool = False
+) -> AsyncIterator[aiosqlite.Connection]:
     """`connect`, closed on the way out."""
     connection = await connect(target, what=what, uri=uri)
     try:
@@ -129,6 +133,7 @@ class Database:
         return database
 
     async def close(self) -> None:
+        """Close the connection; the last one out checkpoints the write-ahead log into the file."""
         await self._conn.close()
 
     async def _configure(self) -> None:
@@ -138,11 +143,12 @@ class Database:
         await self._conn.execute("PRAGMA synchronous = NORMAL")
 
     async def schema_version(self) -> int:
+        """The number of the last migration applied (SQLite's `user_version`)."""
         row = await (await self._conn.execute("PRAGMA user_version")).fetchone()
         return int(row[0])
 
     async def _migrate(self) -> None:
-        """Apply every migration newer than `user_version` in one transaction, so a failed upgrade leaves the old schema."""
+        """Apply the migrations newer than `user_version` in one transaction: a failed upgrade leaves the old schema."""
         current = await self.schema_version()
         pending = [(number, sql) for number, sql in _migrations() if number > current]
         if not pending:
@@ -222,10 +228,12 @@ class Database:
         raise AssertionError("unreachable")
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
+        """Every row, retried while the database is busy."""
         cursor = await self._with_busy_retry(self._conn.execute, sql, params)
         return list(await cursor.fetchall())
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
+        """The first row or None, retried while the database is busy."""
         cursor = await self._with_busy_retry(self._conn.execute, sql, params)
         return await cursor.fetchone()
 
@@ -246,6 +254,7 @@ class Database:
             return cursor.lastrowid or 0
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """One statement for many rows, all in one transaction."""
         async with self.transaction() as tx:
             await tx.executemany(sql, rows)
 

@@ -203,3 +203,13 @@ async def test_writing_to_a_read_only_file_system_is_one_line_exit_1(folder: Pat
     ):
         code, out, err = await scout(folder, *args)
         assert (code, out, err.count("\n")) == (1, "", 1) and str(read_only_folder) in err, f"{args}: {err}"
+
+
+async def test_python_m_bot_takes_the_global_options_and_refuses_others_in_one_line(folder: Path):
+    for args, named in ((("--bogus",), "--bogus"), (("--database", "a-folder"), "--database"), (("run",), "run")):
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", *args, cwd=folder, env=CLEAN_ENV, stderr=asyncio.subprocess.PIPE
+        )
+        _, err = await process.communicate()
+        lines = err.decode().strip().splitlines()
+        assert (process.returncode, len(lines)) == (2, 1) and named in lines[0], f"python -m bot {args}: {lines}"

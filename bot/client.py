@@ -75,8 +75,12 @@ def poll_delay(interval: float, failures: int, cap: float = MAX_POLL_BACKOFF_SEC
     return min(interval * 2 ** min(failures, 16), max(cap, interval))
 
 
-class ScoutBot(commands.Bot):
-    """Model Scout on Discord. Needs only the non-privileged `guilds` intent: everything else arrives as interactions."""
+class ScoutBot(commands.AutoShardedBot):
+    """Model Scout on Discord. Needs only the non-privileged `guilds` intent: everything else arrives as interactions.
+
+    Auto-sharded, because Discord refuses a single connection for a bot in more than 2,500 guilds: the shard
+    count is Discord's recommendation unless SHARD_COUNT sets it.
+    """
 
     def __init__(
         self,
@@ -90,6 +94,9 @@ class ScoutBot(commands.Bot):
     ) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
+        # A text-only bot: discord.py's start-up warnings that voice libraries are missing are noise here.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
+        options.setdefault("shard_count", settings.shard_count)
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,

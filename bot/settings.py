@@ -1,57 +1,109 @@
 """The typed settings object, read once from the environment and `.env`.
 
 Every knob has a safe default except the Discord token, which only the bot itself needs: `scout scan`
-works on a fresh machine with nothing set, because OpenRouter's catalogue is public.
+works on a fresh machine with nothing set, because OpenRouter's catalogue is public. Every number has
+both bounds and must be finite: `POLL_INTERVAL_SECONDS=inf` would be accepted by a bare float and the
+bot would never poll again.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_BASE_URL = "https://openrouter.ai/api/v1"
 MIN_POLL_INTERVAL_SECONDS = 5
+MAX_POLL_INTERVAL_SECONDS = 86_400
+# Discord ids are 64-bit snowflakes whose top bit is never set; SQLite stores signed 64-bit integers.
+MAX_DISCORD_ID = 2**63 - 1
+# Discord allows 2,500 guilds per shard; a thousand shards is far beyond any deployment of this bot.
+MAX_SHARD_COUNT = 1000
+
+HTTP_SCHEMES = ("http", "https")
+WEBSOCKET_SCHEMES = ("ws", "wss")
 
 
 class SettingsError(Exception):
     """A setting is missing or malformed; the message names the variable and fits on one line."""
 
 
+def checked_url(value: str, schemes: tuple[str, ...]) -> str:
+    """A URL a client can use: one of `schemes`, a host, a valid port, no credentials (they would end up in logs)."""
+    expected = " or ".join(f"{scheme}://" for scheme in schemes)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - parsing the port is the check: a bad one raises ValueError
+    except ValueError:
+        raise ValueError(f"is not a URL; expected {expected}…") from None
+    if parts.scheme not in schemes or not parts.hostname or any(char.isspace() for char in value):
+        raise ValueError(f"must be a {expected} URL with a host")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("must not carry credentials (user:password@); API keys have their own settings")
+    return value.rstrip("/")
+
+
+def discord_id(value: int) -> int:
+    """A Discord id (guild, channel): positive and below 2^63, so it fits the database."""
+    if not 0 < value <= MAX_DISCORD_ID:
+        raise ValueError("must be a Discord id: a positive number below 2^63")
+    return value
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    """Every setting of the bot and the CLI, one typed object, validated as a whole before anything runs."""
+
+    # An empty variable means "the default", as `.env.example` leaves most of them.
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True, allow_inf_nan=False
+    )
 
     discord_token: SecretStr | None = None
     openrouter_api_key: SecretStr | None = None
     openrouter_base_url: str = DEFAULT_BASE_URL
     database_path: Path = Path("model_scout.db")
-    poll_interval_seconds: float = Field(60.0, ge=MIN_POLL_INTERVAL_SECONDS)
+    poll_interval_seconds: float = Field(60.0, ge=MIN_POLL_INTERVAL_SECONDS, le=MAX_POLL_INTERVAL_SECONDS)
     announce_channel_id: int | None = None
     dev_guild_id: int | None = None
     discord_api_base: str | None = None
     discord_gateway_url: str | None = None
+    shard_count: int | None = Field(None, ge=1, le=MAX_SHARD_COUNT)
     log_level: str = "INFO"
 
     probe_max_requests: int = Field(12, ge=1, le=100)
     probe_concurrency: int = Field(12, ge=1, le=64)
-    probe_requests_per_minute: float = Field(20.0, gt=0)
-    probe_timeout_seconds: float = Field(60.0, gt=0)
-    probe_max_tokens: int = Field(4000, ge=1)
+    probe_requests_per_minute: float = Field(20.0, ge=0.1, le=10_000)
+    probe_timeout_seconds: float = Field(60.0, ge=1, le=3600)
+    probe_max_tokens: int = Field(4000, ge=1, le=1_000_000)
     calibration_models: str = ""
     calibration_models_per_vendor: int = Field(2, ge=1, le=10)
     calibration_request_budget: int = Field(300, ge=0, le=100_000)
     probe_retry_base_seconds: float = Field(120.0, ge=1, le=86_400)
     probe_retry_max_attempts: int = Field(6, ge=1, le=100)
 
-    @field_validator("openrouter_base_url", "discord_api_base", "discord_gateway_url")
+    @field_validator("openrouter_base_url", "discord_api_base")
     @classmethod
-    def _url(cls, value: str | None) -> str | None:
-        if not value:
-            return None
-        if not value.startswith(("http://", "https://", "ws://", "wss://")):
-            raise ValueError("must be an http(s):// or ws(s):// URL")
-        return value.rstrip("/")
+    def _http_url(cls, value: str | None) -> str | None:
+        return checked_url(value, HTTP_SCHEMES) if value else None
+
+    @field_validator("discord_gateway_url")
+    @classmethod
+    def _websocket_url(cls, value: str | None) -> str | None:
+        return checked_url(value, WEBSOCKET_SCHEMES) if value else None
+
+    @field_validator("announce_channel_id", "dev_guild_id")
+    @classmethod
+    def _discord_id(cls, value: int | None) -> int | None:
+        return None if value is None else discord_id(value)
+
+    @field_validator("database_path")
+    @classmethod
+    def _database_file(cls, value: Path) -> Path:
+        if value.is_dir():
+            raise ValueError(f"{value} is a directory; name the database file inside it, e.g. {value / 'scout.db'}")
+        return value
 
     @field_validator("log_level")
     @classmethod
@@ -63,6 +115,7 @@ class Settings(BaseSettings):
 
     @property
     def calibration_model_ids(self) -> list[str]:
+        """CALIBRATION_MODELS split on commas, blanks dropped."""
         return [part.strip() for part in self.calibration_models.split(",") if part.strip()]
 
 
@@ -73,4 +126,5 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as error:
         first = error.errors()[0]
         variable = str(first["loc"][0]).upper() if first["loc"] else "settings"
-        raise SettingsError(f"{variable}: {first['msg']}") from None
+        message = first["msg"].removeprefix("Value error, ")
+        raise SettingsError(f"{variable}: {message}") from None

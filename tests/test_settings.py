@@ -56,3 +56,94 @@ def test_env_example_documents_every_setting():
     for line_number, line in enumerate(text.splitlines()):
         if re.match(r"^[A-Z_]+=", line):
             assert text.splitlines()[line_number - 1].startswith("#"), f"{line} has no comment above it"
+
+
+HOSTILE_SETTINGS = [
+    ("OPENROUTER_BASE_URL", "ws://openrouter.ai/api/v1"),
+    ("OPENROUTER_BASE_URL", "http://[::1/api"),
+    ("OPENROUTER_BASE_URL", "https://openrouter.ai:99999/api"),
+    ("OPENROUTER_BASE_URL", "https://user:hunter2@openrouter.ai/api/v1"),
+    ("OPENROUTER_BASE_URL", "https:///no-host"),
+    ("OPENROUTER_BASE_URL", "https://open router.ai"),
+    ("DISCORD_API_BASE", "ws://127.0.0.1:8080/api/v10"),
+    ("DISCORD_API_BASE", "http://token@127.0.0.1/api"),
+    ("DISCORD_GATEWAY_URL", "http://127.0.0.1:8080"),
+    ("DISCORD_GATEWAY_URL", "wss://:pw@gateway.discord.gg"),
+    ("POLL_INTERVAL_SECONDS", "inf"),
+    ("POLL_INTERVAL_SECONDS", "nan"),
+    ("POLL_INTERVAL_SECONDS", "1e300"),
+    ("POLL_INTERVAL_SECONDS", "-60"),
+    ("PROBE_TIMEOUT_SECONDS", "inf"),
+    ("PROBE_TIMEOUT_SECONDS", "0"),
+    ("PROBE_REQUESTS_PER_MINUTE", "1e-300"),
+    ("PROBE_REQUESTS_PER_MINUTE", "1e300"),
+    ("PROBE_MAX_REQUESTS", "1000000"),
+    ("PROBE_CONCURRENCY", "0"),
+    ("PROBE_MAX_TOKENS", "1e300"),
+    ("PROBE_MAX_TOKENS", "99999999999999999999"),
+    ("CALIBRATION_MODELS_PER_VENDOR", "1000"),
+    ("SHARD_COUNT", "0"),
+    ("SHARD_COUNT", "100000"),
+    ("DEV_GUILD_ID", "0"),
+    ("DEV_GUILD_ID", str(2**64)),
+    ("DEV_GUILD_ID", "-1"),
+    ("ANNOUNCE_CHANNEL_ID", str(2**63)),
+    ("ANNOUNCE_CHANNEL_ID", "99999999999999999999999"),
+    ("LOG_LEVEL", "TRACE"),
+]
+
+
+@pytest.mark.parametrize(("variable", "value"), HOSTILE_SETTINGS)
+def test_hostile_value_is_refused_in_one_line_naming_the_variable(monkeypatch, variable, value):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError) as error:
+        load_settings()
+    message = str(error.value)
+    assert message.startswith(f"{variable}: ") and "\n" not in message
+    assert "hunter2" not in message and "pw@" not in message
+
+
+def test_a_database_path_that_is_a_directory_is_refused(monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_PATH", str(tmp_path))
+    with pytest.raises(SettingsError, match=r"^DATABASE_PATH: .* is a directory"):
+        load_settings()
+
+
+def test_every_numeric_setting_has_both_bounds():
+    """A number without an upper bound is how `POLL_INTERVAL_SECONDS=inf` became an outage; every new one needs one."""
+    for name, field in Settings.model_fields.items():
+        if field.annotation not in (int, float, int | None, float | None) or name.endswith("_id"):
+            continue  # Discord ids are bounded by their validator (next test)
+        bounds = {type(rule).__name__ for rule in field.metadata}
+        assert bounds & {"Ge", "Gt"} and bounds & {"Le", "Lt"}, f"{name.upper()} has no lower and upper bound"
+
+
+def test_discord_ids_need_a_validator_too():
+    """Ids are numbers with no natural bound in the annotation: the validator is what keeps them below 2^63."""
+    ids = [name for name, field in Settings.model_fields.items() if name.endswith("_id")]
+    for name in ids:
+        with pytest.raises(SettingsError, match=name.upper()):
+            load_settings(**{name: 2**63})
+
+
+def test_empty_variables_mean_the_default_as_env_example_leaves_them(tmp_path):
+    (tmp_path / ".env").write_text((ROOT / ".env.example").read_text())
+    settings = load_settings()
+    assert settings.dev_guild_id is None and settings.shard_count is None and settings.announce_channel_id is None
+    assert settings.openrouter_base_url == "https://openrouter.ai/api/v1"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("POLL_INTERVAL_SECONDS", "86400", 86400),
+        ("PROBE_REQUESTS_PER_MINUTE", "0.5", 0.5),
+        ("DEV_GUILD_ID", str(2**63 - 1), 2**63 - 1),
+        ("SHARD_COUNT", "4", 4),
+        ("OPENROUTER_BASE_URL", "http://127.0.0.1:8080/api/v1/", "http://127.0.0.1:8080/api/v1"),
+        ("DISCORD_GATEWAY_URL", "wss://gateway.discord.gg", "wss://gateway.discord.gg"),
+    ],
+)
+def test_sane_values_at_the_edges_are_accepted(monkeypatch, variable, value, expected):
+    monkeypatch.setenv(variable, value)
+    assert getattr(load_settings(), variable.lower()) == expected

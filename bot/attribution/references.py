@@ -13,13 +13,13 @@ import asyncio
 import hashlib
 import json
 import logging
-import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.attribution.combiner import CombinerModel, Fingerprint, fit_combiner, leave_one_out_cases
-from bot.attribution.corpus import load_corpus
+from bot.attribution.corpus import CorpusError, load_corpus
+from bot.catalogue.chat import is_chat_model
 from bot.catalogue.entry import CatalogueEntry, EntryError, parse_entry
 from bot.catalogue.vendors import COMMON_VENDOR_KEYS, canonical_vendor, vendor_for_model_id
 from bot.probes.runner import ProbeRunner, RunReport, request_extra_for
@@ -146,6 +146,8 @@ class ImportSummary:
 async def import_corpus(store: Store, path: Path) -> ImportSummary:
     """Load a corpus file as references (replacing an earlier import of the same file name)."""
     corpus = await asyncio.to_thread(load_corpus, path)
+    if not corpus.models:
+        raise CorpusError(f"no valid line in {path.name}: nothing imported ({corpus.stats.lines_skipped} skipped)")
     source = f"corpus:{path.name}"
     references = [
         Reference(
@@ -171,16 +173,11 @@ async def import_corpus(store: Store, path: Path) -> ImportSummary:
 # --- calibration -----------------------------------------------------------------------------------
 
 
-# Listings that answer chat requests but are not chat models whose style and claims are their own.
-NOT_A_CHAT_MODEL = re.compile(r"guard|safeguard|shield|moderation|classif|embed|rerank|router", re.IGNORECASE)
-
-
 def is_reference_candidate(record: ModelRecord) -> CatalogueEntry | None:
-    """The record's listing when it can serve as a reference: a known lab's own text-in, text-out chat model.
+    """The record's listing when it can serve as a reference: a known lab's own chat model (`is_chat_model`).
 
-    Stealth, removed and variant (`:free`, `:thinking`…) listings are not (their maker or answers are
-    not their own), nor routers, safety classifiers (llama-guard, gpt-oss-safeguard), embedding or
-    image/audio models.
+    Stealth and removed listings are not (their maker is unknown or their answers can no longer be had),
+    nor listings with a negative (router-style) price.
     """
     if record.stealth or record.removed_at or ":" in record.id:
         return None
@@ -188,9 +185,7 @@ def is_reference_candidate(record: ModelRecord) -> CatalogueEntry | None:
         entry = parse_entry(record.raw)
     except EntryError:
         return None
-    if entry.output_modalities != ("text",) or "text" not in entry.input_modalities:
-        return None
-    if (entry.tokenizer or "").lower() == "router" or NOT_A_CHAT_MODEL.search(f"{entry.id} {entry.name}"):
+    if not is_chat_model(entry):
         return None
     if any(price is not None and price < 0 for price in (entry.price("prompt"), entry.price("completion"))):
         return None

@@ -44,6 +44,6 @@ def register(names: argparse._SubParsersAction) -> None:
     bench.add_argument("--references", metavar="FILE", help="attribute every corpus model against this corpus instead")
     bench.add_argument("--probes", type=positive_int, default=8, metavar="K", help="prompts per draw (default 8)")
     bench.add_argument("--draws", type=positive_int, metavar="N", help="random draws of K prompts")
-    bench.add_argument("--seed", type=int, default=0, metavar="S")
+    bench.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the random draws (default 0)")
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.set_defaults(handler=cmd_bench_attribution)

@@ -18,7 +18,7 @@ from aiohttp import web
 
 from bot.benchmarks.measure import Stopwatch, current_rss_mib, machine, peak_rss_mib
 from bot.catalogue.watcher import poll_gateway
-from bot.cli.common import EXIT_OK, print_json
+from bot.cli.common import EXIT_OK, non_negative_int, positive_int, print_json
 from bot.gateway import GatewayClient
 from bot.settings import Settings
 from bot.store import Store
@@ -142,8 +142,10 @@ async def cmd_bench_catalogue(settings: Settings, args: argparse.Namespace) -> i
 
 def register(names: argparse._SubParsersAction) -> None:
     bench = names.add_parser("catalogue", help="poll and diff a large catalogue against a large store")
-    bench.add_argument("--models", type=int, default=5000, help="catalogue and store size (default 5000)")
-    bench.add_argument("--changes", type=int, default=300, help="changes between the two polls (default 300)")
-    bench.add_argument("--seed", type=int, default=0)
-    bench.add_argument("--json", action="store_true")
+    bench.add_argument("--models", type=positive_int, default=5000, help="catalogue and store size (default 5000)")
+    bench.add_argument(
+        "--changes", type=non_negative_int, default=300, help="changes between the two polls (default 300)"
+    )
+    bench.add_argument("--seed", type=int, default=0, help="seed of the random catalogue (default 0)")
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.set_defaults(handler=cmd_bench_catalogue)

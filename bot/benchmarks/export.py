@@ -130,5 +130,5 @@ def register(names: argparse._SubParsersAction) -> None:
     bench.add_argument(
         "--database", type=Path, metavar="FILE", help="keep the loaded votes in FILE and reuse them next time"
     )
-    bench.add_argument("--json", action="store_true")
+    bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.set_defaults(handler=cmd_bench_export)

@@ -73,8 +73,14 @@ async def record_catalogue(
         raise
     for event in events:
         log.debug("catalogue %s: %s%s", event.kind, event.model_id, " (stealth)" if event.stealth else "")
-    log.info(
-        "poll %d from %s: %d listed, %d skipped, %d events", poll_id, source, len(entries), len(skipped), len(events)
+    log.log(
+        logging.INFO if events or skipped else logging.DEBUG,  # a quiet poll is no news: 1,440 lines a day at 60 s
+        "poll %d from %s: %d listed, %d skipped, %d events",
+        poll_id,
+        source,
+        len(entries),
+        len(skipped),
+        len(events),
     )
     return PollResult(poll_id, events, skipped, len(entries), baseline)
 

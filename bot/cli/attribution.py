@@ -191,7 +191,7 @@ async def cmd_references_import(settings: Settings, args: argparse.Namespace) ->
 
 def register(commands: argparse._SubParsersAction) -> None:
     probe = commands.add_parser("probe", help="probe one model with the suite and rank its likely vendor")
-    probe.add_argument("model_id", metavar="MODEL_ID")
+    probe.add_argument("model_id", metavar="MODEL_ID", help="the catalogue id, e.g. openrouter/owl-alpha")
     probe.add_argument("--json", action="store_true", help="print one JSON object")
     probe.set_defaults(handler=cmd_probe)
 
@@ -214,5 +214,5 @@ def register(commands: argparse._SubParsersAction) -> None:
     import_ = actions.add_parser(
         "import", help="load references from a JSONL(.gz) corpus of {model, vendor, prompt_id, prompt, response}"
     )
-    import_.add_argument("file", metavar="FILE")
+    import_.add_argument("file", metavar="FILE", help="the corpus file, JSON Lines, plain or gzipped (.gz)")
     import_.set_defaults(handler=cmd_references_import)

@@ -37,6 +37,7 @@ def summary_line(events: list[CatalogueEvent]) -> str:
 
 
 async def cmd_scan(settings: Settings, args: argparse.Namespace) -> int:
+    """Record one catalogue (from the gateway or a saved file) and print what changed."""
     async with await Store.open(settings.database_path) as store:
         result: PollResult
         if args.catalogue:
@@ -63,7 +64,8 @@ async def cmd_scan(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_models(settings: Settings, args: argparse.Namespace) -> int:
-    async with await Store.open(settings.database_path) as store:
+    """List what the store knows; read-only, so a missing database is an error, not a new file."""
+    async with await Store.open(settings.database_path, create=False) as store:
         models = await store.catalogue.models(stealth_only=args.stealth)
     for model in models:
         if args.json:
@@ -87,6 +89,7 @@ async def cmd_models(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def register(commands: argparse._SubParsersAction) -> None:
+    """Add `scout scan` and `scout models`."""
     scan = commands.add_parser("scan", help="poll the catalogue once, record it and print the events")
     scan.add_argument("--catalogue", metavar="FILE", help="read a saved GET /models response instead of the gateway")
     scan.add_argument("--json", action="store_true", help="one JSON object per event per line")

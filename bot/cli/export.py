@@ -13,7 +13,7 @@ import sys
 from collections.abc import AsyncIterable
 from pathlib import Path
 
-from bot.cli.common import EXIT_OK, CommandError
+from bot.cli.common import EXIT_OK, CommandError, UsageError, discord_id_argument
 from bot.export import FORMATS, ExportError, check_format, parse_since, write_rows
 from bot.settings import Settings
 from bot.store import Store
@@ -26,8 +26,8 @@ async def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
         since = parse_since(args.since) if args.since else None
         check_format(args.format, excel=args.excel)
     except ExportError as error:
-        raise CommandError(str(error)) from None
-    async with await Store.open(settings.database_path) as store:
+        raise UsageError(str(error)) from None
+    async with await Store.open(settings.database_path, create=False) as store:
         log = store.votes.export_rows(args.guild, model_id=args.model, since=since, member_id=args.member)
         async with contextlib.aclosing(log) as rows:
             if args.out is None:
@@ -82,21 +82,11 @@ async def _write_in_place(rows: AsyncIterable[ExportRow], fmt: str, target: Path
         raise CommandError(f"cannot write {target}: {error.strerror or error}") from None
 
 
-def _discord_id(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError("must be a Discord id (a number)") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be a positive Discord id")
-    return value
-
-
 def register(commands: argparse._SubParsersAction) -> None:
     """Add `scout export` to the CLI."""
     export = commands.add_parser("export", help="write a server's votes and notes as CSV or JSON Lines")
-    export.add_argument("--guild", required=True, type=_discord_id, metavar="ID", help="the Discord server id")
-    export.add_argument("--member", type=_discord_id, metavar="ID", help="only this member's votes and notes")
+    export.add_argument("--guild", required=True, type=discord_id_argument, metavar="ID", help="the Discord server id")
+    export.add_argument("--member", type=discord_id_argument, metavar="ID", help="only this member's votes and notes")
     export.add_argument("--model", metavar="ID", help="only this model")
     export.add_argument("--format", choices=FORMATS, default="csv", help="csv (default) or jsonl")
     export.add_argument("--out", metavar="FILE", help="write here instead of standard output")

@@ -10,6 +10,7 @@ from bot.settings import Settings
 
 
 async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
+    """Start the bot; without a token there is nothing to log in with, a settings error."""
     if settings.discord_token is None or not settings.discord_token.get_secret_value():
         print(
             "DISCORD_TOKEN is not set: put the bot token in the environment or .env to start the bot", file=sys.stderr
@@ -22,5 +23,6 @@ async def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def register(commands: argparse._SubParsersAction) -> None:
+    """Add `scout run`, the one long-running command: it logs at LOG_LEVEL."""
     run = commands.add_parser("run", help="start the Discord bot (same as python -m bot)")
-    run.set_defaults(handler=cmd_run)
+    run.set_defaults(handler=cmd_run, service=True)

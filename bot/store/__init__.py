@@ -57,8 +57,8 @@ class Store:
         self.votes = VoteStore(db)
 
     @classmethod
-    async def open(cls, path: Path | str) -> Store:
-        return cls(await Database.open(path))
+    async def open(cls, path: Path | str, *, create: bool = True) -> Store:
+        return cls(await Database.open(path, create=create))
 
     async def close(self) -> None:
         await self.db.close()

@@ -8,6 +8,7 @@ one place.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import sqlite3
@@ -23,20 +24,62 @@ import aiosqlite
 log = logging.getLogger(__name__)
 
 MIGRATION_NAME = re.compile(r"^V(\d+)__\w+\.sql$")
+CREATE_TABLE = re.compile(r"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?[\"`]?(\w+)", re.IGNORECASE)
+DROP_TABLE = re.compile(r"DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?[\"`]?(\w+)", re.IGNORECASE)
+RENAME_TABLE = re.compile(r"ALTER\s+TABLE\s+[\"`]?(\w+)[\"`]?\s+RENAME\s+TO\s+[\"`]?(\w+)", re.IGNORECASE)
 BUSY_RETRIES = 8
 BUSY_FIRST_WAIT_S = 0.05
+BUSY_TIMEOUT_MS = 5000
 
 
 class StoreError(Exception):
     """The database could not be opened or migrated; the message says which file and why."""
 
 
+class DatabaseBusy(StoreError, sqlite3.OperationalError):
+    """Another process held the write lock through every retry. Still an `OperationalError` saying "locked",
+    so callers that retry busy databases keep recognising it."""
+
+
 def utc_now() -> str:
+    """The one timestamp format of the store: ISO-8601 UTC to the millisecond, sortable as text."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def is_busy(error: BaseException) -> bool:
+    """Whether another connection holds the lock: worth waiting for, unlike every other SQLite error."""
     return isinstance(error, sqlite3.OperationalError) and ("locked" in str(error) or "busy" in str(error))
+
+
+async def connect(target: Path | str, *, what: str = "database", uri: bool = False) -> aiosqlite.Connection:
+    """An aiosqlite connection in autocommit mode, or a `StoreError` naming `what` and the file.
+
+    The file is opened once in a plain thread first: when aiosqlite's own connect fails, its worker thread
+    outlives the event loop and prints an "Event loop is closed" traceback after the one-line error.
+    """
+    try:
+        await asyncio.to_thread(lambda: sqlite3.connect(target, uri=uri).close())
+        return await aiosqlite.connect(target, isolation_level=None, uri=uri)
+    except (OSError, sqlite3.Error) as error:
+        raise StoreError(f"cannot open {what} {_display(target)}: {error}") from None
+
+
+@asynccontextmanager
+async def connected(
+    target: Path | str, *, what: str = "database", uri: bool = False
+) -> AsyncIterator[aiosqlite.Connection]:
+    """`connect`, closed on the way out."""
+    connection = await connect(target, what=what, uri=uri)
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
+def _display(target: Path | str) -> str:
+    """A file name for an error line: a `file:` URI is shown as the path it names."""
+    text = str(target)
+    return text.removeprefix("file://").split("?", 1)[0] if text.startswith("file:") else text
 
 
 def _migrations() -> list[tuple[int, str]]:
@@ -58,39 +101,54 @@ class Database:
         self.outbox_changed = asyncio.Event()
 
     @classmethod
-    async def open(cls, path: Path | str) -> Database:
+    async def open(cls, path: Path | str, *, create: bool = True) -> Database:
+        """Open and migrate the database at `path`; with `create=False` a missing file is an error, not a new database.
+
+        A file this code cannot use (not SQLite, a newer schema, a missing table) is refused before anything
+        is written to it.
+        """
         path = Path(path)
+        if path.is_dir():
+            raise StoreError(f"cannot open database {path}: it is a directory, not a file")
+        if not create and not path.is_file():
+            raise StoreError(f"no database at {path}: run `scout scan` or start the bot first, or pass --database")
         try:
             if path.parent and not path.parent.exists():
                 path.parent.mkdir(parents=True, exist_ok=True)
-            connection = await aiosqlite.connect(path, isolation_level=None)
-        except (OSError, sqlite3.Error) as error:
+        except OSError as error:
             raise StoreError(f"cannot open database {path}: {error}") from None
+        connection = await connect(path)
         connection.row_factory = aiosqlite.Row
         database = cls(connection, path)
         try:
+            await database._check_schema()
             await database._configure()
             await database._migrate()
-        except sqlite3.Error as error:
+            await database._check_tables()
+        except (sqlite3.Error, StoreError) as error:
             await connection.close()
+            if isinstance(error, StoreError):
+                raise
             raise StoreError(f"cannot prepare database {path}: {error}") from None
         return database
 
     async def close(self) -> None:
+        """Close the connection; the last one out checkpoints the write-ahead log into the file."""
         await self._conn.close()
 
     async def _configure(self) -> None:
         await self._conn.execute("PRAGMA journal_mode = WAL")
         await self._conn.execute("PRAGMA foreign_keys = ON")
-        await self._conn.execute("PRAGMA busy_timeout = 5000")
+        await self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         await self._conn.execute("PRAGMA synchronous = NORMAL")
 
     async def schema_version(self) -> int:
+        """The number of the last migration applied (SQLite's `user_version`)."""
         row = await (await self._conn.execute("PRAGMA user_version")).fetchone()
         return int(row[0])
 
     async def _migrate(self) -> None:
-        """Apply every migration newer than `user_version` in one transaction, so a failed upgrade leaves the old schema."""
+        """Apply the migrations newer than `user_version` in one transaction: a failed upgrade leaves the old schema."""
         current = await self.schema_version()
         pending = [(number, sql) for number, sql in _migrations() if number > current]
         if not pending:
@@ -101,6 +159,41 @@ class Database:
                     await tx.execute(statement)
                 await tx.execute(f"PRAGMA user_version = {number}")
                 log.info("database %s migrated to schema version %d", self.path.name, number)
+
+    async def _check_schema(self) -> None:
+        """Refuse a database written by a newer Model Scout: migrating or writing it could lose what it holds."""
+        current, known = await self.schema_version(), _migrations()[-1][0]
+        if current > known:
+            raise StoreError(
+                f"database {self.path} has schema version {current}, newer than this Model Scout knows ({known}): "
+                "upgrade Model Scout or restore a backup"
+            )
+
+    async def _check_tables(self) -> None:
+        """Every table the migrations create must be there: a damaged or foreign file fails here, not mid-poll."""
+        rows = await self.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
+        missing = sorted(expected_tables() - {row[0] for row in rows})
+        if missing:
+            raise StoreError(
+                f"database {self.path} lacks the table(s) {', '.join(missing)}: "
+                "it is damaged or not a Model Scout database; restore a backup or point DATABASE_PATH elsewhere"
+            )
+
+    async def backup_to(self, target: Path) -> None:
+        """Copy the database to `target` with SQLite's online backup API: a consistent snapshot, even while
+        another process (the running bot) writes. The copy is written beside `target` and renamed into place,
+        so a failed backup never leaves a half-written file under the backup's name."""
+        partial = target.with_name(target.name + ".partial")
+        _remove_quietly(partial)
+        try:
+            async with connected(partial, what="backup") as destination:
+                await self._with_busy_retry(self._conn.backup, destination)
+                await destination.execute("PRAGMA journal_mode = DELETE")  # one self-contained file, no -wal beside it
+            partial.replace(target)
+        except OSError as error:
+            raise StoreError(f"cannot write backup {target}: {error.strerror or error}") from None
+        finally:
+            _remove_quietly(partial)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -123,18 +216,24 @@ class Database:
             try:
                 return await call(*args)
             except sqlite3.OperationalError as error:
-                if not is_busy(error) or attempt == BUSY_RETRIES - 1:
+                if not is_busy(error):
                     raise
+                if attempt == BUSY_RETRIES - 1:
+                    raise DatabaseBusy(
+                        f"database {self.path} is locked: another process held it through {BUSY_RETRIES} retries"
+                    ) from None
                 log.warning("database busy, retrying in %.2fs", wait)
                 await asyncio.sleep(wait)
                 wait *= 2
         raise AssertionError("unreachable")
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
+        """Every row, retried while the database is busy."""
         cursor = await self._with_busy_retry(self._conn.execute, sql, params)
         return list(await cursor.fetchall())
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
+        """The first row or None, retried while the database is busy."""
         cursor = await self._with_busy_retry(self._conn.execute, sql, params)
         return await cursor.fetchone()
 
@@ -155,8 +254,61 @@ class Database:
             return cursor.lastrowid or 0
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """One statement for many rows, all in one transaction."""
         async with self.transaction() as tx:
             await tx.executemany(sql, rows)
+
+
+async def restore_database(backup: Path, target: Path) -> None:
+    """Put a backup back at `target` (the bot stopped): the backup is copied to a staging file beside `target`,
+    checked and migrated there like any database, and only then copied over `target` with the backup API,
+    which also takes care of `target`'s write-ahead log. The backup file itself is only read."""
+    if not backup.is_file():
+        raise StoreError(f"no backup at {backup}")
+    staging = target.with_name(target.name + ".restoring")
+    _remove_quietly(*_with_sidecars(staging))
+    try:
+        async with connected(staging) as copy:
+            async with connected(f"{backup.resolve().as_uri()}?mode=ro", what="backup", uri=True) as source:
+                try:
+                    await source.backup(copy)
+                except sqlite3.Error as error:
+                    raise StoreError(f"cannot read backup {backup}: {error}") from None
+        checked = await Database.open(staging, create=False)
+        await checked.close()
+        async with connected(staging) as source, connected(target) as live:
+            await source.backup(live)
+    except (OSError, sqlite3.Error) as error:
+        raise StoreError(f"cannot restore {target}: {getattr(error, 'strerror', None) or error}") from None
+    finally:
+        _remove_quietly(*_with_sidecars(staging))
+
+
+def _with_sidecars(path: Path) -> tuple[Path, ...]:
+    """A database file and the journal files SQLite keeps beside it."""
+    return (path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal")))
+
+
+def _remove_quietly(*paths: Path) -> None:
+    """Remove leftovers; where even that fails (a read-only file system), nothing could have been written."""
+    for path in paths:
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
+
+
+def expected_tables() -> set[str]:
+    """The tables the migrations leave, replayed in order: created, renamed and dropped."""
+    tables: set[str] = set()
+    for _, script in _migrations():
+        for statement in _statements(script):
+            if created := CREATE_TABLE.match(statement):
+                tables.add(created.group(1))
+            elif dropped := DROP_TABLE.match(statement):
+                tables.discard(dropped.group(1))
+            elif renamed := RENAME_TABLE.match(statement):
+                tables.discard(renamed.group(1))
+                tables.add(renamed.group(2))
+    return tables
 
 
 def _statements(script: str) -> list[str]:

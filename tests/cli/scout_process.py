@@ -8,19 +8,11 @@ import os
 import sys
 from pathlib import Path
 
+from bot.settings import Settings
+
 SCOUT = str(Path(sys.executable).parent / "scout")
-SETTING_PREFIXES = (
-    "DISCORD_",
-    "OPENROUTER_",
-    "DATABASE_",
-    "POLL_",
-    "LOG_",
-    "PROBE_",
-    "CALIBRATION_",
-    "ANNOUNCE_",
-    "DEV_",
-)
-CLEAN_ENV = {key: value for key, value in os.environ.items() if not key.startswith(SETTING_PREFIXES)}
+SETTING_VARIABLES = {name.upper() for name in Settings.model_fields}
+CLEAN_ENV = {key: value for key, value in os.environ.items() if key.upper() not in SETTING_VARIABLES}
 
 
 async def scout(folder: Path, *args: str, **env: str) -> tuple[int, str, str]:

@@ -71,7 +71,7 @@ def test_jsonl_to_a_file(database, tmp_path, capsys):
 
 def test_bad_arguments_are_one_line_errors(database, capsys):
     assert main(["export", "--guild", "not-a-number"]) == 2
-    assert main(["export", "--guild", str(GUILD), "--since", "last tuesday"]) == 1
+    assert main(["export", "--guild", str(GUILD), "--since", "last tuesday"]) == 2
     assert "ISO-8601" in capsys.readouterr().err
 
 

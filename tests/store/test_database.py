@@ -1,10 +1,12 @@
 import asyncio
+import contextlib
 import sqlite3
 
 import pytest
 
 from bot.store import Store, StoreError
-from bot.store.database import Database
+from bot.store import database as database_module
+from bot.store.database import Database, DatabaseBusy, is_busy, restore_database
 
 
 async def test_fresh_file_is_migrated_with_wal_and_foreign_keys(tmp_path):
@@ -78,3 +80,99 @@ async def test_busy_database_is_retried_not_lost(tmp_path):
     await write
     assert await store.state.get("vote") == "kept"
     await store.close()
+
+
+def _file_state(path):
+    """What a refused open must leave untouched: the bytes of the file and the absence of journal files."""
+    return path.read_bytes(), sorted(p.name for p in path.parent.iterdir())
+
+
+async def test_a_database_from_newer_code_is_refused_and_left_unwritten(tmp_path):
+    path = tmp_path / "newer.db"
+    async with await Store.open(path):
+        pass
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        connection.execute("PRAGMA user_version = 999")
+    before = _file_state(path)
+    with pytest.raises(StoreError, match=r"schema version 999, newer than this Model Scout knows"):
+        await Database.open(path)
+    assert _file_state(path) == before
+
+
+@pytest.mark.parametrize("table", ["votes", "announcements", "bot_state"])
+async def test_a_database_missing_a_table_is_refused_naming_it(tmp_path, table):
+    path = tmp_path / "damaged.db"
+    async with await Store.open(path):
+        pass
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        connection.execute(f"DROP TABLE {table}")
+    with pytest.raises(StoreError, match=rf"lacks the table\(s\) {table}\b"):
+        await Database.open(path)
+
+
+def test_expected_tables_follow_creates_renames_and_drops(monkeypatch):
+    scripts = [
+        (1, "CREATE TABLE a (x);\nCREATE TABLE IF NOT EXISTS b (y);\n-- CREATE TABLE in_a_comment (z);"),
+        (2, 'ALTER TABLE a RENAME TO "c";\nDROP TABLE IF EXISTS b;\nCREATE INDEX c_x ON c (x)'),
+    ]
+    monkeypatch.setattr(database_module, "_migrations", lambda: scripts)
+    assert database_module.expected_tables() == {"c"}
+
+
+async def test_a_read_only_open_never_creates_a_database(tmp_path):
+    with pytest.raises(StoreError, match=r"no database at .*absent\.db"):
+        await Database.open(tmp_path / "absent.db", create=False)
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_a_directory_is_refused(tmp_path):
+    with pytest.raises(StoreError, match="is a directory"):
+        await Database.open(tmp_path)
+
+
+async def test_a_lock_held_through_every_retry_is_one_store_error_still_seen_as_busy(tmp_path, monkeypatch):
+    monkeypatch.setattr(database_module, "BUSY_FIRST_WAIT_S", 0.001)
+    path = tmp_path / "locked.db"
+    store = await Store.open(path)
+    await store.db.fetchone("PRAGMA busy_timeout = 0")
+    blocker = sqlite3.connect(path, timeout=0)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(DatabaseBusy) as busy:
+            await store.state.set("vote", "kept")
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert isinstance(busy.value, StoreError) and is_busy(busy.value)
+    assert str(busy.value).startswith(f"database {path} is locked")
+    await store.state.set("vote", "kept")
+    assert await store.state.get("vote") == "kept"
+    await store.close()
+
+
+async def test_backup_is_one_consistent_file_that_restores(tmp_path, store):
+    await store.votes.cast(1, "openrouter/owl-alpha", 7, "alice", "openai")
+    backup = tmp_path / "backup" / "copy.db"
+    backup.parent.mkdir()
+    await store.db.backup_to(backup)
+    assert sorted(p.name for p in backup.parent.iterdir()) == ["copy.db"]
+    restored = tmp_path / "restored.db"
+    await restore_database(backup, restored)
+    async with await Store.open(restored, create=False) as copy:
+        assert (await copy.votes.current(1, "openrouter/owl-alpha", 7)).vendor == "openai"
+    assert not list(tmp_path.glob("*.restoring*")) and not list(backup.parent.glob("*.partial"))
+
+
+async def test_restore_refuses_what_is_not_a_usable_backup_and_keeps_the_database(tmp_path, store):
+    await store.state.set("kept", "yes")
+    garbage, newer = tmp_path / "garbage.db", tmp_path / "newer.db"
+    garbage.write_bytes(b"not sqlite" * 100)
+    async with await Store.open(newer):
+        pass
+    with contextlib.closing(sqlite3.connect(newer)) as connection:
+        connection.execute("PRAGMA user_version = 999")
+    for bad, reason in ((garbage, "cannot read backup"), (newer, "newer than"), (tmp_path / "absent.db", "no backup")):
+        with pytest.raises(StoreError, match=reason):
+            await restore_database(bad, store.db.path)
+    assert await store.state.get("kept") == "yes"
+    assert not list(tmp_path.glob("*.restoring*"))

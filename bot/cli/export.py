@@ -24,6 +24,9 @@ async def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     """Stream the log to standard output or to `--out`; a bad option is refused before the database is opened."""
     try:
         since = parse_since(args.since) if args.since else None
+    except ExportError as error:
+        raise UsageError(f"--since: {error}") from None
+    try:
         check_format(args.format, excel=args.excel)
     except ExportError as error:
         raise UsageError(str(error)) from None

@@ -144,7 +144,8 @@ async def test_half_the_probes_failing_still_names_the_vendor_and_says_what_fail
     assert result["ranking"][0]["vendor"] == "zhipu"
     assert result["status"] == healthy["status"] == "ranked"
     assert "probes: 5 of 11 failed (out of credit ×5)" in result["evidence"]
-    assert "tokenizer: 5/5 strings match z-ai/glm-4.5" in result["evidence"]  # what came back is still used
+    # what came back is still used
+    assert any(line.startswith("tokenizer: 5/5 strings match z-ai/glm-4.5") for line in result["evidence"])
 
 
 async def test_a_rate_limited_probe_waits_and_succeeds_within_budget(tmp_path, gw):

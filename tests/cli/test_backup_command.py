@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot.store import Store
 from tests.cli.scout_process import CLEAN_ENV, scout
+from tests.conftest import list_owl
 
 GUILD, MODEL = 111, "openrouter/owl-alpha"
 # A member votes, and the vote is acknowledged (its number printed) only once the store has committed it.
@@ -38,6 +39,8 @@ def _votes(database: Path) -> tuple[list[int], int]:
 
 async def test_a_backup_during_a_vote_storm_restores_every_acknowledged_vote(tmp_path: Path):
     database = tmp_path / "scout.db"
+    async with await Store.open(database) as store:
+        await list_owl(store)
     voter = await asyncio.create_subprocess_exec(
         sys.executable, "-c", VOTER, str(database), env=CLEAN_ENV, stdout=asyncio.subprocess.PIPE
     )
@@ -80,6 +83,8 @@ async def test_restore_puts_the_backed_up_state_back_over_a_later_one(tmp_path: 
         async with await Store.open(tmp_path / "scout.db") as store:
             await store.votes.cast(GUILD, MODEL, member, f"member {member}", "openai")
 
+    async with await Store.open(tmp_path / "scout.db") as store:
+        await list_owl(store)
     await vote(1)
     (tmp_path / "backups").mkdir()
     code, _, err = await scout(tmp_path, "backup", "backups")

@@ -102,8 +102,8 @@ def test_excel_csv_to_a_file_has_a_byte_order_mark_crlf_and_every_character(data
     assert (record["member_name"], record["member_id"]) == ("Zoë 🦉 山田", str(ZOE))
 
 
-def test_excel_with_json_lines_is_refused_in_one_line(database, capsys):
-    assert main(["export", "--guild", str(GUILD), "--format", "jsonl", "--excel"]) == 1
+def test_excel_with_json_lines_is_a_usage_error_in_one_line(database, capsys):
+    assert main(["export", "--guild", str(GUILD), "--format", "jsonl", "--excel"]) == 2
     err = capsys.readouterr().err
     assert "Excel option is for CSV" in err and err.count("\n") == 1
 

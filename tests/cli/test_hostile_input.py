@@ -17,6 +17,7 @@ from bot.cli import main
 from bot.store import Store
 from bot.store import database as database_module
 from tests.cli.scout_process import CLEAN_ENV, scout
+from tests.conftest import list_owl
 from tests.test_settings import HOSTILE_SETTINGS
 
 DEEP = 100_000
@@ -29,7 +30,7 @@ def folder(tmp_path: Path) -> Path:
 
     async def fill() -> None:
         async with await Store.open(tmp_path / "scout.db") as store:
-            await store.votes.cast(111, "openrouter/owl-alpha", 1, "alice", "openai")
+            await store.votes.cast(111, await list_owl(store), 1, "alice", "openai")
 
     asyncio.run(fill())
     (tmp_path / "deep.json").write_text("[" * DEEP)

@@ -7,6 +7,7 @@ import pytest
 from bot.store import Store, StoreError
 from bot.store import database as database_module
 from bot.store.database import Database, DatabaseBusy, is_busy, restore_database
+from tests.conftest import list_owl
 
 
 async def test_fresh_file_is_migrated_with_wal_and_foreign_keys(tmp_path):
@@ -151,7 +152,7 @@ async def test_a_lock_held_through_every_retry_is_one_store_error_still_seen_as_
 
 
 async def test_backup_is_one_consistent_file_that_restores(tmp_path, store):
-    await store.votes.cast(1, "openrouter/owl-alpha", 7, "alice", "openai")
+    await store.votes.cast(1, await list_owl(store), 7, "alice", "openai")
     backup = tmp_path / "backup" / "copy.db"
     backup.parent.mkdir()
     await store.db.backup_to(backup)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
+from bot.attribution.self_calibration import reference_status
 from cogs import _safety as safety
 from cogs._actions import until_stored
 from cogs._scout_cog import ScoutCog
@@ -120,6 +121,8 @@ async def status_command(interaction: discord.Interaction[ScoutBot]) -> None:
             when = (settings.last_error_at or "")[:16].replace("T", " ")
             here += f"\nLast delivery error ({when} UTC): {safety.plain(settings.last_error, 300)}"
     embed.add_field(name="This server", value=here, inline=False)
+    references = (await reference_status(store)).describe()
+    embed.add_field(name="Who the bot can name", value=safety.plain(references, 1000), inline=False)
 
     outbox = await store.outbox.counts(guild_id)
     votes = await store.votes.counts(guild_id)

@@ -99,6 +99,10 @@ async def run_pending_calibration(store: Store, make_runner: Callable[[], ProbeR
     return await store.calibration.progress(SUITE_VERSION)
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 @dataclass(frozen=True)
 class VendorReferenceStatus:
     """One lab the bot can name: how many references it has and how old the newest is."""
@@ -126,7 +130,7 @@ class ReferenceStatus:
             head = "calibration not started"
         lines = [head]
         lines.extend(
-            f"{status.name}: {status.references} reference(s), newest {status.age_days:.0f} day(s) old"
+            f"{status.name}: {_count(status.references, 'reference')}, newest {_count(round(status.age_days), 'day')} old"
             for status in self.vendors
         )
         if not self.vendors:

@@ -73,7 +73,7 @@ async def test_a_fresh_store_with_a_key_calibrates_itself_and_guesses_wait_for_i
     assert (status.calibration.finished, status.calibration.planned) == (planned, planned)
     assert {v.vendor: v.references for v in status.vendors} == {"zhipu": 2, "openai": 2, "anthropic": 2, "alibaba": 2}
     assert status.describe().startswith(f"calibration {planned}/{planned}: {planned} done, {planned * 11} requests")
-    assert "Zhipu (GLM): 2 reference(s), newest 0 day(s) old" in status.describe()
+    assert "Zhipu (GLM): 2 references, newest 0 days old" in status.describe()
 
 
 async def test_without_a_key_nothing_is_planned_and_no_vendor_is_named(store, gw, client, tmp_path):

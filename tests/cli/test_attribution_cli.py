@@ -61,8 +61,8 @@ async def test_calibrate_status_lists_references_per_lab_and_progress_without_a_
     assert code == 0, err
     code, out, _ = await scout(tmp_path, "calibrate", "--status")
     assert out.splitlines()[1:] == [
-        "Alibaba (Qwen): 2 reference(s), newest 0 day(s) old",
-        "Anthropic: 2 reference(s), newest 0 day(s) old",
+        "Alibaba (Qwen): 2 references, newest 0 days old",
+        "Anthropic: 2 references, newest 0 days old",
     ]
 
 

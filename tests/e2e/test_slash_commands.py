@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
+from bot.probes.suite import SUITE_VERSION
+from bot.store.probes import Reference, ReferenceAnswer
 from tests.e2e.conftest import OWL, World, footer
 from tests.fakes.discord import ChannelArg
 
@@ -188,7 +190,14 @@ async def test_status_reports_polls_settings_and_counts(world: World):
         assert shown["Models"] == "3 known, 1 stealth, 0 removed"
         assert f"<#{world.channel.id}>" in shown["This server"] and "Missing" not in shown["This server"]
         assert "\nVotes hidden until the reveal." in shown["This server"]
+        assert shown["Who the bot can name"].endswith("no references yet: no lab can be named")
         assert world.fake.token not in str(embeds)
+
+        answers = {"identity": ReferenceAnswer("I am GLM.", 12)}
+        await bot.store.references.save([Reference("z-ai/glm-4.6", "zhipu", "probe", SUITE_VERSION, answers)])
+        _, embeds, _ = await world.answer(await world.command(bot, "scout status"))
+        shown = {field["name"]: field["value"] for field in embeds[0]["fields"]}
+        assert "Zhipu (GLM): 1 reference, newest 0 days old" in shown["Who the bot can name"]
 
 
 async def test_an_admin_can_reprobe_once_per_cooldown(world: World):

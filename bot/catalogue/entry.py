@@ -9,6 +9,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.untrusted_json import SURROGATE, Undecodable, UntrustedJsonError, clean, decode_list_field, loads
+
 log = logging.getLogger(__name__)
 
 MAX_ID_LENGTH = 200
@@ -42,6 +44,7 @@ class CatalogueEntry:
     supported_parameters: tuple[str, ...]
     hugging_face_id: str | None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    repairs: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def author(self) -> str:
@@ -101,8 +104,10 @@ def _optional_int(raw: Mapping[str, Any], key: str) -> int | None:
     value = raw.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-        raise EntryError(f"{key} is {value!r}, not a number")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise EntryError(f"{key} is {type(value).__name__}, not a number")
+    if value != value or not 0 <= value < 2**63:
+        raise EntryError(f"{key} is {value!r}, out of range")
     return int(value)
 
 
@@ -115,8 +120,18 @@ def _strings(value: Any, key: str) -> tuple[str, ...]:
 
 
 def parse_entry(raw: Any) -> CatalogueEntry:
+    """Validate one listing; every field is untrusted, and what is kept (`raw` too) can always be stored.
+
+    Values SQLite or UTF-8 cannot hold anywhere in the entry are dropped or repaired first (`repairs` says
+    which); a field the bot relies on that is still unusable makes the whole entry an `EntryError`.
+    """
+    if isinstance(raw, Undecodable):
+        raise EntryError(f"entry is {raw.reason}")
     if not isinstance(raw, Mapping):
         raise EntryError(f"entry is {type(raw).__name__}, not an object")
+    if isinstance(raw.get("id"), str) and SURROGATE.search(raw["id"]):
+        raise EntryError("id contains text that cannot be encoded")
+    raw, repairs = clean(raw)
     model_id = _text(raw, "id", MAX_ID_LENGTH + 1, required=True).strip()
     if not model_id or len(model_id) > MAX_ID_LENGTH or any(ch.isspace() for ch in model_id):
         raise EntryError("id is empty, too long or contains spaces")
@@ -146,6 +161,7 @@ def parse_entry(raw: Any) -> CatalogueEntry:
         supported_parameters=_strings(raw.get("supported_parameters"), "supported_parameters"),
         hugging_face_id=hugging_face_id if isinstance(hugging_face_id, str) and hugging_face_id else None,
         raw=raw,
+        repairs=tuple(repairs),
     )
 
 
@@ -169,6 +185,8 @@ def parse_entries(raw_entries: Iterable[Any]) -> tuple[list[CatalogueEntry], lis
             skipped.append(SkippedEntry(position, shown_id, str(error)))
             log.warning("skipped catalogue entry #%d (%r): %s", position, shown_id, error)
             continue
+        if entry.repairs:
+            log.warning("catalogue entry #%d (%r) repaired: %s", position, entry.id, _summary(entry.repairs))
         if entry.id in entries:
             skipped.append(SkippedEntry(position, entry.id, "duplicate id"))
             log.warning("skipped catalogue entry #%d (%r): duplicate id", position, entry.id)
@@ -177,12 +195,26 @@ def parse_entries(raw_entries: Iterable[Any]) -> tuple[list[CatalogueEntry], lis
     return list(entries.values()), skipped
 
 
+def _summary(repairs: tuple[str, ...]) -> str:
+    shown = "; ".join(repairs[:3])
+    return shown + (f"; and {len(repairs) - 3} more" if len(repairs) > 3 else "")
+
+
 def load_catalogue_file(path: str) -> list[Any]:
-    """Read a saved `GET /models` response (or a bare list of entries) from disk."""
-    with open(path, encoding="utf-8") as handle:
-        payload = json.load(handle)
-    if isinstance(payload, Mapping):
-        payload = payload.get("data")
+    """Read a saved `GET /models` response (or a bare list of entries) from disk, item by item like a poll."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except UnicodeDecodeError as error:
+        raise EntryError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+    try:
+        return decode_list_field(text, "data")
+    except UntrustedJsonError:
+        pass
+    try:
+        payload = loads(text)
+    except ValueError as error:
+        raise EntryError(f"{path}: not valid JSON ({error})") from None
     if not isinstance(payload, list):
         raise EntryError(f"{path}: expected an object with a `data` list of models")
     return payload

@@ -1,0 +1,244 @@
+"""JSON from outside (the gateway, catalogue files, corpora), decoded and cleaned so it can always be stored.
+
+A broken or hostile peer can send numbers SQLite cannot hold (2^63 and up, `1e400` which Python reads as
+infinity), NaN, text UTF-8 cannot encode (a lone surrogate such as `\\ud800`), or nesting deep enough to
+exhaust Python's recursion limit. Decoding here never raises `RecursionError`; a list is decoded item by
+item so one poisoned item is reported alone; and `clean` returns a value that `json.dumps`, UTF-8 and
+SQLite all accept, with one short line per part it dropped or repaired.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+SQLITE_INT_MIN = -(2**63)
+SQLITE_INT_MAX = 2**63 - 1
+# Real catalogue entries and completions nest four or five levels; anything deeper is dropped when cleaned.
+MAX_DEPTH = 32
+# Longer integer literals cannot fit 64 bits; they are read as floats so Python's 4300-digit limit never trips.
+MAX_INT_DIGITS = 19
+SURROGATE = re.compile("[\ud800-\udfff]")
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+_BRACKET_OR_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
+_DROPPED = object()
+
+
+class UntrustedJsonError(ValueError):
+    """The text is not JSON of the expected shape; the message says how, in one line."""
+
+
+@dataclass(frozen=True)
+class Undecodable:
+    """A list item that could not be decoded on its own (nested too deeply); its neighbours could."""
+
+    position: int
+    reason: str
+
+
+def _number(literal: str) -> int | float:
+    return int(literal) if len(literal.lstrip("-")) <= MAX_INT_DIGITS else float(literal)
+
+
+_DECODER = json.JSONDecoder(parse_int=_number)
+
+
+def loads(text: str | bytes) -> Any:
+    """Decode one JSON document; too deep a nesting is an `UntrustedJsonError`, never a `RecursionError`."""
+    try:
+        return _DECODER.decode(text if isinstance(text, str) else text.decode("utf-8"))
+    except RecursionError:
+        raise UntrustedJsonError("JSON nested too deeply to decode") from None
+
+
+def decode_list_field(text: str, key: str) -> list[Any]:
+    """The items of the `key` list of a top-level object, each decoded on its own.
+
+    An item nested too deeply becomes an `Undecodable` in its place, so the rest survive. Raises
+    `UntrustedJsonError` when the text is not an object with a `key` list, or not JSON at all.
+    """
+    try:
+        items = _list_field(text, key)
+    except (ValueError, IndexError):
+        items = None
+    if items is None:
+        raise UntrustedJsonError(f"expected an object with a '{key}' list, got {_describe(text, key)}")
+    return items
+
+
+def _describe(text: str, key: str) -> str:
+    try:
+        payload = loads(text)
+    except ValueError:
+        return "text that is not valid JSON"
+    if isinstance(payload, dict) and key in payload:
+        return f"'{key}' as {describe_shape(payload[key])}"
+    return describe_shape(payload)
+
+
+def describe_shape(value: Any) -> str:
+    """A few words on what a value is, for an error line that must not echo the value itself."""
+    if isinstance(value, dict):
+        keys = ", ".join(sorted(map(str, value))[:5])
+        return f"an object with keys [{keys}]"
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    return type(value).__name__
+
+
+def _skip_space(text: str, position: int) -> int:
+    match = _WHITESPACE.match(text, position)
+    return match.end() if match else position
+
+
+def _list_field(text: str, key: str) -> list[Any] | None:
+    position = _skip_space(text, 0)
+    if text[position] != "{":
+        return None
+    position = _skip_space(text, position + 1)
+    found: list[Any] | None = None
+    while text[position] != "}":
+        name, position = _DECODER.raw_decode(text, position)
+        position = _skip_space(text, position)
+        if not isinstance(name, str) or text[position] != ":":
+            raise UntrustedJsonError("malformed object")
+        position = _skip_space(text, position + 1)
+        if name == key and text[position] == "[":
+            found, position = _items(text, position)
+        else:
+            position = _skip_value(text, position)
+        position = _after_member(text, position, "}")
+    if _skip_space(text, position + 1) != len(text):
+        raise UntrustedJsonError("text after the JSON object")
+    return found
+
+
+def _after_member(text: str, position: int, closing: str) -> int:
+    """Past the comma after an object member or list item; at the closing bracket when it was the last."""
+    position = _skip_space(text, position)
+    if text[position] == ",":
+        position = _skip_space(text, position + 1)
+        if text[position] != closing:
+            return position
+    elif text[position] == closing:
+        return position
+    raise UntrustedJsonError("malformed object or list")
+
+
+def _items(text: str, position: int) -> tuple[list[Any], int]:
+    items: list[Any] = []
+    position = _skip_space(text, position + 1)
+    while text[position] != "]":
+        try:
+            item, position = _DECODER.raw_decode(text, position)
+        except RecursionError:
+            item, position = Undecodable(len(items), "nested too deeply to decode"), _end_of_nesting(text, position)
+        items.append(item)
+        position = _after_member(text, position, "]")
+    return items, position + 1
+
+
+def _skip_value(text: str, position: int) -> int:
+    try:
+        return _DECODER.raw_decode(text, position)[1]
+    except RecursionError:
+        return _end_of_nesting(text, position)
+
+
+def _end_of_nesting(text: str, position: int) -> int:
+    """Where the object or list starting at `position` ends, found by counting brackets outside strings."""
+    depth = 0
+    for match in _BRACKET_OR_STRING.finditer(text, position):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+        elif token in "]}":
+            depth -= 1
+            if depth == 0:
+                return match.end()
+    raise UntrustedJsonError("unterminated JSON value")
+
+
+def clean_text(text: str) -> str:
+    """Text UTF-8 can encode: lone surrogates become U+FFFD."""
+    return SURROGATE.sub("\ufffd", text)
+
+
+def fits_sqlite(number: int) -> bool:
+    """SQLite integers are signed 64-bit; Python's are unbounded."""
+    return SQLITE_INT_MIN <= number <= SQLITE_INT_MAX
+
+
+def clean(value: Any, scrub: Callable[[str], str] | None = None) -> tuple[Any, list[str]]:
+    """A copy of decoded JSON that can always be stored, and a line per part dropped or repaired.
+
+    Numbers out of SQLite's 64-bit range and NaN/infinity are dropped, lone surrogates replaced by U+FFFD,
+    and anything nested deeper than `MAX_DEPTH` dropped. A dropped top-level value comes back as None.
+    `scrub`, when given, is applied to every string and key (it removes a secret the peer echoed).
+    """
+    problems: list[str] = []
+    cleaned = _Cleaner(problems, scrub or _unchanged).clean(value, "", 0)
+    return (None if cleaned is _DROPPED else cleaned), problems
+
+
+def _unchanged(text: str) -> str:
+    return text
+
+
+@dataclass(frozen=True)
+class _Cleaner:
+    problems: list[str]
+    scrub: Callable[[str], str]
+
+    def text(self, value: str, path: str) -> str:
+        if SURROGATE.search(value) is not None:
+            self.problems.append(f"{path or 'text'}: unencodable characters replaced")
+            value = clean_text(value)
+        return self.scrub(value)
+
+    def clean(self, value: Any, path: str, depth: int) -> Any:
+        if isinstance(value, str):
+            return self.text(value, path)
+        if isinstance(value, (dict, list)):
+            return self.container(value, path, depth)
+        return _scalar(value, path, self.problems)
+
+    def container(self, value: dict[Any, Any] | list[Any], path: str, depth: int) -> Any:
+        if depth >= MAX_DEPTH:
+            self.problems.append(f"{path or 'value'}: nested deeper than {MAX_DEPTH} levels, dropped")
+            return _DROPPED
+        if isinstance(value, list):
+            items = (self.clean(item, f"{path}[{index}]", depth + 1) for index, item in enumerate(value))
+            return [item for item in items if item is not _DROPPED]
+        cleaned: dict[str, Any] = {}
+        for key, item in value.items():
+            name = self.text(str(key), path)
+            kept = self.clean(item, f"{path}.{name}" if path else name, depth + 1)
+            if kept is not _DROPPED:
+                cleaned[name] = kept
+        return cleaned
+
+
+def _scalar(value: Any, path: str, problems: list[str]) -> Any:
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        if fits_sqlite(value):
+            return value
+        problems.append(f"{path or 'number'}: {_short(value)} is out of range, dropped")
+        return _DROPPED
+    if isinstance(value, float):
+        if math.isfinite(value):
+            return value
+        problems.append(f"{path or 'number'}: {value} is not a finite number, dropped")
+        return _DROPPED
+    problems.append(f"{path or 'value'}: {type(value).__name__} is not JSON, dropped")
+    return _DROPPED
+
+
+def _short(number: int) -> str:
+    return str(number) if abs(number) < 10**30 else f"a {number.bit_length()}-bit integer"

@@ -20,8 +20,9 @@ SQLITE_INT_MIN = -(2**63)
 SQLITE_INT_MAX = 2**63 - 1
 # Real catalogue entries and completions nest four or five levels; anything deeper is dropped when cleaned.
 MAX_DEPTH = 32
-# Longer integer literals cannot fit 64 bits; they are read as floats so Python's 4300-digit limit never trips.
-MAX_INT_DIGITS = 19
+# Python refuses to read integers of more than 4,300 digits (a ValueError that would sink the whole document);
+# longer literals are read as an infinity of their sign, which `clean` then drops like any other.
+MAX_INT_DIGITS = 4_000
 SURROGATE = re.compile("[\ud800-\udfff]")
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _BRACKET_OR_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
@@ -41,7 +42,9 @@ class Undecodable:
 
 
 def _number(literal: str) -> int | float:
-    return int(literal) if len(literal.lstrip("-")) <= MAX_INT_DIGITS else float(literal)
+    if len(literal.lstrip("-")) <= MAX_INT_DIGITS:
+        return int(literal)
+    return -math.inf if literal.startswith("-") else math.inf
 
 
 _DECODER = json.JSONDecoder(parse_int=_number)

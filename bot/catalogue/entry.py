@@ -23,6 +23,7 @@ UNPRINTABLE = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]"
 )
 
+COUNT_FIELDS = ("created", "context_length")
 TRACKED_FIELDS = ("name", "description", "pricing", "context_length", "modalities", "parameters")
 
 
@@ -106,9 +107,18 @@ def _optional_int(raw: Mapping[str, Any], key: str) -> int | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise EntryError(f"{key} is {type(value).__name__}, not a number")
-    if value != value or not 0 <= value < 2**63:
-        raise EntryError(f"{key} is {value!r}, out of range")
     return int(value)
+
+
+def _numbers_in_range(raw: Mapping[str, Any], repairs: list[str]) -> dict[str, Any]:
+    """The entry without counts or timestamps no column can hold (negative, NaN, 2^63 and up): those are dropped."""
+    kept = dict(raw)
+    for key in COUNT_FIELDS:
+        value = kept.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and not 0 <= value < 2**63:
+            repairs.append(f"{key}: {value!r} is out of range, dropped")
+            del kept[key]
+    return kept
 
 
 def _strings(value: Any, key: str) -> tuple[str, ...]:
@@ -131,7 +141,8 @@ def parse_entry(raw: Any) -> CatalogueEntry:
         raise EntryError(f"entry is {type(raw).__name__}, not an object")
     if isinstance(raw.get("id"), str) and SURROGATE.search(raw["id"]):
         raise EntryError("id contains text that cannot be encoded")
-    raw, repairs = clean(raw)
+    cleaned, repairs = clean(raw)
+    raw = _numbers_in_range(cleaned, repairs)
     model_id = _text(raw, "id", MAX_ID_LENGTH + 1, required=True).strip()
     if not model_id or len(model_id) > MAX_ID_LENGTH or any(ch.isspace() for ch in model_id):
         raise EntryError("id is empty, too long or contains spaces")

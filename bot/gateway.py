@@ -24,7 +24,7 @@ import aiohttp
 from yarl import URL
 
 from bot.untrusted_json import (
-    Undecodable,
+    JsonItems,
     UntrustedJsonError,
     clean,
     clean_text,
@@ -272,10 +272,10 @@ class GatewayClient:
             await self._session.close()
             self._session = None
 
-    async def fetch_models(self) -> list[dict[str, Any]]:
-        """Return the catalogue's raw entries; per-entry validation belongs to `bot.catalogue`.
+    async def fetch_models(self) -> JsonItems:
+        """Return the catalogue's raw entries, each decoded when read; per-entry validation belongs to `bot.catalogue`.
 
-        Only the envelope is checked here (an object with a `data` list). Items that are not
+        Only the envelope is checked here (an object with a `data` list of valid JSON). Items that are not
         objects cannot be entries at all, so they are dropped with a warning rather than failing
         the whole catalogue.
         """
@@ -287,13 +287,8 @@ class GatewayClient:
             max_body_bytes=self._max_body_bytes,
             decode=self._decode_catalogue,
         )
-        data: list[Any] = response.payload
-        for item in data:
-            if isinstance(item, Undecodable):
-                log.warning("catalogue: dropped the item at index %d: %s", item.position, item.reason)
-        entries = [item for item in data if isinstance(item, dict)]
-        if len(entries) != len(data):
-            dropped = [index for index, item in enumerate(data) if not isinstance(item, dict)]
+        entries, dropped = response.payload
+        if dropped:
             log.warning(
                 "catalogue: dropped %d non-object item(s) at index %s",
                 len(dropped),
@@ -343,9 +338,12 @@ class GatewayClient:
                 attempts=response.attempts,
             ) from None
 
-    def _decode_catalogue(self, body: bytes) -> list[Any]:
-        """The `data` items one by one, so one undecodable entry costs only itself; a reflected key is scrubbed."""
-        return decode_list_field(self._scrub(body.decode("utf-8")), "data")
+    def _decode_catalogue(self, body: bytes) -> tuple[JsonItems, list[int]]:
+        """The `data` objects, and where the non-objects were; one undecodable entry costs only itself.
+
+        A key the server reflected is scrubbed from the text first.
+        """
+        return decode_list_field(self._scrub(body.decode("utf-8")), "data").objects()
 
     def _decode_reply(self, body: bytes) -> Any:
         """A reply made storable (see `bot.untrusted_json.clean`), with any reflected key scrubbed."""

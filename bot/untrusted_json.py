@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
+from array import array
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,11 +59,43 @@ def loads(text: str | bytes) -> Any:
         raise UntrustedJsonError("JSON nested too deeply to decode") from None
 
 
-def decode_list_field(text: str, key: str) -> list[Any]:
-    """The items of the `key` list of a top-level object, each decoded on its own.
+class JsonItems:
+    """The items of a JSON list, checked whole when found but decoded one at a time when read.
 
-    An item nested too deeply becomes an `Undecodable` in its place, so the rest survive. Raises
-    `UntrustedJsonError` when the text is not an object with a `key` list, or not JSON at all.
+    A catalogue of 100,000 entries decoded at once is millions of Python objects: hundreds of MB, and
+    garbage-collector passes long enough to stall the event loop. Here only the text and an array of
+    offsets are held; an item that was nested too deeply to decode reads as an `Undecodable`.
+    """
+
+    def __init__(self, text: str, starts: array[int], too_deep: frozenset[int]) -> None:
+        self._text = text
+        self._starts = starts
+        self._too_deep = too_deep
+
+    def __len__(self) -> int:
+        return len(self._starts)
+
+    def __iter__(self) -> Iterator[Any]:
+        return (self._item(index) for index in range(len(self._starts)))
+
+    def _item(self, index: int) -> Any:
+        if index in self._too_deep:
+            return Undecodable(index, "nested too deeply to decode")
+        return _DECODER.raw_decode(self._text, self._starts[index])[0]
+
+    def objects(self) -> tuple[JsonItems, list[int]]:
+        """Only the items that are JSON objects, and the positions of the others (told apart without decoding)."""
+        keep = [index for index in range(len(self._starts)) if self._text[self._starts[index]] == "{"]
+        others = sorted(set(range(len(self._starts))) - set(keep))
+        kept_deep = frozenset(position for position, index in enumerate(keep) if index in self._too_deep)
+        return JsonItems(self._text, array("q", (self._starts[index] for index in keep)), kept_deep), others
+
+
+def decode_list_field(text: str, key: str) -> JsonItems:
+    """The items of the `key` list of a top-level object, each decodable on its own.
+
+    An item nested too deeply reads as an `Undecodable`, so the rest survive. Raises `UntrustedJsonError`
+    when the text is not an object with a `key` list, or not JSON at all.
     """
     try:
         items = _list_field(text, key)
@@ -98,12 +131,12 @@ def _skip_space(text: str, position: int) -> int:
     return match.end() if match else position
 
 
-def _list_field(text: str, key: str) -> list[Any] | None:
+def _list_field(text: str, key: str) -> JsonItems | None:
     position = _skip_space(text, 0)
     if text[position] != "{":
         return None
     position = _skip_space(text, position + 1)
-    found: list[Any] | None = None
+    found: JsonItems | None = None
     while text[position] != "}":
         name, position = _DECODER.raw_decode(text, position)
         position = _skip_space(text, position)
@@ -132,17 +165,19 @@ def _after_member(text: str, position: int, closing: str) -> int:
     raise UntrustedJsonError("malformed object or list")
 
 
-def _items(text: str, position: int) -> tuple[list[Any], int]:
-    items: list[Any] = []
+def _items(text: str, position: int) -> tuple[JsonItems, int]:
+    """Check every item of the list starting at `position` by decoding it, keeping only where it lies."""
+    starts, too_deep = array("q"), set()
     position = _skip_space(text, position + 1)
     while text[position] != "]":
+        starts.append(position)
         try:
-            item, position = _DECODER.raw_decode(text, position)
+            position = _DECODER.raw_decode(text, position)[1]
         except RecursionError:
-            item, position = Undecodable(len(items), "nested too deeply to decode"), _end_of_nesting(text, position)
-        items.append(item)
+            too_deep.add(len(starts) - 1)
+            position = _end_of_nesting(text, position)
         position = _after_member(text, position, "]")
-    return items, position + 1
+    return JsonItems(text, starts, frozenset(too_deep)), position + 1
 
 
 def _skip_value(text: str, position: int) -> int:
@@ -211,19 +246,24 @@ class _Cleaner:
         return _scalar(value, path, self.problems)
 
     def container(self, value: dict[Any, Any] | list[Any], path: str, depth: int) -> Any:
+        """The container itself when nothing in it needed cleaning (no copy of a large clean tree), else a copy."""
         if depth >= MAX_DEPTH:
             self.problems.append(f"{path or 'value'}: nested deeper than {MAX_DEPTH} levels, dropped")
             return _DROPPED
         if isinstance(value, list):
-            items = (self.clean(item, f"{path}[{index}]", depth + 1) for index, item in enumerate(value))
+            items = [self.clean(item, f"{path}[{index}]", depth + 1) for index, item in enumerate(value)]
+            if all(kept is item for kept, item in zip(items, value, strict=True)):
+                return value
             return [item for item in items if item is not _DROPPED]
         cleaned: dict[str, Any] = {}
+        unchanged = True
         for key, item in value.items():
-            name = self.text(str(key), path)
+            name = self.text(key, path) if isinstance(key, str) else str(key)
             kept = self.clean(item, f"{path}.{name}" if path else name, depth + 1)
+            unchanged = unchanged and kept is item and name is key
             if kept is not _DROPPED:
                 cleaned[name] = kept
-        return cleaned
+        return value if unchanged else cleaned
 
 
 def _scalar(value: Any, path: str, problems: list[str]) -> Any:

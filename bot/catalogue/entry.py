@@ -44,8 +44,13 @@ class CatalogueEntry:
     tokenizer: str | None
     supported_parameters: tuple[str, ...]
     hugging_face_id: str | None
-    raw: Mapping[str, Any] = field(repr=False, compare=False)
+    raw_json: str = field(repr=False, compare=False)
     repairs: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The whole listing as cleaned; kept as compact JSON, since a poll holds every entry at once."""
+        return dict(json.loads(self.raw_json))
 
     @property
     def author(self) -> str:
@@ -110,14 +115,14 @@ def _optional_int(raw: Mapping[str, Any], key: str) -> int | None:
     return int(value)
 
 
-def _numbers_in_range(raw: Mapping[str, Any], repairs: list[str]) -> dict[str, Any]:
+def _numbers_in_range(raw: Mapping[str, Any], repairs: list[str]) -> Mapping[str, Any]:
     """The entry without counts or timestamps no column can hold (negative, NaN, 2^63 and up): those are dropped."""
-    kept = dict(raw)
+    kept = raw
     for key in COUNT_FIELDS:
         value = kept.get(key)
         if isinstance(value, (int, float)) and not isinstance(value, bool) and not 0 <= value < 2**63:
             repairs.append(f"{key}: {value!r} is out of range, dropped")
-            del kept[key]
+            kept = {name: item for name, item in kept.items() if name != key}
     return kept
 
 
@@ -171,7 +176,7 @@ def parse_entry(raw: Any) -> CatalogueEntry:
         tokenizer=tokenizer if isinstance(tokenizer, str) and tokenizer else None,
         supported_parameters=_strings(raw.get("supported_parameters"), "supported_parameters"),
         hugging_face_id=hugging_face_id if isinstance(hugging_face_id, str) and hugging_face_id else None,
-        raw=raw,
+        raw_json=json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
         repairs=tuple(repairs),
     )
 
@@ -211,7 +216,7 @@ def _summary(repairs: tuple[str, ...]) -> str:
     return shown + (f"; and {len(repairs) - 3} more" if len(repairs) > 3 else "")
 
 
-def load_catalogue_file(path: str) -> list[Any]:
+def load_catalogue_file(path: str) -> Iterable[Any]:
     """Read a saved `GET /models` response (or a bare list of entries) from disk, item by item like a poll."""
     try:
         with open(path, encoding="utf-8") as handle:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.catalogue.diff import CatalogueEvent, diff_catalogue
-from bot.catalogue.entry import SkippedEntry, parse_entries
-from bot.catalogue.stealth import CatalogueContext, classify
+from bot.catalogue.diff import CatalogueEvent, KnownModel, diff_catalogue
+from bot.catalogue.entry import CatalogueEntry, SkippedEntry, parse_entries
+from bot.catalogue.stealth import CatalogueContext, StealthVerdict, classify
 from bot.gateway import GatewayClient, GatewayError
 from bot.store import Store
 
@@ -33,15 +34,13 @@ class PollResult:
 
 
 async def record_catalogue(
-    store: Store, raw_entries: Sequence[Any], source: str, poll_id: int | None = None
+    store: Store, raw_entries: Iterable[Any], source: str, poll_id: int | None = None
 ) -> PollResult:
     """Diff a fetched catalogue against the store and persist the outcome (one transaction)."""
     if poll_id is None:
         poll_id = await store.catalogue.start_poll(source)
-    entries, skipped = parse_entries(raw_entries)
-    context = CatalogueContext.of(entries)
-    verdicts = {entry.id: classify(entry, context) for entry in entries}
     known = await store.catalogue.known_models()
+    entries, skipped, verdicts, events = await asyncio.to_thread(_parse_classify_diff, raw_entries, known)
     active = sum(not model.removed for model in known.values())
     still_listed = sum(1 for entry in entries if entry.id in known and not known[entry.id].removed)
     if active >= MIN_MODELS_FOR_SHRINK_CHECK and still_listed < active * MIN_SHARE_STILL_LISTED:
@@ -50,7 +49,6 @@ async def record_catalogue(
         )
         await store.catalogue.fail_poll(poll_id, str(error))
         raise error
-    events = diff_catalogue(entries, verdicts, known)
     await store.catalogue.record_poll(poll_id, entries, verdicts, events, skipped=len(skipped), baseline=not known)
     for event in events:
         log.debug("catalogue %s: %s%s", event.kind, event.model_id, " (stealth)" if event.stealth else "")
@@ -58,6 +56,16 @@ async def record_catalogue(
         "poll %d from %s: %d listed, %d skipped, %d events", poll_id, source, len(entries), len(skipped), len(events)
     )
     return PollResult(poll_id, events, skipped, len(entries), baseline=not known)
+
+
+def _parse_classify_diff(
+    raw_entries: Iterable[Any], known: dict[str, KnownModel]
+) -> tuple[list[CatalogueEntry], list[SkippedEntry], dict[str, StealthVerdict], list[CatalogueEvent]]:
+    """The CPU-heavy part of a poll, run in a thread so a 100,000-model catalogue never stalls the event loop."""
+    entries, skipped = parse_entries(raw_entries)
+    context = CatalogueContext.of(entries)
+    verdicts = {entry.id: classify(entry, context) for entry in entries}
+    return entries, skipped, verdicts, diff_catalogue(entries, verdicts, known)
 
 
 async def poll_gateway(store: Store, client: GatewayClient) -> PollResult:

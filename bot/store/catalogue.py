@@ -122,7 +122,7 @@ class CatalogueStore:
                     tracked_json = excluded.tracked_json, stealth = excluded.stealth,
                     stealth_score = excluded.stealth_score, stealth_reasons = excluded.stealth_reasons
                 """,
-                [
+                (  # a generator: the rows are built in the database thread, not on the event loop
                     (
                         entry.id,
                         entry.name,
@@ -130,14 +130,14 @@ class CatalogueStore:
                         entry.created,
                         now,
                         now,
-                        _compact(dict(entry.raw)),
+                        entry.raw_json,
                         entry.tracked_json(),
                         int(verdicts[entry.id].stealth),
                         verdicts[entry.id].score,
                         _compact(list(verdicts[entry.id].reasons)),
                     )
                     for entry in entries
-                ],
+                ),
             )
             await tx.executemany(
                 "UPDATE models SET removed_at = ? WHERE id = ? AND removed_at IS NULL",

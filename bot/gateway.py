@@ -61,6 +61,7 @@ MAX_DETAIL_CHARS = 200
 # A reflected key is recognised by any run of this many of its characters, in any letter case, so an echo
 # that is lower-cased, upper-cased, cut short or glued to other text is scrubbed too.
 SECRET_WINDOW_CHARS = 16
+SCRUB_SLICE_CHARS = 1024 * 1024
 _TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "._~+/=-")
 _TOKEN_RUN = re.compile(r"[A-Za-z0-9._~+/=-]+")
 
@@ -135,9 +136,9 @@ class _Secret:
 
     def scrub(self, text: str) -> str:
         """Replace every run of key-like characters holding part of the key, whatever its letter case."""
-        lowered = text.lower()
-        if not any(window in lowered for window in self._windows):
+        if not self._appears_in(text):
             return text
+        lowered = text.lower()
         if len(lowered) != len(text):  # a few characters change length when lower-cased: match run by run
             return _TOKEN_RUN.sub(self._scrub_run, text)
         cut = sorted({_run_around(text, found) for window in self._windows for found in _find_all(lowered, window)})
@@ -147,6 +148,15 @@ class _Secret:
                 pieces += [text[done:start], "***"]
                 done = end
         return "".join([*pieces, text[done:]])
+
+    def _appears_in(self, text: str) -> bool:
+        """Whether any part of the key is in `text`, looked for a slice at a time: a 32 MB body is not copied whole."""
+        step = SCRUB_SLICE_CHARS
+        for start in range(0, len(text), step):
+            piece = text[start : start + step + self._width].lower()
+            if any(window in piece for window in self._windows):
+                return True
+        return False
 
     def _scrub_run(self, match: re.Match[str]) -> str:
         run = match.group().lower()
@@ -486,24 +496,23 @@ class GatewayClient:
         return self._session
 
 
-async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes | None:
+async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytearray | None:
     """Read the body while counting; None (and the connection dropped) once it passes `limit`.
 
-    Checking while streaming, not after, keeps a runaway or hostile body out of memory.
+    Checking while streaming, not after, keeps a runaway or hostile body out of memory; growing one buffer
+    rather than joining chunks at the end keeps a large body in memory once, not twice.
     """
     declared = response.content_length
     if declared is not None and declared > limit:
         response.close()
         return None
-    chunks: list[bytes] = []
-    total = 0
+    body = bytearray()
     async for chunk in response.content.iter_chunked(READ_CHUNK_BYTES):
-        total += len(chunk)
-        if total > limit:
+        if len(body) + len(chunk) > limit:
             response.close()
             return None
-        chunks.append(chunk)
-    return b"".join(chunks)
+        body += chunk
+    return body
 
 
 def _kind_for_status(status: int) -> ErrorKind:

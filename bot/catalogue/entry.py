@@ -31,7 +31,7 @@ class EntryError(ValueError):
     """An entry that cannot be used; the message names the field."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CatalogueEntry:
     id: str
     name: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -73,17 +74,7 @@ class CatalogueStore:
         rows = await self._db.fetchall(
             "SELECT id, name, tracked_json, stealth, stealth_reasons, removed_at FROM models"
         )
-        return {
-            row["id"]: KnownModel(
-                row["id"],
-                row["name"],
-                row["tracked_json"],
-                bool(row["stealth"]),
-                tuple(json.loads(row["stealth_reasons"])),
-                row["removed_at"] is not None,
-            )
-            for row in rows
-        }
+        return await asyncio.to_thread(_known_models, rows)
 
     async def start_poll(self, source: str) -> int:
         return await self._db.execute("INSERT INTO polls (started_at, source) VALUES (?, ?)", (utc_now(), source))
@@ -252,3 +243,18 @@ async def _intend_announcements(tx: aiosqlite.Connection, model_id: str, *, stea
         """,
         (model_id, now, now, int(stealth)),
     )
+
+
+def _known_models(rows: list[aiosqlite.Row]) -> dict[str, KnownModel]:
+    """Built in a thread: for a store of 100,000 models this takes long enough to stall the event loop."""
+    return {
+        row["id"]: KnownModel(
+            row["id"],
+            row["name"],
+            row["tracked_json"],
+            bool(row["stealth"]),
+            tuple(json.loads(row["stealth_reasons"])),
+            row["removed_at"] is not None,
+        )
+        for row in rows
+    }

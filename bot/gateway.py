@@ -348,14 +348,14 @@ class GatewayClient:
                 attempts=response.attempts,
             ) from None
 
-    def _decode_catalogue(self, body: bytes) -> tuple[JsonItems, list[int]]:
+    def _decode_catalogue(self, body: bytearray) -> tuple[JsonItems, list[int]]:
         """The `data` objects, and where the non-objects were; one undecodable entry costs only itself.
 
         A key the server reflected is scrubbed from the text first.
         """
         return decode_list_field(self._scrub(body.decode("utf-8")), "data").objects()
 
-    def _decode_reply(self, body: bytes) -> Any:
+    def _decode_reply(self, body: bytearray) -> Any:
         """A reply made storable (see `bot.untrusted_json.clean`), with any reflected key scrubbed."""
         payload, problems = clean(loads(body), self._scrub)
         if problems:
@@ -389,7 +389,7 @@ class GatewayClient:
         timeout_s: float,
         max_body_bytes: int,
         json_body: dict[str, Any] | None = None,
-        decode: Callable[[bytes], Any] | None = None,
+        decode: Callable[[bytearray], Any] | None = None,
     ) -> _JsonReply:
         """Run one logical request with retries; return the parsed JSON or raise `GatewayError`."""
         if max_attempts < 1:
@@ -449,7 +449,7 @@ class GatewayClient:
         json_body: dict[str, Any] | None,
         timeout_s: float,
         max_body_bytes: int,
-        decode: Callable[[bytes], Any],
+        decode: Callable[[bytearray], Any],
     ) -> Any:
         """One HTTP exchange: status classification, capped body read, JSON decode (in a thread: it can be large)."""
         session = self._session_or_open()
@@ -480,7 +480,7 @@ class GatewayClient:
                 "bad_response", f"response is not valid JSON ({content_type}, {len(body)} bytes)"
             ) from None
 
-    def _status_failure(self, response: aiohttp.ClientResponse, body: bytes | None) -> _AttemptFailed:
+    def _status_failure(self, response: aiohttp.ClientResponse, body: bytearray | None) -> _AttemptFailed:
         status = response.status
         kind = _kind_for_status(status)
         message = _error_message(body)
@@ -545,7 +545,7 @@ def _parse_retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-def _error_message(body: bytes | None) -> str | None:
+def _error_message(body: bytearray | None) -> str | None:
     """The `error.message` of an OpenRouter-style error body, on one short line."""
     if not body:
         return None

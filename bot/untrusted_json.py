@@ -51,7 +51,7 @@ def _number(literal: str) -> int | float:
 _DECODER = json.JSONDecoder(parse_int=_number)
 
 
-def loads(text: str | bytes) -> Any:
+def loads(text: str | bytes | bytearray) -> Any:
     """Decode one JSON document; too deep a nesting is an `UntrustedJsonError`, never a `RecursionError`."""
     try:
         return _DECODER.decode(text if isinstance(text, str) else text.decode("utf-8"))

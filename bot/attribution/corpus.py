@@ -69,7 +69,7 @@ class Corpus:
 class _BoundedReader(io.RawIOBase):
     """A binary stream that refuses to yield more than `MAX_DECOMPRESSED_BYTES`: the guard against gzip bombs."""
 
-    def __init__(self, inner: IO[bytes], source: Path) -> None:
+    def __init__(self, inner: io.BufferedIOBase, source: Path) -> None:
         super().__init__()
         self._inner = inner
         self._source = source
@@ -99,7 +99,9 @@ def _open_text(path: Path) -> IO[str]:
     try:
         with path.open("rb") as raw:
             head = raw.read(2)
-        binary: IO[bytes] = gzip.open(path, "rb") if path.suffix == ".gz" or head == _GZIP_MAGIC else path.open("rb")
+        binary: io.BufferedIOBase = (
+            gzip.GzipFile(path, "rb") if path.suffix == ".gz" or head == _GZIP_MAGIC else path.open("rb")
+        )
     except OSError as exc:
         raise CorpusError(f"cannot read corpus {path}: {exc.strerror or exc}") from exc
     return io.TextIOWrapper(io.BufferedReader(_BoundedReader(binary, path)), encoding="utf-8")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -127,11 +128,12 @@ def _numbers_in_range(raw: Mapping[str, Any], repairs: list[str]) -> Mapping[str
 
 
 def _strings(value: Any, key: str) -> tuple[str, ...]:
+    """Modality and parameter names repeat in every listing: interned, a large catalogue holds one copy of each."""
     if value is None:
         return ()
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise EntryError(f"{key} is not a list of strings")
-    return tuple(value)
+    return tuple(sys.intern(item) for item in value)
 
 
 def parse_entry(raw: Any) -> CatalogueEntry:
@@ -160,7 +162,9 @@ def parse_entry(raw: Any) -> CatalogueEntry:
     if not isinstance(pricing, Mapping):
         raise EntryError("pricing is not an object")
     prices = {
-        str(k): str(v) for k, v in pricing.items() if isinstance(v, (str, int, float)) and not isinstance(v, bool)
+        sys.intern(str(k)): str(v)
+        for k, v in pricing.items()
+        if isinstance(v, (str, int, float)) and not isinstance(v, bool)
     }
     tokenizer = architecture.get("tokenizer")
     hugging_face_id = raw.get("hugging_face_id")

@@ -64,11 +64,12 @@ class JsonItems:
 
     A catalogue of 100,000 entries decoded at once is millions of Python objects: hundreds of MB, and
     garbage-collector passes long enough to stall the event loop. Here only the text and an array of
-    offsets are held; an item that was nested too deeply to decode reads as an `Undecodable`.
+    offsets are held; an item that was nested too deeply to decode reads as an `Undecodable`. The items
+    are read once: the text is let go after the last one, while a poll goes on to verdicts and the diff.
     """
 
     def __init__(self, text: str, starts: array[int], too_deep: frozenset[int]) -> None:
-        self._text = text
+        self._text: str | None = text
         self._starts = starts
         self._too_deep = too_deep
 
@@ -76,15 +77,20 @@ class JsonItems:
         return len(self._starts)
 
     def __iter__(self) -> Iterator[Any]:
-        return (self._item(index) for index in range(len(self._starts)))
+        if self._text is None:
+            raise RuntimeError("these JSON items were read already")
+        yield from (self._item(index) for index in range(len(self._starts)))
+        self._text = None
 
     def _item(self, index: int) -> Any:
         if index in self._too_deep:
             return Undecodable(index, "nested too deeply to decode")
+        assert self._text is not None
         return _DECODER.raw_decode(self._text, self._starts[index])[0]
 
     def objects(self) -> tuple[JsonItems, list[int]]:
         """Only the items that are JSON objects, and the positions of the others (told apart without decoding)."""
+        assert self._text is not None
         keep = [index for index in range(len(self._starts)) if self._text[self._starts[index]] == "{"]
         others = sorted(set(range(len(self._starts))) - set(keep))
         kept_deep = frozenset(position for position, index in enumerate(keep) if index in self._too_deep)

@@ -225,7 +225,7 @@ def clean(value: Any, scrub: Callable[[str], str] | None = None) -> tuple[Any, l
     `scrub`, when given, is applied to every string and key (it removes a secret the peer echoed).
     """
     problems: list[str] = []
-    cleaned = _Cleaner(problems, scrub or _unchanged).clean(value, "", 0)
+    cleaned = _Cleaner(problems, scrub or _unchanged).clean(value, "", None, 0)
     return (None if cleaned is _DROPPED else cleaned), problems
 
 
@@ -238,18 +238,19 @@ class _Cleaner:
     problems: list[str]
     scrub: Callable[[str], str]
 
-    def text(self, value: str, path: str) -> str:
+    def text(self, value: str, parent: str, key: str | int | None) -> str:
         if SURROGATE.search(value) is not None:
-            self.problems.append(f"{path or 'text'}: unencodable characters replaced")
+            self.problems.append(f"{_path(parent, key) or 'text'}: unencodable characters replaced")
             value = clean_text(value)
         return self.scrub(value)
 
-    def clean(self, value: Any, path: str, depth: int) -> Any:
+    def clean(self, value: Any, parent: str, key: str | int | None, depth: int) -> Any:
+        """Paths are spelt out only for containers and problems: most of a clean tree is plain values."""
         if isinstance(value, str):
-            return self.text(value, path)
+            return self.text(value, parent, key)
         if isinstance(value, (dict, list)):
-            return self.container(value, path, depth)
-        return _scalar(value, path, self.problems)
+            return self.container(value, _path(parent, key), depth)
+        return _scalar(value, parent, key, self.problems)
 
     def container(self, value: dict[Any, Any] | list[Any], path: str, depth: int) -> Any:
         """The container itself when nothing in it needed cleaning (no copy of a large clean tree), else a copy."""
@@ -257,35 +258,43 @@ class _Cleaner:
             self.problems.append(f"{path or 'value'}: nested deeper than {MAX_DEPTH} levels, dropped")
             return _DROPPED
         if isinstance(value, list):
-            items = [self.clean(item, f"{path}[{index}]", depth + 1) for index, item in enumerate(value)]
+            items = [self.clean(item, path, index, depth + 1) for index, item in enumerate(value)]
             if all(kept is item for kept, item in zip(items, value, strict=True)):
                 return value
             return [item for item in items if item is not _DROPPED]
         cleaned: dict[str, Any] = {}
         unchanged = True
         for key, item in value.items():
-            name = self.text(key, path) if isinstance(key, str) else str(key)
-            kept = self.clean(item, f"{path}.{name}" if path else name, depth + 1)
+            name = self.text(key, path, None) if isinstance(key, str) else str(key)
+            kept = self.clean(item, path, name, depth + 1)
             unchanged = unchanged and kept is item and name is key
             if kept is not _DROPPED:
                 cleaned[name] = kept
         return value if unchanged else cleaned
 
 
-def _scalar(value: Any, path: str, problems: list[str]) -> Any:
+def _path(parent: str, key: str | int | None) -> str:
+    if key is None:
+        return parent
+    if isinstance(key, int):
+        return f"{parent}[{key}]"
+    return f"{parent}.{key}" if parent else key
+
+
+def _scalar(value: Any, parent: str, key: str | int | None, problems: list[str]) -> Any:
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):
         if fits_sqlite(value):
             return value
-        problems.append(f"{path or 'number'}: {_short(value)} is out of range, dropped")
+        problems.append(f"{_path(parent, key) or 'number'}: {_short(value)} is out of range, dropped")
         return _DROPPED
     if isinstance(value, float):
         if math.isfinite(value):
             return value
-        problems.append(f"{path or 'number'}: {value} is not a finite number, dropped")
+        problems.append(f"{_path(parent, key) or 'number'}: {value} is not a finite number, dropped")
         return _DROPPED
-    problems.append(f"{path or 'value'}: {type(value).__name__} is not JSON, dropped")
+    problems.append(f"{_path(parent, key) or 'value'}: {type(value).__name__} is not JSON, dropped")
     return _DROPPED
 
 

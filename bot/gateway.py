@@ -351,9 +351,10 @@ class GatewayClient:
     def _decode_catalogue(self, body: bytearray) -> tuple[JsonItems, list[int]]:
         """The `data` objects, and where the non-objects were; one undecodable entry costs only itself.
 
-        A key the server reflected is scrubbed from the text first.
+        A key the server reflected is scrubbed from the text first, and from each entry spelt in escapes.
         """
-        return decode_list_field(self._scrub(body.decode("utf-8")), "data").objects()
+        scrub = self._api_key.scrub if self._api_key is not None else None
+        return decode_list_field(self._scrub(body.decode("utf-8")), "data", scrub).objects()
 
     def _decode_reply(self, body: bytearray) -> Any:
         """A reply made storable (see `bot.untrusted_json.clean`), with any reflected key scrubbed."""

@@ -66,12 +66,17 @@ class JsonItems:
     garbage-collector passes long enough to stall the event loop. Here only the text and an array of
     offsets are held; an item that was nested too deeply to decode reads as an `Undecodable`. The items
     are read once: the text is let go after the last one, while a poll goes on to verdicts and the diff.
+    `scrub`, when set, is applied to the text of each item that holds `\\u` escapes, once decoded: an echo
+    of a secret spelt in escapes is invisible to a scrub of the raw text.
     """
 
-    def __init__(self, text: str, starts: array[int], too_deep: frozenset[int]) -> None:
+    def __init__(
+        self, text: str, starts: array[int], too_deep: frozenset[int], scrub: Callable[[str], str] | None = None
+    ) -> None:
         self._text: str | None = text
         self._starts = starts
         self._too_deep = too_deep
+        self._scrub = scrub
 
     def __len__(self) -> int:
         return len(self._starts)
@@ -86,7 +91,13 @@ class JsonItems:
         if index in self._too_deep:
             return Undecodable(index, "nested too deeply to decode")
         assert self._text is not None
-        return _DECODER.raw_decode(self._text, self._starts[index])[0]
+        start = self._starts[index]
+        item, end = _DECODER.raw_decode(self._text, start)
+        if self._scrub is None or self._text.find("\\u", start, end) < 0:
+            return item
+        spelt_out = json.dumps(item, ensure_ascii=False)
+        scrubbed = self._scrub(spelt_out)
+        return item if scrubbed == spelt_out else _DECODER.decode(scrubbed)
 
     def objects(self) -> tuple[JsonItems, list[int]]:
         """Only the items that are JSON objects, and the positions of the others (told apart without decoding)."""
@@ -94,17 +105,18 @@ class JsonItems:
         keep = [index for index in range(len(self._starts)) if self._text[self._starts[index]] == "{"]
         others = sorted(set(range(len(self._starts))) - set(keep))
         kept_deep = frozenset(position for position, index in enumerate(keep) if index in self._too_deep)
-        return JsonItems(self._text, array("q", (self._starts[index] for index in keep)), kept_deep), others
+        starts = array("q", (self._starts[index] for index in keep))
+        return JsonItems(self._text, starts, kept_deep, self._scrub), others
 
 
-def decode_list_field(text: str, key: str) -> JsonItems:
+def decode_list_field(text: str, key: str, scrub: Callable[[str], str] | None = None) -> JsonItems:
     """The items of the `key` list of a top-level object, each decodable on its own.
 
     An item nested too deeply reads as an `Undecodable`, so the rest survive. Raises `UntrustedJsonError`
-    when the text is not an object with a `key` list, or not JSON at all.
+    when the text is not an object with a `key` list, or not JSON at all. See `JsonItems` for `scrub`.
     """
     try:
-        items = _list_field(text, key)
+        items = _list_field(text, key, scrub)
     except (ValueError, IndexError):
         items = None
     if items is None:
@@ -137,7 +149,7 @@ def _skip_space(text: str, position: int) -> int:
     return match.end() if match else position
 
 
-def _list_field(text: str, key: str) -> JsonItems | None:
+def _list_field(text: str, key: str, scrub: Callable[[str], str] | None) -> JsonItems | None:
     position = _skip_space(text, 0)
     if text[position] != "{":
         return None
@@ -150,7 +162,7 @@ def _list_field(text: str, key: str) -> JsonItems | None:
             raise UntrustedJsonError("malformed object")
         position = _skip_space(text, position + 1)
         if name == key and text[position] == "[":
-            found, position = _items(text, position)
+            found, position = _items(text, position, scrub)
         else:
             position = _skip_value(text, position)
         position = _after_member(text, position, "}")
@@ -171,7 +183,7 @@ def _after_member(text: str, position: int, closing: str) -> int:
     raise UntrustedJsonError("malformed object or list")
 
 
-def _items(text: str, position: int) -> tuple[JsonItems, int]:
+def _items(text: str, position: int, scrub: Callable[[str], str] | None) -> tuple[JsonItems, int]:
     """Check every item of the list starting at `position` by decoding it, keeping only where it lies."""
     starts, too_deep = array("q"), set()
     position = _skip_space(text, position + 1)
@@ -183,7 +195,7 @@ def _items(text: str, position: int) -> tuple[JsonItems, int]:
             too_deep.add(len(starts) - 1)
             position = _end_of_nesting(text, position)
         position = _after_member(text, position, "]")
-    return JsonItems(text, starts, frozenset(too_deep)), position + 1
+    return JsonItems(text, starts, frozenset(too_deep), scrub), position + 1
 
 
 def _skip_value(text: str, position: int) -> int:

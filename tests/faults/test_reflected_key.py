@@ -8,6 +8,7 @@ SQLite files may hold 16 consecutive characters of the key, in any letter case.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -108,8 +109,13 @@ async def test_scout_scan_never_stores_a_key_reflected_in_the_catalogue(tmp_path
         "pricing": {"prompt": "0.000001", "completion": "0.000001"},
         "architecture": {"input_modalities": ["text"], "output_modalities": ["text"]},
     }
+    escaped = (
+        '{"id": "acme/escaped", "name": "Escaped", "description": "key ' + _escaped(API_KEY.lower()) + '", '
+        '"pricing": {"' + _escaped(API_KEY) + '": "0.1"}}'
+    )
+    entries = ", ".join([*(json.dumps(entry) for entry in [*ORDINARY_MODELS, listing]), escaped])
     async with FakeGateway(api_key=API_KEY) as gateway:
-        gateway.set_catalogue([*ORDINARY_MODELS, listing])
+        gateway.set_catalogue_body(('{"data": [' + entries + "]}").encode())
         environment = bot_environment(
             discord_token="unused-token",
             openrouter_api_key=API_KEY,
@@ -121,6 +127,8 @@ async def test_scout_scan_never_stores_a_key_reflected_in_the_catalogue(tmp_path
     assert run.returncode == 0, run.stderr
     async with await Store.open(database) as store:
         reflector = await store.catalogue.model("acme/reflector")
+        escaped_listing = await store.catalogue.model("acme/escaped")
     assert reflector is not None and reflector.name == "Reflector ***"
+    assert escaped_listing is not None and escaped_listing.raw["description"] == "key ***"
     assert_key_absent("scout scan's output", run.stdout + run.stderr)
     assert_database_clean(database)

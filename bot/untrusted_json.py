@@ -24,6 +24,8 @@ MAX_DEPTH = 32
 # Python refuses to read integers of more than 4,300 digits (a ValueError that would sink the whole document);
 # longer literals are read as an infinity of their sign, which `clean` then drops like any other.
 MAX_INT_DIGITS = 4_000
+# Keys named in an error line are cut to this: a hostile reply's key can be megabytes long.
+MAX_KEY_SHOWN = 40
 SURROGATE = re.compile("[\ud800-\udfff]")
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _BRACKET_OR_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]', re.DOTALL)
@@ -137,7 +139,7 @@ def _describe(text: str, key: str) -> str:
 def describe_shape(value: Any) -> str:
     """A few words on what a value is, for an error line that must not echo the value itself."""
     if isinstance(value, dict):
-        keys = ", ".join(sorted(map(str, value))[:5])
+        keys = ", ".join(key[:MAX_KEY_SHOWN] for key in sorted(map(str, value))[:5])
         return f"an object with keys [{keys}]"
     if isinstance(value, list):
         return f"a list of {len(value)}"

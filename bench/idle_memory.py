@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -81,12 +83,18 @@ def bot_environment(fake: FakeDiscord, gateway: FakeGateway, database: Path) -> 
 
 async def _wait_for(check: Any, timeout: float, what: str, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + timeout
-    while not check():
+    while not (await check() if inspect.iscoroutinefunction(check) else check()):
         if process.poll() is not None:
             raise RuntimeError(f"the bot exited with code {process.returncode} before {what}")
         if time.monotonic() > deadline:
             raise TimeoutError(f"no {what} within {timeout}s")
         await asyncio.sleep(0.1)
+
+
+async def _poll_recorded(database: Path) -> bool:
+    """The bot's first poll is in the store: asking the gateway is not enough, the sample must follow the write."""
+    async with await Store.open(database) as store:
+        return await store.catalogue.last_successful_poll() is not None
 
 
 async def run_idle_memory(guild_count: int = 50, settle: float = 10.0, sample_every: float = 1.0) -> dict[str, Any]:
@@ -110,7 +118,7 @@ async def run_idle_memory(guild_count: int = 50, settle: float = 10.0, sample_ev
                 )
                 try:
                     await _wait_for(lambda: fake.connected, 60, "connection to the fake Discord", process)
-                    await _wait_for(lambda: gateway.requests_to("models"), 60, "catalogue poll", process)
+                    await _wait_for(partial(_poll_recorded, database), 60, "catalogue poll recorded", process)
                     await asyncio.sleep(settle)
                     samples = []
                     for _ in range(SAMPLES):

@@ -10,16 +10,28 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import json
 import logging
 import random
+import re
+import string
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 import aiohttp
 from yarl import URL
+
+from bot.untrusted_json import (
+    JsonItems,
+    UntrustedJsonError,
+    clean,
+    clean_text,
+    decode_list_field,
+    describe_shape,
+    loads,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +58,12 @@ DEFAULT_CHAT_MAX_BYTES = 4 * MIB
 ERROR_BODY_MAX_BYTES = 64 * 1024
 READ_CHUNK_BYTES = 64 * 1024
 MAX_DETAIL_CHARS = 200
+# A reflected key is recognised by any run of this many of its characters, in any letter case, so an echo
+# that is lower-cased, upper-cased, cut short or glued to other text is scrubbed too.
+SECRET_WINDOW_CHARS = 16
+SCRUB_SLICE_CHARS = 1024 * 1024
+_TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "._~+/=-")
+_TOKEN_RUN = re.compile(r"[A-Za-z0-9._~+/=-]+")
 
 # Kinds worth another attempt: the same request may well succeed a moment later.
 RETRYABLE_KINDS: frozenset[str] = frozenset({"network", "timeout", "rate_limited", "server_error"})
@@ -105,19 +123,66 @@ class ChatCompletion:
 class _Secret:
     """Holds the API key so that no repr, log or traceback of an object graph can show it."""
 
-    __slots__ = ("_value",)
+    __slots__ = ("_value", "_width", "_windows")
 
     def __init__(self, value: str) -> None:
         self._value = value
+        folded = value.lower()
+        self._width = min(SECRET_WINDOW_CHARS, len(folded))
+        self._windows = frozenset(folded[start : start + self._width] for start in range(len(folded) - self._width + 1))
 
     def reveal(self) -> str:
         return self._value
 
     def scrub(self, text: str) -> str:
-        return text.replace(self._value, "***")
+        """Replace every run of key-like characters holding part of the key, whatever its letter case."""
+        if not self._appears_in(text):
+            return text
+        lowered = text.lower()
+        if len(lowered) != len(text):  # a few characters change length when lower-cased: match run by run
+            return _TOKEN_RUN.sub(self._scrub_run, text)
+        cut = sorted({_run_around(text, found) for window in self._windows for found in _find_all(lowered, window)})
+        pieces, done = [], 0
+        for start, end in cut:
+            if start >= done:
+                pieces += [text[done:start], "***"]
+                done = end
+        return "".join([*pieces, text[done:]])
+
+    def _appears_in(self, text: str) -> bool:
+        """Whether any part of the key is in `text`, looked for a slice at a time: a 32 MB body is not copied whole."""
+        step = SCRUB_SLICE_CHARS
+        for start in range(0, len(text), step):
+            piece = text[start : start + step + self._width].lower()
+            if any(window in piece for window in self._windows):
+                return True
+        return False
+
+    def _scrub_run(self, match: re.Match[str]) -> str:
+        run = match.group().lower()
+        hits = (run[start : start + self._width] in self._windows for start in range(len(run) - self._width + 1))
+        return "***" if any(hits) else match.group()
 
     def __repr__(self) -> str:
         return "<secret>"
+
+
+def _find_all(text: str, part: str) -> list[int]:
+    found, start = [], text.find(part)
+    while start >= 0:
+        found.append(start)
+        start = text.find(part, start + 1)
+    return found
+
+
+def _run_around(text: str, position: int) -> tuple[int, int]:
+    """The run of key-like characters around `position`: the whole token an echo of the key sits in."""
+    start = end = position
+    while start > 0 and text[start - 1] in _TOKEN_CHARS:
+        start -= 1
+    while end < len(text) and text[end] in _TOKEN_CHARS:
+        end += 1
+    return start, end
 
 
 class _AttemptFailed(Exception):
@@ -217,34 +282,23 @@ class GatewayClient:
             await self._session.close()
             self._session = None
 
-    async def fetch_models(self) -> list[dict[str, Any]]:
-        """Return the catalogue's raw entries; per-entry validation belongs to `bot.catalogue`.
+    async def fetch_models(self) -> JsonItems:
+        """Return the catalogue's raw entries, each decoded when read; per-entry validation belongs to `bot.catalogue`.
 
-        Only the envelope is checked here (an object with a `data` list). Items that are not
+        Only the envelope is checked here (an object with a `data` list of valid JSON). Items that are not
         objects cannot be entries at all, so they are dropped with a warning rather than failing
         the whole catalogue.
         """
-        path = "/models"
         response = await self._request(
             "GET",
-            path,
+            "/models",
             max_attempts=self._max_attempts,
             timeout_s=self._timeout_s,
             max_body_bytes=self._max_body_bytes,
+            decode=self._decode_catalogue,
         )
-        payload = response.payload
-        data = payload.get("data") if isinstance(payload, dict) else None
-        if not isinstance(data, list):
-            raise GatewayError(
-                "bad_response",
-                method="GET",
-                url=self._public_url(path),
-                attempts=response.attempts,
-                detail=f"expected an object with a 'data' list, got {_describe_envelope(payload)}",
-            )
-        entries = [item for item in data if isinstance(item, dict)]
-        if len(entries) != len(data):
-            dropped = [index for index, item in enumerate(data) if not isinstance(item, dict)]
+        entries, dropped = response.payload
+        if dropped:
             log.warning(
                 "catalogue: dropped %d non-object item(s) at index %s",
                 len(dropped),
@@ -294,6 +348,21 @@ class GatewayClient:
                 attempts=response.attempts,
             ) from None
 
+    def _decode_catalogue(self, body: bytearray) -> tuple[JsonItems, list[int]]:
+        """The `data` objects, and where the non-objects were; one undecodable entry costs only itself.
+
+        A key the server reflected is scrubbed from the text first, and from each entry spelt in escapes.
+        """
+        scrub = self._api_key.scrub if self._api_key is not None else None
+        return decode_list_field(self._scrub(body.decode("utf-8")), "data", scrub).objects()
+
+    def _decode_reply(self, body: bytearray) -> Any:
+        """A reply made storable (see `bot.untrusted_json.clean`), with any reflected key scrubbed."""
+        payload, problems = clean(loads(body), self._scrub)
+        if problems:
+            log.warning("reply cleaned: %s", "; ".join(problems[:5]) + (" ..." if len(problems) > 5 else ""))
+        return payload
+
     def _public_url(self, path: str) -> str:
         return self._public_base_url + path
 
@@ -321,6 +390,7 @@ class GatewayClient:
         timeout_s: float,
         max_body_bytes: int,
         json_body: dict[str, Any] | None = None,
+        decode: Callable[[bytearray], Any] | None = None,
     ) -> _JsonReply:
         """Run one logical request with retries; return the parsed JSON or raise `GatewayError`."""
         if max_attempts < 1:
@@ -332,7 +402,9 @@ class GatewayClient:
             log.debug("%s %s (attempt %d/%d)", method, public_url, attempt, max_attempts)
             started = time.monotonic()
             try:
-                payload = await self._attempt(method, path, json_body, timeout_s, max_body_bytes)
+                payload = await self._attempt(
+                    method, path, json_body, timeout_s, max_body_bytes, decode or self._decode_reply
+                )
             except _AttemptFailed as failure:
                 delay = self._retry_delay(failure, attempt, max_attempts)
                 if delay is None:
@@ -340,7 +412,7 @@ class GatewayClient:
                         failure.kind,
                         method=method,
                         url=public_url,
-                        detail=failure.detail,
+                        detail=self._scrub(failure.detail),
                         status=failure.status,
                         retry_after=failure.retry_after,
                         attempts=attempt,
@@ -349,7 +421,7 @@ class GatewayClient:
                     "%s %s: %s; retrying in %.2fs (attempt %d/%d)",
                     method,
                     public_url,
-                    failure.detail,
+                    self._scrub(failure.detail),
                     delay,
                     attempt,
                     max_attempts,
@@ -372,9 +444,15 @@ class GatewayClient:
         return random.uniform(0.0, ceiling)
 
     async def _attempt(
-        self, method: str, path: str, json_body: dict[str, Any] | None, timeout_s: float, max_body_bytes: int
+        self,
+        method: str,
+        path: str,
+        json_body: dict[str, Any] | None,
+        timeout_s: float,
+        max_body_bytes: int,
+        decode: Callable[[bytearray], Any],
     ) -> Any:
-        """One HTTP exchange: status classification, capped body read, JSON decode."""
+        """One HTTP exchange: status classification, capped body read, JSON decode (in a thread: it can be large)."""
         session = self._session_or_open()
         try:
             async with asyncio.timeout(timeout_s):
@@ -395,13 +473,15 @@ class GatewayClient:
             raise _AttemptFailed("network", f"network error: {_one_line(detail)}") from None
         log.debug("%s %s -> %d bytes", method, self._public_url(path), len(body))
         try:
-            return json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+            return await asyncio.to_thread(decode, body)
+        except UntrustedJsonError as error:
+            raise _AttemptFailed("bad_response", str(error)) from None
+        except ValueError:
             raise _AttemptFailed(
                 "bad_response", f"response is not valid JSON ({content_type}, {len(body)} bytes)"
             ) from None
 
-    def _status_failure(self, response: aiohttp.ClientResponse, body: bytes | None) -> _AttemptFailed:
+    def _status_failure(self, response: aiohttp.ClientResponse, body: bytearray | None) -> _AttemptFailed:
         status = response.status
         kind = _kind_for_status(status)
         message = _error_message(body)
@@ -417,24 +497,23 @@ class GatewayClient:
         return self._session
 
 
-async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytes | None:
+async def _read_capped(response: aiohttp.ClientResponse, limit: int) -> bytearray | None:
     """Read the body while counting; None (and the connection dropped) once it passes `limit`.
 
-    Checking while streaming, not after, keeps a runaway or hostile body out of memory.
+    Checking while streaming, not after, keeps a runaway or hostile body out of memory; growing one buffer
+    rather than joining chunks at the end keeps a large body in memory once, not twice.
     """
     declared = response.content_length
     if declared is not None and declared > limit:
         response.close()
         return None
-    chunks: list[bytes] = []
-    total = 0
+    body = bytearray()
     async for chunk in response.content.iter_chunked(READ_CHUNK_BYTES):
-        total += len(chunk)
-        if total > limit:
+        if len(body) + len(chunk) > limit:
             response.close()
             return None
-        chunks.append(chunk)
-    return b"".join(chunks)
+        body += chunk
+    return body
 
 
 def _kind_for_status(status: int) -> ErrorKind:
@@ -467,13 +546,13 @@ def _parse_retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-def _error_message(body: bytes | None) -> str | None:
+def _error_message(body: bytearray | None) -> str | None:
     """The `error.message` of an OpenRouter-style error body, on one short line."""
     if not body:
         return None
     try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        payload = loads(body)
+    except ValueError:
         return None
     return _payload_error_message(payload)
 
@@ -487,7 +566,7 @@ def _payload_error_message(payload: Any) -> str | None:
 def _parse_completion(model: str, response: _JsonReply) -> ChatCompletion:
     payload = response.payload
     if not isinstance(payload, dict):
-        raise _AttemptFailed("bad_response", f"expected a JSON object, got {_describe_shape(payload)}")
+        raise _AttemptFailed("bad_response", f"expected a JSON object, got {describe_shape(payload)}")
     error = payload.get("error")
     if isinstance(error, dict) and "choices" not in payload:
         # OpenRouter may answer 200 with an error object when the upstream provider failed; it is
@@ -501,14 +580,14 @@ def _parse_completion(model: str, response: _JsonReply) -> ChatCompletion:
         )
     choices = payload.get("choices")
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-        raise _AttemptFailed("bad_response", f"expected a non-empty 'choices' list, got {_describe_shape(choices)}")
+        raise _AttemptFailed("bad_response", f"expected a non-empty 'choices' list, got {describe_shape(choices)}")
     choice = choices[0]
     message = choice.get("message")
     if not isinstance(message, dict):
-        raise _AttemptFailed("bad_response", f"expected choices[0].message object, got {_describe_shape(message)}")
+        raise _AttemptFailed("bad_response", f"expected choices[0].message object, got {describe_shape(message)}")
     content = message.get("content")
     if content is not None and not isinstance(content, str):
-        raise _AttemptFailed("bad_response", f"expected string content, got {_describe_shape(content)}")
+        raise _AttemptFailed("bad_response", f"expected string content, got {describe_shape(content)}")
     reasoning = message.get("reasoning")
     usage = payload.get("usage") if isinstance(payload.get("usage"), dict) else {}
     finish_reason = choice.get("finish_reason")
@@ -533,21 +612,6 @@ def _non_negative_int(value: Any) -> int | None:
     return value
 
 
-def _describe_envelope(payload: Any) -> str:
-    if isinstance(payload, dict) and "data" in payload:
-        return f"'data' as {_describe_shape(payload['data'])}"
-    return _describe_shape(payload)
-
-
-def _describe_shape(value: Any) -> str:
-    if isinstance(value, dict):
-        keys = ", ".join(sorted(map(str, value))[:5])
-        return f"an object with keys [{keys}]"
-    if isinstance(value, list):
-        return f"a list of {len(value)}"
-    return type(value).__name__
-
-
 def _one_line(text: str) -> str:
-    flat = " ".join(text.split())
+    flat = " ".join(clean_text(text).split())
     return flat if len(flat) <= MAX_DETAIL_CHARS else flat[: MAX_DETAIL_CHARS - 1] + "…"

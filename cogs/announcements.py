@@ -45,6 +45,7 @@ IDLE_WAKE_SECONDS = 30.0
 MIN_WAKE_SECONDS = 0.05
 RETRY_FIRST_SECONDS = 5.0
 RETRY_MAX_SECONDS = 300.0
+RATE_LIMIT_HEADERS = ("Retry-After", "X-RateLimit-Reset-After")
 HISTORY_SCAN_LIMIT = 100
 UNKNOWN_MESSAGE = 10008
 THREAD_NAME_LIMIT = 100
@@ -159,8 +160,12 @@ class Announcer(commands.Cog):
             self._retries.pop(announcement.id, None)
         except (DeliveryFailed, discord.Forbidden, discord.NotFound) as error:
             await self._fail(announcement, _delivery_reason(error, announcement))
+        except discord.RateLimited as error:
+            await self._retry_later(announcement, "Discord rate limit", wait=error.retry_after)
         except discord.HTTPException as error:
-            if error.status >= 500 or error.status == 429:
+            if error.status == 429:
+                await self._retry_later(announcement, "Discord answered 429", wait=_retry_after(error))
+            elif error.status >= 500:
                 await self._retry_later(announcement, f"Discord answered {error.status}")
             else:
                 await self._fail(announcement, f"Discord refused the message ({error.status})")
@@ -265,10 +270,16 @@ class Announcer(commands.Cog):
         await self.store.guilds.record_error(announcement.guild_id, reason)
         await self.store.outbox.mark_failed(announcement.id, reason)
 
-    async def _retry_later(self, announcement: Announcement, reason: str) -> None:
+    async def _retry_later(self, announcement: Announcement, reason: str, *, wait: float | None = None) -> None:
+        """Back off exponentially from failures; when Discord said how long to wait (`wait`), wait exactly that.
+
+        A rate limit is not a failure of ours: growing a delay on top of Discord's `retry_after` would keep an
+        announcement back long after the limit lifted.
+        """
         retry = self._retries.get(announcement.id)
-        failures = retry.failures + 1 if retry else 1
-        delay = min(self.retry_first_seconds * 2 ** (failures - 1), RETRY_MAX_SECONDS)
+        failures = (retry.failures if retry else 0) + (wait is None)
+        backoff = self.retry_first_seconds * 2 ** (failures - 1)
+        delay = min(backoff if wait is None else wait, RETRY_MAX_SECONDS)
         self._retries[announcement.id] = _Retry(failures, time.monotonic() + delay, announcement.channel_id)
         log.warning(
             "guild %d: announcement of %s will be retried in %.0fs: %s",
@@ -278,6 +289,18 @@ class Announcer(commands.Cog):
             reason,
         )
         await self.store.outbox.record_error(announcement.id, reason)
+
+
+def _retry_after(error: discord.HTTPException) -> float:
+    """Seconds Discord asked us to wait after a 429 discord.py gave up on: the longest its headers name."""
+    waits = []
+    for header in RATE_LIMIT_HEADERS:
+        try:
+            waits.append(float(error.response.headers.get(header, "")))
+        except (AttributeError, ValueError):
+            continue
+    finite = [wait for wait in waits if 0 <= wait < float("inf")]
+    return max(finite, default=RETRY_FIRST_SECONDS)
 
 
 def _delivery_reason(error: Exception, announcement: Announcement) -> str:

@@ -14,6 +14,7 @@ from bench.idle_memory import format_report as idle_text
 from bench.idle_memory import run_idle_memory
 from bench.vote_storm import format_report as storm_text
 from bench.vote_storm import run_vote_storm
+from bot.benchmarks.catalogue import run_catalogue_benchmark
 from bot.benchmarks.export import format_report as export_text
 from bot.benchmarks.export import run_export_benchmark
 from tests.cli.scout_process import scout
@@ -61,3 +62,10 @@ async def test_idle_memory_reads_the_rss_of_a_separate_bot_process():
     assert report["models_listed_by_its_poll"] > 0
     assert report["rss_mib"] > 0 and len(report["rss_samples_mib"]) == 5
     assert "VmRSS" in idle_text(report)
+
+
+async def test_catalogue_benchmark_polls_a_catalogue_served_by_another_process():
+    report = await run_catalogue_benchmark(size=200, changes=30, seed=1, description_words=3)
+    assert report["catalogue_models"] == 201 and report["store_models"] == 200
+    assert report["events"] == {"changed": 10, "removed": 10, "new": 11}
+    assert report["diff_poll_longest_loop_stall_seconds"] >= 0 and report["peak_rss_mib"] > 0

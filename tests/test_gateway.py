@@ -78,7 +78,7 @@ async def test_fetch_models_returns_real_snapshot_entries_untouched(gw, snapshot
     gw.set_catalogue(payload)
     async with client_for(gw) as client:
         entries = await client.fetch_models()
-    assert entries == payload["data"]
+    assert list(entries) == payload["data"]
     assert len(entries) > 300
 
 
@@ -86,7 +86,7 @@ async def test_fetch_models_keeps_unknown_fields_and_sends_identifying_headers(g
     gw.set_catalogue(SYNTHETIC_CATALOGUE)
     async with client_for(gw) as client:
         entries = await client.fetch_models()
-    assert entries == SYNTHETIC_CATALOGUE["data"]
+    assert list(entries) == SYNTHETIC_CATALOGUE["data"]
     (request,) = gw.requests_to("models")
     assert request.method == "GET"
     assert request.path == "/api/v1/models"
@@ -107,7 +107,7 @@ async def test_wrongly_typed_entries_come_back_raw_and_non_objects_are_dropped(g
     async with client_for(gw) as client:
         with caplog.at_level(logging.WARNING, logger="bot.gateway"):
             entries = await client.fetch_models()
-    assert entries == [odd_entry, {"id": "acme/ok"}]
+    assert list(entries) == [odd_entry, {"id": "acme/ok"}]
     assert "dropped 4 non-object item(s) at index 1, 2, 3, 4" in caplog.text
 
 
@@ -136,7 +136,7 @@ async def test_server_error_then_success_is_retried(gw):
     gw.inject("models", Fault.http(500), Fault.http(502))
     async with client_for(gw) as client:
         entries = await client.fetch_models()
-    assert entries == SYNTHETIC_CATALOGUE["data"]
+    assert list(entries) == SYNTHETIC_CATALOGUE["data"]
     assert len(gw.requests_to("models")) == 3
 
 
@@ -152,7 +152,7 @@ async def test_persistent_server_error_gives_up_after_max_attempts(gw):
 async def test_connection_reset_is_retried(gw):
     gw.inject("models", Fault.reset())
     async with client_for(gw) as client:
-        assert await client.fetch_models() == []
+        assert list(await client.fetch_models()) == []
     assert len(gw.requests) == 2
 
 

@@ -4,13 +4,16 @@ Each line is ``{"model", "vendor", "prompt_id", "prompt", "response"}``. Corpora
 collected by hand or by scripts and are rarely perfect, so a bad line is skipped and
 logged with its number instead of aborting the whole load; only a file that cannot be
 read at all is an error.
+
+Corpora are untrusted too. Lines are read with a bounded length (a longer one is skipped without ever being
+held whole), the decompressed size is bounded (a gzip bomb stops the load with an error, nothing saved), and
+an answer or prompt longer than the store keeps is cut with a marker and counted in the load statistics.
 """
 
 from __future__ import annotations
 
 import gzip
 import io
-import json
 import logging
 import zlib
 from collections.abc import Iterator
@@ -18,10 +21,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from bot.store.probes import cap_answer
+from bot.untrusted_json import clean_text, loads
+
 log = logging.getLogger(__name__)
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _REQUIRED_KEYS = ("model", "vendor", "prompt_id", "prompt", "response")
+# The longest line of the shared corpora is about 27,000 characters; a line is never held longer than this.
+MAX_LINE_CHARS = 1_000_000
+# The shared corpora decompress to 64 and 111 MB; reading stops with an error past this many bytes.
+MAX_DECOMPRESSED_BYTES = 512 * 1024 * 1024
 
 
 class CorpusError(Exception):
@@ -45,6 +55,7 @@ class CorpusLoadStats:
     lines_read: int
     lines_skipped: int
     models_skipped: tuple[str, ...]
+    texts_cut: int = 0
 
 
 @dataclass(frozen=True)
@@ -55,24 +66,53 @@ class Corpus:
     stats: CorpusLoadStats
 
 
+class _BoundedReader(io.RawIOBase):
+    """A binary stream that refuses to yield more than `MAX_DECOMPRESSED_BYTES`: the guard against gzip bombs."""
+
+    def __init__(self, inner: io.BufferedIOBase, source: Path) -> None:
+        super().__init__()
+        self._inner = inner
+        self._source = source
+        self._total = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        """Fill `buffer` from the inner stream, counting; past the bound the load fails as a whole."""
+        data = self._inner.read(len(buffer))
+        self._total += len(data)
+        if self._total > MAX_DECOMPRESSED_BYTES:
+            raise CorpusError(
+                f"corpus {self._source} holds more than {MAX_DECOMPRESSED_BYTES // 2**20} MiB of text; not imported"
+            )
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._inner.close()
+        super().close()
+
+
 def _open_text(path: Path) -> IO[str]:
-    """Open plain or gzip text; gzip is recognised by suffix or by its magic bytes."""
+    """Open plain or gzip text with a bounded size; gzip is recognised by suffix or by its magic bytes."""
     try:
         with path.open("rb") as raw:
             head = raw.read(2)
+        binary: io.BufferedIOBase = (
+            gzip.GzipFile(path, "rb") if path.suffix == ".gz" or head == _GZIP_MAGIC else path.open("rb")
+        )
     except OSError as exc:
         raise CorpusError(f"cannot read corpus {path}: {exc.strerror or exc}") from exc
-    if path.suffix == ".gz" or head == _GZIP_MAGIC:
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8")
-    return path.open("r", encoding="utf-8")
+    return io.TextIOWrapper(io.BufferedReader(_BoundedReader(binary, path)), encoding="utf-8")
 
 
 def _parse_line(line: str) -> dict[str, str] | str:
     """Return the record, or a short reason why the line is unusable."""
     try:
-        record = json.loads(line)
-    except json.JSONDecodeError as exc:
-        return f"invalid JSON ({exc.msg})"
+        record = loads(line)
+    except ValueError as exc:
+        return f"invalid JSON ({getattr(exc, 'msg', exc)})"
     if not isinstance(record, dict):
         return "not a JSON object"
     missing = [key for key in _REQUIRED_KEYS if key not in record]
@@ -83,17 +123,38 @@ def _parse_line(line: str) -> dict[str, str] | str:
         return "not a string: " + ", ".join(wrong)
     if not record["model"] or not record["vendor"] or not record["prompt_id"]:
         return "empty model, vendor or prompt_id"
-    return record
+    return {key: clean_text(record[key]) for key in _REQUIRED_KEYS}
+
+
+def _lines(handle: IO[str]) -> Iterator[str | int]:
+    """Each line, or the length of a line over `MAX_LINE_CHARS`, read past without holding it."""
+    while line := handle.readline(MAX_LINE_CHARS + 1):
+        if len(line) <= MAX_LINE_CHARS or line.endswith("\n"):
+            yield line
+            continue
+        length = len(line)
+        while not line.endswith("\n") and (line := handle.readline(MAX_LINE_CHARS)):
+            length += len(line)
+        yield length
 
 
 def _records(handle: IO[str], source: Path) -> Iterator[tuple[int, dict[str, str] | str]]:
     """Yield (line number, record or reason), turning decoding failures into a CorpusError."""
     try:
-        for number, line in enumerate(handle, start=1):
-            if line.strip():
+        for number, line in enumerate(_lines(handle), start=1):
+            if isinstance(line, int):
+                yield number, f"{line:,} characters long, over the {MAX_LINE_CHARS:,} character limit"
+            elif line.strip():
                 yield number, _parse_line(line)
     except (OSError, EOFError, UnicodeDecodeError, zlib.error) as exc:
         raise CorpusError(f"cannot read corpus {source}: {exc}") from exc
+
+
+def _capped(text: str, what: str, source: Path, number: int) -> tuple[str, bool]:
+    kept, cut = cap_answer(text)
+    if cut:
+        log.warning("corpus %s line %d: %s of %d characters cut to fit the store", source.name, number, what, len(text))
+    return kept, cut
 
 
 def load_corpus(path: str | Path) -> Corpus:
@@ -105,7 +166,7 @@ def load_corpus(path: str | Path) -> Corpus:
     source = Path(path)
     models: dict[str, ModelAnswers] = {}
     conflicting: set[str] = set()
-    read = skipped = 0
+    read = skipped = cut = 0
     with _open_text(source) as handle:
         for number, parsed in _records(handle, source):
             read += 1
@@ -127,11 +188,14 @@ def load_corpus(path: str | Path) -> Corpus:
                     )
                 conflicting.add(model)
                 continue
-            entry.answers[parsed["prompt_id"]] = parsed["response"]
-            entry.prompts[parsed["prompt_id"]] = parsed["prompt"]
+            response, response_cut = _capped(parsed["response"], "response", source, number)
+            prompt, prompt_cut = _capped(parsed["prompt"], "prompt", source, number)
+            cut += response_cut + prompt_cut
+            entry.answers[parsed["prompt_id"]] = response
+            entry.prompts[parsed["prompt_id"]] = prompt
     for model in conflicting:
         del models[model]
     if skipped:
         log.warning("corpus %s: %d of %d lines skipped", source.name, skipped, read)
-    stats = CorpusLoadStats(read, skipped, tuple(sorted(conflicting)))
+    stats = CorpusLoadStats(read, skipped, tuple(sorted(conflicting)), cut)
     return Corpus(models, stats)

@@ -141,6 +141,7 @@ class ImportSummary:
     answers: int
     lines_skipped: int
     models_skipped: tuple[str, ...]
+    texts_cut: int = 0
 
 
 async def import_corpus(store: Store, path: Path) -> ImportSummary:
@@ -167,6 +168,7 @@ async def import_corpus(store: Store, path: Path) -> ImportSummary:
         sum(len(r.answers) for r in references),
         corpus.stats.lines_skipped,
         corpus.stats.models_skipped,
+        corpus.stats.texts_cut,
     )
 
 

@@ -3,13 +3,19 @@
 The catalogue is synthetic but shaped like OpenRouter's (same fields, realistic text lengths), so the
 benchmark runs anywhere; the HTTP side is a real aiohttp server on 127.0.0.1 and the store a real
 SQLite file, so the figure covers fetch, parse, stealth verdicts, diff and the write transaction.
+
+The catalogues are built and served by a child process, so the peak memory reported is the poller's own,
+as the bot's would be. While each poll runs, a ticker task measures how late the event loop wakes it: the
+longest stall is how long an interaction would have waited for the bot's attention.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import random
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -19,14 +25,17 @@ from aiohttp import web
 from bot.benchmarks.measure import Stopwatch, current_rss_mib, machine, peak_rss_mib
 from bot.catalogue.watcher import poll_gateway
 from bot.cli.common import EXIT_OK, non_negative_int, positive_int, print_json
-from bot.gateway import GatewayClient
+from bot.gateway import DEFAULT_CATALOGUE_MAX_BYTES, GatewayClient
 from bot.settings import Settings
 from bot.store import Store
+
+TICK_SECONDS = 0.01
+DESCRIPTION_WORDS = 60
 
 AUTHORS = ("openai", "anthropic", "google", "qwen", "mistralai", "meta-llama", "deepseek", "z-ai", "newlab", "tuner")
 
 
-def synthetic_entry(index: int, rng: random.Random) -> dict[str, Any]:
+def synthetic_entry(index: int, rng: random.Random, description_words: int = DESCRIPTION_WORDS) -> dict[str, Any]:
     author = AUTHORS[index % len(AUTHORS)]
     price = f"{rng.randint(1, 3000) / 1e8:.8f}"
     return {
@@ -36,7 +45,8 @@ def synthetic_entry(index: int, rng: random.Random) -> dict[str, Any]:
         "name": f"{author.title()}: Model {index}",
         "created": 1_700_000_000 + index,
         "description": " ".join(
-            rng.choice(("fast", "capable", "model", "for", "agents", "coding", "reasoning")) for _ in range(60)
+            rng.choice(("fast", "capable", "model", "for", "agents", "coding", "reasoning"))
+            for _ in range(description_words)
         ),
         "context_length": rng.choice((8192, 32768, 131072, 1_000_000)),
         "architecture": {
@@ -52,16 +62,18 @@ def synthetic_entry(index: int, rng: random.Random) -> dict[str, Any]:
     }
 
 
-def catalogues(size: int, changes: int, seed: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def catalogues(
+    size: int, changes: int, seed: int, description_words: int = DESCRIPTION_WORDS
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """A catalogue and its successor with `changes` edits: a third repriced, a third removed, a third new."""
     rng = random.Random(seed)
-    before = [synthetic_entry(index, rng) for index in range(size)]
+    before = [synthetic_entry(index, rng, description_words) for index in range(size)]
     after = json.loads(json.dumps(before))
     third = changes // 3
     for entry in after[:third]:
         entry["pricing"] = {"prompt": "0.00000999", "completion": "0.00000999"}
     del after[third : 2 * third]
-    after.extend(synthetic_entry(size + index, rng) for index in range(changes - 2 * third))
+    after.extend(synthetic_entry(size + index, rng, description_words) for index in range(changes - 2 * third))
     after.append(
         {
             "id": "openrouter/kestrel-alpha",
@@ -75,9 +87,11 @@ def catalogues(size: int, changes: int, seed: int) -> tuple[list[dict[str, Any]]
     return before, after
 
 
-async def run_catalogue_benchmark(size: int = 5000, changes: int = 300, seed: int = 0) -> dict[str, Any]:
-    before, after = catalogues(size, changes, seed)
+async def serve_catalogues(size: int, changes: int, seed: int, description_words: int) -> None:
+    """The child process: serve the catalogue, then its successor, and print `port bytes-before bytes-after`."""
+    before, after = catalogues(size, changes, seed, description_words)
     bodies = [json.dumps({"data": before}).encode(), json.dumps({"data": after}).encode()]
+    del before, after
     served = 0
 
     async def models(_: web.Request) -> web.Response:
@@ -92,31 +106,80 @@ async def run_catalogue_benchmark(size: int = 5000, changes: int = 300, seed: in
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    host, port = runner.addresses[0][:2]
+    print(runner.addresses[0][1], len(bodies[0]), len(bodies[1]), flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+    await runner.cleanup()
+
+
+class LoopStalls:
+    """A ticker that sleeps `TICK_SECONDS` at a time and records how much later than asked it woke up."""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> LoopStalls:
+        self._task = asyncio.create_task(self._tick())
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
+        await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _tick(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            asked = loop.time() + TICK_SECONDS
+            await asyncio.sleep(TICK_SECONDS)
+            self.worst = max(self.worst, loop.time() - asked)
+
+
+async def run_catalogue_benchmark(
+    size: int = 5000, changes: int = 300, seed: int = 0, description_words: int = DESCRIPTION_WORDS
+) -> dict[str, Any]:
+    server = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        "import asyncio, sys; from bot.benchmarks.catalogue import serve_catalogues; "
+        "asyncio.run(serve_catalogues(*map(int, sys.argv[1:])))",
+        *map(str, (size, changes, seed, description_words)),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert server.stdout is not None and server.stdin is not None
+    port, before_bytes, after_bytes = map(int, (await server.stdout.readline()).split())
+    body_cap = max(DEFAULT_CATALOGUE_MAX_BYTES, before_bytes, after_bytes)
     try:
         with tempfile.TemporaryDirectory() as folder:
             async with (
                 await Store.open(Path(folder) / "bench.db") as store,
-                GatewayClient(f"http://{host}:{port}/api/v1") as client,
+                GatewayClient(f"http://127.0.0.1:{port}/api/v1", max_body_bytes=body_cap) as client,
             ):
-                with Stopwatch() as baseline:
-                    await poll_gateway(store, client)
+                async with LoopStalls() as baseline_stalls:
+                    with Stopwatch() as baseline:
+                        await poll_gateway(store, client)
                 rss_before = current_rss_mib()
-                with Stopwatch() as diff:
-                    result = await poll_gateway(store, client)
+                async with LoopStalls() as diff_stalls:
+                    with Stopwatch() as diff:
+                        result = await poll_gateway(store, client)
                 rss_after = current_rss_mib()
     finally:
-        await runner.cleanup()
+        server.stdin.close()
+        await server.wait()
     kinds: dict[str, int] = {}
     for event in result.events:
         kinds[event.kind] = kinds.get(event.kind, 0) + 1
     return {
         "benchmark": "catalogue",
-        "catalogue_models": len(after),
+        "catalogue_models": result.listed + len(result.skipped),
         "store_models": size,
-        "catalogue_bytes": len(bodies[1]),
+        "catalogue_bytes": after_bytes,
+        "body_cap_bytes": body_cap,
         "baseline_poll_seconds": round(baseline.seconds, 3),
         "diff_poll_seconds": round(diff.seconds, 3),
+        "baseline_poll_longest_loop_stall_seconds": round(baseline_stalls.worst, 3),
+        "diff_poll_longest_loop_stall_seconds": round(diff_stalls.worst, 3),
         "events": kinds,
         "rss_mib_before_diff": round(rss_before, 1),
         "rss_mib_after_diff": round(rss_after, 1),
@@ -126,14 +189,17 @@ async def run_catalogue_benchmark(size: int = 5000, changes: int = 300, seed: in
 
 
 async def cmd_bench_catalogue(settings: Settings, args: argparse.Namespace) -> int:
-    report = await run_catalogue_benchmark(args.models, args.changes, args.seed)
+    report = await run_catalogue_benchmark(args.models, args.changes, args.seed, args.description_words)
     if args.json:
         print_json(report)
     else:
         print(
             f"catalogue poll+diff: {report['catalogue_models']} listed vs {report['store_models']} stored, "
             f"{sum(report['events'].values())} events {report['events']}\n"
-            f"  diff poll {report['diff_poll_seconds']:.3f} s (baseline poll {report['baseline_poll_seconds']:.3f} s), "
+            f"  catalogue {report['catalogue_bytes'] / 1e6:.1f} MB; "
+            f"diff poll {report['diff_poll_seconds']:.3f} s (baseline poll {report['baseline_poll_seconds']:.3f} s); "
+            f"longest event-loop stall {report['diff_poll_longest_loop_stall_seconds']:.3f} s "
+            f"(baseline poll {report['baseline_poll_longest_loop_stall_seconds']:.3f} s)\n  "
             f"RSS {report['rss_mib_before_diff']:.0f} -> {report['rss_mib_after_diff']:.0f} MiB, peak {report['peak_rss_mib']:.0f} MiB\n"
             f"  machine: {report['machine']}"
         )
@@ -147,5 +213,11 @@ def register(names: argparse._SubParsersAction) -> None:
         "--changes", type=non_negative_int, default=300, help="changes between the two polls (default 300)"
     )
     bench.add_argument("--seed", type=int, default=0, help="seed of the random catalogue (default 0)")
+    bench.add_argument(
+        "--description-words",
+        type=positive_int,
+        default=DESCRIPTION_WORDS,
+        help=f"words per synthetic description (default {DESCRIPTION_WORDS}; fewer makes a leaner catalogue)",
+    )
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.set_defaults(handler=cmd_bench_catalogue)

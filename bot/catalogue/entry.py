@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from bot.untrusted_json import SURROGATE, Undecodable, UntrustedJsonError, clean, decode_list_field, loads
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +24,7 @@ UNPRINTABLE = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]"
 )
 
+COUNT_FIELDS = ("created", "context_length")
 TRACKED_FIELDS = ("name", "description", "pricing", "context_length", "modalities", "parameters")
 
 
@@ -28,7 +32,7 @@ class EntryError(ValueError):
     """An entry that cannot be used; the message names the field."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CatalogueEntry:
     id: str
     name: str
@@ -41,7 +45,13 @@ class CatalogueEntry:
     tokenizer: str | None
     supported_parameters: tuple[str, ...]
     hugging_face_id: str | None
-    raw: Mapping[str, Any] = field(repr=False, compare=False)
+    raw_json: str = field(repr=False, compare=False)
+    repairs: tuple[str, ...] = field(default=(), repr=False, compare=False)
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """The whole listing as cleaned; kept as compact JSON, since a poll holds every entry at once."""
+        return dict(json.loads(self.raw_json))
 
     @property
     def author(self) -> str:
@@ -101,22 +111,45 @@ def _optional_int(raw: Mapping[str, Any], key: str) -> int | None:
     value = raw.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-        raise EntryError(f"{key} is {value!r}, not a number")
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise EntryError(f"{key} is {type(value).__name__}, not a number")
     return int(value)
 
 
+def _numbers_in_range(raw: Mapping[str, Any], repairs: list[str]) -> Mapping[str, Any]:
+    """The entry without counts or timestamps no column can hold (negative, NaN, 2^63 and up): those are dropped."""
+    kept = raw
+    for key in COUNT_FIELDS:
+        value = kept.get(key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and not 0 <= value < 2**63:
+            repairs.append(f"{key}: {value!r} is out of range, dropped")
+            kept = {name: item for name, item in kept.items() if name != key}
+    return kept
+
+
 def _strings(value: Any, key: str) -> tuple[str, ...]:
+    """Modality and parameter names repeat in every listing: interned, a large catalogue holds one copy of each."""
     if value is None:
         return ()
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise EntryError(f"{key} is not a list of strings")
-    return tuple(value)
+    return tuple(sys.intern(item) for item in value)
 
 
 def parse_entry(raw: Any) -> CatalogueEntry:
+    """Validate one listing; every field is untrusted, and what is kept (`raw` too) can always be stored.
+
+    Values SQLite or UTF-8 cannot hold anywhere in the entry are dropped or repaired first (`repairs` says
+    which); a field the bot relies on that is still unusable makes the whole entry an `EntryError`.
+    """
+    if isinstance(raw, Undecodable):
+        raise EntryError(f"entry is {raw.reason}")
     if not isinstance(raw, Mapping):
         raise EntryError(f"entry is {type(raw).__name__}, not an object")
+    if isinstance(raw.get("id"), str) and SURROGATE.search(raw["id"]):
+        raise EntryError("id contains text that cannot be encoded")
+    cleaned, repairs = clean(raw)
+    raw = _numbers_in_range(cleaned, repairs)
     model_id = _text(raw, "id", MAX_ID_LENGTH + 1, required=True).strip()
     if not model_id or len(model_id) > MAX_ID_LENGTH or any(ch.isspace() for ch in model_id):
         raise EntryError("id is empty, too long or contains spaces")
@@ -129,7 +162,9 @@ def parse_entry(raw: Any) -> CatalogueEntry:
     if not isinstance(pricing, Mapping):
         raise EntryError("pricing is not an object")
     prices = {
-        str(k): str(v) for k, v in pricing.items() if isinstance(v, (str, int, float)) and not isinstance(v, bool)
+        sys.intern(str(k)): str(v)
+        for k, v in pricing.items()
+        if isinstance(v, (str, int, float)) and not isinstance(v, bool)
     }
     tokenizer = architecture.get("tokenizer")
     hugging_face_id = raw.get("hugging_face_id")
@@ -145,7 +180,8 @@ def parse_entry(raw: Any) -> CatalogueEntry:
         tokenizer=tokenizer if isinstance(tokenizer, str) and tokenizer else None,
         supported_parameters=_strings(raw.get("supported_parameters"), "supported_parameters"),
         hugging_face_id=hugging_face_id if isinstance(hugging_face_id, str) and hugging_face_id else None,
-        raw=raw,
+        raw_json=json.dumps(raw, sort_keys=True, separators=(",", ":"), ensure_ascii=False),
+        repairs=tuple(repairs),
     )
 
 
@@ -169,6 +205,8 @@ def parse_entries(raw_entries: Iterable[Any]) -> tuple[list[CatalogueEntry], lis
             skipped.append(SkippedEntry(position, shown_id, str(error)))
             log.warning("skipped catalogue entry #%d (%r): %s", position, shown_id, error)
             continue
+        if entry.repairs:
+            log.warning("catalogue entry #%d (%r) repaired: %s", position, entry.id, _summary(entry.repairs))
         if entry.id in entries:
             skipped.append(SkippedEntry(position, entry.id, "duplicate id"))
             log.warning("skipped catalogue entry #%d (%r): duplicate id", position, entry.id)
@@ -177,12 +215,26 @@ def parse_entries(raw_entries: Iterable[Any]) -> tuple[list[CatalogueEntry], lis
     return list(entries.values()), skipped
 
 
-def load_catalogue_file(path: str) -> list[Any]:
-    """Read a saved `GET /models` response (or a bare list of entries) from disk."""
-    with open(path, encoding="utf-8") as handle:
-        payload = json.load(handle)
-    if isinstance(payload, Mapping):
-        payload = payload.get("data")
+def _summary(repairs: tuple[str, ...]) -> str:
+    shown = "; ".join(repairs[:3])
+    return shown + (f"; and {len(repairs) - 3} more" if len(repairs) > 3 else "")
+
+
+def load_catalogue_file(path: str) -> Iterable[Any]:
+    """Read a saved `GET /models` response (or a bare list of entries) from disk, item by item like a poll."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except UnicodeDecodeError as error:
+        raise EntryError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start})") from None
+    try:
+        return decode_list_field(text, "data")
+    except UntrustedJsonError:
+        pass
+    try:
+        payload = loads(text)
+    except ValueError as error:
+        raise EntryError(f"{path}: not valid JSON ({error})") from None
     if not isinstance(payload, list):
         raise EntryError(f"{path}: expected an object with a `data` list of models")
     return payload

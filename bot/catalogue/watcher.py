@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,20 +52,18 @@ def check_shrink(entries: Sequence[CatalogueEntry], known: Mapping[str, KnownMod
 
 
 async def record_catalogue(
-    store: Store, raw_entries: Sequence[Any], source: str, poll_id: int | None = None
+    store: Store, raw_entries: Iterable[Any], source: str, poll_id: int | None = None
 ) -> PollResult:
     """Diff a fetched catalogue against the store and persist the outcome (one transaction)."""
     if poll_id is None:
         poll_id = await store.catalogue.start_poll(source)
-    entries, skipped = parse_entries(raw_entries)
-    context = CatalogueContext.of(entries)
-    verdicts: dict[str, StealthVerdict] = {entry.id: classify(entry, context) for entry in entries}
+    entries, skipped, verdicts = await asyncio.to_thread(_parse_and_classify, raw_entries)
 
     async def decide(known: Mapping[str, KnownModel], recent_peak: int) -> list[CatalogueEvent]:
         shrink = check_shrink(entries, known, recent_peak)
         if shrink:
             raise SuspiciousCatalogue(f"catalogue from {source} {shrink}; not trusted, nothing marked removed")
-        return diff_catalogue(entries, verdicts, known)
+        return await asyncio.to_thread(diff_catalogue, entries, verdicts, known)
 
     try:
         events, baseline = await store.catalogue.record_poll(poll_id, entries, verdicts, decide, skipped=len(skipped))
@@ -83,6 +82,15 @@ async def record_catalogue(
         len(events),
     )
     return PollResult(poll_id, events, skipped, len(entries), baseline)
+
+
+def _parse_and_classify(
+    raw_entries: Iterable[Any],
+) -> tuple[list[CatalogueEntry], list[SkippedEntry], dict[str, StealthVerdict]]:
+    """The CPU-heavy part of a poll, run in a thread so a 100,000-model catalogue never stalls the event loop."""
+    entries, skipped = parse_entries(raw_entries)
+    context = CatalogueContext.of(entries)
+    return entries, skipped, {entry.id: classify(entry, context) for entry in entries}
 
 
 async def poll_gateway(store: Store, client: GatewayClient) -> PollResult:

@@ -185,6 +185,10 @@ async def cmd_references_import(settings: Settings, args: argparse.Namespace) ->
                 f"skipped {summary.lines_skipped} bad line(s) and {len(summary.models_skipped)} model(s) with conflicting vendors",
                 file=sys.stderr,
             )
+        if summary.texts_cut:
+            print(
+                f"cut {summary.texts_cut} over-long answer(s) or prompt(s) to fit the store (marked)", file=sys.stderr
+            )
         await _refit_and_describe(store, settings)
     return EXIT_OK
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -118,7 +119,7 @@ class CatalogueStore:
                     tracked_json = excluded.tracked_json, stealth = excluded.stealth,
                     stealth_score = excluded.stealth_score, stealth_reasons = excluded.stealth_reasons
                 """,
-                [
+                (  # a generator: the rows are built in the database thread, not on the event loop
                     (
                         entry.id,
                         entry.name,
@@ -126,14 +127,14 @@ class CatalogueStore:
                         entry.created,
                         now,
                         now,
-                        _compact(dict(entry.raw)),
+                        entry.raw_json,
                         entry.tracked_json(),
                         int(verdicts[entry.id].stealth),
                         verdicts[entry.id].score,
                         _compact(list(verdicts[entry.id].reasons)),
                     )
                     for entry in entries
-                ],
+                ),
             )
             await tx.executemany(
                 "UPDATE models SET removed_at = ? WHERE id = ? AND removed_at IS NULL",
@@ -241,6 +242,11 @@ async def _known_models(fetchall: Callable[[str], Awaitable[list[aiosqlite.Row]]
         "SELECT id, name, tracked_json, stealth, stealth_reasons, removed_at, missing_polls, first_seen, "
         "missing_since FROM models"
     )
+    return await asyncio.to_thread(_known_models_of, rows)
+
+
+def _known_models_of(rows: list[aiosqlite.Row]) -> dict[str, KnownModel]:
+    """Built in a thread: for a store of 100,000 models this takes long enough to stall the event loop."""
     return {
         row["id"]: KnownModel(
             row["id"],

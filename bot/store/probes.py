@@ -8,6 +8,7 @@ transaction, so a crash loses nothing finished: the run stays `running`, the nex
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -20,6 +21,33 @@ from bot.store.database import Database, utc_now
 CORPUS_SUITE_VERSION = "corpus"
 """The suite version of references imported from a corpus: their prompt ids are content hashes, valid for any suite."""
 REFERENCES_REVISION_KEY = "references.revision"
+
+log = logging.getLogger(__name__)
+
+# What one stored answer may hold. Probes ask for a few hundred tokens and the longest answer in the shared
+# corpora is about 25,000 characters, so only a runaway or hostile reply is cut; the cut is marked in the text.
+MAX_STORED_ANSWER_CHARS = 32_000
+# A completion's raw JSON is kept for debugging; a larger one keeps only its id, model and usage.
+MAX_STORED_RAW_CHARS = 64_000
+CUT_MARKER = "\n[cut by Model Scout: {count:,} more characters not stored]"
+_CUT_MARKER_ROOM = len(CUT_MARKER.format(count=10**12))
+
+
+def cap_answer(text: str) -> tuple[str, bool]:
+    """The text as stored: at most `MAX_STORED_ANSWER_CHARS`, ending in a marker saying how much was cut."""
+    if len(text) <= MAX_STORED_ANSWER_CHARS:
+        return text, False
+    kept = MAX_STORED_ANSWER_CHARS - _CUT_MARKER_ROOM
+    return text[:kept] + CUT_MARKER.format(count=len(text) - kept), True
+
+
+def _capped_raw(raw: Mapping[str, Any]) -> str:
+    whole = _compact(dict(raw))
+    if len(whole) <= MAX_STORED_RAW_CHARS:
+        return whole
+    kept = {key: raw[key] for key in ("id", "model", "usage") if key in raw}
+    summary = _compact(kept) if len(_compact(kept)) <= 1_000 else "{}"
+    return _compact({**json.loads(summary), "cut": f"raw response of {len(whole):,} characters not stored"})
 
 
 def _compact(value: Any) -> str:
@@ -127,6 +155,12 @@ class ProbeStore:
         if response.carried_from_run is not None:
             request["carried_from_run"] = response.carried_from_run
         paid = response.carried_from_run is None
+        content, content_cut = cap_answer(response.content) if response.content is not None else (None, False)
+        reasoning, reasoning_cut = cap_answer(response.reasoning) if response.reasoning is not None else (None, False)
+        if content_cut or reasoning_cut:
+            log.warning(
+                "probe %s of run %d: answer over %d characters, cut", response.probe_id, run_id, MAX_STORED_ANSWER_CHARS
+            )
         async with self._db.transaction() as tx:
             await tx.execute(
                 """
@@ -142,12 +176,12 @@ class ProbeStore:
                     int(response.ok),
                     response.error_kind,
                     response.error,
-                    response.content,
-                    response.reasoning,
+                    content,
+                    reasoning,
                     response.prompt_tokens,
                     response.completion_tokens,
                     response.latency_s,
-                    _compact(dict(response.raw)) if response.raw is not None else None,
+                    _capped_raw(response.raw) if response.raw is not None else None,
                     utc_now(),
                 ),
             )
@@ -230,6 +264,10 @@ class Reference:
     created_at: str = ""
 
 
+def _stored_answer(content: str | None) -> str | None:
+    return cap_answer(content)[0] if content is not None else None
+
+
 class ReferenceStore:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -259,7 +297,7 @@ class ReferenceStore:
                 await tx.executemany(
                     "INSERT INTO reference_answers (reference_id, probe_id, content, prompt_tokens) VALUES (?, ?, ?, ?)",
                     [
-                        (cursor.lastrowid, probe_id, answer.content, answer.prompt_tokens)
+                        (cursor.lastrowid, probe_id, _stored_answer(answer.content), answer.prompt_tokens)
                         for probe_id, answer in reference.answers.items()
                     ],
                 )

@@ -35,7 +35,9 @@ SNAPSHOT_2025_12_18 = "openrouter-models-2025-12-18.json"
 SNAPSHOT_2026_06_07 = "openrouter-models-2026-06-07.json"
 
 Route = Literal["models", "chat"]
-FaultKind = Literal["status", "error_in_body", "hang", "truncated_json", "garbage", "oversized", "bad_shape", "reset"]
+FaultKind = Literal[
+    "status", "error_in_body", "hang", "truncated_json", "garbage", "oversized", "bad_shape", "reset", "body"
+]
 TokenizerRule = Callable[[str], int]
 Responder = Callable[[list[dict[str, Any]]], str]
 
@@ -160,6 +162,7 @@ class Fault:
     retry_after: str | None = None
     seconds: float = 30.0
     size_bytes: int = 64 * MIB
+    body: bytes = b""
 
     @classmethod
     def http(cls, status: int, retry_after: float | str | None = None, message: str | None = None) -> Fault:
@@ -204,6 +207,11 @@ class Fault:
     def bad_shape(cls) -> Fault:
         """Valid JSON in the wrong shape: `{"data": "oops"}` or `{"choices": "oops"}`."""
         return cls("bad_shape")
+
+    @classmethod
+    def raw_body(cls, body: bytes) -> Fault:
+        """A 200 carrying exactly these bytes as JSON: for replies `json.dumps` cannot produce (NaN, deep nesting)."""
+        return cls("body", body=body)
 
     @classmethod
     def reset(cls) -> Fault:
@@ -298,6 +306,11 @@ class FakeGateway:
         self._catalogue_bodies = [
             json.dumps({"data": item} if isinstance(item, list) else item).encode() for item in payloads
         ]
+        self._catalogue_served = 0
+
+    def set_catalogue_body(self, body: bytes) -> None:
+        """Serve exactly these bytes as the catalogue: for JSON `json.dumps` cannot write (NaN, 100,000 levels deep)."""
+        self._catalogue_bodies = [body]
         self._catalogue_served = 0
 
     # models
@@ -477,6 +490,8 @@ class FakeGateway:
         if fault.kind == "bad_shape":
             wrong = {"data": "oops"} if route == "models" else {"id": "gen-0", "choices": "oops"}
             return web.json_response(wrong)
+        if fault.kind == "body":
+            return web.Response(body=fault.body, content_type="application/json")
         if fault.kind == "oversized":
             return await self._stream_oversized(request, fault.size_bytes)
         if request.transport is not None:

@@ -67,5 +67,5 @@ async def test_idle_memory_reads_the_rss_of_a_separate_bot_process():
 async def test_catalogue_benchmark_polls_a_catalogue_served_by_another_process():
     report = await run_catalogue_benchmark(size=200, changes=30, seed=1, description_words=3)
     assert report["catalogue_models"] == 201 and report["store_models"] == 200
-    assert report["events"] == {"changed": 10, "removed": 10, "new": 11}
+    assert report["events"] == {"changed": 10, "new": 11}  # the 10 missing models are confirmed removed a poll later
     assert report["diff_poll_longest_loop_stall_seconds"] >= 0 and report["peak_rss_mib"] > 0

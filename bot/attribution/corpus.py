@@ -172,7 +172,7 @@ def load_corpus(path: str | Path) -> Corpus:
             read += 1
             if isinstance(parsed, str):
                 skipped += 1
-                log.warning("corpus %s line %d skipped: %s", source.name, number, parsed)
+                log.info("corpus %s line %d skipped: %s", source.name, number, parsed)  # counted in the summary
                 continue
             model = parsed["model"]
             entry = models.setdefault(model, ModelAnswers(model, parsed["vendor"]))
@@ -195,7 +195,7 @@ def load_corpus(path: str | Path) -> Corpus:
             entry.prompts[parsed["prompt_id"]] = prompt
     for model in conflicting:
         del models[model]
-    if skipped:
-        log.warning("corpus %s: %d of %d lines skipped", source.name, skipped, read)
+    if 0 < skipped < read:  # with every line skipped, the caller's error says so
+        log.warning("corpus %s: %d of %d lines skipped (run with -v for each line and why)", source.name, skipped, read)
     stats = CorpusLoadStats(read, skipped, tuple(sorted(conflicting)), cut)
     return Corpus(models, stats)

@@ -54,7 +54,7 @@ def test_bad_lines_are_skipped_counted_and_logged_with_their_number(
     ]
     path = tmp_path / "dirty.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with caplog.at_level(logging.WARNING, logger="bot.attribution.corpus"):
+    with caplog.at_level(logging.INFO, logger="bot.attribution.corpus"):
         corpus = load_corpus(path)
     assert corpus.models["m1"].answers.keys() == {"p1", "p4"}
     assert corpus.stats.lines_skipped == 4

@@ -84,7 +84,7 @@ async def test_a_second_process_polling_inside_the_first_polls_transaction_recor
 async def test_two_connections_polling_at_once_record_each_new_model_once(
     tmp_path: Path, catalogue_december: Path, catalogue_june: Path
 ) -> None:
-    december, june = load_catalogue_file(str(catalogue_december)), load_catalogue_file(str(catalogue_june))
+    december, june = list(load_catalogue_file(str(catalogue_december))), list(load_catalogue_file(str(catalogue_june)))
     async with await Store.open(tmp_path / "scout.db") as first, await Store.open(tmp_path / "scout.db") as second:
         await record_catalogue(first, december, "december")
         results = await asyncio.gather(*(record_catalogue(store, june, "june") for store in (first, second)))

@@ -25,7 +25,7 @@ async def shrink_by_steps(store: Store, catalogue: list[dict], loss: float, poll
 
 @pytest.mark.parametrize(("loss", "polls"), [(0.45, 3), (0.3, 5), (0.25, 8), (0.1, 12), (0.6, 3)])
 async def test_a_catalogue_shrinking_by_steps_never_marks_most_models_removed(store, catalogue_december, loss, polls):
-    catalogue = load_catalogue_file(str(catalogue_december))
+    catalogue = list(load_catalogue_file(str(catalogue_december)))
     accepted = await shrink_by_steps(store, catalogue, loss, polls)
     removed = (await store.catalogue.counts())["removed"]
     assert removed < len(catalogue) / 2, (removed, accepted)
@@ -34,7 +34,7 @@ async def test_a_catalogue_shrinking_by_steps_never_marks_most_models_removed(st
 
 async def test_the_reported_case_removes_nothing(store, catalogue_december):
     """349 models losing 45% on each of three polls: the first shrink is unconfirmed, the next two refused."""
-    catalogue = load_catalogue_file(str(catalogue_december))
+    catalogue = list(load_catalogue_file(str(catalogue_december)))
     assert await shrink_by_steps(store, catalogue, 0.45, 3) == [True, False, False]
     assert (await store.catalogue.counts())["removed"] == 0
     [last] = await store.catalogue.last_polls(1)
@@ -42,7 +42,7 @@ async def test_the_reported_case_removes_nothing(store, catalogue_december):
 
 
 async def test_a_real_removal_is_confirmed_by_the_second_poll_without_it(store, catalogue_december):
-    catalogue = load_catalogue_file(str(catalogue_december))
+    catalogue = list(load_catalogue_file(str(catalogue_december)))
     gone = catalogue[0]["id"]
     await record_catalogue(store, catalogue, "full")
     first = await record_catalogue(store, catalogue[1:], "without one")
@@ -53,7 +53,7 @@ async def test_a_real_removal_is_confirmed_by_the_second_poll_without_it(store, 
 
 
 async def test_a_model_missing_from_one_poll_then_back_starts_counting_again(store, catalogue_december):
-    catalogue = load_catalogue_file(str(catalogue_december))
+    catalogue = list(load_catalogue_file(str(catalogue_december)))
     flaky = catalogue[0]["id"]
     await record_catalogue(store, catalogue, "full")
     for source in ("missing", "back", "missing again"):

@@ -44,7 +44,7 @@ async def test_commands_log_warnings_only_unless_verbose(tmp_path, catalogue_jun
 
 async def test_a_quiet_poll_logs_nothing_at_info(store, catalogue_june, caplog):
     """The bot logs at INFO; one line per uneventful poll would be 1,440 lines a day at 60 s."""
-    entries = load_catalogue_file(catalogue_june)
+    entries = list(load_catalogue_file(catalogue_june))
     caplog.set_level(logging.INFO)
     await record_catalogue(store, entries, "first")
     assert any("poll 1 from first" in record.message for record in caplog.records)

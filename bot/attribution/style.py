@@ -16,6 +16,8 @@ many references is not favoured by count.
 
 Probabilities come from a softmax whose temperature is fitted by attributing each
 reference against the other references (their labels are known), never from the query.
+The same cases, with the reference's own vendor held out whole, teach the probability that
+the query comes from a lab with no reference at all (`StyleVerdict.unknown_probability`).
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from operator import mul
 
-from bot.attribution.calibration import Calibration, CalibrationExample, fit_calibration
+from bot.attribution.calibration import Calibration, CalibrationExample, fit_calibration, fit_unknown
 from bot.attribution.style_features import answer_profile, pair_similarities
 
 # Weights of the views in the per-prompt score, in the order of `pair_similarities`
@@ -64,11 +66,17 @@ class VendorScore:
 
 @dataclass(frozen=True)
 class StyleVerdict:
-    """Vendors ranked by probability, human-readable evidence, prompts compared."""
+    """Vendors ranked by probability, human-readable evidence, prompts compared.
+
+    The ranking's probabilities assume the query's lab is among the references' vendors;
+    `unknown_probability` is the chance that it is not (None when the calibration has no
+    unknown entry, e.g. one passed in without it).
+    """
 
     ranking: tuple[VendorScore, ...]
     evidence: tuple[str, ...]
     prompts_used: int
+    unknown_probability: float | None = None
 
 
 # --- per-prompt comparison ----------------------------------------------------------
@@ -232,29 +240,37 @@ def _vendor_scores(model_scores: Mapping[int, float], answerers: Sequence[_Answe
 
 def _calibration_examples(
     answerers: Sequence[_Answerer], references: Sequence[int], slots: Mapping[str, _PromptSlot]
-) -> list[CalibrationExample]:
+) -> tuple[list[CalibrationExample], list[dict[str, float]]]:
     """Attribute each reference against the others (leave-one-model-out).
 
     The query, if among the answerers, is left out of these comparisons entirely, so
     the fit sees exactly the situation of a query: one model against all references.
-    Only references whose vendor has another reference can be right, exactly as a
-    stealth model can only be attributed to a vendor we hold references for.
+    Returns the known cases (references whose vendor has another reference, the only
+    ones that can be right) and the unknown cases: every reference's vendor scores with
+    its own vendor held out. Holding a vendor out drops its score rather than recomputing
+    the others without its models, which would cost a full comparison per vendor.
     """
     mutual = _MutualScores(references, slots)
     vendor_counts = Counter(answerers[i].vendor for i in references)
-    examples = []
+    known, unknown = [], []
     for held_out in references:
         vendor = answerers[held_out].vendor
-        if vendor_counts[vendor] < 2:
-            continue
         scores = _vendor_scores(mutual.scores_of(held_out), answerers)
-        if scores:
-            examples.append(CalibrationExample(scores, vendor))
-    return examples
+        others = {v: s for v, s in scores.items() if v != vendor}
+        if others:
+            unknown.append(others)
+        if vendor_counts[vendor] >= 2 and scores:
+            known.append(CalibrationExample(scores, vendor))
+    return known, unknown
+
+
+def _fit(known: Sequence[CalibrationExample], unknown: Sequence[Mapping[str, float]]) -> Calibration:
+    """The vendors' temperature and floor, and the unknown entry told apart on the same cases."""
+    return replace(fit_calibration(known), unknown=fit_unknown([e.scores for e in known], unknown))
 
 
 def calibrate_references(references: Sequence[StyleReference]) -> Calibration:
-    """Fit the temperature on the references alone, to reuse for many queries.
+    """Fit the calibration on the references alone, to reuse for many queries.
 
     Scores sharpen as more prompts are averaged, so fit it on the prompts the queries
     will answer (restrict the references' answers to them first).
@@ -262,7 +278,7 @@ def calibrate_references(references: Sequence[StyleReference]) -> Calibration:
     answerers = [_Answerer(r.model, r.vendor, r.answers) for r in references]
     everyone = list(range(len(answerers)))
     slots = _prompt_slots(answerers, sorted({p for r in references for p in r.answers}), everyone)
-    return fit_calibration(_calibration_examples(answerers, everyone, slots))
+    return _fit(*_calibration_examples(answerers, everyone, slots))
 
 
 # --- evidence -------------------------------------------------------------------------
@@ -313,7 +329,8 @@ def rank_style(
 
     Only prompts answered by the query and a reference are compared for that
     reference. Without a `calibration`, one is fitted on the references themselves
-    (leave-one-model-out); pass one from `calibrate_references` to reuse it.
+    (leave-one-model-out, with the unknown entry); pass one from `calibrate_references`
+    to reuse it.
     """
     query_answers = {p: t for p, t in query.items() if isinstance(t, str) and t.strip()}
     usable = [r for r in references if any(p in query_answers for p in r.answers)]
@@ -329,7 +346,7 @@ def rank_style(
     if not model_scores:
         return StyleVerdict((), ("too few references per prompt to compare styles",), len(shared))
     if calibration is None:
-        calibration = fit_calibration(_calibration_examples(answerers, reference_indices, slots))
+        calibration = _fit(*_calibration_examples(answerers, reference_indices, slots))
     vendor_scores = _vendor_scores(model_scores, answerers)
     probabilities = calibration.probabilities(vendor_scores)
 
@@ -343,4 +360,4 @@ def rank_style(
     best_index = max(model_scores, key=model_scores.__getitem__)
     top_models = [(answerers[i].model, s) for i, s in sorted(model_scores.items(), key=lambda item: -item[1])[:3]]
     evidence = _evidence(query_answerer, answerers[best_index], shared, top_models, answerers[best_index].vendor)
-    return StyleVerdict(ranking, evidence, len(shared))
+    return StyleVerdict(ranking, evidence, len(shared), calibration.unknown_probability(vendor_scores))

@@ -103,6 +103,7 @@ class BenchmarkReport:
         return self.queries_per_draw * self.draws
 
     def to_json(self) -> dict[str, object]:
+        """The report as `scout bench attribution --json` prints it."""
         payload: dict[str, object] = {
             "top1": round(self.top1, 4),
             "top3": round(self.top3, 4),
@@ -130,6 +131,7 @@ class BenchmarkReport:
         return payload
 
     def format_text(self) -> str:
+        """The report as a table for a terminal."""
         lines = [
             f"attribution benchmark ({self.mode}), style signal, K={self.probes} probes, "
             f"{self.draws} draws, seed {self.seed}",
@@ -214,7 +216,7 @@ def _restricted(entry: ModelAnswers, prompt_ids: Sequence[str]) -> StyleReferenc
 
 def _expected_calibration_error(confidences: Sequence[float], correct: Sequence[bool]) -> float:
     bins: dict[int, list[tuple[float, bool]]] = defaultdict(list)
-    for confidence, hit in zip(confidences, correct):
+    for confidence, hit in zip(confidences, correct, strict=True):
         bins[min(_ECE_BINS - 1, int(confidence * _ECE_BINS))].append((confidence, hit))
     total = len(confidences)
     error = 0.0
@@ -231,7 +233,7 @@ def _summarise_models(outcomes: Sequence[_Outcome], draws: int) -> tuple[ModelRe
         by_model[outcome.model].append(outcome)
     results = []
     for model, runs in sorted(by_model.items()):
-        probability_sums: Counter[str] = Counter()
+        probability_sums: dict[str, float] = defaultdict(float)
         hits = 0
         for run in runs:
             for score in run.verdict.ranking:
@@ -239,7 +241,8 @@ def _summarise_models(outcomes: Sequence[_Outcome], draws: int) -> tuple[ModelRe
             ranking = run.verdict.ranking
             hits += bool(ranking) and ranking[0].vendor == run.vendor
         predictions = tuple(
-            (vendor, total / draws) for vendor, total in probability_sums.most_common(_PREDICTIONS_KEPT)
+            (vendor, total / draws)
+            for vendor, total in sorted(probability_sums.items(), key=lambda item: -item[1])[:_PREDICTIONS_KEPT]
         )
         results.append(ModelResult(model, runs[0].vendor, runs[0].scored, hits / len(runs), predictions))
     return tuple(results)
@@ -259,7 +262,7 @@ def run_attribution_benchmark(
         raise BenchmarkError("probes and draws must be at least 1")
     queries = list(load_corpus(corpus_path).models.values())
     leave_one_out = references_path is None
-    references = queries if leave_one_out else list(load_corpus(references_path).models.values())
+    references = queries if references_path is None else list(load_corpus(references_path).models.values())
     if not queries or len(references) < 2:
         raise BenchmarkError("the benchmark needs at least two reference models and one query")
     everyone = queries if leave_one_out else queries + references

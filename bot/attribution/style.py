@@ -105,11 +105,11 @@ def _standardised_formatting(texts: Sequence[str], scale_from: Sequence[int]) ->
     vectors = [answer_profile(t).formatting for t in texts]
     clip = _FORMAT_Z_CLIP
     scaled: list[list[float]] = [[] for _ in texts]
-    for column in zip(*vectors):
+    for column in zip(*vectors, strict=True):
         scale = [column[i] for i in scale_from]
         mean = sum(scale) / len(scale)
         spread = math.sqrt(sum((v - mean) ** 2 for v in scale) / len(scale))
-        for row, value in zip(scaled, column):
+        for row, value in zip(scaled, column, strict=True):
             row.append(max(-clip, min(clip, (value - mean) / spread)) if spread > 1e-12 else 0.0)
     return scaled
 
@@ -149,11 +149,11 @@ class _PromptComparison:
         Each view is standardised across the candidates, the views are weighted and
         summed, and the sum is standardised again so every prompt counts the same.
         """
-        per_view = zip(*[self.view_similarities(row, c) for c in candidates])
+        per_view = zip(*[self.view_similarities(row, c) for c in candidates], strict=True)
         combined = [0.0] * len(candidates)
-        for weight, similarities in zip(_VIEW_WEIGHTS, per_view):
+        for weight, similarities in zip(_VIEW_WEIGHTS, per_view, strict=True):
             z = _standardise(similarities)
-            combined = [total + weight * value for total, value in zip(combined, z)]
+            combined = [total + weight * value for total, value in zip(combined, z, strict=True)]
         return _standardise(combined)
 
 
@@ -202,7 +202,7 @@ def _one_way_scores(row: int, candidates: Sequence[int], prompts: Mapping[str, _
         if len(present) < 2:
             continue
         scores = slot.comparison.row_scores(slot.position[row], [slot.position[c] for c in present])
-        for candidate, score in zip(present, scores):
+        for candidate, score in zip(present, scores, strict=True):
             totals[candidate] += score
             counts[candidate] += 1
     return {c: totals[c] / counts[c] for c in candidates if counts[c]}

@@ -17,6 +17,7 @@ from bot.settings import Settings
 
 
 async def cmd_bench_attribution(settings: Settings, args: argparse.Namespace) -> int:
+    """Run the benchmark off the event loop; a bad corpus is one error line, not a traceback."""
     from bot.attribution.benchmark import run_attribution_benchmark
 
     options: dict[str, Any] = {"probes": args.probes, "seed": args.seed, "open_set": args.open_set}
@@ -37,6 +38,7 @@ async def cmd_bench_attribution(settings: Settings, args: argparse.Namespace) ->
 
 
 def register(names: argparse._SubParsersAction) -> None:
+    """Add `scout bench attribution` and its flags."""
     bench = names.add_parser("attribution", help="vendor attribution accuracy and calibration on a corpus")
     bench.add_argument(
         "--corpus", required=True, metavar="FILE", help="JSONL(.gz) of {model, vendor, prompt_id, prompt, response}"

@@ -108,7 +108,7 @@ def test_sparse_views_find_same_habits_more_alike_than_different_habits() -> Non
     c = plain_prose(rng, "sleep")
     same = style_features.pair_similarities(a, b)
     different = style_features.pair_similarities(a, c)
-    assert all(s > d for s, d in zip(same, different))
+    assert all(s > d for s, d in zip(same, different, strict=True))
 
 
 def test_compression_view_finds_shared_phrasing() -> None:

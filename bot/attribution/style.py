@@ -217,7 +217,23 @@ class _MutualScores:
     """
 
     def __init__(self, members: Sequence[int], slots: Mapping[str, _PromptSlot]) -> None:
+        self._slots = slots
         self._one_way = {row: _one_way_scores(row, [m for m in members if m != row], slots) for row in members}
+
+    def scores_among(self, row: int, kept: Sequence[int]) -> dict[int, float]:
+        """`scores_of` as if only `kept` were members beside `row`.
+
+        The row's own view is recomputed over `kept`: removing its closest candidates
+        raises the standing of the rest, which is most of what a smaller group changes.
+        The kept members' views of the row stay as they were among everyone (recomputing
+        them would cost a full comparison per removal).
+        """
+        scores = {}
+        for other, forward in _one_way_scores(row, kept, self._slots).items():
+            backward = self._one_way[other].get(row)
+            if backward is not None:
+                scores[other] = (forward + backward) / 2.0
+        return scores
 
     def scores_of(self, row: int) -> dict[int, float]:
         """Mutual score of every other member with `row` (members with no shared prompt are left out)."""
@@ -246,9 +262,8 @@ def _calibration_examples(
     The query, if among the answerers, is left out of these comparisons entirely, so
     the fit sees exactly the situation of a query: one model against all references.
     Returns the known cases (references whose vendor has another reference, the only
-    ones that can be right) and the unknown cases: every reference's vendor scores with
-    its own vendor held out. Holding a vendor out drops its score rather than recomputing
-    the others without its models, which would cost a full comparison per vendor.
+    ones that can be right) and the unknown cases: every reference scored with all the
+    models of its own vendor held out (`_MutualScores.scores_among`).
     """
     mutual = _MutualScores(references, slots)
     vendor_counts = Counter(answerers[i].vendor for i in references)
@@ -256,11 +271,12 @@ def _calibration_examples(
     for held_out in references:
         vendor = answerers[held_out].vendor
         scores = _vendor_scores(mutual.scores_of(held_out), answerers)
-        others = {v: s for v, s in scores.items() if v != vendor}
-        if others:
-            unknown.append(others)
         if vendor_counts[vendor] >= 2 and scores:
             known.append(CalibrationExample(scores, vendor))
+            other_labs = [r for r in references if answerers[r].vendor != vendor]
+            scores = _vendor_scores(mutual.scores_among(held_out, other_labs), answerers)
+        if scores:
+            unknown.append(scores)
     return known, unknown
 
 

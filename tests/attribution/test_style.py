@@ -305,3 +305,19 @@ def test_calibrate_references_learns_the_unknown_entry_too() -> None:
     reused = rank_style(query, _four_vendors(), calibration)
     assert reused.unknown_probability == rank_style(query, _four_vendors()).unknown_probability
     assert rank_style(query, _four_vendors(), Calibration()).unknown_probability is None
+
+
+def test_a_held_out_vendor_is_rescored_among_the_other_labs_models() -> None:
+    references = _four_vendors()
+    answerers = [style._Answerer(r.model, r.vendor, r.answers) for r in references]
+    everyone = list(range(len(answerers)))
+    mutual = style._MutualScores(everyone, style._prompt_slots(answerers, PROMPTS, everyone))
+    steps = next(i for i, r in enumerate(references) if r.model == "steps-1")
+    others = [i for i in everyone if i != steps]
+    assert mutual.scores_among(steps, others) == pytest.approx(mutual.scores_of(steps))
+    other_labs = [i for i in everyone if references[i].vendor != "Steps AI"]
+    among_other_labs = mutual.scores_among(steps, other_labs)
+    assert set(among_other_labs) == set(other_labs)
+    # Without its twin among the candidates, the closest remaining model stands out more than it did.
+    before = mutual.scores_of(steps)
+    assert max(among_other_labs.values()) > max(before[i] for i in other_labs)

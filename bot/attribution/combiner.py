@@ -15,8 +15,8 @@ spread less and the confidence drops by itself.
 
 The ranking also carries "a lab without references" under the reserved vendor key `UNKNOWN_VENDOR`
 ("unknown"), with its own probability: a small model of how strong and how clear the best summed
-score is, learnt on the same leave-one-out cases once as they are and once with the true vendor held
-out whole (`_with_unknown_lab`). The known vendors share the rest in their usual proportions.
+score is, learnt on the same leave-one-out cases once as they are and once with the true vendor's
+score taken out (`_with_unknown_lab`). The known vendors share the rest in their usual proportions.
 """
 
 from __future__ import annotations
@@ -391,8 +391,8 @@ def _with_unknown_lab(model: CombinerModel, cases: Sequence[LeaveOneOutCase]) ->
     """Learn the unknown entry: each case's summed scores as they are, and with its true vendor held out.
 
     Holding the vendor out drops its score instead of gathering the signals again without its
-    references, which would double the cost of a refit; the style signal learns the same entry with
-    exact hold-outs in its benchmark (`scout bench attribution --open-set`).
+    references, which would double the cost of a refit. `scout bench attribution --open-set`
+    measures the style signal's own entry with the references really removed.
     """
     known = [model.totals(case.found) for case in cases if case.found.signals]
     if len(known) < MIN_UNKNOWN_CASES:

@@ -11,13 +11,20 @@ Protocol (``scout bench attribution``):
 * Each draw picks K prompt ids answered by every model, seeded and blind to labels;
   queries and references use only those K answers, as a real probe run would.
 
-Top-1/top-3 accuracy are means over all scored queries of all draws; the expected
+Top-1/top-3 accuracy are means over all scored queries of all draws, among the known
+vendors (the ranking's probabilities assume the lab is one of them); the expected
 calibration error is that of the top-1 probability in ten equal-width bins; the time
 per query is the wall time of ``rank_style`` alone.
+
+Open set (``--open-set``): every scored query is played a second time with every model
+of its vendor removed from the references, so its lab is one without references. The
+report adds the AUROC of the "unknown" probability between the two plays, and how often
+"unknown" ranks first (above the best vendor's share of the rest) in each.
 """
 
 from __future__ import annotations
 
+import bisect
 import random
 import time
 from collections import Counter, defaultdict
@@ -55,6 +62,26 @@ class ModelResult:
 
 
 @dataclass(frozen=True)
+class OpenSetReport:
+    """How well the "unknown" entry tells a lab without references from a known one."""
+
+    auroc: float
+    abstain_unknown: float
+    abstain_known: float
+    pairs: int
+
+    def to_json(self) -> dict[str, object]:
+        """The `open_set` object of the benchmark's JSON."""
+        return {
+            "auroc": round(self.auroc, 4),
+            "abstain_unknown": round(self.abstain_unknown, 4),
+            "abstain_known": round(self.abstain_known, 4),
+            "n": self.pairs,
+            "n_counts": "scored queries x draws, each played with and without its vendor",
+        }
+
+
+@dataclass(frozen=True)
 class BenchmarkReport:
     """Accuracy, calibration and speed of the style signal on one corpus."""
 
@@ -68,6 +95,7 @@ class BenchmarkReport:
     ece: float
     seconds_per_query: float
     per_model: tuple[ModelResult, ...]
+    open_set: OpenSetReport | None = None
 
     @property
     def n(self) -> int:
@@ -75,7 +103,8 @@ class BenchmarkReport:
         return self.queries_per_draw * self.draws
 
     def to_json(self) -> dict[str, object]:
-        return {
+        """The report as `scout bench attribution --json` prints it."""
+        payload: dict[str, object] = {
             "top1": round(self.top1, 4),
             "top3": round(self.top3, 4),
             "n": self.n,
@@ -97,14 +126,19 @@ class BenchmarkReport:
                 for result in self.per_model
             },
         }
+        if self.open_set is not None:
+            payload["open_set"] = self.open_set.to_json()
+        return payload
 
     def format_text(self) -> str:
+        """The report as a table for a terminal."""
         lines = [
             f"attribution benchmark ({self.mode}), style signal, K={self.probes} probes, "
             f"{self.draws} draws, seed {self.seed}",
             f"top-1 {self.top1:.3f}  top-3 {self.top3:.3f}  ECE {self.ece:.3f}  "
             f"n={self.n} ({self.queries_per_draw} scored queries x {self.draws} draws)  "
             f"{self.seconds_per_query:.3f} s/query",
+            *self._open_set_lines(),
             "",
             f"{'model':40} {'vendor':24} {'top-1':>6}  predictions (mean probability)",
         ]
@@ -113,6 +147,15 @@ class BenchmarkReport:
             rate = f"{result.top1_rate:6.2f}" if result.scored else "     -"
             lines.append(f"{result.model[:40]:40} {result.vendor[:24]:24} {rate}  {guesses}")
         return "\n".join(lines)
+
+    def _open_set_lines(self) -> list[str]:
+        if self.open_set is None:
+            return []
+        found = self.open_set
+        return [
+            f"open set: AUROC {found.auroc:.3f}  unknown first for {found.abstain_unknown:.0%} of unknown-vendor "
+            f"and {found.abstain_known:.0%} of known-vendor queries (n={found.pairs} pairs)"
+        ]
 
 
 @dataclass
@@ -123,6 +166,41 @@ class _Outcome:
     vendor: str
     scored: bool
     verdict: StyleVerdict
+    without_vendor: StyleVerdict | None = None
+
+
+def _unknown_probability(verdict: StyleVerdict) -> float:
+    return verdict.unknown_probability or 0.0
+
+
+def _unknown_first(verdict: StyleVerdict) -> bool:
+    """Does "unknown" outrank the best vendor, whose probability is conditional on a known lab?"""
+    unknown = _unknown_probability(verdict)
+    best = verdict.ranking[0].probability if verdict.ranking else 0.0
+    return unknown > (1.0 - unknown) * best
+
+
+def _auroc(negatives: Sequence[float], positives: Sequence[float]) -> float:
+    """P(a positive scores above a negative), ties counting half (the Mann-Whitney statistic)."""
+    ordered = sorted(negatives)
+    total = 0.0
+    for value in positives:
+        below = bisect.bisect_left(ordered, value)
+        ties = bisect.bisect_right(ordered, value) - below
+        total += below + ties / 2.0
+    return total / (len(negatives) * len(positives))
+
+
+def _open_set_report(scored: Sequence[_Outcome]) -> OpenSetReport:
+    pairs = [(o.verdict, o.without_vendor) for o in scored if o.without_vendor is not None]
+    known = [_unknown_probability(kept) for kept, _ in pairs]
+    unknown = [_unknown_probability(removed) for _, removed in pairs]
+    return OpenSetReport(
+        auroc=_auroc(known, unknown),
+        abstain_unknown=sum(_unknown_first(removed) for _, removed in pairs) / len(pairs),
+        abstain_known=sum(_unknown_first(kept) for kept, _ in pairs) / len(pairs),
+        pairs=len(pairs),
+    )
 
 
 def _common_prompts(models: Sequence[ModelAnswers]) -> list[str]:
@@ -138,7 +216,7 @@ def _restricted(entry: ModelAnswers, prompt_ids: Sequence[str]) -> StyleReferenc
 
 def _expected_calibration_error(confidences: Sequence[float], correct: Sequence[bool]) -> float:
     bins: dict[int, list[tuple[float, bool]]] = defaultdict(list)
-    for confidence, hit in zip(confidences, correct):
+    for confidence, hit in zip(confidences, correct, strict=True):
         bins[min(_ECE_BINS - 1, int(confidence * _ECE_BINS))].append((confidence, hit))
     total = len(confidences)
     error = 0.0
@@ -155,7 +233,7 @@ def _summarise_models(outcomes: Sequence[_Outcome], draws: int) -> tuple[ModelRe
         by_model[outcome.model].append(outcome)
     results = []
     for model, runs in sorted(by_model.items()):
-        probability_sums: Counter[str] = Counter()
+        probability_sums: dict[str, float] = defaultdict(float)
         hits = 0
         for run in runs:
             for score in run.verdict.ranking:
@@ -163,7 +241,8 @@ def _summarise_models(outcomes: Sequence[_Outcome], draws: int) -> tuple[ModelRe
             ranking = run.verdict.ranking
             hits += bool(ranking) and ranking[0].vendor == run.vendor
         predictions = tuple(
-            (vendor, total / draws) for vendor, total in probability_sums.most_common(_PREDICTIONS_KEPT)
+            (vendor, total / draws)
+            for vendor, total in sorted(probability_sums.items(), key=lambda item: -item[1])[:_PREDICTIONS_KEPT]
         )
         results.append(ModelResult(model, runs[0].vendor, runs[0].scored, hits / len(runs), predictions))
     return tuple(results)
@@ -176,13 +255,14 @@ def run_attribution_benchmark(
     draws: int = DEFAULT_DRAWS,
     seed: int = 0,
     progress: ProgressCallback | None = None,
+    open_set: bool = False,
 ) -> BenchmarkReport:
     """Run the protocol described in the module docstring and summarise it."""
     if probes < 1 or draws < 1:
         raise BenchmarkError("probes and draws must be at least 1")
     queries = list(load_corpus(corpus_path).models.values())
     leave_one_out = references_path is None
-    references = queries if leave_one_out else list(load_corpus(references_path).models.values())
+    references = queries if references_path is None else list(load_corpus(references_path).models.values())
     if not queries or len(references) < 2:
         raise BenchmarkError("the benchmark needs at least two reference models and one query")
     everyone = queries if leave_one_out else queries + references
@@ -213,7 +293,11 @@ def run_attribution_benchmark(
             started = time.perf_counter()
             verdict = rank_style(answers, others)
             elapsed += time.perf_counter() - started
-            outcomes.append(_Outcome(query.model, query.vendor, is_scored(query), verdict))
+            outcome = _Outcome(query.model, query.vendor, is_scored(query), verdict)
+            if open_set and outcome.scored:
+                without = [r for r in others if r.vendor != query.vendor]
+                outcome.without_vendor = rank_style(answers, without)
+            outcomes.append(outcome)
             done += 1
             if progress is not None:
                 progress(done, total_runs)
@@ -233,4 +317,5 @@ def run_attribution_benchmark(
         ece=_expected_calibration_error(confidences, top1_hits),
         seconds_per_query=elapsed / len(outcomes),
         per_model=_summarise_models(outcomes, draws),
+        open_set=_open_set_report(scored) if open_set else None,
     )

@@ -6,17 +6,61 @@ references are. Temperature scaling fixes the scale with one parameter fitted on
 examples whose answer is known (the references attributed against each other), and a
 small floor mixed in keeps a confident mistake from costing an infinite log-loss.
 Both maps are monotone, so the ranking is never changed by calibration.
+
+A query may come from a lab we hold no reference for. `UnknownEntry` gives that case its own
+probability, read from how well the best vendor scores and by how much it leads: a small logistic
+model fitted on examples whose own vendor was held out whole (the "unknown" cases) against examples
+whose vendor stayed (the "known" cases), the two sides weighted by a stated prior. It is a separate number,
+not a softmax entry: the vendors' probabilities stay those of "which known lab, if any".
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 _MIN_TEMPERATURE = 0.02
 _MAX_TEMPERATURE = 50.0
 _SEARCH_STEPS = 30
+
+UNKNOWN_VENDOR = "unknown"
+"""Reserved vendor key of the entry "a lab without references"; no real vendor may use it."""
+
+
+def _unknown_features(scores: Iterable[float]) -> tuple[float, float] | None:
+    """The best vendor's score and its lead over the second: both drop when the query's lab is absent."""
+    ordered = sorted(scores, reverse=True)
+    if not ordered:
+        return None
+    return ordered[0], ordered[0] - (ordered[1] if len(ordered) > 1 else ordered[0])
+
+
+@dataclass(frozen=True)
+class UnknownEntry:
+    """The pseudo-vendor "a lab without references": a logistic model on the best score and its lead.
+
+    P(unknown) = 1 / (1 + exp(-(bias + top * best score + lead * (best - second best)))).
+    """
+
+    bias: float
+    top: float
+    lead: float
+
+    def probability(self, scores: Mapping[str, float]) -> float:
+        """P(the query's lab is none of the scored vendors); 1 with nothing scored."""
+        return self.probability_of(scores.values())
+
+    def probability_of(self, scores: Iterable[float]) -> float:
+        """`probability` for bare scores, whoever they belong to."""
+        features = _unknown_features(scores)
+        if features is None:
+            return 1.0
+        return _sigmoid(self.bias + self.top * features[0] + self.lead * features[1])
+
+
+def _sigmoid(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x)) if x >= 0 else math.exp(x) / (1.0 + math.exp(x))
 
 
 @dataclass(frozen=True)
@@ -33,6 +77,7 @@ class Calibration:
 
     temperature: float = 1.0
     floor: float = 0.0
+    unknown: UnknownEntry | None = None
 
     def probabilities(self, scores: Mapping[str, float]) -> dict[str, float]:
         """Map scores per vendor to probabilities that sum to one, order preserved."""
@@ -43,6 +88,10 @@ class Calibration:
         total = sum(weights.values())
         uniform = 1.0 / len(scores)
         return {v: (1.0 - self.floor) * w / total + self.floor * uniform for v, w in weights.items()}
+
+    def unknown_probability(self, scores: Mapping[str, float]) -> float | None:
+        """P("a lab without references"), or None when no unknown entry was fitted."""
+        return None if self.unknown is None else self.unknown.probability(scores)
 
 
 def _score_gaps(examples: Sequence[CalibrationExample]) -> list[tuple[list[float], float]]:
@@ -109,3 +158,58 @@ def fit_calibration(
     prepared = _score_gaps(usable)
     fits = [Calibration(_best_temperature(prepared, floor), floor) for floor in floors]
     return min(fits, key=lambda calibration: _log_loss(prepared, calibration))
+
+
+# The share of stealth models expected to come from a lab without references. Most come from the
+# major labs, which the references cover; a lower prior keeps "unknown" from displacing right guesses.
+UNKNOWN_PRIOR = 0.3
+_RIDGE = 1e-2
+_NEWTON_STEPS = 25
+
+
+def _solve(matrix: list[list[float]], vector: list[float]) -> list[float]:
+    """Gaussian elimination with partial pivoting, for the 3x3 Newton step."""
+    n = len(vector)
+    rows = [row[:] + [value] for row, value in zip(matrix, vector, strict=True)]
+    for column in range(n):
+        pivot = max(range(column, n), key=lambda r: abs(rows[r][column]))
+        rows[column], rows[pivot] = rows[pivot], rows[column]
+        for r in range(column + 1, n):
+            factor = rows[r][column] / rows[column][column]
+            rows[r] = [a - factor * b for a, b in zip(rows[r], rows[column], strict=True)]
+    solution = [0.0] * n
+    for r in reversed(range(n)):
+        solution[r] = (rows[r][n] - sum(rows[r][c] * solution[c] for c in range(r + 1, n))) / rows[r][r]
+    return solution
+
+
+def fit_unknown(known: Sequence[Mapping[str, float]], unknown: Sequence[Mapping[str, float]]) -> UnknownEntry | None:
+    """Fit the unknown entry on vendor scores with the true vendor kept (`known`) or held out (`unknown`).
+
+    Logistic regression by Newton's method, the two sides weighted by `UNKNOWN_PRIOR` whatever their
+    sizes and a light ridge keeping separable cases finite; None when either side has no example.
+    """
+    cases = [(f, 0.0) for f in map(_unknown_features, (s.values() for s in known)) if f is not None]
+    unknown_cases = [(f, 1.0) for f in map(_unknown_features, (s.values() for s in unknown)) if f is not None]
+    if not cases or not unknown_cases:
+        return None
+    weights = [(1.0 - UNKNOWN_PRIOR) / len(cases)] * len(cases) + [UNKNOWN_PRIOR / len(unknown_cases)] * len(
+        unknown_cases
+    )
+    cases += unknown_cases
+    beta = [0.0, 0.0, 0.0]
+    for _ in range(_NEWTON_STEPS):
+        gradient = [_RIDGE * b for b in beta]
+        hessian = [[_RIDGE if i == j else 0.0 for j in range(3)] for i in range(3)]
+        for ((top, lead), label), weight in zip(cases, weights, strict=True):
+            x = (1.0, top, lead)
+            p = _sigmoid(sum(b * v for b, v in zip(beta, x, strict=True)))
+            for i in range(3):
+                gradient[i] += weight * (p - label) * x[i]
+                for j in range(3):
+                    hessian[i][j] += weight * p * (1.0 - p) * x[i] * x[j]
+        step = _solve(hessian, gradient)
+        beta = [b - d for b, d in zip(beta, step, strict=True)]
+        if max(abs(d) for d in step) < 1e-9:
+            break
+    return UnknownEntry(*beta)

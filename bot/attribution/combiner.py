@@ -12,6 +12,11 @@ cross-fitting, never from the cases the parameters were fitted on.
 
 A missing signal contributes nothing rather than breaking the ranking: with fewer signals the scores
 spread less and the confidence drops by itself.
+
+The ranking also carries "a lab without references" under the reserved vendor key `UNKNOWN_VENDOR`
+("unknown"), with its own probability: a small model of how strong and how clear the best summed
+score is, learnt on the same leave-one-out cases once as they are and once with the true vendor's
+score taken out (`_with_unknown_lab`). The known vendors share the rest in their usual proportions.
 """
 
 from __future__ import annotations
@@ -21,7 +26,14 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bot.attribution.calibration import Calibration, CalibrationExample, fit_calibration
+from bot.attribution.calibration import (
+    UNKNOWN_VENDOR,
+    Calibration,
+    CalibrationExample,
+    UnknownEntry,
+    fit_calibration,
+    fit_unknown,
+)
 from bot.attribution.identity import IdentityReference, assess_identity
 from bot.attribution.metadata import compare_listing
 from bot.attribution.style import StyleReference, rank_style
@@ -42,6 +54,10 @@ TOP_VENDORS = 5
 NEAREST_PER_VENDOR = 3
 ECE_BINS = 10
 FOLDS = 5
+UNKNOWN_LAB_NAME = "a lab without references"
+# Below this many cases the two sides are usually separable and the boundary between them could sit
+# anywhere in the gap, so no unknown entry is learnt.
+MIN_UNKNOWN_CASES = 20
 
 
 @dataclass(frozen=True)
@@ -163,6 +179,7 @@ class CombinerModel:
     top1: float | None = None
     top3: float | None = None
     ece: float | None = None
+    unknown: UnknownEntry | None = None
 
     @classmethod
     def uncalibrated(cls) -> CombinerModel:
@@ -185,7 +202,16 @@ class CombinerModel:
         }
 
     def probabilities(self, found: SignalSet) -> dict[str, float]:
+        """Known vendors only, summing to one: the ranking if the lab is one of them."""
         return self.final.probabilities(self.totals(found))
+
+    def ranked_probabilities(self, found: SignalSet) -> dict[str, float]:
+        """`probabilities` plus the `UNKNOWN_VENDOR` entry once one is learnt; the known vendors share the rest."""
+        known = self.probabilities(found)
+        if self.unknown is None or not known:
+            return known
+        unknown = self.unknown.probability(self.totals(found))
+        return {**{v: (1.0 - unknown) * p for v, p in known.items()}, UNKNOWN_VENDOR: unknown}
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -195,6 +221,7 @@ class CombinerModel:
             "top1": self.top1,
             "top3": self.top3,
             "ece": self.ece,
+            "unknown": None if self.unknown is None else vars(self.unknown),
         }
 
     @classmethod
@@ -207,6 +234,7 @@ class CombinerModel:
             record.get("top1"),
             record.get("top3"),
             record.get("ece"),
+            UnknownEntry(**record["unknown"]) if record.get("unknown") else None,
         )
 
     def describe(self) -> str:
@@ -249,10 +277,10 @@ def combine(model_id: str, found: SignalSet, model: CombinerModel) -> Guess:
     if missing_reason is not None:
         said = tuple(line for name in SIGNALS if name in signals for line in signals[name].evidence)
         return Guess(model_id, (), 0.0, said, status=GUESS_TOO_LITTLE_EVIDENCE, reason=missing_reason)
-    probabilities = model.probabilities(found)
+    probabilities = model.ranked_probabilities(found)
     ordered = sorted(probabilities.items(), key=lambda item: (-item[1], item[0]))[:TOP_VENDORS]
     ranking = tuple(
-        RankedVendor(vendor, display_name(vendor), probability, _nearest(vendor, signals))
+        RankedVendor(vendor, _display_name(vendor), probability, _nearest(vendor, signals))
         for vendor, probability in ordered
     )
     evidence: list[str] = []
@@ -269,6 +297,10 @@ def combine(model_id: str, found: SignalSet, model: CombinerModel) -> Guess:
     if not model.calibrated:
         evidence.append(f"confidence not yet calibrated ({model.describe()})")
     return Guess(model_id, ranking, ranking[0].probability, tuple(evidence))
+
+
+def _display_name(vendor: str) -> str:
+    return UNKNOWN_LAB_NAME if vendor == UNKNOWN_VENDOR else display_name(vendor)
 
 
 def _nearest(vendor: str, signals: Mapping[str, SignalScores]) -> tuple[NearestModel, ...]:
@@ -354,7 +386,7 @@ def expected_calibration_error(outcomes: Iterable[tuple[float, bool]], bins: int
 
 def fit_combiner(cases: Sequence[LeaveOneOutCase], folds: int = FOLDS) -> CombinerModel:
     """Fit on all cases; measure top-1, top-3 and ECE by cross-fitting (each fold scored by a fit without it)."""
-    model = _fit(cases)
+    model = _with_unknown_lab(_fit(cases), cases)
     if len(cases) < 2 * MIN_EXAMPLES:
         return model
     outcomes: list[tuple[float, bool, bool]] = []
@@ -372,3 +404,24 @@ def fit_combiner(cases: Sequence[LeaveOneOutCase], folds: int = FOLDS) -> Combin
         top3=sum(o[2] for o in outcomes) / len(outcomes),
         ece=expected_calibration_error((o[0], o[1]) for o in outcomes),
     )
+
+
+# --- "a lab without references" ----------------------------------------------------------------
+
+
+def _with_unknown_lab(model: CombinerModel, cases: Sequence[LeaveOneOutCase]) -> CombinerModel:
+    """Learn the unknown entry: each case's summed scores as they are, and with its true vendor held out.
+
+    Holding the vendor out drops its score instead of gathering the signals again without its
+    references, which would double the cost of a refit. `scout bench attribution --open-set`
+    measures the style signal's own entry with the references really removed.
+    """
+    known = [model.totals(case.found) for case in cases if case.found.signals]
+    if len(known) < MIN_UNKNOWN_CASES:
+        return model
+    held_out = [
+        {vendor: score for vendor, score in model.totals(case.found).items() if vendor != case.true_vendor}
+        for case in cases
+        if case.found.signals
+    ]
+    return replace(model, unknown=fit_unknown(known, held_out))

@@ -16,6 +16,8 @@ many references is not favoured by count.
 
 Probabilities come from a softmax whose temperature is fitted by attributing each
 reference against the other references (their labels are known), never from the query.
+The same cases, with the reference's own vendor held out whole, teach the probability that
+the query comes from a lab with no reference at all (`StyleVerdict.unknown_probability`).
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from operator import mul
 
-from bot.attribution.calibration import Calibration, CalibrationExample, fit_calibration
+from bot.attribution.calibration import Calibration, CalibrationExample, fit_calibration, fit_unknown
 from bot.attribution.style_features import answer_profile, pair_similarities
 
 # Weights of the views in the per-prompt score, in the order of `pair_similarities`
@@ -64,11 +66,17 @@ class VendorScore:
 
 @dataclass(frozen=True)
 class StyleVerdict:
-    """Vendors ranked by probability, human-readable evidence, prompts compared."""
+    """Vendors ranked by probability, human-readable evidence, prompts compared.
+
+    The ranking's probabilities assume the query's lab is among the references' vendors;
+    `unknown_probability` is the chance that it is not (None when the calibration has no
+    unknown entry, e.g. one passed in without it).
+    """
 
     ranking: tuple[VendorScore, ...]
     evidence: tuple[str, ...]
     prompts_used: int
+    unknown_probability: float | None = None
 
 
 # --- per-prompt comparison ----------------------------------------------------------
@@ -97,11 +105,11 @@ def _standardised_formatting(texts: Sequence[str], scale_from: Sequence[int]) ->
     vectors = [answer_profile(t).formatting for t in texts]
     clip = _FORMAT_Z_CLIP
     scaled: list[list[float]] = [[] for _ in texts]
-    for column in zip(*vectors):
+    for column in zip(*vectors, strict=True):
         scale = [column[i] for i in scale_from]
         mean = sum(scale) / len(scale)
         spread = math.sqrt(sum((v - mean) ** 2 for v in scale) / len(scale))
-        for row, value in zip(scaled, column):
+        for row, value in zip(scaled, column, strict=True):
             row.append(max(-clip, min(clip, (value - mean) / spread)) if spread > 1e-12 else 0.0)
     return scaled
 
@@ -141,11 +149,11 @@ class _PromptComparison:
         Each view is standardised across the candidates, the views are weighted and
         summed, and the sum is standardised again so every prompt counts the same.
         """
-        per_view = zip(*[self.view_similarities(row, c) for c in candidates])
+        per_view = zip(*[self.view_similarities(row, c) for c in candidates], strict=True)
         combined = [0.0] * len(candidates)
-        for weight, similarities in zip(_VIEW_WEIGHTS, per_view):
+        for weight, similarities in zip(_VIEW_WEIGHTS, per_view, strict=True):
             z = _standardise(similarities)
-            combined = [total + weight * value for total, value in zip(combined, z)]
+            combined = [total + weight * value for total, value in zip(combined, z, strict=True)]
         return _standardise(combined)
 
 
@@ -194,7 +202,7 @@ def _one_way_scores(row: int, candidates: Sequence[int], prompts: Mapping[str, _
         if len(present) < 2:
             continue
         scores = slot.comparison.row_scores(slot.position[row], [slot.position[c] for c in present])
-        for candidate, score in zip(present, scores):
+        for candidate, score in zip(present, scores, strict=True):
             totals[candidate] += score
             counts[candidate] += 1
     return {c: totals[c] / counts[c] for c in candidates if counts[c]}
@@ -209,7 +217,23 @@ class _MutualScores:
     """
 
     def __init__(self, members: Sequence[int], slots: Mapping[str, _PromptSlot]) -> None:
+        self._slots = slots
         self._one_way = {row: _one_way_scores(row, [m for m in members if m != row], slots) for row in members}
+
+    def scores_among(self, row: int, kept: Sequence[int]) -> dict[int, float]:
+        """`scores_of` as if only `kept` were members beside `row`.
+
+        The row's own view is recomputed over `kept`: removing its closest candidates
+        raises the standing of the rest, which is most of what a smaller group changes.
+        The kept members' views of the row stay as they were among everyone (recomputing
+        them would cost a full comparison per removal).
+        """
+        scores = {}
+        for other, forward in _one_way_scores(row, kept, self._slots).items():
+            backward = self._one_way[other].get(row)
+            if backward is not None:
+                scores[other] = (forward + backward) / 2.0
+        return scores
 
     def scores_of(self, row: int) -> dict[int, float]:
         """Mutual score of every other member with `row` (members with no shared prompt are left out)."""
@@ -232,29 +256,37 @@ def _vendor_scores(model_scores: Mapping[int, float], answerers: Sequence[_Answe
 
 def _calibration_examples(
     answerers: Sequence[_Answerer], references: Sequence[int], slots: Mapping[str, _PromptSlot]
-) -> list[CalibrationExample]:
+) -> tuple[list[CalibrationExample], list[dict[str, float]]]:
     """Attribute each reference against the others (leave-one-model-out).
 
     The query, if among the answerers, is left out of these comparisons entirely, so
     the fit sees exactly the situation of a query: one model against all references.
-    Only references whose vendor has another reference can be right, exactly as a
-    stealth model can only be attributed to a vendor we hold references for.
+    Returns the known cases (references whose vendor has another reference, the only
+    ones that can be right) and the unknown cases: every reference scored with all the
+    models of its own vendor held out (`_MutualScores.scores_among`).
     """
     mutual = _MutualScores(references, slots)
     vendor_counts = Counter(answerers[i].vendor for i in references)
-    examples = []
+    known, unknown = [], []
     for held_out in references:
         vendor = answerers[held_out].vendor
-        if vendor_counts[vendor] < 2:
-            continue
         scores = _vendor_scores(mutual.scores_of(held_out), answerers)
+        if vendor_counts[vendor] >= 2 and scores:
+            known.append(CalibrationExample(scores, vendor))
+            other_labs = [r for r in references if answerers[r].vendor != vendor]
+            scores = _vendor_scores(mutual.scores_among(held_out, other_labs), answerers)
         if scores:
-            examples.append(CalibrationExample(scores, vendor))
-    return examples
+            unknown.append(scores)
+    return known, unknown
+
+
+def _fit(known: Sequence[CalibrationExample], unknown: Sequence[Mapping[str, float]]) -> Calibration:
+    """The vendors' temperature and floor, and the unknown entry told apart on the same cases."""
+    return replace(fit_calibration(known), unknown=fit_unknown([e.scores for e in known], unknown))
 
 
 def calibrate_references(references: Sequence[StyleReference]) -> Calibration:
-    """Fit the temperature on the references alone, to reuse for many queries.
+    """Fit the calibration on the references alone, to reuse for many queries.
 
     Scores sharpen as more prompts are averaged, so fit it on the prompts the queries
     will answer (restrict the references' answers to them first).
@@ -262,7 +294,7 @@ def calibrate_references(references: Sequence[StyleReference]) -> Calibration:
     answerers = [_Answerer(r.model, r.vendor, r.answers) for r in references]
     everyone = list(range(len(answerers)))
     slots = _prompt_slots(answerers, sorted({p for r in references for p in r.answers}), everyone)
-    return fit_calibration(_calibration_examples(answerers, everyone, slots))
+    return _fit(*_calibration_examples(answerers, everyone, slots))
 
 
 # --- evidence -------------------------------------------------------------------------
@@ -313,7 +345,8 @@ def rank_style(
 
     Only prompts answered by the query and a reference are compared for that
     reference. Without a `calibration`, one is fitted on the references themselves
-    (leave-one-model-out); pass one from `calibrate_references` to reuse it.
+    (leave-one-model-out, with the unknown entry); pass one from `calibrate_references`
+    to reuse it.
     """
     query_answers = {p: t for p, t in query.items() if isinstance(t, str) and t.strip()}
     usable = [r for r in references if any(p in query_answers for p in r.answers)]
@@ -329,7 +362,7 @@ def rank_style(
     if not model_scores:
         return StyleVerdict((), ("too few references per prompt to compare styles",), len(shared))
     if calibration is None:
-        calibration = fit_calibration(_calibration_examples(answerers, reference_indices, slots))
+        calibration = _fit(*_calibration_examples(answerers, reference_indices, slots))
     vendor_scores = _vendor_scores(model_scores, answerers)
     probabilities = calibration.probabilities(vendor_scores)
 
@@ -343,4 +376,4 @@ def rank_style(
     best_index = max(model_scores, key=model_scores.__getitem__)
     top_models = [(answerers[i].model, s) for i, s in sorted(model_scores.items(), key=lambda item: -item[1])[:3]]
     evidence = _evidence(query_answerer, answerers[best_index], shared, top_models, answerers[best_index].vendor)
-    return StyleVerdict(ranking, evidence, len(shared))
+    return StyleVerdict(ranking, evidence, len(shared), calibration.unknown_probability(vendor_scores))

@@ -76,7 +76,7 @@ def _sublinear(counts: Counter[str]) -> dict[str, float]:
 def _word_view(text: str) -> dict[str, float]:
     tokens = _WORD_RE.findall(text.lower())
     counts = Counter(tokens)
-    counts.update(a + " " + b for a, b in zip(tokens, tokens[1:]))
+    counts.update(a + " " + b for a, b in zip(tokens, tokens[1:], strict=False))
     return _sublinear(counts)
 
 
@@ -97,8 +97,8 @@ def _layout_view(text: str) -> dict[str, float]:
             kinds.append(kind)
     kinds.append("$")
     counts = Counter(kinds)
-    counts.update(a + b for a, b in zip(kinds, kinds[1:]))
-    counts.update(a + b + c for a, b, c in zip(kinds, kinds[1:], kinds[2:]))
+    counts.update(a + b for a, b in zip(kinds, kinds[1:], strict=False))
+    counts.update(a + b + c for a, b, c in zip(kinds, kinds[1:], kinds[2:], strict=False))
     counts.update("p:" + mark[:4] for mark in _NOT_PUNCTUATION_RE.sub(" ", text).split())
     return _sublinear(counts)
 
@@ -267,6 +267,6 @@ def pair_similarities(a: str, b: str) -> tuple[float, ...]:
         if len(_pair_cache) >= _PAIR_CACHE_LIMIT:
             _pair_cache.clear()
         pa, pb = answer_profile(a), answer_profile(b)
-        cached = (*(_cosine(x, y) for x, y in zip(pa.sparse, pb.sparse)), _compression_similarity(pa, pb))
+        cached = (*(_cosine(x, y) for x, y in zip(pa.sparse, pb.sparse, strict=True)), _compression_similarity(pa, pb))
         _pair_cache[key] = cached
     return cached

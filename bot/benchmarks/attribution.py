@@ -17,9 +17,10 @@ from bot.settings import Settings
 
 
 async def cmd_bench_attribution(settings: Settings, args: argparse.Namespace) -> int:
+    """Run the benchmark off the event loop; a bad corpus is one error line, not a traceback."""
     from bot.attribution.benchmark import run_attribution_benchmark
 
-    options: dict[str, Any] = {"probes": args.probes, "seed": args.seed}
+    options: dict[str, Any] = {"probes": args.probes, "seed": args.seed, "open_set": args.open_set}
     if args.draws is not None:
         options["draws"] = args.draws
     if args.references:
@@ -37,6 +38,7 @@ async def cmd_bench_attribution(settings: Settings, args: argparse.Namespace) ->
 
 
 def register(names: argparse._SubParsersAction) -> None:
+    """Add `scout bench attribution` and its flags."""
     bench = names.add_parser("attribution", help="vendor attribution accuracy and calibration on a corpus")
     bench.add_argument(
         "--corpus", required=True, metavar="FILE", help="JSONL(.gz) of {model, vendor, prompt_id, prompt, response}"
@@ -45,5 +47,10 @@ def register(names: argparse._SubParsersAction) -> None:
     bench.add_argument("--probes", type=positive_int, default=8, metavar="K", help="prompts per draw (default 8)")
     bench.add_argument("--draws", type=positive_int, metavar="N", help="random draws of K prompts")
     bench.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the random draws (default 0)")
+    bench.add_argument(
+        "--open-set",
+        action="store_true",
+        help='also play each query with its whole vendor removed and report how well "unknown" spots it',
+    )
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.set_defaults(handler=cmd_bench_attribution)

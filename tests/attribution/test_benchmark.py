@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from bot.attribution.benchmark import BenchmarkError, run_attribution_benchmark
+from tests.cli.scout_process import scout
+from tests.conftest import shared_file
 
-SHARED_CORPUS = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "corpora" / "alpaca_eval_dev.jsonl.gz"
 PROMPT_IDS = [f"q{i:02d}" for i in range(12)]
 WORDS = "seed soil light water budget saving rest sleep code test route map salt heat".split()
 
@@ -126,11 +127,61 @@ def test_corpus_without_any_scorable_model_is_a_clear_error(tmp_path: Path) -> N
         run_attribution_benchmark(corpus, probes=4, draws=1)
 
 
-def test_shared_corpus_attributes_well_above_chance() -> None:
-    if not SHARED_CORPUS.exists():
-        pytest.skip(f"shared corpus not found at {SHARED_CORPUS}")
-    report = run_attribution_benchmark(SHARED_CORPUS, probes=8, draws=1, seed=3)
-    assert report.queries_per_draw == 35
-    # 16 vendors: chance is about 6%; the style signal is right far more often.
-    assert report.top1 >= 0.5
+# Four vendors with habits of their own and no look-alike vendor (unlike "Split Co" above).
+DISTINCT_MODELS = {name: MODELS[name] for name in ("hb-1", "hb-2", "prose-1", "prose-2", "steps-1", "steps-2")} | {
+    "shout-1": ("Shout Co", _shouting),
+    "shout-2": ("Shout Co", _shouting),
+}
+
+
+def test_open_set_plays_each_scored_query_with_and_without_its_vendor(tmp_path: Path) -> None:
+    corpus = _write_corpus(tmp_path / "corpus.jsonl.gz", DISTINCT_MODELS)
+    report = run_attribution_benchmark(corpus, probes=4, draws=3, seed=1, open_set=True)
+    found = report.to_json()["open_set"]
+    assert found["n"] == report.queries_per_draw * report.draws == 8 * 3
+    # Without its own vendor a query resembles no reference and "unknown" rises; with it, the
+    # query finds its twin.
+    assert found["auroc"] >= 0.8
+    assert found["abstain_unknown"] > found["abstain_known"]
+    assert "open set: AUROC" in report.format_text()
+
+
+def test_closed_set_report_has_no_open_set_figures(tmp_path: Path) -> None:
+    corpus = _write_corpus(tmp_path / "corpus.jsonl.gz", MODELS)
+    report = run_attribution_benchmark(corpus, probes=4, draws=1)
+    assert "open_set" not in report.to_json() and "open set" not in report.format_text()
+
+
+async def test_bench_attribution_open_set_flag_adds_the_open_set_object(tmp_path: Path) -> None:
+    corpus = _write_corpus(tmp_path / "corpus.jsonl.gz", MODELS)
+    code, out, err = await scout(
+        tmp_path,
+        "bench",
+        "attribution",
+        "--corpus",
+        str(corpus),
+        "--probes",
+        "4",
+        "--draws",
+        "1",
+        "--open-set",
+        "--json",
+    )
+    assert code == 0, err
+    assert set(json.loads(out)["open_set"]) >= {"auroc", "abstain_unknown", "abstain_known"}
+
+
+@pytest.mark.parametrize(
+    ("corpus_name", "scored", "vendors"),
+    [("alpaca_eval_dev.jsonl.gz", 35, 16), ("zeroeval_math_crux_dev.jsonl.gz", 35, 11)],
+)
+def test_shared_corpora_attribute_and_spot_unknown_labs_well_above_chance(
+    corpus_name: str, scored: int, vendors: int
+) -> None:
+    corpus = shared_file(f"corpora/{corpus_name}")
+    report = run_attribution_benchmark(corpus, probes=8, draws=1, seed=3, open_set=True)
+    assert report.queries_per_draw == scored
+    # Chance is 1/vendors for top-1 and 0.5 for the AUROC; the measured figures are in the README.
+    assert report.top1 >= max(0.5, 5 / vendors)
     assert report.top3 >= report.top1
+    assert report.open_set is not None and report.open_set.auroc >= 0.65

@@ -6,8 +6,10 @@ import random
 
 import pytest
 
-from bot.attribution.calibration import Calibration
+from bot.attribution.calibration import UNKNOWN_VENDOR, Calibration
 from bot.attribution.combiner import (
+    MIN_UNKNOWN_CASES,
+    UNKNOWN_LAB_NAME,
     CombinerModel,
     Fingerprint,
     LeaveOneOutCase,
@@ -120,6 +122,31 @@ def test_fitting_learns_a_temperature_and_measures_itself_on_held_out_folds():
     assert model.ece is not None and model.ece < 0.2
     assert "cross-fitted top-1" in model.describe()
     assert CombinerModel.from_json(model.to_json()) == model
+
+
+def test_a_lab_without_references_is_a_ranked_entry_learnt_from_held_out_vendors():
+    model = fit_combiner(synthetic_cases(60, noise=0.7))
+    assert model.unknown is not None
+    assert CombinerModel.from_json(model.to_json()) == model
+
+    def style_only(scores: dict[str, float]) -> SignalSet:
+        return SignalSet(VENDORS, {"style": SignalScores("style", scores, 0.0, {}, ())})
+
+    familiar = combine("m", style_only({"zhipu": 2.2, "openai": 0.1, "anthropic": -0.1}), model)
+    stranger = combine("m", style_only({"zhipu": 0.2, "openai": 0.1, "anthropic": -0.1}), model)
+    assert familiar.ranking[0].vendor == "zhipu"
+    assert stranger.ranking[0].vendor == UNKNOWN_VENDOR and stranger.ranking[0].name == UNKNOWN_LAB_NAME
+    for guess in (familiar, stranger):
+        assert UNKNOWN_VENDOR in {r.vendor for r in guess.ranking}
+        assert sum(r.probability for r in guess.ranking) == pytest.approx(1.0)
+        assert guess.confidence == guess.ranking[0].probability
+
+
+def test_too_few_cases_learn_no_unknown_entry():
+    model = fit_combiner(synthetic_cases(MIN_UNKNOWN_CASES - 1, noise=0.7))
+    assert model.calibrated and model.unknown is None
+    found = SignalSet(VENDORS, {"style": SignalScores("style", {"zhipu": 0.2, "openai": 0.1}, 0.0, {}, ())})
+    assert UNKNOWN_VENDOR not in {r.vendor for r in combine("m", found, model).ranking}
 
 
 def test_a_few_agreeing_references_cannot_buy_near_certainty():

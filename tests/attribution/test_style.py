@@ -7,7 +7,7 @@ import random
 import pytest
 
 from bot.attribution import style, style_features
-from bot.attribution.calibration import Calibration, CalibrationExample, fit_calibration
+from bot.attribution.calibration import Calibration, CalibrationExample, UnknownEntry, fit_calibration, fit_unknown
 from bot.attribution.style import StyleReference, rank_style
 
 PROMPTS = [f"p{i}" for i in range(8)]
@@ -45,6 +45,10 @@ def numbered_steps(rng: random.Random, topic: str) -> str:
 def _answers(writer, seed: int, prompts=PROMPTS) -> dict[str, str]:
     rng = random.Random(seed)
     return {p: writer(rng, TOPICS[sum(map(ord, p)) % len(TOPICS)]) for p in prompts}
+
+
+def shouting(rng: random.Random, topic: str) -> str:
+    return f"OK!!! {_sentence(rng, topic).upper()} ... {_sentence(rng, topic).upper()}"
 
 
 def _references() -> list[StyleReference]:
@@ -104,7 +108,7 @@ def test_sparse_views_find_same_habits_more_alike_than_different_habits() -> Non
     c = plain_prose(rng, "sleep")
     same = style_features.pair_similarities(a, b)
     different = style_features.pair_similarities(a, c)
-    assert all(s > d for s, d in zip(same, different))
+    assert all(s > d for s, d in zip(same, different, strict=True))
 
 
 def test_compression_view_finds_shared_phrasing() -> None:
@@ -255,3 +259,65 @@ def test_calibrate_references_learns_a_reusable_calibration() -> None:
     verdict = rank_style(_answers(plain_prose, 99), _references(), calibration)
     assert verdict.ranking[0].vendor == "Prose Labs"
     assert calibration.temperature > 0
+
+
+# --- a lab without references ---------------------------------------------------------
+
+
+def test_unknown_entry_rises_as_the_best_vendor_scores_lower_and_leads_less() -> None:
+    rng = random.Random(0)
+    known = [{"a": rng.gauss(2.0, 0.3), "b": rng.gauss(0.0, 0.3), "c": rng.gauss(0.0, 0.3)} for _ in range(40)]
+    unknown = [{"b": rng.gauss(0.5, 0.3), "c": rng.gauss(0.3, 0.3)} for _ in range(40)]
+    entry = fit_unknown(known, unknown)
+    assert entry is not None
+    assert entry.probability({"a": 2.0, "b": 0.0}) < 0.2
+    assert entry.probability({"a": 0.5, "b": 0.4}) > 0.8
+    assert entry.probability({}) == 1.0
+
+
+def test_unknown_entry_needs_both_sides_to_learn_from() -> None:
+    assert fit_unknown([{"a": 1.0, "b": 0.0}], []) is None
+    assert fit_unknown([], [{"a": 1.0}]) is None
+    assert Calibration().unknown_probability({"a": 1.0}) is None
+    assert Calibration(unknown=UnknownEntry(0.0, 0.0, 0.0)).unknown_probability({"a": 1.0}) == 0.5
+
+
+def _four_vendors() -> list[StyleReference]:
+    shouters = [StyleReference(f"shout-{i}", "Shout Co", _answers(shouting, 7 + i)) for i in range(2)]
+    return _references() + shouters
+
+
+def test_rank_style_gives_unknown_more_weight_when_the_querys_vendor_has_no_reference() -> None:
+    query = _answers(numbered_steps, 99)
+    with_vendor = rank_style(query, _four_vendors())
+    without_vendor = rank_style(query, [r for r in _four_vendors() if r.vendor != "Steps AI"])
+    assert with_vendor.ranking[0].vendor == "Steps AI"
+    assert with_vendor.unknown_probability is not None and without_vendor.unknown_probability is not None
+    assert without_vendor.unknown_probability > 0.5 > with_vendor.unknown_probability
+    # The vendors' probabilities stay those of "which known lab": they still sum to one.
+    assert sum(s.probability for s in without_vendor.ranking) == pytest.approx(1.0)
+
+
+def test_calibrate_references_learns_the_unknown_entry_too() -> None:
+    query = _answers(numbered_steps, 99)
+    calibration = style.calibrate_references(_four_vendors())
+    assert calibration.unknown is not None
+    reused = rank_style(query, _four_vendors(), calibration)
+    assert reused.unknown_probability == rank_style(query, _four_vendors()).unknown_probability
+    assert rank_style(query, _four_vendors(), Calibration()).unknown_probability is None
+
+
+def test_a_held_out_vendor_is_rescored_among_the_other_labs_models() -> None:
+    references = _four_vendors()
+    answerers = [style._Answerer(r.model, r.vendor, r.answers) for r in references]
+    everyone = list(range(len(answerers)))
+    mutual = style._MutualScores(everyone, style._prompt_slots(answerers, PROMPTS, everyone))
+    steps = next(i for i, r in enumerate(references) if r.model == "steps-1")
+    others = [i for i in everyone if i != steps]
+    assert mutual.scores_among(steps, others) == pytest.approx(mutual.scores_of(steps))
+    other_labs = [i for i in everyone if references[i].vendor != "Steps AI"]
+    among_other_labs = mutual.scores_among(steps, other_labs)
+    assert set(among_other_labs) == set(other_labs)
+    # Without its twin among the candidates, the closest remaining model stands out more than it did.
+    before = mutual.scores_of(steps)
+    assert max(among_other_labs.values()) > max(before[i] for i in other_labs)

@@ -25,8 +25,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cli.common import CommandError
 from bot.discord_endpoints import point_discord_at
+from bot.errors import CommandError
 from bot.gateway import GatewayClient
 from bot.pipeline import Pipeline
 from bot.settings import Settings

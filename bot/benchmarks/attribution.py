@@ -12,7 +12,8 @@ import json
 from typing import Any
 
 from bot.attribution.corpus import CorpusError
-from bot.cli.common import EXIT_OK, CommandError, positive_int
+from bot.console import positive_int
+from bot.errors import EXIT_OK, CommandError
 from bot.settings import Settings
 
 

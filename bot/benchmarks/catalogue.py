@@ -24,7 +24,8 @@ from aiohttp import web
 
 from bot.benchmarks.measure import Stopwatch, current_rss_mib, machine, peak_rss_mib
 from bot.catalogue.watcher import poll_gateway
-from bot.cli.common import EXIT_OK, non_negative_int, positive_int, print_json
+from bot.console import non_negative_int, positive_int, print_json
+from bot.errors import EXIT_OK
 from bot.gateway import DEFAULT_CATALOGUE_MAX_BYTES, GatewayClient
 from bot.settings import Settings
 from bot.store import Store

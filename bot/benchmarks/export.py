@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.benchmarks.measure import Stopwatch, current_rss_mib, machine, peak_rss_mib
-from bot.cli.common import EXIT_FAILURE, EXIT_OK, positive_int, print_json
+from bot.console import positive_int, print_json
+from bot.errors import EXIT_FAILURE, EXIT_OK
 from bot.export import FORMATS, export_to_directory
 from bot.settings import Settings
 from bot.store import Store

@@ -31,7 +31,8 @@ from bot.attribution.tokenizer import (
 )
 from bot.benchmarks.measure import machine
 from bot.benchmarks.real_tokenizers import OfflineTokenizer, Vocabulary, installed_tokenizers, missing_packages
-from bot.cli.common import EXIT_FAILURE, EXIT_OK, CommandError, print_json
+from bot.console import print_json
+from bot.errors import EXIT_FAILURE, EXIT_OK, CommandError
 from bot.probes.suite import PROBES, TOKENIZER_BASELINE_ID, Probe, plan_probes
 from bot.settings import Settings
 

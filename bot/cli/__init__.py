@@ -20,7 +20,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from bot.catalogue.watcher import SuspiciousCatalogue
-from bot.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CommandError, ScoutArgumentParser, UsageError
+from bot.cli.common import ScoutArgumentParser
+from bot.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CommandError, UsageError
 from bot.gateway import GatewayError
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store import StoreError

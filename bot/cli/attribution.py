@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.attribution.corpus import CorpusError
-from bot.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CommandError, positive_int, print_json, reveal
+from bot.cli.common import reveal
+from bot.console import positive_int, print_json
+from bot.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CommandError
 from bot.gateway import GatewayClient
 from bot.probes.runner import ProbeRunner
 from bot.probes.suite import SUITE_VERSION, plan_probes

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from bot.cli.common import EXIT_OK, UsageError
+from bot.errors import EXIT_OK, UsageError
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.database import restore_database

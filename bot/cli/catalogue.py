@@ -9,7 +9,9 @@ from collections import Counter
 from bot.catalogue.diff import CatalogueEvent
 from bot.catalogue.entry import EntryError, load_catalogue_file
 from bot.catalogue.watcher import PollResult, poll_gateway, record_catalogue
-from bot.cli.common import EXIT_OK, CommandError, print_json, reveal
+from bot.cli.common import reveal
+from bot.console import print_json
+from bot.errors import EXIT_OK, CommandError
 from bot.gateway import GatewayClient
 from bot.settings import Settings
 from bot.store import Store

@@ -1,25 +1,19 @@
-"""What every `scout` sub-command shares: exit codes, the one-line errors, argument types, JSON lines, secrets."""
+"""What every `scout` sub-command shares: one-line usage errors, Discord id arguments, secrets.
+
+Exit codes and error types are in `bot.errors`, JSON lines and count arguments in `bot.console`: the bot and
+the benchmarks use them too.
+"""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import NoReturn
 
 from pydantic import SecretStr
 
+from bot.errors import EXIT_USAGE
 from bot.settings import discord_id
-
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
-
-
-class CommandError(Exception):
-    """A failure the user can act on; printed as one line, exit code 1."""
-
-
-class UsageError(CommandError):
-    """An argument the command cannot use; printed as one line, exit code 2, like argparse's own errors."""
 
 
 class ScoutArgumentParser(argparse.ArgumentParser):
@@ -31,34 +25,9 @@ class ScoutArgumentParser(argparse.ArgumentParser):
         sys.exit(EXIT_USAGE)
 
 
-def print_json(record: object) -> None:
-    """One compact JSON object per line, non-ASCII kept readable."""
-    print(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
-
-
 def reveal(secret: SecretStr | None) -> str | None:
     """The secret's value, for handing to a client that puts it in a header; never print the result."""
     return secret.get_secret_value() if secret is not None else None
-
-
-def _whole_number(text: str, minimum: int) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text[:40]!r}") from None
-    if value < minimum:
-        raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
-    return value
-
-
-def positive_int(text: str) -> int:
-    """An argparse type for counts that must be at least 1."""
-    return _whole_number(text, 1)
-
-
-def non_negative_int(text: str) -> int:
-    """An argparse type for counts that may be 0."""
-    return _whole_number(text, 0)
 
 
 def discord_id_argument(text: str) -> int:

@@ -13,7 +13,8 @@ import sys
 from collections.abc import AsyncIterable
 from pathlib import Path
 
-from bot.cli.common import EXIT_OK, CommandError, UsageError, discord_id_argument
+from bot.cli.common import discord_id_argument
+from bot.errors import EXIT_OK, CommandError, UsageError
 from bot.export import FORMATS, ExportError, check_format, parse_since, write_rows
 from bot.settings import Settings
 from bot.store import Store

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.cli.common import EXIT_OK, EXIT_USAGE
+from bot.errors import EXIT_OK, EXIT_USAGE
 from bot.settings import Settings
 
 

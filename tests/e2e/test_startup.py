@@ -10,8 +10,8 @@ import discord.gateway
 import discord.http
 import pytest
 
-from bot.cli.common import CommandError
 from bot.client import run_bot
+from bot.errors import CommandError
 from tests.e2e.conftest import OWL, World, footer
 
 

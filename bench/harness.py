@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.attribution.references import calibrate, catalogue_listings, load_fingerprints, refit_combiner
-from bot.catalogue.watcher import record_catalogue
+from bot.polling import record_catalogue
 from bot.client import ScoutBot
 from bot.gateway import GatewayClient
 from bot.pipeline import Pipeline

@@ -41,7 +41,7 @@ from bot.attribution.self_calibration import (
 )
 from bot.catalogue.diff import CatalogueEvent
 from bot.catalogue.entry import CatalogueEntry, EntryError, parse_entry
-from bot.catalogue.watcher import SuspiciousCatalogue, poll_gateway
+from bot.polling import SuspiciousCatalogue, poll_gateway
 from bot.gateway import GatewayClient, GatewayError
 from bot.probes.runner import NOT_FOUND_KIND, ProbeRunner, RunReport, request_extra_for
 from bot.probes.suite import SUITE_VERSION

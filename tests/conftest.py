@@ -41,7 +41,7 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 
 async def list_owl(store: Store) -> str:
     """Record a catalogue that lists Owl Alpha as the stealth model it is (votes are taken only on those); its id."""
-    from bot.catalogue.watcher import record_catalogue
+    from bot.polling import record_catalogue
     from tests.e2e.conftest import OWL
 
     await record_catalogue(store, [OWL], "fixture")

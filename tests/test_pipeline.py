@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.attribution.references import calibrate
-from bot.catalogue.watcher import record_catalogue
+from bot.polling import record_catalogue
 from bot.gateway import GatewayClient
 from bot.pipeline import Pipeline, run_cycle
 from bot.probes.ratelimit import RateLimiter

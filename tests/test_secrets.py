@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalogue.watcher import record_catalogue
+from bot.polling import record_catalogue
 from bot.gateway import GatewayClient, GatewayError
 from bot.pipeline import Pipeline
 from bot.settings import Settings, SettingsError, load_settings

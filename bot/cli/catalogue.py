@@ -8,7 +8,7 @@ from collections import Counter
 
 from bot.catalogue.diff import CatalogueEvent
 from bot.catalogue.entry import EntryError, load_catalogue_file
-from bot.catalogue.watcher import PollResult, poll_gateway, record_catalogue
+from bot.polling import PollResult, poll_gateway, record_catalogue
 from bot.cli.common import reveal
 from bot.console import print_json
 from bot.errors import EXIT_OK, CommandError

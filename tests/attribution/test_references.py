@@ -23,7 +23,7 @@ from bot.attribution.references import (
 )
 from bot.catalogue.entry import load_catalogue_file
 from bot.catalogue.vendors import COMMON_VENDOR_KEYS, vendor_for_model_id
-from bot.catalogue.watcher import poll_gateway, record_catalogue
+from bot.polling import poll_gateway, record_catalogue
 from bot.gateway import GatewayClient
 from bot.probes.ratelimit import RateLimiter
 from bot.probes.runner import ProbeRunner, RunReport

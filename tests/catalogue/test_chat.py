@@ -9,7 +9,7 @@ import pytest
 from bot.attribution.references import choose_calibration_models
 from bot.catalogue.chat import is_chat_model
 from bot.catalogue.entry import load_catalogue_file, parse_entry
-from bot.catalogue.watcher import record_catalogue
+from bot.polling import record_catalogue
 
 CHAT = {
     "id": "meta-llama/llama-4-maverick",

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from bot.catalogue.watcher import record_catalogue
+from bot.polling import record_catalogue
 from bot.cli import main
 from bot.store import Store
 from bot.store.votes import Vote

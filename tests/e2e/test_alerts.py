@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalogue.watcher import record_catalogue
+from bot.polling import record_catalogue
 from bot.store import Store
 from tests.e2e.conftest import API_KEY, ORDINARY_MODELS, OWL, World, announcements_in, eventually, footer, make_guild
 from tests.fakes.discord import ChannelArg, FakeDiscord, RoleArg, RoleSpec, StoredMessage, new_snowflake

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.catalogue.watcher import record_catalogue
+from bot.polling import record_catalogue
 from bot.store import Store
 from cogs.announcements import Announcer
 from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, announcements_in, eventually, footer, make_guild

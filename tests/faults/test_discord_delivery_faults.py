@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from bot.catalogue.watcher import record_catalogue
+from bot.polling import record_catalogue
 from bot.store import Store
 from cogs.announcements import Announcer
 from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, announcements_in, eventually, fields

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalogue.watcher import record_catalogue
+from bot.polling import record_catalogue
 from bot.export import ExportError, export_to_directory
 from bot.store import Store
 from tests.bot_process import CliRun, bot_environment, read_rows, run_scout

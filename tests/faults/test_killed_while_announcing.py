@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalogue.watcher import record_catalogue
+from bot.polling import record_catalogue
 from bot.store import Store
 from tests.bot_process import bot_environment, read_rows, running_bot
 from tests.e2e.conftest import API_KEY, ORDINARY_MODELS, OWL, World, announcements_in, footer

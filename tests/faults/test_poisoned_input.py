@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.attribution.corpus import load_corpus
-from bot.catalogue.watcher import poll_gateway
+from bot.polling import poll_gateway
 from bot.gateway import GatewayClient
 from bot.probes.ratelimit import RateLimiter
 from bot.probes.runner import ProbeRunner

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.catalogue.watcher import record_catalogue
+from bot.polling import record_catalogue
 from bot.store import Store
 from bot.store.probes import Guess, RankedVendor
 from bot.store.votes import BOT_NAME, MAX_NOTE_LENGTH, Vote, VotingClosed

@@ -1,11 +1,11 @@
-"""The watcher against the fake gateway over real HTTP, with a real SQLite file."""
+"""Polling the catalogue against the fake gateway over real HTTP, with a real SQLite file."""
 
 import copy
 
 import pytest
 
-from bot.catalogue.watcher import SuspiciousCatalogue, poll_gateway
 from bot.gateway import GatewayClient, GatewayError
+from bot.polling import SuspiciousCatalogue, poll_gateway
 from tests.fakes.gateway_server import SNAPSHOT_2026_06_07, FakeGateway, Fault, snapshot_or_skip
 
 

@@ -1,4 +1,8 @@
-"""One poll of the catalogue: parse, classify, diff against the store, persist events."""
+"""One poll of the catalogue: fetch it, parse and classify it, diff it against the store, persist the events.
+
+The pure steps live in `bot.catalogue`; this module is where they meet the gateway and the store, for the
+pipeline and `scout scan` alike.
+"""
 
 from __future__ import annotations
 

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.attribution.references import calibrate, catalogue_listings, load_fingerprints, refit_combiner
-from bot.polling import record_catalogue
 from bot.client import ScoutBot
 from bot.gateway import GatewayClient
 from bot.pipeline import Pipeline
+from bot.polling import record_catalogue
 from bot.probes.ratelimit import RateLimiter
 from bot.probes.runner import ProbeRunner
 from bot.probes.suite import plan_probes

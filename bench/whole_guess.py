@@ -49,13 +49,13 @@ from bot.attribution.combiner import (
     leave_one_out_cases,
 )
 from bot.attribution.corpus import ModelAnswers, load_corpus
+from bot.attribution.guess import Guess
 from bot.catalogue.vendors import canonical_vendor
 from bot.gateway import GatewayClient
 from bot.probes.ratelimit import RateLimiter
 from bot.probes.runner import ProbeRunner
 from bot.probes.suite import PROBES, STYLE_MAX_TOKENS, Probe
 from bot.store import Store
-from bot.store.probes import Guess
 from tests.fakes.gateway_server import FakeGateway, ScriptedModel, whitespace_words
 
 UNKNOWN_VENDOR = "unknown"

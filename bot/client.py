@@ -18,7 +18,7 @@ import logging
 import pkgutil
 import signal
 from collections.abc import Iterator
-from typing import Any, Protocol
+from typing import Any
 
 import aiohttp
 import discord
@@ -37,24 +37,6 @@ log = logging.getLogger(__name__)
 EXTENSIONS_PACKAGE = "cogs"
 SYNC_STATE_KEY = "command_tree_hash"
 MAX_POLL_BACKOFF_SECONDS = 900.0
-
-
-class PollReport(Protocol):
-    ok: bool
-
-
-class PollingPipeline(Protocol):
-    """What the bot needs from `bot.pipeline.Pipeline`: one poll at a time (a failed poll is reported, not
-    raised), re-probes, and a clean close."""
-
-    async def poll_once(self) -> PollReport: ...
-
-    async def reprobe(self, model_id: str) -> Any: ...
-
-    async def calibrate_forever(self) -> None:
-        """The background self-calibration; runs until cancelled."""
-
-    async def close(self) -> None: ...
 
 
 def discover_extensions(package: str = EXTENSIONS_PACKAGE) -> Iterator[str]:
@@ -86,7 +68,7 @@ class ScoutBot(commands.AutoShardedBot):
         self,
         settings: Settings,
         store: Store,
-        pipeline: PollingPipeline,
+        pipeline: Pipeline,
         *,
         extensions_package: str = EXTENSIONS_PACKAGE,
         announce_edit_interval: float = 5.0,

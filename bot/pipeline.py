@@ -20,7 +20,7 @@ Use from the bot's loop:
     await pipeline.close()                  # cancels probes; the next start resumes them
 
 and `await pipeline.reprobe(model_id)` for an on-demand probe (it joins a probe already running for
-that model). `run_cycle` does one poll and waits for its probes, for the CLI and tests.
+that model).
 """
 
 from __future__ import annotations
@@ -29,10 +29,11 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Collection
+from dataclasses import dataclass, replace
 
 from bot.attribution.combiner import Fingerprint, combine, gather_signals
+from bot.attribution.guess import GUESS_NO_REFERENCES, GUESS_NOT_FOUND, GUESS_PROBES_FAILED, Guess
 from bot.attribution.references import catalogue_listings, combiner_model, load_fingerprints
 from bot.attribution.self_calibration import (
     plan_self_calibration,
@@ -40,15 +41,14 @@ from bot.attribution.self_calibration import (
     self_calibration_enabled,
 )
 from bot.catalogue.diff import CatalogueEvent
-from bot.catalogue.entry import CatalogueEntry, EntryError, parse_entry
-from bot.polling import SuspiciousCatalogue, poll_gateway
+from bot.catalogue.entry import CatalogueEntry
 from bot.gateway import GatewayClient, GatewayError
+from bot.polling import SuspiciousCatalogue, poll_gateway
 from bot.probes.runner import NOT_FOUND_KIND, ProbeRunner, RunReport, request_extra_for
 from bot.probes.suite import SUITE_VERSION
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.calibration import CalibrationProgress
-from bot.store.probes import GUESS_NO_REFERENCES, GUESS_NOT_FOUND, GUESS_PROBES_FAILED, Guess
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class ProbeOutcome:
 @dataclass(frozen=True)
 class CycleReport:
     """What one poll did. `probing` lists the stealth models whose probes it started (still running
-    when `poll_once` returns); `guesses` is filled only by `run_cycle`, which waits for them."""
+    when `poll_once` returns)."""
 
     ok: bool
     error: str | None
@@ -91,7 +91,6 @@ class CycleReport:
     events: tuple[CatalogueEvent, ...]
     probing: tuple[str, ...]
     resumed: tuple[str, ...] = ()
-    guesses: Mapping[str, Guess] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -113,12 +112,7 @@ class RetryPolicy:
 
 async def _listing(store: Store, model_id: str) -> CatalogueEntry | None:
     record = await store.catalogue.model(model_id)
-    if record is None:
-        return None
-    try:
-        return parse_entry(record.raw)
-    except EntryError:
-        return None
+    return record.entry if record else None
 
 
 def _failure_kinds(report: RunReport) -> str:
@@ -405,18 +399,3 @@ def _log_failure(task: asyncio.Task[ProbeOutcome]) -> None:
     if error is not None:
         log.error("%s failed: %s", task.get_name(), error, exc_info=error)
 
-
-async def run_cycle(store: Store, gateway: GatewayClient, settings: Settings) -> CycleReport:
-    """One poll end to end, waiting for its probes: for `scout`-style one-shot use and tests."""
-    pipeline = Pipeline(store, gateway, settings)
-    try:
-        report = await pipeline.poll_once()
-        await pipeline.wait_idle()
-        guesses = {}
-        for model_id in dict.fromkeys(report.resumed + report.probing):
-            guess = await store.guesses.latest(model_id)
-            if guess is not None:
-                guesses[model_id] = guess
-        return replace(report, guesses=guesses)
-    finally:
-        await pipeline.close()

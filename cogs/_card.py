@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.attribution.guess import Guess
 from bot.store import Store
 from bot.store.catalogue import ModelRecord
-from bot.store.probes import Guess
 from bot.store.votes import Reveal, Tally
 
 REMOVAL_EVENTS_SCANNED = 20

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -37,6 +39,13 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
         yield opened
     finally:
         await opened.close()
+
+
+def probe_runs(store: Store, model_id: str) -> list[tuple[int, str]]:
+    """The model's probe runs as (id, state), newest first, read from the file: the bot itself never lists them."""
+    with contextlib.closing(sqlite3.connect(store.db.path)) as connection:
+        query = "SELECT id, state FROM probe_runs WHERE model_id = ? ORDER BY id DESC"
+        return connection.execute(query, (model_id,)).fetchall()
 
 
 async def list_owl(store: Store) -> str:

@@ -7,16 +7,18 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.attribution.guess import Guess
 from bot.attribution.references import calibrate
-from bot.polling import record_catalogue
 from bot.gateway import GatewayClient
-from bot.pipeline import Pipeline, run_cycle
+from bot.pipeline import CycleReport, Pipeline
+from bot.polling import record_catalogue
 from bot.probes.ratelimit import RateLimiter
+from bot.probes.response import ProbeResponse
 from bot.probes.runner import ProbeRunner
 from bot.probes.suite import SUITE_VERSION
 from bot.settings import Settings, load_settings
 from bot.store import Store
-from bot.store.probes import ProbeResponse
+from tests.conftest import probe_runs
 from tests.fakes.gateway_server import FakeGateway, Fault
 from tests.fakes.scripted_labs import KNOWN_MODELS, STEALTH_ID, catalogue, install_labs
 
@@ -56,6 +58,22 @@ async def with_references(store: Store, gw: FakeGateway, client: GatewayClient, 
         [model_id for model_id, _, _ in KNOWN_MODELS],
     )
     await store.guilds.configure(GUILD, CHANNEL, all_models=False)
+
+
+async def run_cycle(store: Store, client: GatewayClient, settings: Settings) -> tuple[CycleReport, dict[str, Guess]]:
+    """One poll that waits for its probes, then the latest guess of each model it probed or resumed."""
+    pipeline = Pipeline(store, client, settings)
+    try:
+        report = await pipeline.poll_once()
+        await pipeline.wait_idle()
+    finally:
+        await pipeline.close()
+    guesses = {}
+    for model_id in dict.fromkeys(report.resumed + report.probing):
+        guess = await store.guesses.latest(model_id)
+        if guess is not None:
+            guesses[model_id] = guess
+    return report, guesses
 
 
 async def test_a_poll_returns_before_probing_ends_and_the_guess_then_edits_the_announcement(
@@ -108,9 +126,9 @@ async def test_start_resumes_unattributed_stealth_models_reusing_interrupted_ans
     finally:
         await pipeline.close()
     assert (await store.probes.run(crashed)).state == "abandoned"
-    latest = (await store.probes.runs(STEALTH_ID))[0]
-    assert latest.id != crashed and latest.state == "finished"
-    responses = {r.probe_id: r for r in await store.probes.responses(latest.id)}
+    latest_id, latest_state = probe_runs(store, STEALTH_ID)[0]
+    assert latest_id != crashed and latest_state == "finished"
+    responses = {r.probe_id: r for r in await store.probes.responses(latest_id)}
     assert responses["identity"].carried_from_run == crashed
     assert all(request.json["messages"][0]["content"] != "identity" for request in gw.requests_to("chat"))
     assert len(gw.requests_to("chat", model=STEALTH_ID)) == len(responses) - 1
@@ -125,7 +143,7 @@ async def test_reprobe_joins_a_probe_already_running(store, gw, client, settings
         await pipeline.poll_once()
         outcome = await pipeline.reprobe(STEALTH_ID)
         assert outcome.report.model_id == STEALTH_ID and outcome.guess.id is not None
-        assert len(await store.probes.runs(STEALTH_ID)) == 1
+        assert len(probe_runs(store, STEALTH_ID)) == 1
         again = await pipeline.reprobe(STEALTH_ID)  # nothing running now: a fresh manual run
         assert again.report.run_id != outcome.report.run_id and again.report.purpose == "manual"
     finally:
@@ -141,21 +159,21 @@ async def test_close_cancels_probes_and_the_next_start_picks_them_up(store, gw, 
         await asyncio.sleep(0.01)
     await pipeline.close()
     assert pipeline.probing == ()
-    [run] = await store.probes.runs(STEALTH_ID)
-    assert run.state == "running" and await store.guesses.latest(STEALTH_ID) is None
+    [(run_id, state)] = probe_runs(store, STEALTH_ID)
+    assert state == "running" and await store.guesses.latest(STEALTH_ID) is None
 
     gw.clear_faults()
-    report = await run_cycle(store, client, settings)
+    report, guesses = await run_cycle(store, client, settings)
     assert report.ok and report.resumed == (STEALTH_ID,) and report.probing == ()
-    assert set(report.guesses) == {STEALTH_ID}
-    assert (await store.probes.run(run.id)).state == "abandoned"
+    assert set(guesses) == {STEALTH_ID}
+    assert (await store.probes.run(run_id)).state == "abandoned"
 
 
-async def test_run_cycle_waits_for_the_guesses_of_its_poll(store, gw, client, settings):
+async def test_a_cycle_waited_out_gives_the_guesses_of_its_poll(store, gw, client, settings):
     await with_references(store, gw, client, settings)
-    report = await run_cycle(store, client, settings)
+    report, guesses = await run_cycle(store, client, settings)
     assert report.probing == (STEALTH_ID,)
-    guess = report.guesses[STEALTH_ID]
+    guess = guesses[STEALTH_ID]
     assert guess.top_vendor == "zhipu"
     assert any(line.startswith("tokenizer:") for line in guess.evidence)
 
@@ -206,19 +224,19 @@ async def test_retries_stop_at_the_limit_and_the_reason_says_so(store, gw, clien
     )
     await record_catalogue(store, catalogue(), "listed")
     gw.set_fault("chat", Fault.http(503), model=STEALTH_ID)
-    report = await run_cycle(store, client, limited)
-    assert report.guesses[STEALTH_ID].reason.endswith("gave up after 1 runs")
+    _, guesses = await run_cycle(store, client, limited)
+    assert guesses[STEALTH_ID].reason.endswith("gave up after 1 runs")
     await asyncio.sleep(1.1)
-    again = await run_cycle(store, client, limited)
+    again, _ = await run_cycle(store, client, limited)
     assert again.probing == () and again.resumed == ()
-    assert len(await store.probes.runs(STEALTH_ID)) == 1
+    assert len(probe_runs(store, STEALTH_ID)) == 1
 
 
 async def test_without_references_the_guess_waits_and_is_made_when_they_arrive(store, gw, client, settings):
     await record_catalogue(store, [e for e in catalogue() if e["id"] != STEALTH_ID], "before")
     await store.calibration.plan(SUITE_VERSION, [(model_id, vendor) for model_id, vendor, _ in KNOWN_MODELS])
-    report = await run_cycle(store, client, settings)
-    waiting = report.guesses[STEALTH_ID]
+    _, guesses = await run_cycle(store, client, settings)
+    waiting = guesses[STEALTH_ID]
     assert waiting.ranking == () and waiting.status == "no_references"
     assert waiting.reason == f"no references yet — guesses start when calibration finishes (0/{len(KNOWN_MODELS)})"
     requests = len(gw.requests_to("chat", model=STEALTH_ID))

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.polling import record_catalogue
 from bot.gateway import GatewayClient, GatewayError
 from bot.pipeline import Pipeline
+from bot.polling import record_catalogue
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store import Store
 from tests.bot_process import bot_environment, read_rows, run_scout, running_bot

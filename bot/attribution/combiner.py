@@ -34,6 +34,7 @@ from bot.attribution.calibration import (
     fit_calibration,
     fit_unknown,
 )
+from bot.attribution.guess import GUESS_TOO_LITTLE_EVIDENCE, Guess, NearestModel, RankedVendor
 from bot.attribution.identity import IdentityReference, assess_identity
 from bot.attribution.metadata import compare_listing
 from bot.attribution.style import StyleReference, rank_style
@@ -41,7 +42,6 @@ from bot.attribution.tokenizer import TokenCounts, compare_tokenizers
 from bot.catalogue.entry import CatalogueEntry
 from bot.catalogue.vendors import display_name
 from bot.probes.suite import PROBES, TOKENIZER_BASELINE_ID
-from bot.store.probes import GUESS_TOO_LITTLE_EVIDENCE, Guess, NearestModel, RankedVendor
 
 IDENTITY_PROBE_IDS = frozenset(probe.probe_id for probe in PROBES if probe.kind == "identity")
 SIGNALS = ("tokenizer", "identity", "style", "metadata")

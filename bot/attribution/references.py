@@ -20,13 +20,13 @@ from pathlib import Path
 from bot.attribution.combiner import CombinerModel, Fingerprint, fit_combiner, leave_one_out_cases
 from bot.attribution.corpus import CorpusError, load_corpus
 from bot.catalogue.chat import is_chat_model
-from bot.catalogue.entry import CatalogueEntry, EntryError, parse_entry
+from bot.catalogue.entry import CatalogueEntry
 from bot.catalogue.vendors import COMMON_VENDOR_KEYS, canonical_vendor, vendor_for_model_id
 from bot.probes.runner import ProbeRunner, RunReport, request_extra_for
 from bot.probes.suite import PROBES_BY_ID, SUITE_VERSION
 from bot.store import Store
 from bot.store.catalogue import ModelRecord
-from bot.store.probes import CORPUS_SUITE_VERSION, Reference, ReferenceAnswer
+from bot.store.references import CORPUS_SUITE_VERSION, Reference, ReferenceAnswer
 
 log = logging.getLogger(__name__)
 
@@ -69,15 +69,7 @@ def reference_from_run(report: RunReport, vendor: str) -> Reference | None:
 
 async def catalogue_listings(store: Store) -> list[CatalogueEntry]:
     """The store's non-stealth listings, parsed; the metadata signal compares against them."""
-    listings = []
-    for record in await store.catalogue.models():
-        if record.stealth:
-            continue
-        try:
-            listings.append(parse_entry(record.raw))
-        except EntryError:
-            continue
-    return listings
+    return [record.entry for record in await store.catalogue.models() if not record.stealth and record.entry]
 
 
 async def load_fingerprints(store: Store, listings: Sequence[CatalogueEntry]) -> list[Fingerprint]:
@@ -183,11 +175,8 @@ def is_reference_candidate(record: ModelRecord) -> CatalogueEntry | None:
     """
     if record.stealth or record.removed_at or ":" in record.id:
         return None
-    try:
-        entry = parse_entry(record.raw)
-    except EntryError:
-        return None
-    if not is_chat_model(entry):
+    entry = record.entry
+    if entry is None or not is_chat_model(entry):
         return None
     if any(price is not None and price < 0 for price in (entry.price("prompt"), entry.price("completion"))):
         return None
@@ -276,12 +265,8 @@ async def calibrate(
 async def probe_reference(store: Store, runner: ProbeRunner, model_id: str, vendor: str) -> CalibrationStep:
     """Probe one known model with the suite and store its fingerprint; the step says how it went."""
     record = await store.catalogue.model(model_id)
-    extra = {}
-    if record is not None:
-        try:
-            extra = request_extra_for(parse_entry(record.raw).supported_parameters)
-        except EntryError:
-            pass
+    listing = record.entry if record else None
+    extra = request_extra_for(listing.supported_parameters) if listing else {}
     report = await runner.run(model_id, purpose="reference", request_extra=extra)
     failures = len(report.failures)
     reference = reference_from_run(report, vendor)

@@ -23,10 +23,10 @@ from typing import Any
 from aiohttp import web
 
 from bot.benchmarks.measure import Stopwatch, current_rss_mib, machine, peak_rss_mib
-from bot.polling import poll_gateway
 from bot.console import non_negative_int, positive_int, print_json
 from bot.errors import EXIT_OK
 from bot.gateway import DEFAULT_CATALOGUE_MAX_BYTES, GatewayClient
+from bot.polling import poll_gateway
 from bot.settings import Settings
 from bot.store import Store
 

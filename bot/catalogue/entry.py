@@ -71,10 +71,6 @@ class CatalogueEntry:
     def variant(self) -> str | None:
         return self.id.split(":", 1)[1] if ":" in self.id else None
 
-    @property
-    def is_text_model(self) -> bool:
-        return "text" in self.output_modalities
-
     def price(self, kind: str) -> float | None:
         try:
             return float(self.pricing[kind])

@@ -19,10 +19,10 @@ from collections.abc import Awaitable, Callable, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from bot.polling import SuspiciousCatalogue
 from bot.cli.common import ScoutArgumentParser
 from bot.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CommandError, UsageError
 from bot.gateway import GatewayError
+from bot.polling import SuspiciousCatalogue
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store import StoreError
 

@@ -16,7 +16,7 @@ from bot.probes.runner import ProbeRunner
 from bot.probes.suite import SUITE_VERSION, plan_probes
 from bot.settings import Settings
 from bot.store import Store
-from bot.store.probes import CORPUS_SUITE_VERSION
+from bot.store.references import CORPUS_SUITE_VERSION
 
 if TYPE_CHECKING:
     from bot.attribution.references import CalibrationStep

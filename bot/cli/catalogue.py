@@ -8,11 +8,11 @@ from collections import Counter
 
 from bot.catalogue.diff import CatalogueEvent
 from bot.catalogue.entry import EntryError, load_catalogue_file
-from bot.polling import PollResult, poll_gateway, record_catalogue
 from bot.cli.common import reveal
 from bot.console import print_json
 from bot.errors import EXIT_OK, CommandError
 from bot.gateway import GatewayClient
+from bot.polling import PollResult, poll_gateway, record_catalogue
 from bot.settings import Settings
 from bot.store import Store
 

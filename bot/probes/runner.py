@@ -19,10 +19,10 @@ from typing import Any
 
 from bot.gateway import ChatCompletion, GatewayClient, GatewayError
 from bot.probes.ratelimit import RateLimiter
+from bot.probes.response import ProbeResponse
 from bot.probes.suite import PROBES, SUITE_VERSION, Probe, plan_probes
 from bot.settings import Settings
 from bot.store import Store
-from bot.store.probes import ProbeResponse
 
 log = logging.getLogger(__name__)
 

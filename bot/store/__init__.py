@@ -8,9 +8,11 @@ from bot.store.alerts import Alert, AlertStore
 from bot.store.calibration import CalibrationStore
 from bot.store.catalogue import CatalogueStore, ModelRecord, PollRecord
 from bot.store.database import Database, StoreError
+from bot.store.guesses import GuessStore
 from bot.store.guilds import GuildSettings, GuildStore
 from bot.store.outbox import Announcement, OutboxStore
-from bot.store.probes import Guess, GuessStore, ProbeAttemptStore, ProbeStore, Reference, ReferenceStore
+from bot.store.probes import ProbeAttemptStore, ProbeStore
+from bot.store.references import Reference, ReferenceStore
 from bot.store.state import StateStore
 from bot.store.votes import VoteStore
 
@@ -30,7 +32,6 @@ __all__ = [
     "Store",
     "StoreError",
     "VoteStore",
-    "Guess",
     "GuessStore",
     "ProbeAttemptStore",
     "ProbeStore",
@@ -58,9 +59,11 @@ class Store:
 
     @classmethod
     async def open(cls, path: Path | str, *, create: bool = True) -> Store:
+        """Open (and migrate) the database; `create=False` refuses a missing file instead of making an empty one."""
         return cls(await Database.open(path, create=create))
 
     async def close(self) -> None:
+        """Close the one connection; the store is unusable afterwards."""
         await self.db.close()
 
     async def __aenter__(self) -> Store:

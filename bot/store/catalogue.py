@@ -6,12 +6,13 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import aiosqlite
 
 from bot.catalogue.diff import CatalogueEvent, KnownModel, missing_models
-from bot.catalogue.entry import CatalogueEntry
+from bot.catalogue.entry import CatalogueEntry, EntryError, parse_entry
 from bot.catalogue.stealth import StealthVerdict
 from bot.catalogue.vendors import vendor_for_model_id
 from bot.store.alerts import record_alerts
@@ -47,6 +48,17 @@ class ModelRecord:
             stealth_reasons=tuple(json.loads(row["stealth_reasons"])),
             raw=json.loads(row["raw_json"]),
         )
+
+    @cached_property
+    def entry(self) -> CatalogueEntry | None:
+        """The stored listing, typed, parsed once here so no reader re-parses `raw`; None if it no longer parses.
+
+        Every stored listing parsed when it was recorded; None only guards rows a newer rule would refuse.
+        """
+        try:
+            return parse_entry(self.raw)
+        except EntryError:
+            return None
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Probe runs and their responses, reference fingerprints, and attribution guesses.
+"""Probe runs and their responses, and which stealth models still need probing.
 
 A probe response is written the moment it completes, with the run's counters in the same
 transaction, so a crash loses nothing finished: the run stays `running`, the next start marks it
@@ -9,18 +9,15 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiosqlite
 
+from bot.probes.response import ProbeResponse
 from bot.store.database import Database, utc_now
-
-CORPUS_SUITE_VERSION = "corpus"
-"""The suite version of references imported from a corpus: their prompt ids are content hashes, valid for any suite."""
-REFERENCES_REVISION_KEY = "references.revision"
 
 log = logging.getLogger(__name__)
 
@@ -42,15 +39,16 @@ def cap_answer(text: str) -> tuple[str, bool]:
 
 
 def _capped_raw(raw: Mapping[str, Any]) -> str:
-    whole = _compact(dict(raw))
+    whole = compact_json(dict(raw))
     if len(whole) <= MAX_STORED_RAW_CHARS:
         return whole
     kept = {key: raw[key] for key in ("id", "model", "usage") if key in raw}
-    summary = _compact(kept) if len(_compact(kept)) <= 1_000 else "{}"
-    return _compact({**json.loads(summary), "cut": f"raw response of {len(whole):,} characters not stored"})
+    summary = compact_json(kept) if len(compact_json(kept)) <= 1_000 else "{}"
+    return compact_json({**json.loads(summary), "cut": f"raw response of {len(whole):,} characters not stored"})
 
 
-def _compact(value: Any) -> str:
+def compact_json(value: Any) -> str:
+    """JSON as stored in a column: no spaces, non-ASCII kept readable."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -59,6 +57,8 @@ def _compact(value: Any) -> str:
 
 @dataclass(frozen=True)
 class ProbeRun:
+    """One run of the suite against a model, with its running totals: what it cost and how it ended."""
+
     id: int
     model_id: str
     suite_version: str
@@ -70,31 +70,6 @@ class ProbeRun:
     failures: int
     prompt_tokens: int
     completion_tokens: int
-
-
-@dataclass(frozen=True)
-class ProbeResponse:
-    """One probe's outcome. `request` is the body sent (without the model); `attempts` counts HTTP requests.
-
-    `earlier_failures` keeps what went wrong on attempts that were retried; `carried_from_run` is set
-    when the answer was reused from an abandoned run instead of being asked again.
-    """
-
-    probe_id: str
-    kind: str
-    ok: bool
-    request: Mapping[str, Any]
-    error_kind: str | None = None
-    error: str | None = None
-    content: str | None = None
-    reasoning: str | None = None
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    latency_s: float | None = None
-    attempts: int = 1
-    earlier_failures: tuple[str, ...] = ()
-    carried_from_run: int | None = None
-    raw: Mapping[str, Any] | None = field(default=None, repr=False)
 
 
 def _run(row: aiosqlite.Row) -> ProbeRun:
@@ -135,12 +110,16 @@ def _response(row: aiosqlite.Row) -> ProbeResponse:
 
 
 class ProbeStore:
+    """Probe runs and their responses; each response is written as it completes, so a crash loses nothing paid for."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
 
     async def start_run(self, model_id: str, suite_version: str, purpose: str) -> int:
+        """Open a run as `running` before its first request, so a crash mid-run is visible at the next start."""
         return await self._db.execute(
-            "INSERT INTO probe_runs (model_id, suite_version, purpose, state, started_at) VALUES (?, ?, ?, 'running', ?)",
+            "INSERT INTO probe_runs (model_id, suite_version, purpose, state, started_at) "
+            "VALUES (?, ?, ?, 'running', ?)",
             (model_id, suite_version, purpose, utc_now()),
         )
 
@@ -172,7 +151,7 @@ class ProbeStore:
                     run_id,
                     response.probe_id,
                     response.kind,
-                    _compact(request),
+                    compact_json(request),
                     int(response.ok),
                     response.error_kind,
                     response.error,
@@ -198,6 +177,7 @@ class ProbeStore:
             )
 
     async def finish_run(self, run_id: int) -> None:
+        """Close a run; one already marked abandoned stays so, its answers were carried elsewhere."""
         await self._db.execute(
             "UPDATE probe_runs SET state = 'finished', finished_at = ? WHERE id = ? AND state = 'running'",
             (utc_now(), run_id),
@@ -214,16 +194,12 @@ class ProbeStore:
         return stale
 
     async def run(self, run_id: int) -> ProbeRun | None:
+        """One run by id, to attribute it again from its stored answers."""
         row = await self._db.fetchone("SELECT * FROM probe_runs WHERE id = ?", (run_id,))
         return _run(row) if row else None
 
-    async def runs(self, model_id: str, limit: int = 10) -> list[ProbeRun]:
-        rows = await self._db.fetchall(
-            "SELECT * FROM probe_runs WHERE model_id = ? ORDER BY id DESC LIMIT ?", (model_id, limit)
-        )
-        return [_run(row) for row in rows]
-
     async def responses(self, run_id: int) -> list[ProbeResponse]:
+        """A run's responses in the order they completed."""
         rows = await self._db.fetchall("SELECT * FROM probe_responses WHERE run_id = ? ORDER BY id", (run_id,))
         return [_response(row) for row in rows]
 
@@ -240,268 +216,6 @@ class ProbeStore:
             return None
         responses = [response for response in await self.responses(row["id"]) if response.ok]
         return row["id"], responses
-
-
-# --- references ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReferenceAnswer:
-    content: str | None
-    prompt_tokens: int | None = None
-
-
-@dataclass(frozen=True)
-class Reference:
-    """A known model's fingerprint: its answers and token counts per probe id."""
-
-    model_id: str
-    vendor: str
-    source: str
-    suite_version: str
-    answers: Mapping[str, ReferenceAnswer]
-    run_id: int | None = None
-    created_at: str = ""
-
-
-def _stored_answer(content: str | None) -> str | None:
-    return cap_answer(content)[0] if content is not None else None
-
-
-class ReferenceStore:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
-    async def save(self, references: Iterable[Reference]) -> int:
-        """Store fingerprints, each replacing an earlier one of the same model, source and suite; one transaction."""
-        now = utc_now()
-        saved = 0
-        async with self._db.transaction() as tx:
-            for reference in references:
-                await tx.execute(
-                    "DELETE FROM reference_models WHERE model_id = ? AND source = ? AND suite_version = ?",
-                    (reference.model_id, reference.source, reference.suite_version),
-                )
-                cursor = await tx.execute(
-                    "INSERT INTO reference_models (model_id, vendor, source, suite_version, run_id, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (
-                        reference.model_id,
-                        reference.vendor,
-                        reference.source,
-                        reference.suite_version,
-                        reference.run_id,
-                        now,
-                    ),
-                )
-                await tx.executemany(
-                    "INSERT INTO reference_answers (reference_id, probe_id, content, prompt_tokens) VALUES (?, ?, ?, ?)",
-                    [
-                        (cursor.lastrowid, probe_id, _stored_answer(answer.content), answer.prompt_tokens)
-                        for probe_id, answer in reference.answers.items()
-                    ],
-                )
-                saved += 1
-            await tx.execute(
-                "INSERT INTO bot_state (key, value) VALUES (?, '1') "
-                "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
-                (REFERENCES_REVISION_KEY,),
-            )
-        return saved
-
-    async def load(self, suite_version: str, probe_ids: Collection[str] | None = None) -> list[Reference]:
-        """References comparable with a run of `suite_version`: probed with it, or imported from a corpus.
-
-        `probe_ids` limits the answers loaded to those a query can use, so a large imported corpus
-        costs only the few prompts the suite asks.
-        """
-        answers_sql = "SELECT reference_id, probe_id, content, prompt_tokens FROM reference_answers"
-        params: list[Any] = []
-        if probe_ids is not None:
-            wanted = sorted(set(probe_ids))
-            if not wanted:
-                return []
-            answers_sql += f" WHERE probe_id IN ({','.join('?' * len(wanted))})"
-            params.extend(wanted)
-        models = await self._db.fetchall(
-            "SELECT * FROM reference_models WHERE suite_version IN (?, ?) ORDER BY id",
-            (suite_version, CORPUS_SUITE_VERSION),
-        )
-        by_reference: dict[int, dict[str, ReferenceAnswer]] = {row["id"]: {} for row in models}
-        async for row in self._db.iterate(answers_sql, params):
-            answers = by_reference.get(row["reference_id"])
-            if answers is not None:
-                answers[row["probe_id"]] = ReferenceAnswer(row["content"], row["prompt_tokens"])
-        return [
-            Reference(
-                row["model_id"],
-                row["vendor"],
-                row["source"],
-                row["suite_version"],
-                by_reference[row["id"]],
-                row["run_id"],
-                row["created_at"],
-            )
-            for row in models
-        ]
-
-    async def model_ids(self, suite_version: str) -> set[str]:
-        rows = await self._db.fetchall(
-            "SELECT model_id FROM reference_models WHERE suite_version = ?", (suite_version,)
-        )
-        return {row["model_id"] for row in rows}
-
-    async def fingerprint(self, suite_version: str) -> str:
-        """Changes whenever references are saved: the key under which fits made on them are cached.
-
-        A revision counter rather than row ids, because SQLite reuses the id of a replaced last row.
-        """
-        row = await self._db.fetchone("SELECT value FROM bot_state WHERE key = ?", (REFERENCES_REVISION_KEY,))
-        return f"{suite_version}:{row['value'] if row else 0}"
-
-    async def counts(self) -> dict[str, int]:
-        rows = await self._db.fetchall("SELECT source, COUNT(*) AS n FROM reference_models GROUP BY source")
-        return {row["source"]: row["n"] for row in rows}
-
-    async def by_vendor(self, suite_version: str) -> list[VendorReferences]:
-        """How many references of each vendor a run of `suite_version` is compared with, and the newest one's time."""
-        rows = await self._db.fetchall(
-            "SELECT vendor, COUNT(*) AS n, MAX(created_at) AS newest FROM reference_models "
-            "WHERE suite_version IN (?, ?) GROUP BY vendor ORDER BY vendor",
-            (suite_version, CORPUS_SUITE_VERSION),
-        )
-        return [VendorReferences(row["vendor"], row["n"], row["newest"]) for row in rows]
-
-
-@dataclass(frozen=True)
-class VendorReferences:
-    """One vendor's references for a suite: how many, and when the newest was stored (its age on `/scout status`)."""
-
-    vendor: str
-    count: int
-    newest_at: str
-
-
-# --- guesses ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NearestModel:
-    model_id: str
-    similarity: float
-
-
-@dataclass(frozen=True)
-class RankedVendor:
-    vendor: str
-    name: str
-    probability: float
-    nearest: tuple[NearestModel, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "vendor": self.vendor,
-            "name": self.name,
-            "probability": round(self.probability, 4),
-            "nearest": [{"model": n.model_id, "similarity": round(n.similarity, 4)} for n in self.nearest],
-        }
-
-    @classmethod
-    def from_json(cls, record: Mapping[str, Any]) -> RankedVendor:
-        nearest = tuple(NearestModel(item["model"], float(item["similarity"])) for item in record.get("nearest", ()))
-        return cls(record["vendor"], record["name"], float(record["probability"]), nearest)
-
-
-GUESS_RANKED = "ranked"
-"""The status of a guess that ranks vendors; any other status says why there is no ranking (see `reason`)."""
-GUESS_NO_REFERENCES = "no_references"
-GUESS_PROBES_FAILED = "probes_failed"
-GUESS_NOT_FOUND = "not_found"
-GUESS_TOO_LITTLE_EVIDENCE = "too_little_evidence"
-
-
-@dataclass(frozen=True)
-class Guess:
-    """Who probably made a model: vendors best first, a calibrated confidence in the first, and why.
-
-    A guess without a ranking is still stored: its `status` names what was missing (no references,
-    probes failed, model not found…) and `reason` is the one line a card shows before anything else.
-    """
-
-    model_id: str
-    ranking: tuple[RankedVendor, ...]
-    confidence: float
-    evidence: tuple[str, ...]
-    run_id: int | None = None
-    id: int | None = None
-    created_at: str | None = None
-    status: str = GUESS_RANKED
-    reason: str | None = None
-
-    @property
-    def top_vendor(self) -> str | None:
-        return self.ranking[0].vendor if self.ranking else None
-
-
-def _guess(row: aiosqlite.Row) -> Guess:
-    return Guess(
-        model_id=row["model_id"],
-        ranking=tuple(RankedVendor.from_json(item) for item in json.loads(row["ranking_json"])),
-        confidence=row["confidence"],
-        evidence=tuple(json.loads(row["evidence_json"])),
-        run_id=row["run_id"],
-        id=row["id"],
-        created_at=row["created_at"],
-        status=row["status"],
-        reason=row["reason"],
-    )
-
-
-class GuessStore:
-    def __init__(self, db: Database) -> None:
-        self._db = db
-
-    async def save(self, guess: Guess) -> Guess:
-        """Append a guess (earlier ones stay as history) and return it with its id and time."""
-        now = utc_now()
-        guess_id = await self._db.execute(
-            "INSERT INTO guesses (model_id, run_id, created_at, top_vendor, confidence, ranking_json, evidence_json, "
-            "status, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                guess.model_id,
-                guess.run_id,
-                now,
-                guess.top_vendor,
-                guess.confidence,
-                _compact([item.to_json() for item in guess.ranking]),
-                _compact(list(guess.evidence)),
-                guess.status,
-                guess.reason,
-            ),
-        )
-        return replace(guess, id=guess_id, created_at=now)
-
-    async def latest(self, model_id: str) -> Guess | None:
-        row = await self._db.fetchone("SELECT * FROM guesses WHERE model_id = ? ORDER BY id DESC LIMIT 1", (model_id,))
-        return _guess(row) if row else None
-
-    async def history(self, model_id: str, limit: int = 10) -> list[Guess]:
-        rows = await self._db.fetchall(
-            "SELECT * FROM guesses WHERE model_id = ? ORDER BY id DESC LIMIT ?", (model_id, limit)
-        )
-        return [_guess(row) for row in rows]
-
-    async def waiting_for_references(self) -> list[Guess]:
-        """The latest guess of each listed model when it is waiting for references: attribute these again once
-        references arrive (their runs' answers are stored, so no request is sent twice)."""
-        rows = await self._db.fetchall(
-            "SELECT guesses.* FROM guesses JOIN models ON models.id = guesses.model_id "
-            "WHERE models.removed_at IS NULL AND guesses.id = "
-            "(SELECT MAX(id) FROM guesses AS later WHERE later.model_id = guesses.model_id) "
-            "AND guesses.status = ? AND guesses.run_id IS NOT NULL ORDER BY guesses.id",
-            (GUESS_NO_REFERENCES,),
-        )
-        return [_guess(row) for row in rows]
 
 
 # --- what still needs probing ------------------------------------------------------------------------

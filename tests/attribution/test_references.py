@@ -23,13 +23,14 @@ from bot.attribution.references import (
 )
 from bot.catalogue.entry import load_catalogue_file
 from bot.catalogue.vendors import COMMON_VENDOR_KEYS, vendor_for_model_id
-from bot.polling import poll_gateway, record_catalogue
 from bot.gateway import GatewayClient
+from bot.polling import poll_gateway, record_catalogue
 from bot.probes.ratelimit import RateLimiter
+from bot.probes.response import ProbeResponse
 from bot.probes.runner import ProbeRunner, RunReport
 from bot.probes.suite import PROBES, SUITE_VERSION, plan_probes
 from bot.store import Store
-from bot.store.probes import CORPUS_SUITE_VERSION, ProbeResponse, Reference, ReferenceAnswer
+from bot.store.references import CORPUS_SUITE_VERSION, Reference, ReferenceAnswer
 from tests.conftest import shared_file
 from tests.fakes.gateway_server import FakeGateway, Fault
 from tests.fakes.scripted_labs import KNOWN_MODELS, install_labs

@@ -12,9 +12,9 @@ from bot.attribution.references import choose_calibration_models
 from bot.attribution.self_calibration import plan_self_calibration, reference_status
 from bot.catalogue.entry import load_catalogue_file
 from bot.catalogue.vendors import vendor_for_model_id
-from bot.polling import record_catalogue
 from bot.gateway import GatewayClient
 from bot.pipeline import Pipeline
+from bot.polling import record_catalogue
 from bot.probes.suite import SUITE_VERSION
 from bot.settings import Settings, load_settings
 from tests.fakes.gateway_server import FakeGateway

@@ -7,8 +7,8 @@ import logging
 from importlib.metadata import version
 
 from bot.catalogue.entry import load_catalogue_file
-from bot.polling import record_catalogue
 from bot.cli import build_parser
+from bot.polling import record_catalogue
 from tests.cli.scout_process import json_lines, scout
 
 

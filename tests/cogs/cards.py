@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.attribution.guess import Guess, RankedVendor
 from bot.catalogue.vendors import display_name
 from bot.store.catalogue import ModelRecord
-from bot.store.probes import Guess, RankedVendor
 from bot.store.votes import Reveal, Tally, VendorVotes
 from cogs._card import Card
 

@@ -3,7 +3,7 @@ lookup that is not an announcement; and a guess state without evidence, which na
 
 from __future__ import annotations
 
-from bot.store.probes import Guess, RankedVendor
+from bot.attribution.guess import Guess, RankedVendor
 from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, card_lead, fields
 from tests.fakes.gateway_server import Fault
 

@@ -7,8 +7,8 @@ import csv
 import io
 import re
 
+from bot.attribution.guess import Guess, RankedVendor
 from bot.client import ScoutBot
-from bot.store.probes import Guess, RankedVendor
 from cogs.members import CANCEL_ID, CONFIRM_ID
 from tests.e2e.conftest import OWL, World, eventually, fields
 from tests.fakes.discord import MemberSpec, StoredMessage

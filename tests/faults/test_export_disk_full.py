@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.polling import record_catalogue
 from bot.export import ExportError, export_to_directory
+from bot.polling import record_catalogue
 from bot.store import Store
 from tests.bot_process import CliRun, bot_environment, read_rows, run_scout
 from tests.e2e.conftest import OWL

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from bot.attribution.corpus import load_corpus
-from bot.polling import poll_gateway
 from bot.gateway import GatewayClient
+from bot.polling import poll_gateway
 from bot.probes.ratelimit import RateLimiter
 from bot.probes.runner import ProbeRunner
 from bot.store import Store

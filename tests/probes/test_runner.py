@@ -9,11 +9,11 @@ import pytest
 
 from bot.gateway import GatewayClient
 from bot.probes.ratelimit import RateLimiter
+from bot.probes.response import ProbeResponse
 from bot.probes.runner import ProbeRunner, request_extra_for
 from bot.probes.suite import PROBES_BY_ID, SUITE_VERSION, plan_probes
 from bot.settings import load_settings
 from bot.store import Store
-from bot.store.probes import ProbeResponse
 from tests.fakes.gateway_server import FakeGateway, Fault, ScriptedModel, constant_reply
 from tests.fakes.scripted_labs import lab_model
 

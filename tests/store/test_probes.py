@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import sqlite3
+
+from bot.attribution.guess import Guess, NearestModel, RankedVendor
+from bot.probes.response import ProbeResponse
 from bot.store import Store
-from bot.store.probes import (
-    CORPUS_SUITE_VERSION,
-    Guess,
-    NearestModel,
-    ProbeResponse,
-    RankedVendor,
-    Reference,
-    ReferenceAnswer,
-)
+from bot.store.references import CORPUS_SUITE_VERSION, Reference, ReferenceAnswer
 
 
 def response(probe_id: str, ok: bool = True, **fields) -> ProbeResponse:
@@ -134,8 +132,12 @@ async def test_guesses_keep_history_and_their_status(store: Store):
     assert first.id and second.id and second.id > first.id and first.created_at
     latest = await store.guesses.latest("openrouter/owl-alpha")
     assert latest == second and latest.top_vendor == "openai" and latest.status == "ranked" and latest.reason is None
-    assert [g.confidence for g in await store.guesses.history("openrouter/owl-alpha")] == [0.6, 0.8]
-    assert (await store.guesses.history("openrouter/owl-alpha"))[1].ranking == ranking
+    with contextlib.closing(sqlite3.connect(store.db.path)) as connection:
+        kept = connection.execute(
+            "SELECT confidence, ranking_json FROM guesses WHERE model_id = ? ORDER BY id", ("openrouter/owl-alpha",)
+        ).fetchall()
+    assert [confidence for confidence, _ in kept] == [0.8, 0.6]  # the earlier guess stays as history
+    assert tuple(RankedVendor.from_json(item) for item in json.loads(kept[0][1])) == ranking
     assert await store.guesses.latest("nobody/none") is None
 
     failed = Guess("openrouter/owl-alpha", (), 0.0, (), status="probes_failed", reason="no guess yet: probes failed")

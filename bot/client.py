@@ -25,6 +25,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.background import BackgroundLoop
 from bot.discord_endpoints import point_discord_at
 from bot.errors import CommandError
 from bot.gateway import GatewayClient
@@ -98,9 +99,10 @@ class ScoutBot(commands.AutoShardedBot):
             allowed_contexts=app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False),
         )
         self.poll_failures = 0
-        self._watcher: asyncio.Task[None] | None = None
+        self._watcher = BackgroundLoop(
+            "scout-watcher", self._poll, on_failure=self._poll_failed, prepare=self._before_first_poll
+        )
         self._calibration: asyncio.Task[None] | None = None
-        self._closing = False
 
     async def setup_hook(self) -> None:
         self.tree.add_command(self.scout_group)
@@ -108,15 +110,14 @@ class ScoutBot(commands.AutoShardedBot):
             await self.load_extension(name)
             log.info("loaded extension %s", name)
         await self.sync_commands_if_changed()
-        self._watcher = asyncio.create_task(self._watch(), name="scout-watcher")
+        self._watcher.start()
         self._calibration = asyncio.create_task(self.pipeline.calibrate_forever(), name="scout-calibration")
 
     async def close(self) -> None:
-        self._closing = True
-        background = [task for task in (self._watcher, self._calibration) if task is not None]
-        for task in background:
-            task.cancel()
-        await asyncio.gather(*background, return_exceptions=True)
+        await self._watcher.stop()
+        if self._calibration is not None:
+            self._calibration.cancel()
+            await asyncio.gather(self._calibration, return_exceptions=True)
         await super().close()
         await self.pipeline.close()
 
@@ -189,26 +190,22 @@ class ScoutBot(commands.AutoShardedBot):
     async def on_guild_available(self, guild: discord.Guild) -> None:
         await self.adopt_default_channel(guild)
 
-    async def _watch(self) -> None:
-        """Poll every interval once Discord is ready; back off (capped) while the gateway fails.
-
-        Waiting for ready first means guilds that adopt the default channel are known before the first
-        poll records its announcement intents.
-        """
+    async def _before_first_poll(self) -> None:
+        """Wait for Discord, so guilds that adopt the default channel are known before the first poll's intents."""
         await self.wait_until_ready()
         for guild in self.guilds:
             await self.adopt_default_channel(guild)
-        interval = self.settings.poll_interval_seconds
-        while not self._closing:  # a flag as well as the cancel: Python 3.11's `wait_for` can swallow a cancellation
-            try:
-                report = await self.pipeline.poll_once()
-                self.poll_failures = 0 if report.ok else self.poll_failures + 1
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:  # the loop must outlive any single poll
-                self.poll_failures += 1
-                log.warning("poll failed (%d in a row): %s", self.poll_failures, _one_line(error))
-            await asyncio.sleep(poll_delay(interval, self.poll_failures))
+
+    async def _poll(self) -> float:
+        """One poll; the wait before the next is the interval, backed off (capped) while the gateway fails."""
+        report = await self.pipeline.poll_once()
+        self.poll_failures = 0 if report.ok else self.poll_failures + 1
+        return poll_delay(self.settings.poll_interval_seconds, self.poll_failures)
+
+    def _poll_failed(self, error: Exception) -> float:
+        self.poll_failures += 1
+        log.warning("poll failed (%d in a row): %s", self.poll_failures, _one_line(error))
+        return poll_delay(self.settings.poll_interval_seconds, self.poll_failures)
 
 
 def _one_line(error: BaseException) -> str:

@@ -18,7 +18,6 @@ network failures (discord.py already retried them) keep the row pending, retried
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ import aiohttp
 import discord
 from discord.ext import commands
 
+from bot.background import BackgroundLoop
 from bot.store import Store
 from bot.store.outbox import Announcement
 from cogs import _safety as safety
@@ -87,44 +87,39 @@ class _Retry:
     channel_id: int
 
 
+def _pass_failed(error: Exception) -> float:
+    log.error("announcer pass failed", exc_info=error)
+    return RETRY_FIRST_SECONDS
+
+
 class Announcer(commands.Cog):
     """Drains the outbox: posts, edits (at most one edit per message per `announce_edit_interval`), replies."""
 
     def __init__(self, bot: ScoutBot) -> None:
         self.bot = bot
-        self._task: asyncio.Task[None] | None = None
+        self._loop = BackgroundLoop(
+            "scout-announcer",
+            self.drain,
+            on_failure=_pass_failed,
+            prepare=bot.wait_until_ready,
+            pause=bot.store.outbox.wait_for_work,
+        )
         self._last_edit: dict[int, float] = {}
         self._retries: dict[int, _Retry] = {}
         self.retry_first_seconds = RETRY_FIRST_SECONDS
-        self._stopping = False
 
     async def cog_load(self) -> None:
         """Start draining the outbox; the loop waits for the bot to be ready before its first pass."""
-        self._task = asyncio.create_task(self._run(), name="scout-announcer")
+        self._loop.start()
 
     async def cog_unload(self) -> None:
-        """Stop the loop. The flag as well as the cancel: Python 3.11's `wait_for` can swallow a cancellation."""
-        self._stopping = True
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+        """Stop the loop; a delivery under way is cancelled and its row stays pending for the next start."""
+        await self._loop.stop()
 
     @property
     def store(self) -> Store:
         """The bot's store: the outbox is the only place this cog learns what to post."""
         return self.bot.store
-
-    async def _run(self) -> None:
-        await self.bot.wait_until_ready()
-        while not self._stopping:
-            try:
-                wake_in = await self.drain()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the loop must outlive any single failure
-                log.exception("announcer pass failed")
-                wake_in = RETRY_FIRST_SECONDS
-            await self.store.outbox.wait_for_work(wake_in)
 
     async def drain(self) -> float:
         """One pass over the pending outbox rows; returns how long to sleep before the next pass."""

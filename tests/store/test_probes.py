@@ -1,15 +1,12 @@
-"""Probe runs, references and guesses in a real SQLite file."""
+"""Probe runs and what still needs probing, in a real SQLite file."""
 
 from __future__ import annotations
 
-import contextlib
-import json
 import sqlite3
 
-from bot.attribution.guess import Guess, NearestModel, RankedVendor
 from bot.probes.response import ProbeResponse
 from bot.store import Store
-from bot.store.references import CORPUS_SUITE_VERSION, Reference, ReferenceAnswer
+from bot.store.references import Reference, ReferenceAnswer
 
 
 def response(probe_id: str, ok: bool = True, **fields) -> ProbeResponse:
@@ -87,65 +84,6 @@ async def test_carried_answers_cost_the_new_run_nothing(store: Store):
     assert (await store.probes.responses(run_id))[0].carried_from_run == 4
 
 
-async def test_references_are_replaced_per_model_source_and_suite(store: Store):
-    first = Reference(
-        "acme/a", "acme", "probe", "v1", {"p1": ReferenceAnswer("one", 5), "p2": ReferenceAnswer(None, 8)}, None
-    )
-    await store.references.save([first])
-    before = await store.references.fingerprint("v1")
-    await store.references.save([Reference("acme/a", "acme", "probe", "v1", {"p1": ReferenceAnswer("two", 6)})])
-    loaded = await store.references.load("v1")
-    assert [(r.model_id, dict(r.answers)) for r in loaded] == [("acme/a", {"p1": ReferenceAnswer("two", 6)})]
-    assert await store.references.fingerprint("v1") != before
-
-
-async def test_references_load_with_their_suite_and_every_corpus_import(store: Store):
-    await store.references.save(
-        [
-            Reference(
-                "acme/a", "acme", "probe", "v1", {"p1": ReferenceAnswer("a1", 1), "p2": ReferenceAnswer("a2", 2)}
-            ),
-            Reference("acme/b", "acme", "probe", "v0", {"p1": ReferenceAnswer("b1", 1)}),
-            Reference(
-                "Corp-7B",
-                "corp",
-                "corpus:x.jsonl",
-                CORPUS_SUITE_VERSION,
-                {"p1": ReferenceAnswer("c1"), "p9": ReferenceAnswer("c9")},
-            ),
-        ]
-    )
-    loaded = await store.references.load("v1", probe_ids={"p1"})
-    assert {r.model_id: set(r.answers) for r in loaded} == {"acme/a": {"p1"}, "Corp-7B": {"p1"}}
-    assert await store.references.load("v1", probe_ids=set()) == []
-    assert await store.references.model_ids("v1") == {"acme/a"}
-    assert await store.references.counts() == {"probe": 2, "corpus:x.jsonl": 1}
-
-
-async def test_guesses_keep_history_and_their_status(store: Store):
-    ranking = (
-        RankedVendor("zhipu", "Zhipu (GLM)", 0.8, (NearestModel("z-ai/glm-4.6", 0.9),)),
-        RankedVendor("openai", "OpenAI", 0.2),
-    )
-    first = await store.guesses.save(Guess("openrouter/owl-alpha", ranking, 0.8, ("tokenizer: 10/10",), run_id=None))
-    second = await store.guesses.save(Guess("openrouter/owl-alpha", ranking[::-1], 0.6, ()))
-    assert first.id and second.id and second.id > first.id and first.created_at
-    latest = await store.guesses.latest("openrouter/owl-alpha")
-    assert latest == second and latest.top_vendor == "openai" and latest.status == "ranked" and latest.reason is None
-    with contextlib.closing(sqlite3.connect(store.db.path)) as connection:
-        kept = connection.execute(
-            "SELECT confidence, ranking_json FROM guesses WHERE model_id = ? ORDER BY id", ("openrouter/owl-alpha",)
-        ).fetchall()
-    assert [confidence for confidence, _ in kept] == [0.8, 0.6]  # the earlier guess stays as history
-    assert tuple(RankedVendor.from_json(item) for item in json.loads(kept[0][1])) == ranking
-    assert await store.guesses.latest("nobody/none") is None
-
-    failed = Guess("openrouter/owl-alpha", (), 0.0, (), status="probes_failed", reason="no guess yet: probes failed")
-    await store.guesses.save(failed)
-    stored = await store.guesses.latest("openrouter/owl-alpha")
-    assert (stored.status, stored.reason, stored.ranking) == ("probes_failed", "no guess yet: probes failed", ())
-
-
 async def test_due_for_probing_is_every_listed_stealth_model_without_a_successful_run(store: Store, catalogue_june):
     from bot.catalogue.entry import load_catalogue_file
     from bot.polling import record_catalogue
@@ -198,7 +136,6 @@ async def test_calibration_plan_progress_and_references_by_vendor(store: Store):
 
 
 async def test_upgrading_counts_models_attributed_before_as_probed_unless_every_probe_failed(tmp_path):
-    import sqlite3
     from importlib import resources
 
     path = tmp_path / "old.db"

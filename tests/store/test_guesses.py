@@ -1,0 +1,34 @@
+"""Guesses in a real SQLite file: appended, the latest shown, the earlier kept."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+
+from bot.attribution.guess import Guess, NearestModel, RankedVendor
+from bot.store import Store
+
+
+async def test_guesses_keep_history_and_their_status(store: Store):
+    ranking = (
+        RankedVendor("zhipu", "Zhipu (GLM)", 0.8, (NearestModel("z-ai/glm-4.6", 0.9),)),
+        RankedVendor("openai", "OpenAI", 0.2),
+    )
+    first = await store.guesses.save(Guess("openrouter/owl-alpha", ranking, 0.8, ("tokenizer: 10/10",), run_id=None))
+    second = await store.guesses.save(Guess("openrouter/owl-alpha", ranking[::-1], 0.6, ()))
+    assert first.id and second.id and second.id > first.id and first.created_at
+    latest = await store.guesses.latest("openrouter/owl-alpha")
+    assert latest == second and latest.top_vendor == "openai" and latest.status == "ranked" and latest.reason is None
+    with contextlib.closing(sqlite3.connect(store.db.path)) as connection:
+        kept = connection.execute(
+            "SELECT confidence, ranking_json FROM guesses WHERE model_id = ? ORDER BY id", ("openrouter/owl-alpha",)
+        ).fetchall()
+    assert [confidence for confidence, _ in kept] == [0.8, 0.6]  # the earlier guess stays as history
+    assert tuple(RankedVendor.from_json(item) for item in json.loads(kept[0][1])) == ranking
+    assert await store.guesses.latest("nobody/none") is None
+
+    failed = Guess("openrouter/owl-alpha", (), 0.0, (), status="probes_failed", reason="no guess yet: probes failed")
+    await store.guesses.save(failed)
+    stored = await store.guesses.latest("openrouter/owl-alpha")
+    assert (stored.status, stored.reason, stored.ranking) == ("probes_failed", "no guess yet: probes failed", ())

@@ -76,6 +76,8 @@ FAILURE_WORDS = {
 
 @dataclass(frozen=True)
 class ProbeOutcome:
+    """A finished probe with the guess made from it, for `/scout probe` and `scout probe` to report."""
+
     report: RunReport
     guess: Guess
 
@@ -398,4 +400,3 @@ def _log_failure(task: asyncio.Task[ProbeOutcome]) -> None:
     error = task.exception()
     if error is not None:
         log.error("%s failed: %s", task.get_name(), error, exc_info=error)
-

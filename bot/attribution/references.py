@@ -42,6 +42,7 @@ def _is_text_probe(probe_id: str) -> bool:
 
 
 def fingerprint_of(reference: Reference, listing: CatalogueEntry | None = None) -> Fingerprint:
+    """A stored reference as the combiner compares it; a tokenizer probe carries only its token count."""
     texts = {
         probe_id: answer.content
         for probe_id, answer in reference.answers.items()
@@ -127,6 +128,8 @@ async def _combiner_key(store: Store, query_probe_ids: Collection[str]) -> str:
 
 @dataclass(frozen=True)
 class ImportSummary:
+    """What a corpus import brought in, for the one line `scout references import` prints."""
+
     source: str
     models: int
     vendors: int
@@ -219,6 +222,7 @@ class CalibrationStep:
     detail: str = ""
 
     def describe(self) -> str:
+        """One line per reference model, logged as calibration goes, so a run reads as a list of what happened."""
         if self.status == "skipped":
             return f"{self.model_id}: skipped ({self.detail})"
         line = (

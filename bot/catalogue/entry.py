@@ -34,6 +34,8 @@ class EntryError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class CatalogueEntry:
+    """One validated listing: only the fields the bot relies on are typed, the rest stays in `raw`."""
+
     id: str
     name: str
     description: str
@@ -60,6 +62,7 @@ class CatalogueEntry:
 
     @property
     def slug(self) -> str:
+        """The id after the vendor namespace: the model's own name, which the chat and routing checks read."""
         return self.id.split("/", 1)[1] if "/" in self.id else self.id
 
     @property
@@ -69,9 +72,11 @@ class CatalogueEntry:
 
     @property
     def variant(self) -> str | None:
+        """The suffix after `:` (`free`, `exacto`…): a variant of a listed model is not a new model."""
         return self.id.split(":", 1)[1] if ":" in self.id else None
 
     def price(self, kind: str) -> float | None:
+        """A price as a number; None when the listing gives none or one that is not a number."""
         try:
             return float(self.pricing[kind])
         except (KeyError, TypeError, ValueError):
@@ -89,6 +94,7 @@ class CatalogueEntry:
         }
 
     def tracked_json(self) -> str:
+        """`tracked()` as stored, so an unchanged listing compares equal as text."""
         return json.dumps(self.tracked(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -183,6 +189,8 @@ def parse_entry(raw: Any) -> CatalogueEntry:
 
 @dataclass(frozen=True)
 class SkippedEntry:
+    """A listing left out of a poll, with its position and the reason, so the poll can say what it skipped."""
+
     position: int
     model_id: str | None
     reason: str

@@ -50,6 +50,7 @@ class RunReport:
 
     @property
     def failures(self) -> tuple[ProbeResponse, ...]:
+        """The probes that brought nothing back; a card counts them by kind."""
         return tuple(response for response in self.responses if not response.ok)
 
     @property
@@ -111,6 +112,7 @@ class ProbeRunner:
     def from_settings(
         cls, store: Store, gateway: GatewayClient, settings: Settings, limiter: RateLimiter | None = None
     ) -> ProbeRunner:
+        """A runner with the settings' rate limit, budget and timeout; a caller may hand in a limiter to share one."""
         limiter = limiter or RateLimiter(settings.probe_requests_per_minute, settings.probe_concurrency)
         return cls(
             store,

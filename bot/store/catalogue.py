@@ -21,6 +21,8 @@ from bot.store.database import Database, utc_now
 
 @dataclass(frozen=True)
 class ModelRecord:
+    """A model as the store remembers it: when it was seen, whether it is stealth and why, its last listing."""
+
     id: str
     name: str
     vendor: str | None
@@ -35,6 +37,7 @@ class ModelRecord:
 
     @classmethod
     def from_row(cls, row: aiosqlite.Row) -> ModelRecord:
+        """Build a record from a `models` row; the listing is parsed only when `entry` is asked for."""
         return cls(
             id=row["id"],
             name=row["name"],
@@ -63,6 +66,8 @@ class ModelRecord:
 
 @dataclass(frozen=True)
 class PollRecord:
+    """One poll as recorded: when, from where, whether it succeeded and what it found, for `/scout status`."""
+
     id: int
     started_at: str
     finished_at: str | None
@@ -80,16 +85,21 @@ def _compact(value: Any) -> str:
 
 
 class CatalogueStore:
+    """Models, polls and catalogue events: what the watcher has seen, written one poll per transaction."""
+
     def __init__(self, db: Database) -> None:
         self._db = db
 
     async def known_models(self) -> dict[str, KnownModel]:
+        """Every model the store knows, in the form the diff compares a new catalogue with."""
         return await _known_models(self._db.fetchall)
 
     async def start_poll(self, source: str) -> int:
+        """Open a poll row before fetching, so a fetch that fails is recorded too."""
         return await self._db.execute("INSERT INTO polls (started_at, source) VALUES (?, ?)", (utc_now(), source))
 
     async def fail_poll(self, poll_id: int, error: str) -> None:
+        """Close a poll as failed; nothing else changes, so a bad fetch never marks a model removed."""
         await self._db.execute(
             "UPDATE polls SET finished_at = ?, ok = 0, error = ? WHERE id = ?", (utc_now(), error[:500], poll_id)
         )
@@ -182,10 +192,12 @@ class CatalogueStore:
         return events, not known
 
     async def model(self, model_id: str) -> ModelRecord | None:
+        """One model by id, listed or removed; None when the store never saw it."""
         row = await self._db.fetchone("SELECT * FROM models WHERE id = ?", (model_id,))
         return ModelRecord.from_row(row) if row else None
 
     async def models(self, *, stealth_only: bool = False, include_removed: bool = True) -> list[ModelRecord]:
+        """Models newest first, optionally only stealth ones or only those still listed."""
         conditions = []
         if stealth_only:
             conditions.append("stealth = 1")
@@ -206,6 +218,7 @@ class CatalogueStore:
         return [ModelRecord.from_row(row) for row in rows]
 
     async def events(self, *, model_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """The latest catalogue events, newest first, as plain records (a card reads a removal from them)."""
         where, params = ("WHERE model_id = ?", (model_id,)) if model_id else ("", ())
         rows = await self._db.fetchall(
             f"SELECT id, poll_id, at, details_json FROM catalogue_events {where} ORDER BY id DESC LIMIT ?",
@@ -217,14 +230,17 @@ class CatalogueStore:
         ]
 
     async def last_polls(self, limit: int = 1) -> list[PollRecord]:
+        """The most recent polls, newest first, failed ones included."""
         rows = await self._db.fetchall("SELECT * FROM polls ORDER BY id DESC LIMIT ?", (limit,))
         return [_poll(row) for row in rows]
 
     async def last_successful_poll(self) -> PollRecord | None:
+        """The newest poll that succeeded: how fresh the bot's view of the catalogue is."""
         row = await self._db.fetchone("SELECT * FROM polls WHERE ok = 1 ORDER BY id DESC LIMIT 1")
         return _poll(row) if row else None
 
     async def failures_since_success(self) -> int:
+        """Failed polls since the last success: how long the gateway has been unreachable, in polls."""
         row = await self._db.fetchone(
             "SELECT COUNT(*) FROM polls WHERE ok = 0 AND finished_at IS NOT NULL "
             "AND id > COALESCE((SELECT MAX(id) FROM polls WHERE ok = 1), 0)"

@@ -105,6 +105,7 @@ class ScoutBot(commands.AutoShardedBot):
         self._calibration: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
+        """Load the cogs and sync before the watcher starts, so the first announcement has its commands."""
         self.tree.add_command(self.scout_group)
         for name in discover_extensions(self.extensions_package):
             await self.load_extension(name)
@@ -114,6 +115,7 @@ class ScoutBot(commands.AutoShardedBot):
         self._calibration = asyncio.create_task(self.pipeline.calibrate_forever(), name="scout-calibration")
 
     async def close(self) -> None:
+        """Stop the loops before Discord closes, then the pipeline: probes cut short resume at the next start."""
         await self._watcher.stop()
         if self._calibration is not None:
             self._calibration.cancel()
@@ -127,6 +129,7 @@ class ScoutBot(commands.AutoShardedBot):
             self.scout_group.add_command(command)
 
     def remove_scout_commands(self, *scout_commands: app_commands.Command[Any, ..., Any]) -> None:
+        """An unloaded extension takes its sub-commands with it, so reloading it does not collide."""
         for command in scout_commands:
             self.scout_group.remove_command(command.name)
 
@@ -185,9 +188,11 @@ class ScoutBot(commands.AutoShardedBot):
             await self.store.outbox.intend(guild_id, model.id, channel_id)
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
+        """A new guild hears announcements at once when the deployment has a default channel in it."""
         await self.adopt_default_channel(guild)
 
     async def on_guild_available(self, guild: discord.Guild) -> None:
+        """A guild that joined while the bot was down gets the default channel too."""
         await self.adopt_default_channel(guild)
 
     async def _before_first_poll(self) -> None:

@@ -19,10 +19,13 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from bot.store.probes import cap_answer
 from bot.untrusted_json import clean_text, loads
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 log = logging.getLogger(__name__)
 
@@ -78,15 +81,16 @@ class _BoundedReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+    def readinto(self, buffer: WriteableBuffer, /) -> int:
         """Fill `buffer` from the inner stream, counting; past the bound the load fails as a whole."""
-        data = self._inner.read(len(buffer))
+        target = memoryview(buffer).cast("B")
+        data = self._inner.read(len(target))
         self._total += len(data)
         if self._total > MAX_DECOMPRESSED_BYTES:
             raise CorpusError(
                 f"corpus {self._source} holds more than {MAX_DECOMPRESSED_BYTES // 2**20} MiB of text; not imported"
             )
-        buffer[: len(data)] = data
+        target[: len(data)] = data
         return len(data)
 
     def close(self) -> None:

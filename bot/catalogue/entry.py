@@ -34,6 +34,8 @@ class EntryError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class CatalogueEntry:
+    """One model of the listing, typed and bounded once at the edge, so nothing downstream re-parses raw JSON."""
+
     id: str
     name: str
     description: str
@@ -60,6 +62,7 @@ class CatalogueEntry:
 
     @property
     def slug(self) -> str:
+        """The name after the namespace: where a lab's naming habits show when the namespace is anonymous."""
         return self.id.split("/", 1)[1] if "/" in self.id else self.id
 
     @property
@@ -69,13 +72,11 @@ class CatalogueEntry:
 
     @property
     def variant(self) -> str | None:
+        """The suffix after `:` (`free`, `exacto`): a variant of a listed model is that model, not a new one."""
         return self.id.split(":", 1)[1] if ":" in self.id else None
 
-    @property
-    def is_text_model(self) -> bool:
-        return "text" in self.output_modalities
-
     def price(self, kind: str) -> float | None:
+        """The price per token of `kind` (`prompt`, `completion`), or None where the listing gives no number."""
         try:
             return float(self.pricing[kind])
         except (KeyError, TypeError, ValueError):
@@ -93,6 +94,7 @@ class CatalogueEntry:
         }
 
     def tracked_json(self) -> str:
+        """`tracked` as canonical JSON: equal text means nothing worth reporting changed since the last poll."""
         return json.dumps(self.tracked(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -187,6 +189,8 @@ def parse_entry(raw: Any) -> CatalogueEntry:
 
 @dataclass(frozen=True)
 class SkippedEntry:
+    """A listing entry left out of a poll, kept so the skip can be logged and counted instead of failing the poll."""
+
     position: int
     model_id: str | None
     reason: str

@@ -206,14 +206,12 @@ async def test_calibrate_probes_known_models_and_resumes_where_it_stopped(store:
 async def test_the_combiner_fit_is_cached_until_the_references_change(store: Store, gw: FakeGateway):
     async with GatewayClient(gw.base_url, "sk-test") as client:
         await poll_gateway(store, client)
-        runner = lambda: ProbeRunner(
-            store,
-            client,
-            RateLimiter(1000, 12),
-            max_requests=12,
-            max_completion_tokens=4000,
-            timeout_s=5,
-        )
+
+        def runner() -> ProbeRunner:
+            return ProbeRunner(
+                store, client, RateLimiter(1000, 12), max_requests=12, max_completion_tokens=4000, timeout_s=5
+            )
+
         await calibrate(store, runner, [model_id for model_id, _, _ in KNOWN_MODELS])
     listings = await catalogue_listings(store)
     references = await load_fingerprints(store, listings)

@@ -59,6 +59,7 @@ class CorpusLoadStats:
     lines_skipped: int
     models_skipped: tuple[str, ...]
     texts_cut: int = 0
+    first_skip: str | None = None  # "line N: why", so an import that kept nothing can say why in one line
 
 
 @dataclass(frozen=True)
@@ -171,11 +172,13 @@ def load_corpus(path: str | Path) -> Corpus:
     models: dict[str, ModelAnswers] = {}
     conflicting: set[str] = set()
     read = skipped = cut = 0
+    first_skip: str | None = None
     with _open_text(source) as handle:
         for number, parsed in _records(handle, source):
             read += 1
             if isinstance(parsed, str):
                 skipped += 1
+                first_skip = first_skip or f"line {number}: {parsed}"
                 log.info("corpus %s line %d skipped: %s", source.name, number, parsed)  # counted in the summary
                 continue
             model = parsed["model"]
@@ -201,5 +204,5 @@ def load_corpus(path: str | Path) -> Corpus:
         del models[model]
     if 0 < skipped < read:  # with every line skipped, the caller's error says so
         log.warning("corpus %s: %d of %d lines skipped (run with -v for each line and why)", source.name, skipped, read)
-    stats = CorpusLoadStats(read, skipped, tuple(sorted(conflicting)), cut)
+    stats = CorpusLoadStats(read, skipped, tuple(sorted(conflicting)), cut, first_skip)
     return Corpus(models, stats)

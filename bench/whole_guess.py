@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib
 import json
 import random
 import sys
@@ -50,6 +49,7 @@ from bot.attribution.combiner import (
 )
 from bot.attribution.corpus import ModelAnswers, load_corpus
 from bot.attribution.guess import Guess
+from bot.benchmarks.real_tokenizers import missing_packages, tokenizer_for_model
 from bot.catalogue.vendors import canonical_vendor
 from bot.gateway import GatewayClient
 from bot.probes.ratelimit import RateLimiter
@@ -62,7 +62,6 @@ UNKNOWN_VENDOR = "unknown"
 DEFAULT_FOLDS = 5
 DEFAULT_MAX_REQUESTS = 12
 PARALLEL_MODELS = 8
-REAL_TOKENIZERS = "bot.benchmarks.real_tokenizers"
 
 TokenCounter = Callable[[str, str], int | None]
 """(corpus model name, text) -> prompt tokens by a real tokenizer of the model's family, or None without one."""
@@ -70,20 +69,18 @@ TokenCounter = Callable[[str, str], int | None]
 
 def load_token_counter() -> tuple[TokenCounter | None, str]:
     """The real-tokenizer counter, or None and the reason it is unavailable (the benchmark then says so)."""
-    try:
-        module = importlib.import_module(REAL_TOKENIZERS)
-    except ImportError as error:
-        return None, f"no real tokenizers ({REAL_TOKENIZERS} not importable: {error}); token counts left out"
-    family_of = getattr(module, "family_of", None)
-    count = getattr(module, "count_prompt_tokens", None)
-    if not callable(family_of) or not callable(count):
-        return None, f"{REAL_TOKENIZERS} lacks family_of/count_prompt_tokens; token counts left out"
+    missing = missing_packages()
+    if missing:
+        return (
+            None,
+            f"no real tokenizers ({', '.join(missing)} missing: pip install -e '.[test]'); token counts left out",
+        )
 
     def counter(model: str, text: str) -> int | None:
-        family = family_of(model)
-        return None if family is None else int(count(family, [{"role": "user", "content": text}]))
+        tokenizer = tokenizer_for_model(model)
+        return None if tokenizer is None else tokenizer.count_prompt_tokens([{"role": "user", "content": text}])
 
-    return counter, f"token counts from {REAL_TOKENIZERS} where the model's family is known"
+    return counter, "token counts from the real tokenizer of the model's family where one is available offline"
 
 
 def _reply_from_corpus(answers: ModelAnswers, prompt_ids: dict[str, str]) -> Callable[[list[dict[str, Any]]], str]:

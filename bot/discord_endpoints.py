@@ -14,14 +14,11 @@ So pointing both at another server is all a bot needs to run end to end without 
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import discord.gateway
 import discord.http
 import yarl
 
-_API_SCHEMES = ("http", "https")
-_GATEWAY_SCHEMES = ("ws", "wss")
+from bot.settings import HTTP_SCHEMES, WEBSOCKET_SCHEMES, checked_url
 
 
 def point_discord_at(api_base: str | None, gateway_url: str | None) -> None:
@@ -30,18 +27,22 @@ def point_discord_at(api_base: str | None, gateway_url: str | None) -> None:
     `api_base` includes the API version, e.g. `http://127.0.0.1:8080/api/v10`. `None` leaves
     that address as it is, so production passes `None, None` and talks to Discord. Call this
     before the client logs in, and after any `discord.http._set_api_version`, which resets
-    `Route.BASE`.
+    `Route.BASE`. Both are checked before either is set, so a refused address changes nothing.
     """
-    if api_base is not None:
-        discord.http.Route.BASE = _checked_url(api_base, _API_SCHEMES, "Discord API base")
-    if gateway_url is not None:
-        checked = _checked_url(gateway_url, _GATEWAY_SCHEMES, "Discord gateway URL")
-        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(checked)
+    checked_base = _checked(api_base, HTTP_SCHEMES, "Discord API base")
+    checked_gateway = _checked(gateway_url, WEBSOCKET_SCHEMES, "Discord gateway URL")
+    if checked_base is not None:
+        discord.http.Route.BASE = checked_base
+    if checked_gateway is not None:
+        discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(checked_gateway)
 
 
-def _checked_url(url: str, schemes: tuple[str, ...], what: str) -> str:
-    """Refuse a URL the client could not use, naming the setting rather than failing mid-login."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in schemes or not parts.netloc:
-        raise ValueError(f"{what} must be a {' or '.join(s + '://' for s in schemes)} URL with a host")
-    return url.strip().rstrip("/")
+def _checked(url: str | None, schemes: tuple[str, ...], what: str) -> str | None:
+    """The settings' URL rule, with the address named: a caller other than the settings (a test's fake) gets the
+    same refusal, and it says which of the two addresses is wrong."""
+    if url is None:
+        return None
+    try:
+        return checked_url(url, schemes)
+    except ValueError as error:
+        raise ValueError(f"{what} {error}") from None

@@ -589,7 +589,8 @@ def _parse_completion(model: str, response: _JsonReply) -> ChatCompletion:
     if content is not None and not isinstance(content, str):
         raise _AttemptFailed("bad_response", f"expected string content, got {describe_shape(content)}")
     reasoning = message.get("reasoning")
-    usage = payload.get("usage") if isinstance(payload.get("usage"), dict) else {}
+    raw_usage = payload.get("usage")
+    usage: dict[str, Any] = raw_usage if isinstance(raw_usage, dict) else {}
     finish_reason = choice.get("finish_reason")
     served_model = payload.get("model")
     return ChatCompletion(

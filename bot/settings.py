@@ -9,6 +9,7 @@ bot would never poll again.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -119,7 +120,7 @@ class Settings(BaseSettings):
         return [part.strip() for part in self.calibration_models.split(",") if part.strip()]
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Read the settings, turning pydantic's multi-line report into one line a person can act on."""
     try:
         return Settings(**overrides)

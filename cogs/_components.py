@@ -66,6 +66,8 @@ class ScoutItem(discord.ui.DynamicItem[ItemT], template=r"scout:[a-z-]+:(?P<anno
     ) -> ScoutItem[ItemT]:
         return cls(int(match["announcement"]))
 
+    # discord.py types the argument `Interaction[ClientT]` with a type variable its class does not bind, so no
+    # override can name the one client these items run on.
     async def callback(self, interaction: discord.Interaction[ScoutBot]) -> None:  # type: ignore[override]
         try:
             await self.act(interaction)
@@ -213,6 +215,8 @@ class _CardModal(discord.ui.Modal):
         self.announcement_id = announcement_id
         self.stores = stores
 
+    # discord.py types the argument `Interaction[ClientT]` with a type variable its class does not bind, so no
+    # override can name the one client these items run on.
     async def on_submit(self, interaction: discord.Interaction[ScoutBot]) -> None:  # type: ignore[override]
         await safety.acknowledge(interaction)
 
@@ -226,7 +230,10 @@ class _CardModal(discord.ui.Modal):
         """Store what was typed, once the card behind the modal is known to belong to this guild."""
         raise NotImplementedError
 
-    async def on_error(self, interaction: discord.Interaction[ScoutBot], error: Exception) -> None:  # type: ignore[override]
+    # As for on_submit: discord.py binds no client type for it.
+    async def on_error(  # type: ignore[override]
+        self, interaction: discord.Interaction[ScoutBot], error: Exception
+    ) -> None:
         await safety.answer_error(interaction, error)
 
 

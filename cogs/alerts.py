@@ -20,10 +20,6 @@ if TYPE_CHECKING:
     from bot.client import ScoutBot
 
 
-def _bot(interaction: discord.Interaction) -> ScoutBot:
-    return interaction.client  # type: ignore[return-value]
-
-
 def _listed(items: tuple[str, ...]) -> str:
     return ", ".join(safety.code(item, 100) for item in items) if items else "any"
 
@@ -52,11 +48,11 @@ def preferences_text(preferences: AlertPreferences) -> str:
     )
 
 
-async def _change(interaction: discord.Interaction, **changes: Any) -> None:
+async def _change(interaction: discord.Interaction[ScoutBot], **changes: Any) -> None:
     safety.require_manage_guild(interaction)
     assert interaction.guild_id is not None
     await safety.acknowledge(interaction)
-    preferences = await _bot(interaction).store.alerts.update(interaction.guild_id, **changes)
+    preferences = await interaction.client.store.alerts.update(interaction.guild_id, **changes)
     await safety.respond(interaction, "Saved.\n" + preferences_text(preferences))
 
 
@@ -71,10 +67,10 @@ alerts_group = app_commands.Group(name="alerts", description="What this server i
 
 
 @alerts_group.command(name="show", description="This server's alert settings")
-async def _show_command(interaction: discord.Interaction) -> None:
+async def _show_command(interaction: discord.Interaction[ScoutBot]) -> None:
     assert interaction.guild_id is not None
     await safety.acknowledge(interaction)
-    store = _bot(interaction).store
+    store = interaction.client.store
     text = preferences_text(await store.alerts.preferences(interaction.guild_id))
     for alert in await store.alerts.for_guild(interaction.guild_id, limit=1):
         text += f"\nLast alert: {alert_text(alert.kind, alert.lines)[0]}, {alert.state}"
@@ -84,7 +80,7 @@ async def _show_command(interaction: discord.Interaction) -> None:
 
 @alerts_group.command(name="stealth", description="Announce new stealth models (on by default)")
 @app_commands.describe(enabled="Announce new stealth models")
-async def _stealth_command(interaction: discord.Interaction, enabled: bool) -> None:
+async def _stealth_command(interaction: discord.Interaction[ScoutBot], enabled: bool) -> None:
     await _change(interaction, stealth=enabled)
 
 
@@ -96,7 +92,7 @@ async def _stealth_command(interaction: discord.Interaction, enabled: bool) -> N
     modalities="Only models taking or giving one of these, e.g. `image, audio` (empty: any)",
 )
 async def _new_models_command(
-    interaction: discord.Interaction,
+    interaction: discord.Interaction[ScoutBot],
     enabled: bool,
     free_only: bool | None = None,
     namespaces: app_commands.Range[str, 0, 1000] | None = None,
@@ -119,7 +115,7 @@ async def _new_models_command(
     context="Tell this server when their context length changes",
 )
 async def _watch_command(
-    interaction: discord.Interaction,
+    interaction: discord.Interaction[ScoutBot],
     targets: app_commands.Range[str, 0, 1000] | None = None,
     prices: bool | None = None,
     context: bool | None = None,
@@ -136,25 +132,25 @@ async def _watch_command(
 
 @alerts_group.command(name="removals", description="Tell this server when models leave the catalogue")
 @app_commands.describe(enabled="Tell this server about removals")
-async def _removals_command(interaction: discord.Interaction, enabled: bool) -> None:
+async def _removals_command(interaction: discord.Interaction[ScoutBot], enabled: bool) -> None:
     await _change(interaction, removals=enabled)
 
 
 @alerts_group.command(name="role", description="A role to ping on new stealth models (leave empty to stop)")
 @app_commands.describe(role="The role to mention; the only mention the bot ever sends")
-async def _role_command(interaction: discord.Interaction, role: discord.Role | None = None) -> None:
+async def _role_command(interaction: discord.Interaction[ScoutBot], role: discord.Role | None = None) -> None:
     if role is not None and (role.is_default() or role.managed):
         raise CommandRefused("Pick a role members can hold: not @everyone and not a bot's own role.")
     await _change(interaction, role_id=role.id if role else None)
 
 
 @alerts_group.command(name="pause", description="Turn every announcement and alert off; nothing is deleted")
-async def _pause_command(interaction: discord.Interaction) -> None:
+async def _pause_command(interaction: discord.Interaction[ScoutBot]) -> None:
     await _change(interaction, paused=True)
 
 
 @alerts_group.command(name="resume", description="Turn announcements and alerts back on")
-async def _resume_command(interaction: discord.Interaction) -> None:
+async def _resume_command(interaction: discord.Interaction[ScoutBot]) -> None:
     await _change(interaction, paused=False)
 
 

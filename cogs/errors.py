@@ -23,13 +23,15 @@ class Errors(commands.Cog):
 
     async def cog_load(self) -> None:
         """One handler for every command's failure, so no command repeats its own error answer."""
-        self.bot.tree.on_error = self.on_app_command_error  # type: ignore[method-assign]
+        self.bot.tree.error(self.on_app_command_error)
 
     async def cog_unload(self) -> None:
         """Give the tree its previous handler back, so a reload does not stack handlers."""
-        self.bot.tree.on_error = self._previous  # type: ignore[method-assign]
+        self.bot.tree.error(self._previous)
 
-    async def on_app_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+    async def on_app_command_error(
+        self, interaction: discord.Interaction[ScoutBot], error: app_commands.AppCommandError
+    ) -> None:
         """Answer in one sentence; details, never secrets, go to the log."""
         await safety.answer_error(interaction, error)
 

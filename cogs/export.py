@@ -26,11 +26,7 @@ if TYPE_CHECKING:
 DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
 
 
-def _bot(interaction: discord.Interaction) -> ScoutBot:
-    return interaction.client  # type: ignore[return-value]
-
-
-def _is_admin(interaction: discord.Interaction) -> bool:
+def _is_admin(interaction: discord.Interaction[ScoutBot]) -> bool:
     """The same rule as every admin command (Manage Server or Administrator), asked instead of enforced."""
     try:
         safety.require_manage_guild(interaction)
@@ -55,7 +51,7 @@ async def export_command(
 ) -> None:
     """Admins (Manage Server) get the server's whole log; anyone else gets only their own votes and notes."""
     await safety.acknowledge(interaction)
-    bot = _bot(interaction)
+    store = interaction.client.store
     guild_id = interaction.guild_id
     assert guild_id is not None
     model_id = await known_model_id(interaction, model) if model else None
@@ -68,7 +64,7 @@ async def export_command(
     limit = interaction.guild.filesize_limit if interaction.guild else DEFAULT_UPLOAD_LIMIT
     name = export_basename(guild_id, model_id, format, member_id=member_id)
     with tempfile.TemporaryDirectory(prefix="scout-export-") as directory:
-        rows = bot.store.votes.export_rows(guild_id, model_id=model_id, since=since_stamp, member_id=member_id)
+        rows = store.votes.export_rows(guild_id, model_id=model_id, since=since_stamp, member_id=member_id)
         try:
             async with contextlib.aclosing(rows):
                 result = await export_to_directory(rows, format, Path(directory), name, size_limit=limit, excel=excel)

@@ -25,10 +25,6 @@ CONFIRM_SECONDS = 120
 CONFIRM_ID, CANCEL_ID = "scout:forget:confirm", "scout:forget:cancel"
 
 
-def _bot(interaction: discord.Interaction) -> ScoutBot:
-    return interaction.client  # type: ignore[return-value]
-
-
 def forgotten_text(forgotten: Forgotten, whose: str) -> str:
     """What was erased, in words; an empty result is said plainly rather than as "0 votes"."""
     if not forgotten.votes and not forgotten.notes:
@@ -41,7 +37,7 @@ def forgotten_text(forgotten: Forgotten, whose: str) -> str:
 class ForgetConfirmation(discord.ui.View):
     """The confirmation step: two buttons that only the member who asked can press, for two minutes."""
 
-    def __init__(self, question: discord.Interaction, member_id: int, whose: str) -> None:
+    def __init__(self, question: discord.Interaction[ScoutBot], member_id: int, whose: str) -> None:
         super().__init__(timeout=CONFIRM_SECONDS)
         self.question = question
         self.requester_id = question.user.id
@@ -59,12 +55,12 @@ class ForgetConfirmation(discord.ui.View):
         return interaction.user.id == self.requester_id
 
     @discord.ui.button(label="Delete for good", style=discord.ButtonStyle.danger, custom_id=CONFIRM_ID)
-    async def confirm(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
+    async def confirm(self, interaction: discord.Interaction[ScoutBot], _: discord.ui.Button[Any]) -> None:
         """Erase, then re-draw the cards whose tallies held the member's votes."""
         self.stop()
         try:
             await interaction.response.defer()
-            store = _bot(interaction).store
+            store = interaction.client.store
             assert interaction.guild_id is not None
             forgotten = await store.votes.forget_member(interaction.guild_id, self.member_id)
             for model_id in forgotten.models:
@@ -75,18 +71,20 @@ class ForgetConfirmation(discord.ui.View):
             await safety.answer_error(interaction, error)
 
     @discord.ui.button(label="Keep", style=discord.ButtonStyle.secondary, custom_id=CANCEL_ID)
-    async def cancel(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
+    async def cancel(self, interaction: discord.Interaction[ScoutBot], _: discord.ui.Button[Any]) -> None:
         """Changing one's mind leaves everything as it was."""
         self.stop()
         await interaction.response.edit_message(**safety.message_kwargs("Nothing was deleted.", view=None))
 
 
-async def _ask(interaction: discord.Interaction, member_id: int, question: str, whose: str) -> None:
+async def _ask(interaction: discord.Interaction[ScoutBot], member_id: int, question: str, whose: str) -> None:
+    """The question goes into the deferred original response: the message the view's time-out edits."""
     view = ForgetConfirmation(interaction, member_id, whose)
-    await safety.respond(interaction, question, view=view)
+    await safety.acknowledge(interaction)
+    await interaction.edit_original_response(**safety.message_kwargs(question, view=view))
 
 
-async def forget_me_command(interaction: discord.Interaction) -> None:
+async def forget_me_command(interaction: discord.Interaction[ScoutBot]) -> None:
     """Any member may erase what they gave this server; no permission is needed to take back one's own data."""
     await _ask(
         interaction,
@@ -98,7 +96,7 @@ async def forget_me_command(interaction: discord.Interaction) -> None:
 
 
 async def member_with_data_autocomplete(
-    interaction: discord.Interaction, current: str
+    interaction: discord.Interaction[ScoutBot], current: str
 ) -> list[app_commands.Choice[str]]:
     """Members who have votes or notes here, by name or id: someone who left is no longer in Discord's list.
     Only admins, who may use the command, are shown who has data."""
@@ -107,7 +105,7 @@ async def member_with_data_autocomplete(
     except app_commands.MissingPermissions:
         return []
     assert interaction.guild_id is not None
-    found = await _bot(interaction).store.votes.members_with_data(interaction.guild_id, current[:100])
+    found = await interaction.client.store.votes.members_with_data(interaction.guild_id, current[:100])
     return [
         app_commands.Choice(name=safety.label(f"{name} ({member_id})", safety.CHOICE_NAME_LIMIT), value=str(member_id))
         for member_id, name in found
@@ -116,12 +114,16 @@ async def member_with_data_autocomplete(
 
 @app_commands.describe(member="The member whose votes and notes to delete (type a name or an id)")
 @app_commands.autocomplete(member=member_with_data_autocomplete)
-async def forget_member_command(interaction: discord.Interaction, member: app_commands.Range[str, 1, 100]) -> None:
-    """For a member who left and cannot run /scout forget-me themselves; admins only, as in Red's data deletion."""
+async def forget_member_command(
+    interaction: discord.Interaction[ScoutBot], member: app_commands.Range[str, 1, 100]
+) -> None:
+    """For a member who left and cannot run /scout forget-me themselves; admins only, as in Red's data deletion.
+    Acknowledged before the look-up of the member's name, which waits behind any write the database holds."""
     safety.require_manage_guild(interaction)
     assert interaction.guild_id is not None
     member_id = _member_id(member)
-    known = await _bot(interaction).store.votes.members_with_data(interaction.guild_id, str(member_id))
+    await safety.acknowledge(interaction)
+    known = await interaction.client.store.votes.members_with_data(interaction.guild_id, str(member_id))
     name = next((name for found_id, name in known if found_id == member_id), str(member_id))
     await _ask(
         interaction,

@@ -24,10 +24,6 @@ SCORING_NOTE = (
 )
 
 
-def _bot(interaction: discord.Interaction) -> ScoutBot:
-    return interaction.client  # type: ignore[return-value]
-
-
 @app_commands.describe(model="The anonymous model", vendor="Who really made it", true_model="Its real name, if known")
 @app_commands.autocomplete(model=model_autocomplete, vendor=vendor_autocomplete, true_model=model_autocomplete)
 async def reveal_command(
@@ -39,13 +35,13 @@ async def reveal_command(
     """Records the truth, which locks the votes on the model and turns them into calls on the leaderboard."""
     safety.require_manage_guild(interaction)
     await safety.acknowledge(interaction, ephemeral=False)
-    bot = _bot(interaction)
+    store = interaction.client.store
     assert interaction.guild_id is not None
     model_id = await known_model_id(interaction, model)
     if not vendor.strip():
         raise CommandRefused("Tell me which vendor made it.")
-    score = await bot.store.votes.reveal(interaction.guild_id, model_id, vendor, true_model, interaction.user.id)
-    await bot.store.outbox.bump_revision(model_id, interaction.guild_id)
+    score = await store.votes.reveal(interaction.guild_id, model_id, vendor, true_model, interaction.user.id)
+    await store.outbox.bump_revision(model_id, interaction.guild_id)
     total = score.right + score.wrong
     truth = f"**{safety.escape(score.reveal.vendor_name)}**"
     if score.reveal.true_model:
@@ -83,17 +79,16 @@ def leaderboard_embed(cards: list[Scorecard], since: str | None) -> discord.Embe
 
 @app_commands.describe(since="Only models revealed from this ISO date on (a season), e.g. 2026-06-01")
 async def leaderboard_command(
-    interaction: discord.Interaction, since: app_commands.Range[str, 1, 40] | None = None
+    interaction: discord.Interaction[ScoutBot], since: app_commands.Range[str, 1, 40] | None = None
 ) -> None:
     """Ranks everyone by calls that turned out right, recomputed from the stored votes on every request."""
-    store = _bot(interaction).store
     assert interaction.guild_id is not None
     try:
         season = parse_since(since) if since else None
     except ExportError as error:
         raise CommandRefused(f"{error}.") from None
     await safety.acknowledge(interaction, ephemeral=False)
-    cards = await store.votes.scores(interaction.guild_id, since=season)
+    cards = await interaction.client.store.votes.scores(interaction.guild_id, since=season)
     await safety.respond(interaction, embed=leaderboard_embed(cards, season), ephemeral=False)
 
 

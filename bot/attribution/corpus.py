@@ -19,10 +19,13 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from bot.store.probes import cap_answer
 from bot.untrusted_json import clean_text, loads
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,7 @@ class CorpusLoadStats:
     lines_skipped: int
     models_skipped: tuple[str, ...]
     texts_cut: int = 0
+    first_skip: str | None = None  # "line N: why", so an import that kept nothing can say why in one line
 
 
 @dataclass(frozen=True)
@@ -78,15 +82,16 @@ class _BoundedReader(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+    def readinto(self, buffer: WriteableBuffer, /) -> int:
         """Fill `buffer` from the inner stream, counting; past the bound the load fails as a whole."""
-        data = self._inner.read(len(buffer))
+        target = memoryview(buffer).cast("B")
+        data = self._inner.read(len(target))
         self._total += len(data)
         if self._total > MAX_DECOMPRESSED_BYTES:
             raise CorpusError(
                 f"corpus {self._source} holds more than {MAX_DECOMPRESSED_BYTES // 2**20} MiB of text; not imported"
             )
-        buffer[: len(data)] = data
+        target[: len(data)] = data
         return len(data)
 
     def close(self) -> None:
@@ -167,11 +172,13 @@ def load_corpus(path: str | Path) -> Corpus:
     models: dict[str, ModelAnswers] = {}
     conflicting: set[str] = set()
     read = skipped = cut = 0
+    first_skip: str | None = None
     with _open_text(source) as handle:
         for number, parsed in _records(handle, source):
             read += 1
             if isinstance(parsed, str):
                 skipped += 1
+                first_skip = first_skip or f"line {number}: {parsed}"
                 log.info("corpus %s line %d skipped: %s", source.name, number, parsed)  # counted in the summary
                 continue
             model = parsed["model"]
@@ -197,5 +204,5 @@ def load_corpus(path: str | Path) -> Corpus:
         del models[model]
     if 0 < skipped < read:  # with every line skipped, the caller's error says so
         log.warning("corpus %s: %d of %d lines skipped (run with -v for each line and why)", source.name, skipped, read)
-    stats = CorpusLoadStats(read, skipped, tuple(sorted(conflicting)), cut)
+    stats = CorpusLoadStats(read, skipped, tuple(sorted(conflicting)), cut, first_skip)
     return Corpus(models, stats)

@@ -143,7 +143,9 @@ async def import_corpus(store: Store, path: Path) -> ImportSummary:
     """Load a corpus file as references (replacing an earlier import of the same file name)."""
     corpus = await asyncio.to_thread(load_corpus, path)
     if not corpus.models:
-        raise CorpusError(f"no valid line in {path.name}: nothing imported ({corpus.stats.lines_skipped} skipped)")
+        stats = corpus.stats
+        why = f"; {stats.first_skip}" if stats.first_skip else ""
+        raise CorpusError(f"no valid line in {path.name}: nothing imported ({stats.lines_skipped} skipped{why})")
     source = f"corpus:{path.name}"
     references = [
         Reference(

@@ -34,7 +34,7 @@ class EntryError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class CatalogueEntry:
-    """One validated listing: only the fields the bot relies on are typed, the rest stays in `raw`."""
+    """One model of the listing, typed and bounded once at the edge, so nothing downstream re-parses raw JSON."""
 
     id: str
     name: str
@@ -62,7 +62,7 @@ class CatalogueEntry:
 
     @property
     def slug(self) -> str:
-        """The id after the vendor namespace: the model's own name, which the chat and routing checks read."""
+        """The name after the namespace: where a lab's naming habits show when the namespace is anonymous."""
         return self.id.split("/", 1)[1] if "/" in self.id else self.id
 
     @property
@@ -72,11 +72,11 @@ class CatalogueEntry:
 
     @property
     def variant(self) -> str | None:
-        """The suffix after `:` (`free`, `exacto`…): a variant of a listed model is not a new model."""
+        """The suffix after `:` (`free`, `exacto`): a variant of a listed model is that model, not a new one."""
         return self.id.split(":", 1)[1] if ":" in self.id else None
 
     def price(self, kind: str) -> float | None:
-        """A price as a number; None when the listing gives none or one that is not a number."""
+        """The price per token of `kind` (`prompt`, `completion`), or None where the listing gives no number."""
         try:
             return float(self.pricing[kind])
         except (KeyError, TypeError, ValueError):
@@ -94,7 +94,7 @@ class CatalogueEntry:
         }
 
     def tracked_json(self) -> str:
-        """`tracked()` as stored, so an unchanged listing compares equal as text."""
+        """`tracked` as canonical JSON: equal text means nothing worth reporting changed since the last poll."""
         return json.dumps(self.tracked(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -189,7 +189,7 @@ def parse_entry(raw: Any) -> CatalogueEntry:
 
 @dataclass(frozen=True)
 class SkippedEntry:
-    """A listing left out of a poll, with its position and the reason, so the poll can say what it skipped."""
+    """A listing entry left out of a poll, kept so the skip can be logged and counted instead of failing the poll."""
 
     position: int
     model_id: str | None

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Vendor:
+    """A maker as members and models name it: the words in `aliases` all mean this one `key`."""
+
     key: str
     name: str
     aliases: tuple[str, ...]
@@ -158,6 +160,7 @@ def canonical_vendor(label: str) -> str:
 
 
 def display_name(key: str) -> str:
+    """The maker's name as people write it; an unknown key is shown as it is rather than hidden."""
     vendor = _BY_KEY.get(key)
     return vendor.name if vendor else key
 

@@ -15,9 +15,10 @@ import logging
 import pkgutil
 import sqlite3
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 from bot.cli.common import ScoutArgumentParser
 from bot.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CommandError, UsageError
@@ -109,7 +110,9 @@ def _one_line(text: str) -> str:
 
 
 def _run(
-    handler: Callable[[Settings, argparse.Namespace], Awaitable[int]], settings: Settings, args: argparse.Namespace
+    handler: Callable[[Settings, argparse.Namespace], Coroutine[Any, Any, int]],
+    settings: Settings,
+    args: argparse.Namespace,
 ) -> int:
     """Run the command, turning every failure into one line and an exit code."""
     try:

@@ -44,7 +44,7 @@ def _query_probe_ids(settings: Settings) -> set[str]:
 # --- scout probe -----------------------------------------------------------------------------------
 
 
-def outcome_json(outcome: ProbeOutcome) -> dict[str, Any]:
+def _outcome_json(outcome: ProbeOutcome) -> dict[str, Any]:
     report, guess = outcome.report, outcome.guess
     return {
         "model_id": report.model_id,
@@ -60,7 +60,7 @@ def outcome_json(outcome: ProbeOutcome) -> dict[str, Any]:
     }
 
 
-def format_outcome(outcome: ProbeOutcome) -> str:
+def _format_outcome(outcome: ProbeOutcome) -> str:
     report, guess = outcome.report, outcome.guess
     lines = [
         f"{report.model_id}: run {report.run_id}, suite {report.suite_version}, {report.requests} requests, "
@@ -83,6 +83,7 @@ def format_outcome(outcome: ProbeOutcome) -> str:
 
 
 async def cmd_probe(settings: Settings, args: argparse.Namespace) -> int:
+    """Probe one model now and print the ranking; a result the bot would retry later fails the command."""
     key = _api_key(settings)
     if not key:
         return EXIT_USAGE
@@ -95,9 +96,9 @@ async def cmd_probe(settings: Settings, args: argparse.Namespace) -> int:
     if outcome.guess.status in RETRIED_STATUSES:
         raise CommandError(f"{args.model_id}: {outcome.guess.reason}")
     if args.json:
-        print_json(outcome_json(outcome))
+        print_json(_outcome_json(outcome))
     else:
-        print(format_outcome(outcome))
+        print(_format_outcome(outcome))
     return EXIT_OK
 
 
@@ -119,6 +120,7 @@ async def _refit_and_describe(store: Store, settings: Settings) -> None:
 
 
 async def cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
+    """Probe models of known makers into references and refit the combiner; fails only if every probe failed."""
     if args.status:
         from bot.attribution.self_calibration import reference_status
 
@@ -170,6 +172,7 @@ async def cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def cmd_references_import(settings: Settings, args: argparse.Namespace) -> int:
+    """Load answers of known models from a corpus file as references, saying on stderr what was left out."""
     from bot.attribution.references import import_corpus
 
     path = Path(args.file)
@@ -184,7 +187,8 @@ async def cmd_references_import(settings: Settings, args: argparse.Namespace) ->
         )
         if summary.lines_skipped or summary.models_skipped:
             print(
-                f"skipped {summary.lines_skipped} bad line(s) and {len(summary.models_skipped)} model(s) with conflicting vendors",
+                f"skipped {summary.lines_skipped} bad line(s) and {len(summary.models_skipped)} model(s) "
+                "with conflicting vendors",
                 file=sys.stderr,
             )
         if summary.texts_cut:
@@ -196,6 +200,7 @@ async def cmd_references_import(settings: Settings, args: argparse.Namespace) ->
 
 
 def register(commands: argparse._SubParsersAction) -> None:
+    """Add `scout probe`, `scout calibrate` and `scout references import`."""
     probe = commands.add_parser("probe", help="probe one model with the suite and rank its likely vendor")
     probe.add_argument("model_id", metavar="MODEL_ID", help="the catalogue id, e.g. openrouter/owl-alpha")
     probe.add_argument("--json", action="store_true", help="print one JSON object")

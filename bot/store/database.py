@@ -12,7 +12,7 @@ import contextlib
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib import resources
@@ -145,6 +145,7 @@ class Database:
     async def schema_version(self) -> int:
         """The number of the last migration applied (SQLite's `user_version`)."""
         row = await (await self._conn.execute("PRAGMA user_version")).fetchone()
+        assert row is not None  # the pragma answers one row on every SQLite database
         return int(row[0])
 
     async def _migrate(self) -> None:
@@ -237,7 +238,9 @@ class Database:
         cursor = await self._with_busy_retry(self._conn.execute, sql, params)
         return await cursor.fetchone()
 
-    async def iterate(self, sql: str, params: Sequence[Any] = (), batch: int = 500) -> AsyncIterator[aiosqlite.Row]:
+    async def iterate(
+        self, sql: str, params: Sequence[Any] = (), batch: int = 500
+    ) -> AsyncGenerator[aiosqlite.Row, None]:
         """Yield rows in batches, so an export of millions of rows never holds them all."""
         cursor = await self._with_busy_retry(self._conn.execute, sql, params)
         try:

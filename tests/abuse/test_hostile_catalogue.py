@@ -12,7 +12,10 @@ from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, announcements_in, ev
 from tests.fakes.discord import ChannelArg
 
 HUNDRED_KB = 100 * 1024
-NASTY = "@everyone @here <@{member}> <@&{guild}> [click me](https://evil.example) **bold** __u__ ||spoiler|| `x` \x00\x07\x1b[31m\u202e\u200b"
+NASTY = (
+    "@everyone @here <@{member}> <@&{guild}> [click me](https://evil.example) **bold** __u__ ||spoiler|| `x` "
+    "\x00\x07\x1b[31m\u202e\u200b"
+)
 
 
 def hostile_entries(world: World) -> list[dict]:

@@ -14,7 +14,8 @@ from tests.fakes.discord import StoredMessage
 
 def hostile_text(world: World) -> str:
     return (
-        f"@everyone @here <@{world.admin.id}> <@!{world.admin.id}> <@&{world.guild.id}> [free nitro](https://evil.example) "
+        f"@everyone @here <@{world.admin.id}> <@!{world.admin.id}> <@&{world.guild.id}> "
+        "[free nitro](https://evil.example) "
         "**GLM** for sure\u200b\u200d\u2060\u202e\x00\x1b[31m ||spoiler|| `code`\n# heading\n> quote"
     )
 

@@ -67,8 +67,8 @@ def test_the_closest_vendor_shares_context_limit_and_parameters():
     assert max(verdict.scores, key=verdict.scores.get) == "google"
     assert verdict.scores["google"] == SCALE  # identical in every compared feature
     assert verdict.evidence == (
-        "catalogue: listing closest to google/gemini-2.5-flash (4/4 parameters in common; same context length 1,048,576; "
-        "same completion limit 65,535)",
+        "catalogue: listing closest to google/gemini-2.5-flash (4/4 parameters in common; "
+        "same context length 1,048,576; same completion limit 65,535)",
     )
 
 

@@ -85,3 +85,43 @@ async def test_every_interaction_is_acknowledged_in_time_and_votes_land_after_a_
         assert all(row.at >= released for row in history)  # stored after the other process let go
         tally = await bot.store.votes.tally(world.guild.id, OWL["id"])
         assert sorted((item.vendor, item.votes) for item in tally.by_vendor) == [("meituan", 1), ("zhipu", 3)]
+
+
+async def test_forget_member_is_acknowledged_in_time_while_a_vote_waits_for_the_lock(
+    world: World, monkeypatch: pytest.MonkeyPatch
+):
+    """The admin's look-up of the member queues behind a vote stuck in SQLite's busy wait on the one connection:
+    deferring first keeps the answer inside Discord's window, and the question follows once the lock is gone."""
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 20_000)  # the vote sits in one long busy wait
+    async with world.run_bot() as bot:
+        announcement = await world.announce_owl(bot)
+        vote_id = next(cid for cid in announcement.custom_ids() if ":vote:" in cid)
+        await bot.store.votes.add_note(world.guild.id, OWL["id"], 42, "left-already", "bye")
+
+        async with write_lock_held_elsewhere(world.database) as locker:
+            click = await world.fake.send_interaction(
+                world.fake.build_component(announcement.id, vote_id, member=world.member, values=["zhipu"])
+            )
+
+            async def vote_queued() -> bool:
+                message = world.fake.original_response(click)
+                return message is not None and "is queued" in message.content
+
+            await eventually(vote_queued, timeout=10, what="the vote to wait for the lock")
+            forget = await world.fake.send_interaction(
+                world.fake.build_command(
+                    "scout forget-member",
+                    guild_id=world.guild.id,
+                    channel_id=world.channel.id,
+                    member=world.admin,
+                    options={"member": "42"},
+                )
+            )
+            callback = await world.fake.wait_for_interaction_response(forget, timeout=30)
+            assert callback.latency < ACK_DEADLINE_S and callback.deferred and callback.ephemeral
+            await release(locker)
+
+        question = world.fake.original_response(forget)
+        assert question is not None
+        await world.fake.wait_until(lambda: bool(question.components), timeout=30, what="the question")
+        assert question.content == "This deletes every vote and note of left-already in this server, for good."

@@ -59,11 +59,13 @@ async def _forget_member(world: World, who: MemberSpec, member_option: str) -> i
 
 
 async def _question(world: World, interaction: int) -> StoredMessage:
-    """The command's ephemeral question, after checking it offers both buttons."""
+    """The command's ephemeral question (its deferred original response), after checking it offers both buttons."""
     callback = await world.fake.wait_for_interaction_response(interaction)
-    assert callback.ephemeral and callback.message is not None
-    assert callback.message.custom_ids() == [CONFIRM_ID, CANCEL_ID]
-    return callback.message
+    question = callback.message
+    assert callback.ephemeral and question is not None
+    await world.fake.wait_until(lambda: bool(question.components), what="the question's buttons")
+    assert question.custom_ids() == [CONFIRM_ID, CANCEL_ID]
+    return question
 
 
 async def _press(world: World, question: StoredMessage, button: str, member: MemberSpec) -> str:

@@ -26,7 +26,8 @@ async def _configure_both_guilds(world: World) -> None:
 def _deny_the_bot(
     world: World, guild_id: int, channel_id: int, permission: Permission
 ) -> tuple[list[OverwriteSpec], OverwriteSpec]:
-    """Deny the bot `permission` by a channel overwrite in the fake's copy of the guild (before the bot connects)."""
+    """Add a channel overwrite denying the bot `permission` in the fake's own copy of the guild (before the bot
+    connects)."""
     overwrites = world.fake.guilds[guild_id].channel(channel_id).overwrites  # type: ignore[union-attr]
     deny = OverwriteSpec(world.fake.bot.id, type="member", deny=int(permission))
     overwrites.append(deny)

@@ -1,1 +1,1 @@
-"""Benchmarks that drive the real bot against the fakes under `tests/fakes/`: `python -m bench.<name> [--json]`."""
+"""Benchmarks that drive the real bot against the fakes under `bot/testing/`: `python -m bench.<name> [--json]`."""

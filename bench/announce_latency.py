@@ -30,9 +30,9 @@ from bench.harness import bench_settings, calibrate_references, finish, known_ca
 from bot.benchmarks.measure import machine
 from bot.settings import MIN_POLL_INTERVAL_SECONDS
 from bot.store import Store
-from tests.fakes.discord import ChannelSpec, FakeDiscord, GuildSpec, StoredMessage
-from tests.fakes.gateway_server import FakeGateway
-from tests.fakes.scripted_labs import STEALTH_ENTRY, STEALTH_ID, install_labs, stealth_model
+from bot.testing.discord import ChannelSpec, FakeDiscord, GuildSpec, StoredMessage
+from bot.testing.gateway_server import FakeGateway
+from bot.testing.scripted_labs import STEALTH_ENTRY, STEALTH_ID, install_labs, stealth_model
 
 MARGIN_S = 1.0
 STAGES = ("poll_detect", "first_post", "first_probe", "last_probe", "with_guesses")

@@ -25,9 +25,9 @@ from bot.probes.runner import ProbeRunner
 from bot.probes.suite import plan_probes
 from bot.settings import Settings
 from bot.store import Store
-from tests.fakes.discord import FakeDiscord, connected_client
-from tests.fakes.gateway_server import FakeGateway
-from tests.fakes.scripted_labs import KNOWN_MODELS, STEALTH_ID, catalogue
+from bot.testing.discord import FakeDiscord, connected_client
+from bot.testing.gateway_server import FakeGateway
+from bot.testing.scripted_labs import KNOWN_MODELS, STEALTH_ID, catalogue
 
 API_KEY = "sk-or-bench-not-a-secret"
 GUILD_READY_TIMEOUT_S = 0.05

@@ -29,8 +29,8 @@ from typing import Any
 from bench.harness import API_KEY, finish, known_catalogue
 from bot.benchmarks.measure import machine
 from bot.store import Store
-from tests.fakes.discord import ChannelSpec, FakeDiscord, GuildSpec, MemberSpec
-from tests.fakes.gateway_server import SNAPSHOT_2026_06_07, FakeGateway, load_snapshot
+from bot.testing.discord import ChannelSpec, FakeDiscord, GuildSpec, MemberSpec
+from bot.testing.gateway_server import SNAPSHOT_2026_06_07, FakeGateway, load_snapshot
 
 TARGET_RSS_MIB = 200.0
 SAMPLES = 5

@@ -25,9 +25,9 @@ from typing import Any
 from bench.harness import bench_settings, finish, known_catalogue, percentile, running_bot
 from bot.benchmarks.measure import machine
 from bot.store import Store
-from tests.fakes.discord import ChannelSpec, FakeDiscord, GuildSpec, MemberSpec, StoredMessage
-from tests.fakes.gateway_server import FakeGateway
-from tests.fakes.scripted_labs import STEALTH_ENTRY, STEALTH_ID, install_labs
+from bot.testing.discord import ChannelSpec, FakeDiscord, GuildSpec, MemberSpec, StoredMessage
+from bot.testing.gateway_server import FakeGateway
+from bot.testing.scripted_labs import STEALTH_ENTRY, STEALTH_ID, install_labs
 
 ACK_DEADLINE_S = 3.0
 OTHER_VALUE = "__other__"

@@ -3,7 +3,7 @@
     python -m bench.whole_guess --corpus ../shared/data/corpora/alpaca_eval_dev.jsonl.gz
     python -m bench.whole_guess --corpus ../shared/data/corpora/zeroeval_math_crux_dev.jsonl.gz --corpus-prompts 8
 
-Every model of the corpus is served by the fake gateway (`tests/fakes/gateway_server.py`, over real HTTP):
+Every model of the corpus is served by the fake gateway (`bot/testing/gateway_server.py`, over real HTTP):
 it answers a prompt of the corpus with that model's answer from the corpus, and anything else (the
 identity, refusal and cutoff questions, which no corpus holds) with nothing, so those probes fail as
 they would against a model that says nothing. `usage.prompt_tokens` comes from a real tokenizer of the
@@ -56,7 +56,7 @@ from bot.probes.runner import ProbeRunner
 from bot.probes.suite import PROBES, STYLE_MAX_TOKENS, Probe
 from bot.store import Store
 from bot.store.probes import Guess
-from tests.fakes.gateway_server import FakeGateway, ScriptedModel, whitespace_words
+from bot.testing.gateway_server import FakeGateway, ScriptedModel, whitespace_words
 
 UNKNOWN_VENDOR = "unknown"
 DEFAULT_FOLDS = 5

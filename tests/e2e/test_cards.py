@@ -4,8 +4,8 @@ lookup that is not an announcement; and a guess state without evidence, which na
 from __future__ import annotations
 
 from bot.store.probes import Guess, RankedVendor
+from bot.testing.gateway_server import Fault
 from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, card_lead, fields
-from tests.fakes.gateway_server import Fault
 
 
 async def test_a_card_leads_with_probing_then_the_guess_then_says_when_the_model_left(world: World):

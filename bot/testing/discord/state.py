@@ -13,12 +13,12 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from tests.fakes.discord.guild import _Guild
-from tests.fakes.discord.payloads import _user_payload
-from tests.fakes.discord.records import CommandSync, Fault, InteractionRecord, RecordedRequest, StoredMessage
-from tests.fakes.discord.sessions import _Connection, _Session
-from tests.fakes.discord.specs import API_PREFIX, ChannelSpec, ErrorCode, GuildSpec, MemberSpec, new_snowflake
-from tests.fakes.discord.validation import _unknown
+from bot.testing.discord.guild import _Guild
+from bot.testing.discord.payloads import _user_payload
+from bot.testing.discord.records import CommandSync, Fault, InteractionRecord, RecordedRequest, StoredMessage
+from bot.testing.discord.sessions import _Connection, _Session
+from bot.testing.discord.specs import API_PREFIX, ChannelSpec, ErrorCode, GuildSpec, MemberSpec, new_snowflake
+from bot.testing.discord.validation import _unknown
 
 T = TypeVar("T")
 

@@ -15,11 +15,11 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.discord.faults import FaultInjection
-from tests.fakes.discord.guild import _Guild
-from tests.fakes.discord.payloads import _user_payload, json_response
-from tests.fakes.discord.records import CommandSync, RecordedRequest, StoredAttachment, StoredMessage
-from tests.fakes.discord.specs import (
+from bot.testing.discord.faults import FaultInjection
+from bot.testing.discord.guild import _Guild
+from bot.testing.discord.payloads import _user_payload, json_response
+from bot.testing.discord.records import CommandSync, RecordedRequest, StoredAttachment, StoredMessage
+from bot.testing.discord.specs import (
     _MESSAGE_TYPE_REPLY,
     _SENDABLE_MESSAGE_FLAGS,
     _TEXT_CHANNEL_TYPES,
@@ -34,7 +34,7 @@ from tests.fakes.discord.specs import (
     _now,
     new_snowflake,
 )
-from tests.fakes.discord.validation import (
+from bot.testing.discord.validation import (
     DiscordError,
     _command_errors,
     _message_errors,

@@ -18,7 +18,6 @@ async def test_a_card_leads_with_probing_then_the_guess_then_says_when_the_model
         await bot.pipeline.wait_idle()
         ranking = (RankedVendor("openai", "OpenAI", 0.7), RankedVendor("google", "Google", 0.2))
         await bot.store.guesses.save(Guess(OWL["id"], ranking, 0.7, ("says it was trained by OpenAI",)))
-        await bot.store.outbox.bump_revision(OWL["id"])
         await world.fake.wait_until(lambda: card_lead(card).startswith("Most likely **OpenAI**"), what="the guess")
         lines = card_lead(card).splitlines()
         assert lines[0] == "Most likely **OpenAI** (70%) — says it was trained by OpenAI"

@@ -116,7 +116,9 @@ class MessageStore(FakeState):
             payload["message_reference"] = message.message_reference
             referenced = self.messages.get(int(message.message_reference["message_id"]))
             shown = referenced is not None and not referenced.deleted and depth == 0
-            payload["referenced_message"] = self._message_payload(referenced, depth=1) if shown else None
+            payload["referenced_message"] = (
+                self._message_payload(referenced, depth=1) if shown and referenced is not None else None
+            )
         if for_gateway and guild is not None and message.webhook_id is None:
             author = guild.members.get(message.author_id)
             if author is not None:

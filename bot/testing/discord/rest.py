@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from bot.testing.discord.faults import FaultInjection
 from bot.testing.discord.guild import _Guild
@@ -45,7 +45,7 @@ from bot.testing.discord.validation import (
 )
 
 _log = logging.getLogger(__name__)
-_RECORD = web.RequestKey("record", "RecordedRequest")
+_RECORD = web.RequestKey("record", RecordedRequest)
 
 
 class RestApi(FaultInjection):
@@ -65,7 +65,9 @@ class RestApi(FaultInjection):
         self.requests.append(record)
         request[_RECORD] = record
         try:
-            response = self._injected_fault(request.method, path) or self._refuse_unauthorised(request, path)
+            response: web.StreamResponse | None = self._injected_fault(
+                request.method, path
+            ) or self._refuse_unauthorised(request, path)
             if response is None:
                 response = await handler(request)
         except DiscordError as error:
@@ -124,6 +126,7 @@ class RestApi(FaultInjection):
             payload: Any = {}
             reader = await request.multipart()
             async for part in reader:
+                assert isinstance(part, BodyPartReader), "discord.py never nests multipart bodies"
                 if part.name == "payload_json":
                     payload = _parse_json(await part.read())
                 elif part.filename is not None:
@@ -267,7 +270,7 @@ class RestApi(FaultInjection):
             raise DiscordError(
                 400, ErrorCode.THREAD_ALREADY_CREATED, "A thread has already been created for this message"
             )
-        thread = ChannelSpec(name, type=ChannelType.PUBLIC_THREAD, parent_id=channel.id)
+        thread = ChannelSpec(str(name), type=ChannelType.PUBLIC_THREAD, parent_id=channel.id)
         guild.spec.channels.append(thread)
         message.thread_id = thread.id
         self._notify()

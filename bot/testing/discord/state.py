@@ -139,7 +139,9 @@ class FakeState:
 
     # -- waiting -----------------------------------------------------------------------------------
 
-    async def wait_until(self, predicate: Callable[[], T], *, timeout: float = 5.0, what: str = "condition") -> T:
+    async def wait_until(
+        self, predicate: Callable[[], T | None], *, timeout: float = 5.0, what: str = "condition"
+    ) -> T:
         """Wait until `predicate()` is truthy (re-checked after every change the fake sees); return it."""
         deadline = asyncio.get_running_loop().time() + timeout
         while True:

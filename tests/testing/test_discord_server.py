@@ -19,7 +19,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.discord_endpoints import point_discord_at
-from tests.fakes.discord import (
+from bot.testing.discord import (
     CallbackType,
     ChannelArg,
     ChannelSpec,

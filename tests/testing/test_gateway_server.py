@@ -9,7 +9,7 @@ import itertools
 import aiohttp
 import pytest
 
-from tests.fakes.gateway_server import (
+from bot.testing.gateway_server import (
     TOKENIZER_RULES,
     FakeGateway,
     Fault,

@@ -13,12 +13,12 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from tests.fakes.discord.guild import _Guild
-from tests.fakes.discord.payloads import _user_payload
-from tests.fakes.discord.records import CommandSync, Fault, InteractionRecord, RecordedRequest, StoredMessage
-from tests.fakes.discord.sessions import _Connection, _Session
-from tests.fakes.discord.specs import API_PREFIX, ChannelSpec, ErrorCode, GuildSpec, MemberSpec, new_snowflake
-from tests.fakes.discord.validation import _unknown
+from bot.testing.discord.guild import _Guild
+from bot.testing.discord.payloads import _user_payload
+from bot.testing.discord.records import CommandSync, Fault, InteractionRecord, RecordedRequest, StoredMessage
+from bot.testing.discord.sessions import _Connection, _Session
+from bot.testing.discord.specs import API_PREFIX, ChannelSpec, ErrorCode, GuildSpec, MemberSpec, new_snowflake
+from bot.testing.discord.validation import _unknown
 
 T = TypeVar("T")
 
@@ -139,7 +139,9 @@ class FakeState:
 
     # -- waiting -----------------------------------------------------------------------------------
 
-    async def wait_until(self, predicate: Callable[[], T], *, timeout: float = 5.0, what: str = "condition") -> T:
+    async def wait_until(
+        self, predicate: Callable[[], T | None], *, timeout: float = 5.0, what: str = "condition"
+    ) -> T:
         """Wait until `predicate()` is truthy (re-checked after every change the fake sees); return it."""
         deadline = asyncio.get_running_loop().time() + timeout
         while True:

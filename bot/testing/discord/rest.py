@@ -13,13 +13,13 @@ import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
-from tests.fakes.discord.faults import FaultInjection
-from tests.fakes.discord.guild import _Guild
-from tests.fakes.discord.payloads import _user_payload, json_response
-from tests.fakes.discord.records import CommandSync, RecordedRequest, StoredAttachment, StoredMessage
-from tests.fakes.discord.specs import (
+from bot.testing.discord.faults import FaultInjection
+from bot.testing.discord.guild import _Guild
+from bot.testing.discord.payloads import _user_payload, json_response
+from bot.testing.discord.records import CommandSync, RecordedRequest, StoredAttachment, StoredMessage
+from bot.testing.discord.specs import (
     _MESSAGE_TYPE_REPLY,
     _SENDABLE_MESSAGE_FLAGS,
     _TEXT_CHANNEL_TYPES,
@@ -34,7 +34,7 @@ from tests.fakes.discord.specs import (
     _now,
     new_snowflake,
 )
-from tests.fakes.discord.validation import (
+from bot.testing.discord.validation import (
     DiscordError,
     _command_errors,
     _message_errors,
@@ -45,7 +45,7 @@ from tests.fakes.discord.validation import (
 )
 
 _log = logging.getLogger(__name__)
-_RECORD = web.RequestKey("record", "RecordedRequest")
+_RECORD = web.RequestKey("record", RecordedRequest)
 
 
 class RestApi(FaultInjection):
@@ -65,7 +65,9 @@ class RestApi(FaultInjection):
         self.requests.append(record)
         request[_RECORD] = record
         try:
-            response = self._injected_fault(request.method, path) or self._refuse_unauthorised(request, path)
+            response: web.StreamResponse | None = self._injected_fault(
+                request.method, path
+            ) or self._refuse_unauthorised(request, path)
             if response is None:
                 response = await handler(request)
         except DiscordError as error:
@@ -124,6 +126,7 @@ class RestApi(FaultInjection):
             payload: Any = {}
             reader = await request.multipart()
             async for part in reader:
+                assert isinstance(part, BodyPartReader), "discord.py never nests multipart bodies"
                 if part.name == "payload_json":
                     payload = _parse_json(await part.read())
                 elif part.filename is not None:
@@ -267,7 +270,7 @@ class RestApi(FaultInjection):
             raise DiscordError(
                 400, ErrorCode.THREAD_ALREADY_CREATED, "A thread has already been created for this message"
             )
-        thread = ChannelSpec(name, type=ChannelType.PUBLIC_THREAD, parent_id=channel.id)
+        thread = ChannelSpec(str(name), type=ChannelType.PUBLIC_THREAD, parent_id=channel.id)
         guild.spec.channels.append(thread)
         message.thread_id = thread.id
         self._notify()

@@ -9,10 +9,10 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.discord.payloads import _opt_str, json_response
-from tests.fakes.discord.records import InteractionCallback, InteractionRecord, StoredAttachment, StoredMessage
-from tests.fakes.discord.rest import RestApi
-from tests.fakes.discord.specs import (
+from bot.testing.discord.payloads import _opt_str, json_response
+from bot.testing.discord.records import InteractionCallback, InteractionRecord, StoredAttachment, StoredMessage
+from bot.testing.discord.rest import RestApi
+from bot.testing.discord.specs import (
     _MESSAGE_TYPE_CHAT_INPUT,
     _SENDABLE_MESSAGE_FLAGS,
     EPHEMERAL_FLAG,
@@ -22,7 +22,7 @@ from tests.fakes.discord.specs import (
     Intent,
     InteractionType,
 )
-from tests.fakes.discord.validation import (
+from bot.testing.discord.validation import (
     DiscordError,
     _choice_errors,
     _message_errors,

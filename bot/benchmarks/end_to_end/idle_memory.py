@@ -9,7 +9,7 @@ the figure is the largest sample, with the kernel's high-water mark (`VmHWM`) be
 
 The issue sets no number; the target used here, 200 MiB, is the export's budget.
 
-    python -m bench.idle_memory [--guilds 50] [--settle 10] [--json]
+    scout bench idle-memory [--guilds 50] [--settle 10] [--json]
 """
 
 from __future__ import annotations
@@ -26,11 +26,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench.harness import API_KEY, finish, known_catalogue
+from bot.benchmarks.end_to_end.harness import API_KEY, finish, known_catalogue
 from bot.benchmarks.measure import machine
+from bot.settings import Settings
 from bot.store import Store
-from tests.fakes.discord import ChannelSpec, FakeDiscord, GuildSpec, MemberSpec
-from tests.fakes.gateway_server import SNAPSHOT_2026_06_07, FakeGateway, load_snapshot
+from bot.testing.discord import ChannelSpec, FakeDiscord, GuildSpec, MemberSpec
+from bot.testing.gateway_server import SNAPSHOT_2026_06_07, FakeGateway, load_snapshot
 
 TARGET_RSS_MIB = 200.0
 SAMPLES = 5
@@ -38,6 +39,7 @@ STOP_TIMEOUT_S = 15.0
 
 
 def guild_specs(count: int) -> list[GuildSpec]:
+    """`count` guilds, each with the channel the store is told to announce in."""
     return [
         GuildSpec(
             name=f"Guild {index}",
@@ -49,6 +51,7 @@ def guild_specs(count: int) -> list[GuildSpec]:
 
 
 def catalogue_payload() -> tuple[dict[str, Any] | list[dict[str, Any]], str]:
+    """The real catalogue when the shared data is beside the repo, else the scripted labs'; and which it is."""
     try:
         return load_snapshot(SNAPSHOT_2026_06_07), f"shared snapshot {SNAPSHOT_2026_06_07}"
     except FileNotFoundError:
@@ -98,6 +101,7 @@ async def _poll_recorded(database: Path) -> bool:
 
 
 async def run_idle_memory(guild_count: int = 50, settle: float = 10.0, sample_every: float = 1.0) -> dict[str, Any]:
+    """Start `python -m bot`, let it connect, poll and settle, then sample its memory: the figures as a dict."""
     guilds = guild_specs(guild_count)
     payload, catalogue_source = catalogue_payload()
     with tempfile.TemporaryDirectory() as scratch:
@@ -155,10 +159,12 @@ async def run_idle_memory(guild_count: int = 50, settle: float = 10.0, sample_ev
 
 
 def format_report(report: dict[str, Any]) -> str:
+    """The figures as lines for a person."""
     verdict = "met" if report["met"] else "MISSED"
     lines = [
         f"idle bot (python -m bot) in {report['guilds']} guilds, catalogue: {report['catalogue']} "
-        f"({report['models_listed_by_its_poll']} models recorded by its poll), sampled after {report['settle_s']:g} s idle",
+        f"({report['models_listed_by_its_poll']} models recorded by its poll), "
+        f"sampled after {report['settle_s']:g} s idle",
         f"  VmRSS {report['rss_mib']} MiB (samples {report['rss_samples_mib']}), high-water {report['hwm_mib']} MiB; "
         f"target < {report['target_rss_mib']:g} MiB: {verdict}",
         f"  machine: {report['machine']}",
@@ -168,15 +174,7 @@ def format_report(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.idle_memory", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--guilds", type=int, default=50)
-    parser.add_argument("--settle", type=float, default=10.0, help="seconds idle after the first poll before sampling")
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
-    report = asyncio.run(run_idle_memory(args.guilds, args.settle))
+async def run_command(settings: Settings, args: argparse.Namespace) -> int:
+    """Print the figures; exit 1 when the target was missed, so a script can tell."""
+    report = await run_idle_memory(args.guilds, args.settle)
     return finish(report, format_report(report), args.json)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

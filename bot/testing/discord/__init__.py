@@ -19,11 +19,11 @@ Usage sketch::
         interaction_id = await fake.send_interaction(payload)
         callback = await fake.wait_for_interaction_response(interaction_id)
 
-Import the public names from here (`tests.fakes.discord`); the modules split the fake by job.
+Import the public names from here (`bot.testing.discord`); the modules split the fake by job.
 """
 
-from tests.fakes.discord.payloads import json_response
-from tests.fakes.discord.records import (
+from bot.testing.discord.payloads import json_response
+from bot.testing.discord.records import (
     CommandSync,
     Fault,
     InteractionCallback,
@@ -32,8 +32,8 @@ from tests.fakes.discord.records import (
     StoredAttachment,
     StoredMessage,
 )
-from tests.fakes.discord.server import FakeDiscord, connected_client
-from tests.fakes.discord.specs import (
+from bot.testing.discord.server import FakeDiscord, connected_client
+from bot.testing.discord.specs import (
     ALL_PERMISSIONS,
     API_PREFIX,
     COMPONENTS_V2_FLAG,
@@ -60,7 +60,7 @@ from tests.fakes.discord.specs import (
     UserArg,
     new_snowflake,
 )
-from tests.fakes.discord.validation import DiscordError
+from bot.testing.discord.validation import DiscordError
 
 __all__ = [
     "ALL_PERMISSIONS",

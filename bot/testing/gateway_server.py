@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import pytest
 from aiohttp import web
 
 MIB = 1024 * 1024
@@ -238,14 +237,6 @@ class RecordedRequest:
 def load_snapshot(name: str) -> dict[str, Any]:
     """A real catalogue response from the shared data beside the repo; FileNotFoundError if absent."""
     return json.loads((SHARED_CATALOGUE_DIR / name).read_text(encoding="utf-8"))
-
-
-def snapshot_or_skip(name: str) -> dict[str, Any]:
-    """The snapshot for a test, or a visible skip when the shared data is not beside the repo."""
-    path = SHARED_CATALOGUE_DIR / name
-    if not path.is_file():
-        pytest.skip(f"shared catalogue snapshot not found: {path.resolve()}")
-    return load_snapshot(name)
 
 
 # --- the server --------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.attribution.benchmark import BenchmarkError, run_attribution_benchmark
+from bot.benchmarks.attribution.protocol import BenchmarkError, run_attribution_benchmark
 from tests.cli.scout_process import scout
 from tests.conftest import shared_file
 

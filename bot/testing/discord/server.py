@@ -14,10 +14,10 @@ import discord.http
 from aiohttp import web
 
 from bot.discord_endpoints import point_discord_at
-from tests.fakes.discord.callbacks import InteractionCallbacks
-from tests.fakes.discord.gateway import GatewayServer
-from tests.fakes.discord.interactions import Interactions
-from tests.fakes.discord.specs import API_PREFIX
+from bot.testing.discord.callbacks import InteractionCallbacks
+from bot.testing.discord.gateway import GatewayServer
+from bot.testing.discord.interactions import Interactions
+from bot.testing.discord.specs import API_PREFIX
 
 
 class FakeDiscord(GatewayServer, InteractionCallbacks, Interactions):

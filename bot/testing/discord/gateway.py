@@ -11,10 +11,10 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from tests.fakes.discord.guild import _Guild
-from tests.fakes.discord.rest import RestApi
-from tests.fakes.discord.sessions import _Connection, _Session
-from tests.fakes.discord.specs import PRIVILEGED_INTENTS, GuildSpec, Intent
+from bot.testing.discord.guild import _Guild
+from bot.testing.discord.rest import RestApi
+from bot.testing.discord.sessions import _Connection, _Session
+from bot.testing.discord.specs import PRIVILEGED_INTENTS, GuildSpec, Intent
 
 _log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ average. `appeared` is the moment the fake starts serving the new catalogue; the
 from then: the bot's next catalogue request (poll detect), the first post in the channel (before any
 guess), the first and last probe request, and the edit that carries the guesses.
 
-    python -m bench.announce_latency [--runs 3] [--json]
+    scout bench announce-latency [--runs 3] [--json]
 """
 
 from __future__ import annotations
@@ -26,13 +26,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.harness import bench_settings, calibrate_references, finish, known_catalogue, running_bot
+from bot.benchmarks.end_to_end.harness import bench_settings, calibrate_references, finish, known_catalogue, running_bot
 from bot.benchmarks.measure import machine
-from bot.settings import MIN_POLL_INTERVAL_SECONDS
+from bot.settings import MIN_POLL_INTERVAL_SECONDS, Settings
 from bot.store import Store
-from tests.fakes.discord import ChannelSpec, FakeDiscord, GuildSpec, StoredMessage
-from tests.fakes.gateway_server import FakeGateway
-from tests.fakes.scripted_labs import STEALTH_ENTRY, STEALTH_ID, install_labs, stealth_model
+from bot.testing.discord import ChannelSpec, FakeDiscord, GuildSpec, StoredMessage
+from bot.testing.gateway_server import FakeGateway
+from bot.testing.scripted_labs import STEALTH_ENTRY, STEALTH_ID, install_labs, stealth_model
 
 MARGIN_S = 1.0
 STAGES = ("poll_detect", "first_post", "first_probe", "last_probe", "with_guesses")
@@ -116,6 +116,7 @@ async def prepare_template(folder: Path) -> Path:
 async def run_announce_benchmark(
     runs: int = 3, poll_interval: float = MIN_POLL_INTERVAL_SECONDS, probe_latency: float = 2.0
 ) -> dict[str, Any]:
+    """`runs` launches on copies of one calibrated store: each stage's min/median/max, `met` against the target."""
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         template = await prepare_template(folder)
@@ -147,6 +148,7 @@ async def run_announce_benchmark(
 
 
 def format_report(report: dict[str, Any]) -> str:
+    """The figures as lines for a person."""
     summary = report["seconds_from_appearance"]
     lines = [
         f"stealth model appearance -> announcement with guesses: {report['runs']} runs, poll interval "
@@ -170,22 +172,14 @@ def format_report(report: dict[str, Any]) -> str:
         f"target <= {report['target_s']:g} s (interval + slowest probe + 1 s): {verdict}"
     )
     lines.append(
-        f"  top guess per run (the stealth model is scripted to write like zhipu): {', '.join(map(str, report['top_guesses']))}"
+        "  top guess per run (the stealth model is scripted to write like zhipu): "
+        f"{', '.join(map(str, report['top_guesses']))}"
     )
     lines.append(f"  machine: {report['machine']}")
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.announce_latency", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--poll-interval", type=float, default=MIN_POLL_INTERVAL_SECONDS)
-    parser.add_argument("--probe-latency", type=float, default=2.0)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
-    report = asyncio.run(run_announce_benchmark(args.runs, args.poll_interval, args.probe_latency))
+async def run_command(settings: Settings, args: argparse.Namespace) -> int:
+    """Print the figures; exit 1 when the target was missed, so a script can tell."""
+    report = await run_announce_benchmark(args.runs, args.poll_interval, args.probe_latency)
     return finish(report, format_report(report), args.json)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -10,7 +10,7 @@ is counted against the bot: a pessimistic set-up.
 The store is then checked through its API: 500 current votes in the tally, and 500 vote rows in the
 exported log, one per member.
 
-    python -m bench.vote_storm [--members 500] [--window 5] [--json]
+    scout bench vote-storm [--members 500] [--window 5] [--json]
 """
 
 from __future__ import annotations
@@ -22,12 +22,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.harness import bench_settings, finish, known_catalogue, percentile, running_bot
+from bot.benchmarks.end_to_end.harness import bench_settings, finish, known_catalogue, percentile, running_bot
 from bot.benchmarks.measure import machine
+from bot.settings import Settings
 from bot.store import Store
-from tests.fakes.discord import ChannelSpec, FakeDiscord, GuildSpec, MemberSpec, StoredMessage
-from tests.fakes.gateway_server import FakeGateway
-from tests.fakes.scripted_labs import STEALTH_ENTRY, STEALTH_ID, install_labs
+from bot.testing.discord import ChannelSpec, FakeDiscord, GuildSpec, MemberSpec, StoredMessage
+from bot.testing.gateway_server import FakeGateway
+from bot.testing.scripted_labs import STEALTH_ENTRY, STEALTH_ID, install_labs
 
 ACK_DEADLINE_S = 3.0
 OTHER_VALUE = "__other__"
@@ -42,6 +43,7 @@ def _announced(message: StoredMessage) -> bool:
 
 
 async def run_vote_storm(members: int = 500, window: float = 5.0) -> dict[str, Any]:
+    """One storm: the figures as a dict, `met` saying whether every click was acknowledged in time and stored once."""
     channel = ChannelSpec("model-scout")
     guild = GuildSpec(name="Storm Guild", channels=[channel])
     voters = [MemberSpec(f"voter-{index}") for index in range(members)]
@@ -60,9 +62,9 @@ async def run_vote_storm(members: int = 500, window: float = 5.0) -> dict[str, A
                 await bot.pipeline.poll_once()
                 announcement = await fake.wait_for_message(channel.id, _announced, timeout=60)
                 [select_id] = [cid for cid in announcement.custom_ids() if cid.startswith("scout:vote:")]
-                vendors = [
-                    o["value"] for o in announcement.find_component(select_id)["options"] if o["value"] != OTHER_VALUE
-                ]
+                select = announcement.find_component(select_id)
+                assert select is not None, "the card lost its vote select"
+                vendors = [o["value"] for o in select["options"] if o["value"] != OTHER_VALUE]
                 clicks = [
                     fake.build_component(
                         announcement.id, select_id, member=voter, values=[vendors[index % len(vendors)]]
@@ -124,12 +126,15 @@ async def run_vote_storm(members: int = 500, window: float = 5.0) -> dict[str, A
 
 
 def format_report(report: dict[str, Any]) -> str:
+    """The figures as lines for a person."""
     ack = report["ack_latency_s"]
     verdict = "met" if report["met"] else "MISSED"
     return "\n".join(
         [
-            f"vote storm: {report['members']} members pick a vendor in the select, sent over {report['sent_within_s']} s",
-            f"  acknowledged {report['acknowledged']}/{report['members']}: p50 {ack['p50']:.3f} s, p99 {ack['p99']:.3f} s, "
+            f"vote storm: {report['members']} members pick a vendor in the select, "
+            f"sent over {report['sent_within_s']} s",
+            f"  acknowledged {report['acknowledged']}/{report['members']}: "
+            f"p50 {ack['p50']:.3f} s, p99 {ack['p99']:.3f} s, "
             f"max {ack['max']:.3f} s (deadline {report['ack_deadline_s']:g} s)",
             f"  every answer sent {report['all_answered_after_s']} s after the first click; "
             f"{report['answers_saying_vote_recorded']} say 'Vote recorded'",
@@ -140,15 +145,7 @@ def format_report(report: dict[str, Any]) -> str:
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.vote_storm", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--members", type=int, default=500)
-    parser.add_argument("--window", type=float, default=5.0, help="seconds over which the clicks are spread")
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
-    report = asyncio.run(run_vote_storm(args.members, args.window))
+async def run_command(settings: Settings, args: argparse.Namespace) -> int:
+    """Print the figures; exit 1 when the target was missed, so a script can tell."""
+    report = await run_vote_storm(args.members, args.window)
     return finish(report, format_report(report), args.json)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

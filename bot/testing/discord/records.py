@@ -9,9 +9,9 @@ from datetime import datetime
 from fnmatch import fnmatchcase
 from typing import Any
 
-from tests.fakes.discord.payloads import _opt_int
-from tests.fakes.discord.specs import _MESSAGE_TYPE_DEFAULT, EPHEMERAL_FLAG, CallbackType, _now
-from tests.fakes.discord.validation import _walk_components
+from bot.testing.discord.payloads import _opt_int
+from bot.testing.discord.specs import _MESSAGE_TYPE_DEFAULT, EPHEMERAL_FLAG, CallbackType, _now
+from bot.testing.discord.validation import _walk_components
 
 
 @dataclass

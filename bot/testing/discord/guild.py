@@ -6,8 +6,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from tests.fakes.discord.payloads import _opt_str, _user_payload
-from tests.fakes.discord.specs import (
+from bot.testing.discord.payloads import _opt_str, _user_payload
+from bot.testing.discord.specs import (
     ALL_PERMISSIONS,
     ChannelSpec,
     GuildSpec,

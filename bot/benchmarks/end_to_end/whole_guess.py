@@ -1,9 +1,9 @@
 """The whole guess, measured: the real probe runner and combiner against the fake gateway playing corpus models.
 
-    python -m bench.whole_guess --corpus ../shared/data/corpora/alpaca_eval_dev.jsonl.gz
-    python -m bench.whole_guess --corpus ../shared/data/corpora/zeroeval_math_crux_dev.jsonl.gz --corpus-prompts 8
+    scout bench whole-guess --corpus ../shared/data/corpora/alpaca_eval_dev.jsonl.gz
+    scout bench whole-guess --corpus ../shared/data/corpora/zeroeval_math_crux_dev.jsonl.gz --corpus-prompts 8
 
-Every model of the corpus is served by the fake gateway (`tests/fakes/gateway_server.py`, over real HTTP):
+Every model of the corpus is served by the fake gateway (`bot/testing/gateway_server.py`, over real HTTP):
 it answers a prompt of the corpus with that model's answer from the corpus, and anything else (the
 identity, refusal and cutoff questions, which no corpus holds) with nothing, so those probes fail as
 they would against a model that says nothing. `usage.prompt_tokens` comes from a real tokenizer of the
@@ -29,7 +29,6 @@ import argparse
 import asyncio
 import json
 import random
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -54,13 +53,12 @@ from bot.gateway import GatewayClient
 from bot.probes.ratelimit import RateLimiter
 from bot.probes.runner import ProbeRunner
 from bot.probes.suite import PROBES, STYLE_MAX_TOKENS, Probe
+from bot.settings import Settings
 from bot.store import Store
 from bot.store.probes import Guess
-from tests.fakes.gateway_server import FakeGateway, ScriptedModel, whitespace_words
+from bot.testing.gateway_server import FakeGateway, ScriptedModel, whitespace_words
 
 UNKNOWN_VENDOR = "unknown"
-DEFAULT_FOLDS = 5
-DEFAULT_MAX_REQUESTS = 12
 PARALLEL_MODELS = 8
 
 TokenCounter = Callable[[str, str], int | None]
@@ -106,6 +104,8 @@ def probes_for(models: Sequence[ModelAnswers], corpus_prompts: int, seed: int) -
 
 @dataclass(frozen=True)
 class Outcome:
+    """How one model fared as one query: its vendor, the guess's top vendors and probabilities, and the case."""
+
     model: str
     vendor: str
     case: str  # "known" or "unknown"
@@ -221,6 +221,7 @@ def attribute_folds(fingerprints: Sequence[Fingerprint], query_ids: frozenset[st
 
 
 def summarise(outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    """Top-1/top-3 and ECE of the known-vendor queries; AUROC and abstention rates of the open set."""
     known = [o for o in outcomes if o.case == "known"]
     unknown = [o for o in outcomes if o.case == "unknown"]
 
@@ -244,6 +245,7 @@ def summarise(outcomes: Sequence[Outcome]) -> dict[str, Any]:
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
+    """Probe every corpus model through the fake gateway, attribute them fold by fold: the figures as a dict."""
     started = time.monotonic()
     corpus = load_corpus(Path(args.corpus))
     models = sorted(corpus.models.values(), key=lambda model: model.model)
@@ -272,6 +274,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def format_text(result: dict[str, Any]) -> str:
+    """The figures as lines for a person."""
     open_set = result["open_set"]
     area = "n/a" if open_set["auroc"] is None else f"{open_set['auroc']:.3f}"
     return "\n".join(
@@ -291,27 +294,8 @@ def format_text(result: dict[str, Any]) -> str:
     )
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.whole_guess", description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", required=True, metavar="FILE")
-    parser.add_argument(
-        "--corpus-prompts",
-        type=int,
-        default=0,
-        metavar="K",
-        help="replace the suite's style probes by K corpus prompts (default: the suite's own)",
-    )
-    parser.add_argument("--folds", type=int, default=DEFAULT_FOLDS)
-    parser.add_argument("--max-requests", type=int, default=DEFAULT_MAX_REQUESTS, metavar="N")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--no-tokenizers", action="store_true", help="leave token counts out even when available")
-    parser.add_argument("--outcomes", action="store_true", help="include every query's outcome in the JSON")
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args(argv)
-    result = asyncio.run(run(args))
+async def run_command(settings: Settings, args: argparse.Namespace) -> int:
+    """Print the figures; the issue's targets are read off them, so the exit code is 0 whenever the run ends."""
+    result = await run(args)
     print(json.dumps(result, ensure_ascii=False) if args.json else format_text(result))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

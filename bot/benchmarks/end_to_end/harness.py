@@ -1,8 +1,7 @@
-"""What the benchmarks under `bench/` share: the real bot wired to the fakes, a calibrated store, and the report.
+"""What the benchmarks of the whole bot share: the real bot wired to the fakes, a calibrated store, the report.
 
 The bot is the one `scout run` starts (`ScoutBot` + `Pipeline` on a real SQLite file); only discord.py's
-addresses point at `FakeDiscord` and the gateway URL at `FakeGateway`, both on 127.0.0.1. This lives
-outside `bot/` because the fakes are test code, which `bot/` never imports.
+addresses point at `FakeDiscord` and the gateway URL at `FakeGateway` (`bot.testing`), both on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -23,11 +22,11 @@ from bot.pipeline import Pipeline
 from bot.probes.ratelimit import RateLimiter
 from bot.probes.runner import ProbeRunner
 from bot.probes.suite import plan_probes
-from bot.settings import Settings
+from bot.settings import Settings, load_settings
 from bot.store import Store
-from tests.fakes.discord import FakeDiscord, connected_client
-from tests.fakes.gateway_server import FakeGateway
-from tests.fakes.scripted_labs import KNOWN_MODELS, STEALTH_ID, catalogue
+from bot.testing.discord import FakeDiscord, connected_client
+from bot.testing.gateway_server import FakeGateway
+from bot.testing.scripted_labs import KNOWN_MODELS, STEALTH_ID, catalogue
 
 API_KEY = "sk-or-bench-not-a-secret"
 GUILD_READY_TIMEOUT_S = 0.05
@@ -50,7 +49,7 @@ def bench_settings(fake: FakeDiscord, gateway: FakeGateway, database: Path, **ov
         "log_level": "WARNING",
     }
     values.update(overrides)
-    return Settings(_env_file=None, **values)
+    return load_settings(_env_file=None, **values)
 
 
 async def calibrate_references(store: Store, gateway: FakeGateway, settings: Settings) -> None:

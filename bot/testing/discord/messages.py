@@ -7,10 +7,10 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from tests.fakes.discord.guild import _Guild
-from tests.fakes.discord.payloads import _user_payload
-from tests.fakes.discord.records import StoredAttachment, StoredMessage
-from tests.fakes.discord.specs import (
+from bot.testing.discord.guild import _Guild
+from bot.testing.discord.payloads import _user_payload
+from bot.testing.discord.records import StoredAttachment, StoredMessage
+from bot.testing.discord.specs import (
     _SENDABLE_MESSAGE_FLAGS,
     COMPONENTS_V2_FLAG,
     EPHEMERAL_FLAG,
@@ -21,7 +21,7 @@ from tests.fakes.discord.specs import (
     _now,
     new_snowflake,
 )
-from tests.fakes.discord.state import FakeState
+from bot.testing.discord.state import FakeState
 
 _USER_MENTION = re.compile(r"<@!?(\d+)>")
 _ROLE_MENTION = re.compile(r"<@&(\d+)>")
@@ -116,7 +116,9 @@ class MessageStore(FakeState):
             payload["message_reference"] = message.message_reference
             referenced = self.messages.get(int(message.message_reference["message_id"]))
             shown = referenced is not None and not referenced.deleted and depth == 0
-            payload["referenced_message"] = self._message_payload(referenced, depth=1) if shown else None
+            payload["referenced_message"] = (
+                self._message_payload(referenced, depth=1) if shown and referenced is not None else None
+            )
         if for_gateway and guild is not None and message.webhook_id is None:
             author = guild.members.get(message.author_id)
             if author is not None:

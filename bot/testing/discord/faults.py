@@ -8,10 +8,10 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.discord.messages import MessageStore
-from tests.fakes.discord.payloads import json_response
-from tests.fakes.discord.records import Fault
-from tests.fakes.discord.specs import Intent
+from bot.testing.discord.messages import MessageStore
+from bot.testing.discord.payloads import json_response
+from bot.testing.discord.records import Fault
+from bot.testing.discord.specs import Intent
 
 
 class FaultInjection(MessageStore):

@@ -1,7 +1,7 @@
 """`scout bench attribution`: vendor attribution accuracy and calibration of the style engine on a corpus.
 
 The protocol (leave-one-model-out, or queries against a reference corpus; K prompts per seeded draw)
-lives in `bot.attribution.benchmark`; this module only exposes it on the command line.
+lives in `bot.benchmarks.attribution.protocol`; this module only exposes it on the command line.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from bot.settings import Settings
 
 async def cmd_bench_attribution(settings: Settings, args: argparse.Namespace) -> int:
     """Run the benchmark off the event loop; a bad corpus is one error line, not a traceback."""
-    from bot.attribution.benchmark import run_attribution_benchmark
+    from bot.benchmarks.attribution.protocol import run_attribution_benchmark
 
     options: dict[str, Any] = {"probes": args.probes, "seed": args.seed, "open_set": args.open_set}
     if args.draws is not None:

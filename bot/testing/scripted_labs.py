@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tests.fakes.gateway_server import (
+from bot.testing.gateway_server import (
     FakeGateway,
     ScriptedModel,
     TokenizerRule,
@@ -71,7 +71,8 @@ def _claude(topic: list[str], fill: tuple[str, ...]) -> str:
     return (
         f"I'd be happy to help with {topic[0]}. The {fill[0]} way to think about it is through {topic[1]}, "
         f"which shapes most of the answer. There is also {topic[2]}, which is {fill[1]} to keep in mind.\n\n"
-        f"Taken together, these make {topic[0]} fairly {fill[2]}. Is there anything specific you'd like to explore further?"
+        f"Taken together, these make {topic[0]} fairly {fill[2]}. "
+        "Is there anything specific you'd like to explore further?"
     )
 
 

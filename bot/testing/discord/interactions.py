@@ -8,11 +8,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from tests.fakes.discord.guild import _Guild
-from tests.fakes.discord.messages import MessageStore
-from tests.fakes.discord.payloads import _opt_int, _user_payload
-from tests.fakes.discord.records import InteractionCallback, InteractionRecord, StoredMessage
-from tests.fakes.discord.specs import (
+from bot.testing.discord.guild import _Guild
+from bot.testing.discord.messages import MessageStore
+from bot.testing.discord.payloads import _opt_int, _user_payload
+from bot.testing.discord.records import InteractionCallback, InteractionRecord, StoredMessage
+from bot.testing.discord.specs import (
     _INPUT_TYPES,
     _SELECT_TYPES,
     CallbackType,
@@ -24,7 +24,7 @@ from tests.fakes.discord.specs import (
     UserArg,
     new_snowflake,
 )
-from tests.fakes.discord.validation import _walk_components
+from bot.testing.discord.validation import _walk_components
 
 
 class Interactions(MessageStore):

@@ -10,8 +10,8 @@ from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.discord.payloads import json_response
-from tests.fakes.discord.specs import _SELECT_TYPES, COMPONENTS_V2_FLAG, ErrorCode
+from bot.testing.discord.payloads import json_response
+from bot.testing.discord.specs import _SELECT_TYPES, COMPONENTS_V2_FLAG, ErrorCode
 
 
 class DiscordError(Exception):

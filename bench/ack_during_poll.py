@@ -193,7 +193,7 @@ async def run_ack_during_poll(
                         gateway.set_catalogue([*known_catalogue(), STEALTH_ENTRY])
                         announcement = await fake.wait_for_message(channel.id, _announced, timeout=STARTUP_TIMEOUT_S)
                         rss_before_kib = memory_kib(process.pid)["VmRSS"]
-                        gateway.replay(listings)
+                        gateway.replay([*listings])
                         large = LargePolls(models)
                         following = asyncio.create_task(large.follow(store, polls, poll_timeout))
                         sent = await _click_until(fake, announcement, guild, every, following)

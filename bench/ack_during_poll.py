@@ -36,6 +36,7 @@ from bench.harness import finish, known_catalogue, percentile
 from bench.idle_memory import STOP_TIMEOUT_S, bot_environment, memory_kib
 from bot.benchmarks.catalogue import catalogues
 from bot.benchmarks.measure import machine
+from bot.cli.common import non_negative_int, positive_int
 from bot.gateway import DEFAULT_CATALOGUE_MAX_BYTES
 from bot.settings import MIN_POLL_INTERVAL_SECONDS
 from bot.store import Store
@@ -100,10 +101,13 @@ def large_catalogues(size: int, changes: int) -> tuple[list[list[dict[str, Any]]
     """The large catalogue and its successor as served, each keeping the scripted labs and the announced model,
     with the size of each body.
 
-    Raises ValueError when a body would exceed the bot's catalogue cap: the bot would refuse that poll,
-    and the benchmark would measure a refusal instead of a poll."""
-    before, after = catalogues(size, changes, seed=0, description_words=DESCRIPTION_WORDS)
+    Raises ValueError when a body would exceed the bot's catalogue cap (the bot would refuse that poll, and
+    the benchmark would measure a refusal instead of a poll), or when `size` is no larger than the small
+    catalogue before it (its polls would be taken for large ones)."""
     kept = [*known_catalogue(), STEALTH_ENTRY]
+    if size <= len(kept):
+        raise ValueError(f"the large catalogue needs more than the {len(kept)} models listed before it")
+    before, after = catalogues(size, changes, seed=0, description_words=DESCRIPTION_WORDS)
     listings = [
         kept + [{key: entry[key] for key in LEAN_FIELDS if key in entry} for entry in listing]
         for listing in (before, after)
@@ -279,9 +283,11 @@ def format_report(report: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.ack_during_poll", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--models", type=int, default=100_000, help="models in the large catalogue")
-    parser.add_argument("--changes", type=int, default=300, help="edits between the large catalogue and its successor")
-    parser.add_argument("--polls", type=int, default=2, help="large polls to click through")
+    parser.add_argument("--models", type=positive_int, default=100_000, help="models in the large catalogue")
+    parser.add_argument(
+        "--changes", type=non_negative_int, default=300, help="edits between the large catalogue and its successor"
+    )
+    parser.add_argument("--polls", type=positive_int, default=2, help="large polls to click through")
     parser.add_argument("--every", type=float, default=0.25, help="seconds between interactions")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)

@@ -19,8 +19,11 @@ async def test_the_benchmark_clicks_through_the_bots_large_polls_and_counts_ever
     assert "p99" in format_report(report)
 
 
-def test_the_large_catalogue_fits_under_the_bots_cap_and_a_larger_one_is_refused():
+def test_the_large_catalogue_fits_under_the_bots_cap_and_one_too_large_or_too_small_is_refused():
     listings, sizes = large_catalogues(2000, 30)
     assert len(listings) == len(sizes) == 2 and max(sizes) < DEFAULT_CATALOGUE_MAX_BYTES
+    assert all(len(listing) > 2000 for listing in listings)
     with pytest.raises(ValueError, match="over the bot's 32 MiB cap"):
         large_catalogues(120_000, 30)
+    with pytest.raises(ValueError, match="needs more than the 9 models listed before it"):
+        large_catalogues(9, 0)

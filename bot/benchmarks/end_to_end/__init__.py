@@ -11,6 +11,7 @@ import argparse
 import importlib
 from collections.abc import Awaitable, Callable
 
+from bot.cli.common import non_negative_int, positive_int
 from bot.settings import MIN_POLL_INTERVAL_SECONDS, Settings
 
 DEFAULT_FOLDS = 5
@@ -38,7 +39,8 @@ def _benchmark(names: argparse._SubParsersAction, module: str, help_text: str) -
 
 
 def register(names: argparse._SubParsersAction) -> None:
-    """Add `scout bench announce-latency`, `vote-storm`, `ack-under-lock`, `idle-memory` and `whole-guess`."""
+    """Add the end-to-end benchmarks to `scout bench`: announce-latency, vote-storm, ack-under-lock,
+    ack-during-poll, idle-memory and whole-guess."""
     bench = _benchmark(
         names, "announce_latency", "time from a stealth model's appearance to its announcement with guesses"
     )
@@ -62,6 +64,18 @@ def register(names: argparse._SubParsersAction) -> None:
     )
     bench.add_argument("--hold", type=float, default=20.0, help="seconds the other process holds the write lock")
     bench.add_argument("--interactions", type=int, default=80, help="interactions sent during the hold (default 80)")
+
+    bench = _benchmark(
+        names,
+        "ack_during_poll",
+        "acknowledgements, votes and peak memory while the bot polls a 100,000-model catalogue",
+    )
+    bench.add_argument("--models", type=positive_int, default=100_000, help="models in the large catalogue")
+    bench.add_argument(
+        "--changes", type=non_negative_int, default=300, help="edits between the large catalogue and its successor"
+    )
+    bench.add_argument("--polls", type=positive_int, default=2, help="large polls to click through (default 2)")
+    bench.add_argument("--every", type=float, default=0.25, help="seconds between interactions (default 0.25)")
 
     bench = _benchmark(names, "idle_memory", "resident memory of a separate bot process idle in many guilds")
     bench.add_argument("--guilds", type=int, default=50, help="guilds the bot is in (default 50)")

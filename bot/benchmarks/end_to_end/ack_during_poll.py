@@ -79,11 +79,13 @@ class LargePolls:
             await asyncio.sleep(POLL_SAMPLE_S)
 
     def spans(self) -> list[tuple[datetime, datetime]]:
+        """Start and end of every large poll the store recorded as finished."""
         return [
             (_moment(poll.started_at), _moment(poll.finished_at or poll.started_at)) for poll in self.finished.values()
         ]
 
     def during_a_poll(self, moment: datetime) -> bool:
+        """Whether an interaction sent at `moment` had to compete with a running poll."""
         return any(start <= moment <= end for start, end in self.spans())
 
 
@@ -170,6 +172,7 @@ async def _click_until(
 async def run_ack_during_poll(
     models: int = 100_000, changes: int = 300, polls: int = 2, every: float = 0.25, poll_timeout: float = 900.0
 ) -> dict[str, Any]:
+    """Run the bot against the large catalogues while members act; the report `format_report` prints."""
     channel = ChannelSpec("model-scout")
     guild = GuildSpec(name="Polling Guild", channels=[channel])
     listings, sizes = large_catalogues(models, changes)
@@ -259,6 +262,7 @@ async def run_ack_during_poll(
 
 
 def format_report(report: dict[str, Any]) -> str:
+    """The figures as a person reads them; `--json` is for scripts."""
     ack = report["ack_latency_s"]
     verdict = "met" if report["met"] else "MISSED"
     mix = ", ".join(f"{count} {kind}" for kind, count in report["mix"].items())

@@ -183,7 +183,6 @@ async def attribute_run(
 
 async def _save_and_announce(store: Store, guess: Guess) -> Guess:
     saved = await store.guesses.save(guess)
-    await store.outbox.bump_revision(guess.model_id)
     if saved.ranking:
         log.info("guess for %s: %s at %.0f%%", saved.model_id, saved.top_vendor, 100 * saved.confidence)
     else:

@@ -120,7 +120,6 @@ async def record_vote(
         )
     except VotingClosed as closed:
         raise CommandRefused(f"I can't take that vote: {closed}.") from None
-    await until_stored(lambda: store.outbox.bump_revision(model_id, guild_id), "the card update")
     return _vote_text(model_id, result)
 
 

@@ -63,8 +63,6 @@ class ForgetConfirmation(discord.ui.View):
             store = interaction.client.store
             assert interaction.guild_id is not None
             forgotten = await store.votes.forget_member(interaction.guild_id, self.member_id)
-            for model_id in forgotten.models:
-                await store.outbox.bump_revision(model_id, interaction.guild_id)
             text = forgotten_text(forgotten, self.whose)
             await interaction.edit_original_response(**safety.message_kwargs(text, view=None))
         except Exception as error:

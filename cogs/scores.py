@@ -41,7 +41,6 @@ async def reveal_command(
     if not vendor.strip():
         raise CommandRefused("Tell me which vendor made it.")
     score = await store.votes.reveal(interaction.guild_id, model_id, vendor, true_model, interaction.user.id)
-    await store.outbox.bump_revision(model_id, interaction.guild_id)
     total = score.right + score.wrong
     truth = f"**{safety.escape(score.reveal.vendor_name)}**"
     if score.reveal.true_model:

@@ -6,10 +6,12 @@ import contextlib
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.store import Store
+from bot.testing.gateway_server import load_snapshot
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -20,6 +22,12 @@ def shared_file(relative: str) -> Path:
     if not path.exists():
         pytest.skip(f"shared data not available: {path} is absent (it lives in ../shared beside the checkout)")
     return path
+
+
+def snapshot_or_skip(name: str) -> dict[str, Any]:
+    """A shared catalogue snapshot for a test, or a visible skip when the shared data is not beside the repo."""
+    shared_file(f"catalogue/{name}")
+    return load_snapshot(name)
 
 
 @pytest.fixture

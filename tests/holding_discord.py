@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from tests.fakes.discord import DiscordError, FakeDiscord, json_response
+from bot.testing.discord import DiscordError, FakeDiscord, json_response
 
 
 @dataclass

@@ -6,17 +6,21 @@ benchmarks' business, not the tests'.
 
 from __future__ import annotations
 
+import importlib
 import json
 
-from bench.announce_latency import format_report as announce_text
-from bench.announce_latency import run_announce_benchmark
-from bench.idle_memory import format_report as idle_text
-from bench.idle_memory import run_idle_memory
-from bench.vote_storm import format_report as storm_text
-from bench.vote_storm import run_vote_storm
+import pytest
+
 from bot.benchmarks.catalogue import run_catalogue_benchmark
+from bot.benchmarks.end_to_end.announce_latency import format_report as announce_text
+from bot.benchmarks.end_to_end.announce_latency import run_announce_benchmark
+from bot.benchmarks.end_to_end.idle_memory import format_report as idle_text
+from bot.benchmarks.end_to_end.idle_memory import run_idle_memory
+from bot.benchmarks.end_to_end.vote_storm import format_report as storm_text
+from bot.benchmarks.end_to_end.vote_storm import run_vote_storm
 from bot.benchmarks.export import format_report as export_text
 from bot.benchmarks.export import run_export_benchmark
+from bot.cli import build_parser, main
 from tests.cli.scout_process import scout
 
 
@@ -69,3 +73,22 @@ async def test_catalogue_benchmark_polls_a_catalogue_served_by_another_process()
     assert report["catalogue_models"] == 201 and report["store_models"] == 200
     assert report["events"] == {"changed": 10, "new": 11}  # the 10 missing models are confirmed removed a poll later
     assert report["diff_poll_longest_loop_stall_seconds"] >= 0 and report["peak_rss_mib"] > 0
+
+
+END_TO_END = ("announce-latency", "vote-storm", "ack-under-lock", "idle-memory", "whole-guess")
+
+
+@pytest.mark.parametrize("name", END_TO_END)
+def test_each_end_to_end_benchmark_is_a_scout_bench_command_whose_code_loads(name: str):
+    """The options are registered without loading the fakes; the code they run is found when one runs."""
+    args = build_parser().parse_args(
+        ["bench", name, "--corpus", "x.jsonl"] if name == "whole-guess" else ["bench", name]
+    )
+    module = importlib.import_module(f"bot.benchmarks.end_to_end.{name.replace('-', '_')}")
+    assert callable(module.run_command) and args.json is False
+
+
+def test_scout_bench_vote_storm_runs_from_the_command_line(capsys):
+    code = main(["bench", "vote-storm", "--members", "5", "--window", "0.1", "--json"])
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert code == 0 and report["acknowledged"] == 5 and report["current_votes"] == 5

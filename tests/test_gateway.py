@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from bot.gateway import ChatCompletion, ErrorKind, GatewayClient, GatewayError
-from tests.fakes.gateway_server import (
+from bot.testing.gateway_server import (
     MIB,
     SNAPSHOT_2025_12_18,
     SNAPSHOT_2026_06_07,
@@ -20,10 +20,10 @@ from tests.fakes.gateway_server import (
     Fault,
     ScriptedModel,
     constant_reply,
-    snapshot_or_skip,
     toy_bpe,
     whitespace_words,
 )
+from tests.conftest import snapshot_or_skip
 
 API_KEY = "sk-or-v1-LEAKCANARY0123456789abcdef"
 FAST = {

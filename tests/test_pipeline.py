@@ -18,9 +18,9 @@ from bot.probes.runner import ProbeRunner
 from bot.probes.suite import SUITE_VERSION
 from bot.settings import Settings, load_settings
 from bot.store import Store
+from bot.testing.gateway_server import FakeGateway, Fault
+from bot.testing.scripted_labs import KNOWN_MODELS, STEALTH_ID, catalogue, install_labs
 from tests.conftest import probe_runs
-from tests.fakes.gateway_server import FakeGateway, Fault
-from tests.fakes.scripted_labs import KNOWN_MODELS, STEALTH_ID, catalogue, install_labs
 
 GUILD, CHANNEL = 1001, 2002
 

@@ -7,7 +7,7 @@ import json
 from argparse import Namespace
 from pathlib import Path
 
-from bench.whole_guess import auroc, format_text, load_token_counter, run
+from bot.benchmarks.end_to_end.whole_guess import auroc, format_text, load_token_counter, run
 from bot.probes.suite import PROBES, plan_probes
 
 STYLE_PROMPTS = [probe for probe in PROBES if probe.kind in ("style", "identity") and len(probe.probe_id) == 12]

@@ -11,9 +11,9 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+from bot.testing.discord import FakeDiscord
+from bot.testing.gateway_server import FakeGateway
 from tests.e2e.conftest import API_KEY, ORDINARY_MODELS, World, make_guild
-from tests.fakes.discord import FakeDiscord
-from tests.fakes.gateway_server import FakeGateway
 
 
 @contextlib.asynccontextmanager

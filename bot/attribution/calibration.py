@@ -162,7 +162,7 @@ def fit_calibration(
 
 # The share of stealth models expected to come from a lab without references. Most come from the
 # major labs, which the references cover; a lower prior keeps "unknown" from displacing right guesses.
-# 0.2 rather than 0.3: on both dev corpora (`python -m bench.whole_guess`, 8 runs) it cut "unknown"
+# 0.2 rather than 0.3: on both dev corpora (`scout bench whole-guess`, 8 runs) it cut "unknown"
 # ranked first on known-lab queries from 19% to 17% on average while keeping it first on 62–84% of
 # unknown-lab queries, above the 60% the open-set target asks for.
 UNKNOWN_PRIOR = 0.2

@@ -91,6 +91,7 @@ class SignalScores:
     named: frozenset[str] = frozenset()  # vendors the model named itself (identity only)
 
     def score(self, vendor: str) -> float:
+        """A vendor's score, or the signal's default for a vendor it said nothing about."""
         return self.scores.get(vendor, self.default)
 
 
@@ -188,6 +189,7 @@ class CombinerModel:
 
     @property
     def calibrated(self) -> bool:
+        """Whether enough held-out cases were seen for the temperatures to be trusted over the defaults."""
         return self.examples >= MIN_EXAMPLES
 
     def totals(self, found: SignalSet) -> dict[str, float]:
@@ -214,6 +216,7 @@ class CombinerModel:
         return {**{v: (1.0 - unknown) * p for v, p in known.items()}, UNKNOWN_VENDOR: unknown}
 
     def to_json(self) -> dict[str, Any]:
+        """The fitted model as JSON, cached in the store so a restart does not refit it."""
         return {
             "temperatures": dict(self.temperatures),
             "final": {"temperature": self.final.temperature, "floor": self.final.floor},
@@ -226,6 +229,7 @@ class CombinerModel:
 
     @classmethod
     def from_json(cls, record: Mapping[str, Any]) -> CombinerModel:
+        """The model `to_json` wrote."""
         final = record["final"]
         return cls(
             {str(k): float(v) for k, v in record["temperatures"].items()},
@@ -238,6 +242,7 @@ class CombinerModel:
         )
 
     def describe(self) -> str:
+        """One line for the evidence: how well calibrated the confidence is, and on how many cases."""
         if not self.calibrated:
             return f"combiner not calibrated: {self.examples} leave-one-out case(s), {MIN_EXAMPLES} needed"
         if self.top1 is None or self.ece is None:
@@ -289,7 +294,8 @@ def combine(model_id: str, found: SignalSet, model: CombinerModel) -> Guess:
             evidence.extend(signals[name].evidence)
             if ranking and signals[name].named and ranking[0].vendor not in signals[name].named:
                 evidence.append(
-                    f"{name} disagrees with the ranking: self-reports are weak, distilled models repeat their teacher's name"
+                    f"{name} disagrees with the ranking: self-reports are weak, "
+                    "distilled models repeat their teacher's name"
                 )
     missing = [name for name in FITTED_SIGNALS if name not in signals or not signals[name].scores]
     if missing:

@@ -37,6 +37,7 @@ AUTHORS = ("openai", "anthropic", "google", "qwen", "mistralai", "meta-llama", "
 
 
 def synthetic_entry(index: int, rng: random.Random, description_words: int = DESCRIPTION_WORDS) -> dict[str, Any]:
+    """A listing shaped like OpenRouter's, with a random price, so the diff has real work to do."""
     author = AUTHORS[index % len(AUTHORS)]
     price = f"{rng.randint(1, 3000) / 1e8:.8f}"
     return {
@@ -139,6 +140,7 @@ class LoopStalls:
 async def run_catalogue_benchmark(
     size: int = 5000, changes: int = 300, seed: int = 0, description_words: int = DESCRIPTION_WORDS
 ) -> dict[str, Any]:
+    """Two polls of a served catalogue against a fresh store: times, memory and the event loop's longest stall."""
     server = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
@@ -190,6 +192,7 @@ async def run_catalogue_benchmark(
 
 
 async def cmd_bench_catalogue(settings: Settings, args: argparse.Namespace) -> int:
+    """Print the figures of `scout bench catalogue`."""
     report = await run_catalogue_benchmark(args.models, args.changes, args.seed, args.description_words)
     if args.json:
         print_json(report)
@@ -201,13 +204,15 @@ async def cmd_bench_catalogue(settings: Settings, args: argparse.Namespace) -> i
             f"diff poll {report['diff_poll_seconds']:.3f} s (baseline poll {report['baseline_poll_seconds']:.3f} s); "
             f"longest event-loop stall {report['diff_poll_longest_loop_stall_seconds']:.3f} s "
             f"(baseline poll {report['baseline_poll_longest_loop_stall_seconds']:.3f} s)\n  "
-            f"RSS {report['rss_mib_before_diff']:.0f} -> {report['rss_mib_after_diff']:.0f} MiB, peak {report['peak_rss_mib']:.0f} MiB\n"
+            f"RSS {report['rss_mib_before_diff']:.0f} -> {report['rss_mib_after_diff']:.0f} MiB, "
+            f"peak {report['peak_rss_mib']:.0f} MiB\n"
             f"  machine: {report['machine']}"
         )
     return EXIT_OK
 
 
 def register(names: argparse._SubParsersAction) -> None:
+    """Add `scout bench catalogue`."""
     bench = names.add_parser("catalogue", help="poll and diff a large catalogue against a large store")
     bench.add_argument("--models", type=positive_int, default=5000, help="catalogue and store size (default 5000)")
     bench.add_argument(

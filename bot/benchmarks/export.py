@@ -38,7 +38,7 @@ def synthetic_vote(index: int) -> tuple[str, int, str, str]:
 
 
 async def load_votes(store: Store, total: int, on_progress: Callable[[int], None] | None = None) -> int:
-    """Load votes until the guild holds `total`, in batches; returns how many this call added (0 when already loaded)."""
+    """Load votes until the guild holds `total`, in batches; how many this call added (0 when already loaded)."""
     already = (await store.votes.counts(GUILD_ID))["votes"]
     started = datetime(2026, 1, 1, tzinfo=UTC)
     for batch_start in range(already, total, LOAD_BATCH):
@@ -95,8 +95,10 @@ async def run_export_benchmark(
 
 
 def format_report(report: dict[str, Any]) -> str:
+    """The figures as a person reads them; `--json` is for scripts."""
     lines = [
-        f"export of {report['votes']:,} votes (loaded {report['votes_cast_now']:,} now in {report['load_seconds']} s, not timed):"
+        f"export of {report['votes']:,} votes "
+        f"(loaded {report['votes_cast_now']:,} now in {report['load_seconds']} s, not timed):"
     ]
     for fmt, item in report["formats"].items():
         lines.append(
@@ -113,6 +115,8 @@ def format_report(report: dict[str, Any]) -> str:
 
 
 async def cmd_bench_export(settings: Settings, args: argparse.Namespace) -> int:
+    """Print the figures of `scout bench export`."""
+
     def progress(done: int) -> None:
         if not args.json:
             print(f"  loaded {done:,} votes", flush=True)
@@ -126,6 +130,7 @@ async def cmd_bench_export(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def register(names: argparse._SubParsersAction) -> None:
+    """Add `scout bench export`."""
     bench = names.add_parser("export", help="export a million-vote log to CSV and JSONL: time and peak memory")
     bench.add_argument("--votes", type=positive_int, default=1_000_000, help="votes in the log (default 1,000,000)")
     bench.add_argument(

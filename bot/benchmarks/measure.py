@@ -28,10 +28,12 @@ def peak_rss_mib() -> float:
 
 
 def current_rss_mib() -> float:
+    """This process's resident memory now, in MiB."""
     return _status_mib("VmRSS")
 
 
 def machine() -> str:
+    """CPU, cores, memory, Python and date: printed beside every figure, since figures mean nothing without them."""
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as handle:
@@ -39,11 +41,14 @@ def machine() -> str:
     except (OSError, StopIteration):
         pass
     memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{cpu}, {os.cpu_count()} cores, {memory_gib:.0f} GiB, Python {sys.version.split()[0]}, {datetime.now(UTC):%Y-%m-%d}"
+    python = sys.version.split()[0]
+    return f"{cpu}, {os.cpu_count()} cores, {memory_gib:.0f} GiB, Python {python}, {datetime.now(UTC):%Y-%m-%d}"
 
 
 @dataclass
 class Stopwatch:
+    """Wall time of a `with` block, kept after it ends."""
+
     started: float = 0.0
     seconds: float = 0.0
 

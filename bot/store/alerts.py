@@ -17,6 +17,7 @@ from bot.alerts import AlertPreferences, plan_alerts
 from bot.catalogue.diff import CatalogueEvent
 from bot.catalogue.entry import CatalogueEntry
 from bot.store.database import Database, utc_now
+from bot.store.outbox import queue_alerts
 
 FLAGS = ("paused", "stealth", "new_models", "free_only", "prices", "context", "removals")
 LISTS = ("namespaces", "modalities", "watched")
@@ -169,12 +170,5 @@ async def record_alerts(
     )
     guilds = [_preferences(row) for row in await cursor.fetchall()]
     planned = plan_alerts(events, {entry.id: entry for entry in entries}, guilds)
-    await tx.executemany(
-        "INSERT INTO alerts (guild_id, poll_id, kind, channel_id, lines_json, state, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, 'intended', ?, ?) ON CONFLICT (guild_id, poll_id, kind) DO NOTHING",
-        [
-            (alert.guild_id, poll_id, alert.kind, alert.channel_id, json.dumps(list(alert.lines)), now, now)
-            for alert in planned
-        ],
-    )
+    await queue_alerts(tx, poll_id, planned, now)
     return len(planned)

@@ -17,6 +17,7 @@ from bot.catalogue.stealth import StealthVerdict
 from bot.catalogue.vendors import vendor_for_model_id
 from bot.store.alerts import record_alerts
 from bot.store.database import Database, utc_now
+from bot.store.outbox import intend_announcements, intend_removal_replies
 
 
 @dataclass(frozen=True)
@@ -173,14 +174,9 @@ class CatalogueStore:
             )
             for event in events:
                 if event.kind in ("new", "returned"):
-                    await _intend_announcements(tx, event.model_id, stealth=event.stealth, now=now)
+                    await intend_announcements(tx, event.model_id, stealth=event.stealth, now=now)
                 elif event.kind == "removed" and event.stealth:
-                    await tx.execute(
-                        "UPDATE announcements SET removal_state = 'intended', revision = revision + 1, updated_at = ? "
-                        "WHERE model_id = ? AND removal_state = 'none' "
-                        "AND guild_id NOT IN (SELECT guild_id FROM guild_alerts WHERE paused = 1)",
-                        (now, event.model_id),
-                    )
+                    await intend_removal_replies(tx, event.model_id, now)
             alerts = await record_alerts(tx, poll_id, events, entries, now)
             await tx.execute(
                 "UPDATE polls SET finished_at = ?, ok = 1, listed = ?, skipped = ?, events = ?, baseline = ? "
@@ -319,22 +315,3 @@ def _poll(row: aiosqlite.Row) -> PollRecord:
 def _vendor_key(model_id: str) -> str | None:
     vendor = vendor_for_model_id(model_id)
     return vendor.key if vendor else None
-
-
-async def _intend_announcements(tx: aiosqlite.Connection, model_id: str, *, stealth: bool, now: str) -> None:
-    """Record the intent to announce in every guild that wants this model; UNIQUE(guild, model) keeps it single.
-
-    A guild that turned announcements off (`/scout alerts pause`) gets none; one that turned stealth
-    announcements off gets stealth models only when it asked for every model.
-    """
-    await tx.execute(
-        """
-        INSERT INTO announcements (guild_id, model_id, channel_id, state, created_at, updated_at)
-        SELECT s.guild_id, ?, s.channel_id, 'intended', ?, ? FROM guild_settings s
-        LEFT JOIN guild_alerts a ON a.guild_id = s.guild_id
-        WHERE s.channel_id IS NOT NULL AND COALESCE(a.paused, 0) = 0
-          AND ((? AND COALESCE(a.stealth, 1) = 1) OR s.all_models = 1)
-        ON CONFLICT (guild_id, model_id) DO NOTHING
-        """,
-        (model_id, now, now, int(stealth)),
-    )

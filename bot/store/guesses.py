@@ -9,6 +9,7 @@ import aiosqlite
 
 from bot.attribution.guess import GUESS_NO_REFERENCES, Guess, RankedVendor
 from bot.store.database import Database, utc_now
+from bot.store.outbox import ask_for_edits
 from bot.store.probes import compact_json
 
 
@@ -33,24 +34,28 @@ class GuessStore:
         self._db = db
 
     async def save(self, guess: Guess) -> Guess:
-        """Append a guess (earlier ones stay as history) and return it with its id and time."""
+        """Append a guess (earlier ones stay as history), asking in the same transaction for the model's cards to be
+        edited; returns it with its id and time."""
         now = utc_now()
-        guess_id = await self._db.execute(
-            "INSERT INTO guesses (model_id, run_id, created_at, top_vendor, confidence, ranking_json, evidence_json, "
-            "status, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                guess.model_id,
-                guess.run_id,
-                now,
-                guess.top_vendor,
-                guess.confidence,
-                compact_json([item.to_json() for item in guess.ranking]),
-                compact_json(list(guess.evidence)),
-                guess.status,
-                guess.reason,
-            ),
-        )
-        return replace(guess, id=guess_id, created_at=now)
+        async with self._db.transaction() as tx:
+            cursor = await tx.execute(
+                "INSERT INTO guesses (model_id, run_id, created_at, top_vendor, confidence, ranking_json, "
+                "evidence_json, status, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    guess.model_id,
+                    guess.run_id,
+                    now,
+                    guess.top_vendor,
+                    guess.confidence,
+                    compact_json([item.to_json() for item in guess.ranking]),
+                    compact_json(list(guess.evidence)),
+                    guess.status,
+                    guess.reason,
+                ),
+            )
+            await ask_for_edits(tx, [guess.model_id], now)
+        self._db.outbox_changed.set()
+        return replace(guess, id=cursor.lastrowid, created_at=now)
 
     async def latest(self, model_id: str) -> Guess | None:
         """The guess a card shows for the model, or None before its first run finished."""

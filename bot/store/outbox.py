@@ -4,15 +4,24 @@ States: `intended` -> `posting` (written just before the HTTP call) -> `posted` 
 `failed` (the channel is gone or the bot may not post; retried after `/scout setup`). A row left in
 `posting` by a crash may or may not have reached Discord: the announcer looks for it in the channel
 before posting again, so no guild ever sees a model announced twice.
+
+Every row that asks for a Discord message (an announcement, an alert, a removal reply, an edit of a card)
+is written here. The module-level helpers take the open transaction of the change that caused them (a
+poll, a vote, a reveal, a guess, a forgotten member), so the change and its message commit together: a
+crash keeps both or neither, never a change whose card is left stale. Their callers wake the announcer
+(`Database.outbox_changed`) once the transaction has committed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import aiosqlite
 
+from bot.alerts import PlannedAlert
 from bot.store.database import Database, utc_now
 
 
@@ -163,20 +172,6 @@ class OutboxStore:
             (error[:300], utc_now(), announcement_id),
         )
 
-    async def bump_revision(self, model_id: str, guild_id: int | None = None) -> None:
-        """Something shown on the model's announcements changed (guesses, votes, a reveal): edit them."""
-        if guild_id is None:
-            await self._db.execute(
-                "UPDATE announcements SET revision = revision + 1, updated_at = ? WHERE model_id = ?",
-                (utc_now(), model_id),
-            )
-        else:
-            await self._db.execute(
-                "UPDATE announcements SET revision = revision + 1, updated_at = ? WHERE model_id = ? AND guild_id = ?",
-                (utc_now(), model_id, guild_id),
-            )
-        self._db.outbox_changed.set()
-
     async def mark_removal_posting(self, announcement_id: int) -> None:
         """Like `mark_posting`, for the reply that says the model left the catalogue."""
         await self._db.execute(
@@ -197,3 +192,58 @@ class OutboxStore:
         where, params = ("WHERE guild_id = ?", (guild_id,)) if guild_id is not None else ("", ())
         rows = await self._db.fetchall(f"SELECT state, COUNT(*) AS n FROM announcements {where} GROUP BY state", params)
         return {row["state"]: row["n"] for row in rows}
+
+
+async def intend_announcements(tx: aiosqlite.Connection, model_id: str, *, stealth: bool, now: str) -> None:
+    """Record the intent to announce in every guild that wants this model; UNIQUE(guild, model) keeps it single.
+
+    A guild that turned announcements off (`/scout alerts pause`) gets none; one that turned stealth
+    announcements off gets stealth models only when it asked for every model.
+    """
+    await tx.execute(
+        """
+        INSERT INTO announcements (guild_id, model_id, channel_id, state, created_at, updated_at)
+        SELECT s.guild_id, ?, s.channel_id, 'intended', ?, ? FROM guild_settings s
+        LEFT JOIN guild_alerts a ON a.guild_id = s.guild_id
+        WHERE s.channel_id IS NOT NULL AND COALESCE(a.paused, 0) = 0
+          AND ((? AND COALESCE(a.stealth, 1) = 1) OR s.all_models = 1)
+        ON CONFLICT (guild_id, model_id) DO NOTHING
+        """,
+        (model_id, now, now, int(stealth)),
+    )
+
+
+async def intend_removal_replies(tx: aiosqlite.Connection, model_id: str, now: str) -> None:
+    """The model left the catalogue: each card says so and gets a reply with the reveal candidates, except in
+    guilds that paused announcements."""
+    await tx.execute(
+        "UPDATE announcements SET removal_state = 'intended', revision = revision + 1, updated_at = ? "
+        "WHERE model_id = ? AND removal_state = 'none' "
+        "AND guild_id NOT IN (SELECT guild_id FROM guild_alerts WHERE paused = 1)",
+        (now, model_id),
+    )
+
+
+async def queue_alerts(tx: aiosqlite.Connection, poll_id: int, planned: Sequence[PlannedAlert], now: str) -> None:
+    """Queue a poll's planned alerts; UNIQUE(guild, poll, kind) keeps a re-recorded poll from doubling them."""
+    await tx.executemany(
+        "INSERT INTO alerts (guild_id, poll_id, kind, channel_id, lines_json, state, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, 'intended', ?, ?) ON CONFLICT (guild_id, poll_id, kind) DO NOTHING",
+        [
+            (alert.guild_id, poll_id, alert.kind, alert.channel_id, json.dumps(list(alert.lines)), now, now)
+            for alert in planned
+        ],
+    )
+
+
+async def ask_for_edits(
+    tx: aiosqlite.Connection, model_ids: Iterable[str], now: str, guild_id: int | None = None
+) -> None:
+    """Something the models' cards show changed (a guess in every guild; votes, a reveal or a forgotten member in
+    one): raise their revision, so the announcer edits them."""
+    where = "model_id = ?" if guild_id is None else "model_id = ? AND guild_id = ?"
+    extra = () if guild_id is None else (guild_id,)
+    await tx.executemany(
+        f"UPDATE announcements SET revision = revision + 1, updated_at = ? WHERE {where}",
+        [(now, model_id, *extra) for model_id in model_ids],
+    )

@@ -19,6 +19,7 @@ import aiosqlite
 
 from bot.catalogue.vendors import canonical_vendor, display_name, vendor_for_label
 from bot.store.database import Database, utc_now
+from bot.store.outbox import ask_for_edits
 
 MAX_NOTE_LENGTH = 1000
 MAX_MEMBER_NAME_LENGTH = 100
@@ -284,7 +285,8 @@ class VoteStore:
         *,
         confidence: float | None = None,
     ) -> CastResult:
-        """Record a member's vote, replacing their current one and appending to the history.
+        """Record a member's vote, replacing their current one and appending to the history, and ask for the
+        guild's card to be edited in the same transaction (a crash never keeps the vote and a stale tally).
 
         Votes are taken only on stealth models that this guild has not revealed: a vote on a model whose maker
         is public, or after the answer is known, would score nothing but hindsight. The vote's time is kept
@@ -308,6 +310,8 @@ class VoteStore:
             values = (guild_id, model_id, member_id, name, vendor, vendor_name, confidence, now)
             await tx.execute(_UPSERT_VOTE, values)
             await tx.execute(_APPEND_HISTORY, values)
+            await ask_for_edits(tx, [model_id], now, guild_id)
+        self._db.outbox_changed.set()
         return CastResult(Vote(guild_id, model_id, member_id, name, vendor, now, vendor_name, confidence), previous)
 
     async def import_votes(self, votes: Iterable[Vote]) -> int:
@@ -383,7 +387,8 @@ class VoteStore:
     async def reveal(
         self, guild_id: int, model_id: str, vendor_label: str, true_model: str | None, revealed_by: int | None
     ) -> RevealScore:
-        """Record (or correct) the truth about a model in this guild and score every current vote against it."""
+        """Record (or correct) the truth about a model in this guild and score every current vote against it; the
+        guild's card is asked to show it in the same transaction."""
         vendor, vendor_name = canonical_vendor(vendor_label), vendor_name_for(vendor_label)
         now = utc_now()
         async with self._db.transaction() as tx:
@@ -403,6 +408,8 @@ class VoteStore:
                 (vendor, guild_id, model_id),
             )
             row = await cursor.fetchone()
+            await ask_for_edits(tx, [model_id], now, guild_id)
+        self._db.outbox_changed.set()
         assert row is not None
         reveal = Reveal(guild_id, model_id, vendor, vendor_name, true_model or None, revealed_by, now)
         return RevealScore(reveal, int(row["right"]), int(row["total"]) - int(row["right"]))
@@ -493,7 +500,8 @@ class VoteStore:
 
     async def forget_member(self, guild_id: int, member_id: int) -> Forgotten:
         """Delete everything this guild holds about one member: current votes, every past vote, notes, and their
-        name on reveals they made. Nothing of theirs is left for a later export, tally or score to find."""
+        name on reveals they made. Nothing of theirs is left for a later export, tally or score to find; the cards
+        whose tallies held their votes are asked to be edited in the same transaction."""
         async with self._db.transaction() as tx:
             cursor = await tx.execute(
                 "SELECT model_id FROM votes WHERE guild_id = ? AND member_id = ? ORDER BY model_id",
@@ -508,6 +516,8 @@ class VoteStore:
             await tx.execute(
                 "UPDATE reveals SET revealed_by = NULL WHERE guild_id = ? AND revealed_by = ?", (guild_id, member_id)
             )
+            await ask_for_edits(tx, models, utc_now(), guild_id)
+        self._db.outbox_changed.set()
         return Forgotten(casts.rowcount, notes.rowcount, models)
 
     async def export_rows(

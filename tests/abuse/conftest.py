@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.testing.discord import FakeDiscord
 from tests.e2e.conftest import World
-from tests.fakes.discord import FakeDiscord
 from tests.worlds import open_world
 
 # Control and invisible characters a stranger may type; the bot's own "@\u200beveryone" defusing is allowed.

@@ -7,9 +7,9 @@ from __future__ import annotations
 import logging
 
 from bot.catalogue.entry import MAX_ID_LENGTH
+from bot.testing.discord import ChannelArg
 from tests.abuse.conftest import assert_nothing_smuggled, assert_pings_no_one
 from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, announcements_in, eventually, footer
-from tests.fakes.discord import ChannelArg
 
 HUNDRED_KB = 100 * 1024
 NASTY = (

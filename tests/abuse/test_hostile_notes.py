@@ -7,9 +7,9 @@ is pinged and no invisible character gets through; an over-long note is refused 
 from __future__ import annotations
 
 from bot.store.votes import MAX_NOTE_LENGTH
+from bot.testing.discord import StoredMessage
 from tests.abuse.conftest import assert_nothing_smuggled, assert_pings_no_one
 from tests.e2e.conftest import OWL, World, footer
-from tests.fakes.discord import StoredMessage
 
 
 def hostile_text(world: World) -> str:

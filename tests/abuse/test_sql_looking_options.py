@@ -7,9 +7,9 @@ import csv
 import io
 import json
 
+from bot.testing.discord import MemberSpec
 from tests.bot_process import read_rows
 from tests.e2e.conftest import ORDINARY_MODELS, OWL, World
-from tests.fakes.discord import MemberSpec
 
 DROP_VOTES = "'; DROP TABLE votes; --"
 DELETE_REVEALS = "x'); DELETE FROM reveals; --"

@@ -22,7 +22,7 @@ from bot.attribution.combiner import (
     leave_one_out_cases,
 )
 from bot.probes.suite import PROBES, plan_probes
-from tests.fakes.scripted_labs import KNOWN_MODELS, LABS, STEALTH_ID, responder
+from bot.testing.scripted_labs import KNOWN_MODELS, LABS, STEALTH_ID, responder
 
 VENDORS = ("anthropic", "openai", "zhipu")
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.gateway_server import FakeGateway, Fault
-from tests.fakes.scripted_labs import KNOWN_MODELS, STEALTH_ID, install_labs
+from bot.testing.gateway_server import FakeGateway, Fault
+from bot.testing.scripted_labs import KNOWN_MODELS, STEALTH_ID, install_labs
 
 SCOUT = str(Path(sys.executable).parent / "scout")
 CLEAN_ENV = {

@@ -31,9 +31,9 @@ from bot.probes.runner import ProbeRunner, RunReport
 from bot.probes.suite import PROBES, SUITE_VERSION, plan_probes
 from bot.store import Store
 from bot.store.references import CORPUS_SUITE_VERSION, Reference, ReferenceAnswer
+from bot.testing.gateway_server import FakeGateway, Fault
+from bot.testing.scripted_labs import KNOWN_MODELS, install_labs
 from tests.conftest import shared_file
-from tests.fakes.gateway_server import FakeGateway, Fault
-from tests.fakes.scripted_labs import KNOWN_MODELS, install_labs
 
 STYLE_ID = PROBES[0].probe_id
 

@@ -17,8 +17,8 @@ from bot.pipeline import Pipeline
 from bot.polling import record_catalogue
 from bot.probes.suite import SUITE_VERSION
 from bot.settings import Settings, load_settings
-from tests.fakes.gateway_server import FakeGateway
-from tests.fakes.scripted_labs import KNOWN_MODELS, STEALTH_ID, catalogue, catalogue_entry, install_labs
+from bot.testing.gateway_server import FakeGateway
+from bot.testing.scripted_labs import KNOWN_MODELS, STEALTH_ID, catalogue, catalogue_entry, install_labs
 
 
 @pytest.fixture

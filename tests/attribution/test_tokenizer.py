@@ -12,7 +12,7 @@ from bot.attribution.tokenizer import (
     compare_tokenizers,
 )
 from bot.probes.suite import PROBES, TOKENIZER_BASELINE_ID
-from tests.fakes.gateway_server import TOKENIZER_RULES
+from bot.testing.gateway_server import TOKENIZER_RULES
 
 
 def counts(rule: str, template_overhead: int = 4) -> dict[str, int]:

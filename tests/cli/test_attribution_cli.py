@@ -7,8 +7,8 @@ import gzip
 import json
 from pathlib import Path
 
+from bot.testing.gateway_server import FakeGateway
 from tests.cli.scout_process import scout
-from tests.fakes.gateway_server import FakeGateway
 
 
 def corpus(path: Path) -> Path:
@@ -73,7 +73,7 @@ async def test_calibrate_on_an_empty_store_says_to_scan_first(tmp_path):
 
 async def test_probe_json_has_the_documented_shape_even_with_no_references(tmp_path):
     async with FakeGateway() as gw:
-        from tests.fakes.scripted_labs import install_labs
+        from bot.testing.scripted_labs import install_labs
 
         install_labs(gw)
         code, out, err = await scout(

@@ -9,12 +9,12 @@ from bot.gateway import GatewayClient
 from bot.pipeline import Pipeline
 from bot.settings import Settings
 from bot.store import Store
+from bot.testing.discord import FakeDiscord
+from bot.testing.discord.server import connected_client
+from bot.testing.discord.specs import new_snowflake
+from bot.testing.gateway_server import FakeGateway
 from tests.bot_process import bot_environment, running_bot
 from tests.e2e.conftest import API_KEY, ORDINARY_MODELS, OWL, make_guild
-from tests.fakes.discord import FakeDiscord
-from tests.fakes.discord.server import connected_client
-from tests.fakes.discord.specs import new_snowflake
-from tests.fakes.gateway_server import FakeGateway
 
 
 def _guilds_on_both_shards() -> list:

@@ -21,7 +21,7 @@ from bot.gateway import GatewayClient
 from bot.pipeline import Pipeline
 from bot.settings import Settings
 from bot.store import Store
-from tests.fakes.discord import (
+from bot.testing.discord import (
     DEFAULT_EVERYONE_PERMISSIONS,
     ChannelArg,
     ChannelSpec,
@@ -32,7 +32,7 @@ from tests.fakes.discord import (
     StoredMessage,
     connected_client,
 )
-from tests.fakes.gateway_server import FakeGateway, ScriptedModel, constant_reply
+from bot.testing.gateway_server import FakeGateway, ScriptedModel, constant_reply
 
 T = TypeVar("T")
 

@@ -9,9 +9,9 @@ import pytest
 
 from bot.polling import record_catalogue
 from bot.store import Store
+from bot.testing.discord import ChannelArg, FakeDiscord, RoleArg, RoleSpec, StoredMessage, new_snowflake
+from bot.testing.gateway_server import FakeGateway
 from tests.e2e.conftest import API_KEY, ORDINARY_MODELS, OWL, World, announcements_in, eventually, footer, make_guild
-from tests.fakes.discord import ChannelArg, FakeDiscord, RoleArg, RoleSpec, StoredMessage, new_snowflake
-from tests.fakes.gateway_server import FakeGateway
 
 SCOUTS = RoleSpec("scouts")
 

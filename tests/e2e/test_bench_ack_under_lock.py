@@ -1,9 +1,9 @@
-"""`python -m bench.ack_under_lock` in a tiny version, so it keeps working between the runs that feed the
+"""`scout bench ack-under-lock` in a tiny version, so it keeps working between the runs that feed the
 README; it checks what the benchmark counts, never how fast anything was."""
 
 from __future__ import annotations
 
-from bench.ack_under_lock import format_report, run_ack_under_lock
+from bot.benchmarks.end_to_end.ack_under_lock import format_report, run_ack_under_lock
 
 
 async def test_the_ack_benchmark_counts_every_interaction_and_every_stored_vote():

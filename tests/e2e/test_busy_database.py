@@ -9,9 +9,9 @@ import logging
 import pytest
 
 from bot.store import database
+from bot.testing.discord import ChannelArg, MemberSpec
+from bot.testing.locker import release, write_lock_held_elsewhere
 from tests.e2e.conftest import OWL, World, eventually
-from tests.fakes.discord import ChannelArg, MemberSpec
-from tests.fakes.locker import release, write_lock_held_elsewhere
 
 ACK_DEADLINE_S = 3.0
 

@@ -4,8 +4,8 @@ lookup that is not an announcement; and a guess state without evidence, which na
 from __future__ import annotations
 
 from bot.attribution.guess import Guess, RankedVendor
+from bot.testing.gateway_server import Fault
 from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, card_lead, fields
-from tests.fakes.gateway_server import Fault
 
 
 async def test_a_card_leads_with_probing_then_the_guess_then_says_when_the_model_left(world: World):
@@ -18,7 +18,6 @@ async def test_a_card_leads_with_probing_then_the_guess_then_says_when_the_model
         await bot.pipeline.wait_idle()
         ranking = (RankedVendor("openai", "OpenAI", 0.7), RankedVendor("google", "Google", 0.2))
         await bot.store.guesses.save(Guess(OWL["id"], ranking, 0.7, ("says it was trained by OpenAI",)))
-        await bot.store.outbox.bump_revision(OWL["id"])
         await world.fake.wait_until(lambda: card_lead(card).startswith("Most likely **OpenAI**"), what="the guess")
         lines = card_lead(card).splitlines()
         assert lines[0] == "Most likely **OpenAI** (70%) — says it was trained by OpenAI"

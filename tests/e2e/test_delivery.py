@@ -6,9 +6,9 @@ from dataclasses import replace
 
 from bot.polling import record_catalogue
 from bot.store import Store
+from bot.testing.discord import FakeDiscord, Permission
 from cogs.announcements import Announcer
 from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, announcements_in, eventually, footer, make_guild
-from tests.fakes.discord import FakeDiscord, Permission
 
 
 async def _configure_both_guilds(world: World) -> None:

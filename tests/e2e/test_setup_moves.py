@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.testing.discord import ChannelArg
 from cogs.announcements import Announcer
 from tests.e2e.conftest import OWL, World, announcements_in, eventually
-from tests.fakes.discord import ChannelArg
 
 
 async def _row(bot, guild_id: int):  # type: ignore[no-untyped-def]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+from bot.testing.discord import FakeDiscord
 from tests.bot_process import bot_environment, running_bot
 from tests.e2e.conftest import make_guild
-from tests.fakes.discord import FakeDiscord
 
 WRONG_TOKEN = "MTIz.wrong.TOKEN-SENTINEL-9d2e"
 

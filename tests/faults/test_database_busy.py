@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 
+from bot.testing.discord import MemberSpec, StoredMessage
+from bot.testing.locker import release, write_lock_held_elsewhere
 from tests.e2e.conftest import OWL, World, eventually
-from tests.fakes.discord import MemberSpec, StoredMessage
-from tests.fakes.locker import release, write_lock_held_elsewhere
 
 
 async def _announced(world: World, bot) -> StoredMessage:  # type: ignore[no-untyped-def]

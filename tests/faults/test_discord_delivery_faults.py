@@ -10,9 +10,9 @@ import pytest
 
 from bot.polling import record_catalogue
 from bot.store import Store
+from bot.testing.discord import ChannelArg, OverwriteSpec, Permission
 from cogs.announcements import Announcer
 from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, announcements_in, eventually, fields
-from tests.fakes.discord import ChannelArg, OverwriteSpec, Permission
 from tests.holding_discord import HoldingDiscord
 
 

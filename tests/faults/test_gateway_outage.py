@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bot.client import MAX_POLL_BACKOFF_SECONDS, poll_delay
+from bot.testing.gateway_server import Fault
 from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, announcements_in, eventually
-from tests.fakes.gateway_server import Fault
 
 OUTAGE_POLLS = 12
 

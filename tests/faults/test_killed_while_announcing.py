@@ -19,10 +19,10 @@ import pytest
 
 from bot.polling import record_catalogue
 from bot.store import Store
+from bot.testing.discord import StoredMessage, new_snowflake
+from bot.testing.gateway_server import ScriptedModel, constant_reply
 from tests.bot_process import bot_environment, read_rows, running_bot
 from tests.e2e.conftest import API_KEY, ORDINARY_MODELS, OWL, World, announcements_in, footer
-from tests.fakes.discord import StoredMessage, new_snowflake
-from tests.fakes.gateway_server import ScriptedModel, constant_reply
 from tests.holding_discord import HoldingDiscord
 
 

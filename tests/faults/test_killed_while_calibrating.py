@@ -11,10 +11,10 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from bot.testing.gateway_server import Fault
+from bot.testing.scripted_labs import KNOWN_MODELS, install_labs
 from tests.bot_process import bot_environment, read_rows, running_bot
 from tests.e2e.conftest import API_KEY, World
-from tests.fakes.gateway_server import Fault
-from tests.fakes.scripted_labs import KNOWN_MODELS, install_labs
 
 HUNG = "qwen/qwen3-32b"
 

@@ -21,8 +21,8 @@ from bot.polling import poll_gateway
 from bot.probes.ratelimit import RateLimiter
 from bot.probes.runner import ProbeRunner
 from bot.store import Store
+from bot.testing.gateway_server import FakeGateway, Fault, ScriptedModel, constant_reply
 from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, announcements_in
-from tests.fakes.gateway_server import FakeGateway, Fault, ScriptedModel, constant_reply
 
 DEEP = "[" * 100_000 + "]" * 100_000
 DEEP_OBJECT = '{"a":' * 2_000 + "1" + "}" * 2_000

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.testing.discord.records import RecordedRequest
 from tests.e2e.conftest import OWL, World, announcements_in, eventually
-from tests.fakes.discord.records import RecordedRequest
 
 RETRY_AFTER = 0.1
 STATED_WAIT = 1.0  # the fake's Retry-After header: whole seconds, at least 1, as Discord sends it

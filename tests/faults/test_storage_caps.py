@@ -25,8 +25,8 @@ from bot.probes.ratelimit import RateLimiter
 from bot.probes.runner import ProbeRunner
 from bot.store import Store
 from bot.store.probes import MAX_STORED_ANSWER_CHARS
+from bot.testing.gateway_server import FakeGateway, Fault, ScriptedModel, constant_reply
 from tests.bot_process import bot_environment, run_scout
-from tests.fakes.gateway_server import FakeGateway, Fault, ScriptedModel, constant_reply
 
 MODEL = "acme/verbose"
 ANSWER_BYTES = 3_900_000

@@ -14,8 +14,8 @@ from bot.probes.runner import ProbeRunner, request_extra_for
 from bot.probes.suite import PROBES_BY_ID, SUITE_VERSION, plan_probes
 from bot.settings import load_settings
 from bot.store import Store
-from tests.fakes.gateway_server import FakeGateway, Fault, ScriptedModel, constant_reply
-from tests.fakes.scripted_labs import lab_model
+from bot.testing.gateway_server import FakeGateway, Fault, ScriptedModel, constant_reply
+from bot.testing.scripted_labs import lab_model
 
 MODEL = "z-ai/glm-4.6"
 

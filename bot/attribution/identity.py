@@ -116,6 +116,8 @@ class Claim:
 
 @dataclass(frozen=True)
 class IdentityReference:
+    """A reference model's answers to the identity probes: what a lab's own models say they are."""
+
     model_id: str
     vendor: str
     answers: Mapping[str, str]
@@ -123,6 +125,8 @@ class IdentityReference:
 
 @dataclass(frozen=True)
 class IdentityVerdict:
+    """Vendor scores from what the model claims to be, with each claim, so a card can quote it."""
+
     scores: Mapping[str, float]
     claims: Mapping[str, Claim]
     evidence: tuple[str, ...]

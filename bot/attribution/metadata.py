@@ -28,6 +28,8 @@ WEIGHT_TOKENIZER = 2.0
 
 @dataclass(frozen=True)
 class ListingMatch:
+    """The listing most like the stealth one for a vendor, and the fields they share (the evidence line)."""
+
     model_id: str
     vendor: str
     similarity: float
@@ -36,6 +38,8 @@ class ListingMatch:
 
 @dataclass(frozen=True)
 class MetadataVerdict:
+    """Vendor scores from the catalogue listing alone, with the nearest listing per vendor."""
+
     scores: dict[str, float]
     nearest: dict[str, ListingMatch]
     evidence: tuple[str, ...]

@@ -130,7 +130,8 @@ class ReferenceStatus:
             head = "calibration not started"
         lines = [head]
         lines.extend(
-            f"{status.name}: {_count(status.references, 'reference')}, newest {_count(round(status.age_days), 'day')} old"
+            f"{status.name}: {_count(status.references, 'reference')}, "
+            f"newest {_count(round(status.age_days), 'day')} old"
             for status in self.vendors
         )
         if not self.vendors:

@@ -59,6 +59,8 @@ def agreement_weight(probe_id: str, agrees: bool) -> float:
 
 @dataclass(frozen=True)
 class TokenCounts:
+    """A model's prompt token counts per probe: the fingerprint of its tokenizer."""
+
     model_id: str
     vendor: str
     counts: Mapping[str, int]
@@ -79,6 +81,8 @@ class Alignment:
 
 @dataclass(frozen=True)
 class TokenizerMatch:
+    """How far one reference's token counts agree with the stealth model's."""
+
     model_id: str
     vendor: str
     matched: int
@@ -93,6 +97,8 @@ class TokenizerMatch:
 
 @dataclass(frozen=True)
 class TokenizerVerdict:
+    """Vendor scores from token counts, with the matches behind them for the evidence line."""
+
     scores: Mapping[str, float]
     matches: tuple[TokenizerMatch, ...]
     evidence: tuple[str, ...]

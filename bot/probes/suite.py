@@ -55,6 +55,8 @@ def style_probe_id(instruction: str) -> str:
 
 @dataclass(frozen=True)
 class Probe:
+    """One question of the suite; answers are stored and compared by its id: a changed prompt needs a new suite."""
+
     probe_id: str
     kind: ProbeKind
     prompt: str
@@ -66,6 +68,7 @@ class Probe:
         return self.kind != "tokenizer"
 
     def messages(self) -> list[dict[str, Any]]:
+        """The chat messages sent: the prompt alone, with no system prompt to colour the answer."""
         return [{"role": "user", "content": self.prompt}]
 
 
@@ -141,10 +144,12 @@ class ProbePlan:
 
     @property
     def reserved_tokens(self) -> int:
+        """The completion tokens the plan may spend at most, every probe at its cap."""
         return sum(probe.max_tokens for probe in self.probes)
 
     @property
     def spare_requests(self) -> int:
+        """Requests left in the budget after one per probe: what retries may use."""
         return self.max_requests - len(self.probes)
 
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Any
 from urllib.parse import quote
 
 import discord
 
+from bot.catalogue.entry import CatalogueEntry
 from bot.catalogue.vendors import display_name
 from bot.store.catalogue import ModelRecord
 from bot.store.votes import Note, Tally
@@ -79,21 +79,15 @@ def confidence_bar(confidence: float) -> str:
     return "█" * filled + "░" * (BAR_WIDTH - filled)
 
 
-def _per_million(price: object) -> str | None:
-    try:
-        value = float(str(price)) * 1_000_000
-    except ValueError:
+def _per_million(price: float | None) -> str | None:
+    if price is None or price < 0:
         return None
-    if value < 0:
-        return None
-    return "free" if value == 0 else f"${value:,.2f}"
+    return "free" if price == 0 else f"${price * 1_000_000:,.2f}"
 
 
-def pricing_text(raw: dict[str, Any]) -> str:
-    pricing = raw.get("pricing")
-    if not isinstance(pricing, dict):
-        pricing = {}
-    prompt, completion = _per_million(pricing.get("prompt", "")), _per_million(pricing.get("completion", ""))
+def pricing_text(entry: CatalogueEntry) -> str:
+    """Prompt and completion prices per million tokens, the unit people compare models in."""
+    prompt, completion = _per_million(entry.price("prompt")), _per_million(entry.price("completion"))
     if prompt is None and completion is None:
         return "price unknown"
     if prompt == completion == "free":
@@ -101,30 +95,23 @@ def pricing_text(raw: dict[str, Any]) -> str:
     return f"in {prompt or '?'} · out {completion or '?'} per 1M tokens"
 
 
-def modalities_text(raw: dict[str, Any]) -> str:
-    architecture = raw.get("architecture")
-    if not isinstance(architecture, dict):
-        architecture = {}
-    inputs = [str(item) for item in architecture.get("input_modalities") or [] if isinstance(item, str)]
-    outputs = [str(item) for item in architecture.get("output_modalities") or [] if isinstance(item, str)]
+def modalities_text(entry: CatalogueEntry) -> str:
+    """What the model takes and gives, e.g. "text, image → text"."""
+    inputs, outputs = entry.input_modalities, entry.output_modalities
     if not inputs and not outputs:
-        return safety.escape(architecture.get("modality") or "modalities unknown")
+        return safety.escape(entry.modality or "modalities unknown")
     return safety.escape(f"{', '.join(inputs) or '?'} → {', '.join(outputs) or '?'}")
 
 
 def listing_text(model: ModelRecord) -> str:
     """The listing facts on one line: id, when listed, context, price, modalities."""
-    context = model.raw.get("context_length")
     listed = relative_time(model.created) or relative_time(model.first_seen) or "date unknown"
-    return " · ".join(
-        [
-            safety.code(model.id, 120),
-            f"listed {listed}",
-            f"{context:,} tokens" if isinstance(context, int) else "context unknown",
-            pricing_text(model.raw),
-            modalities_text(model.raw),
-        ]
-    )
+    facts = [safety.code(model.id, 120), f"listed {listed}"]
+    entry = model.entry
+    if entry is None:
+        return " · ".join([*facts, "listing no longer readable"])
+    context = f"{entry.context_length:,} tokens" if entry.context_length is not None else "context unknown"
+    return " · ".join([*facts, context, pricing_text(entry), modalities_text(entry)])
 
 
 def ranking_lines(ranking: list[tuple[str, float]]) -> list[str]:

@@ -44,6 +44,7 @@ class CatalogueEntry:
     pricing: Mapping[str, str]
     input_modalities: tuple[str, ...]
     output_modalities: tuple[str, ...]
+    modality: str | None  # the older one-string form ("text+image->text"), shown where the lists are missing
     tokenizer: str | None
     supported_parameters: tuple[str, ...]
     hugging_face_id: str | None
@@ -169,6 +170,7 @@ def parse_entry(raw: Any) -> CatalogueEntry:
         if isinstance(v, (str, int, float)) and not isinstance(v, bool)
     }
     tokenizer = architecture.get("tokenizer")
+    modality = architecture.get("modality")
     hugging_face_id = raw.get("hugging_face_id")
     return CatalogueEntry(
         id=model_id,
@@ -179,6 +181,7 @@ def parse_entry(raw: Any) -> CatalogueEntry:
         pricing=prices,
         input_modalities=_strings(architecture.get("input_modalities"), "architecture.input_modalities"),
         output_modalities=_strings(architecture.get("output_modalities"), "architecture.output_modalities"),
+        modality=modality[:MAX_NAME_LENGTH] if isinstance(modality, str) and modality else None,
         tokenizer=tokenizer if isinstance(tokenizer, str) and tokenizer else None,
         supported_parameters=_strings(raw.get("supported_parameters"), "supported_parameters"),
         hugging_face_id=hugging_face_id if isinstance(hugging_face_id, str) and hugging_face_id else None,

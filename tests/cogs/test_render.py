@@ -12,6 +12,7 @@ from pathlib import Path
 import discord
 import pytest
 
+from bot.catalogue.entry import CatalogueEntry, parse_entry
 from cogs._card import Card
 from cogs._render import announcement_footer, card_embed, confidence_bar, pricing_text, relative_time
 from tests.cogs.cards import GPT4_RAW, OWL_RAW, card, guess, model, reveal
@@ -157,12 +158,14 @@ def test_times_are_discord_timestamps_and_listing_facts_fit_one_line():
 
 
 def test_pricing_is_shown_per_million_tokens():
+    def priced(pricing: object) -> CatalogueEntry:
+        return parse_entry({"id": "acme/model", "pricing": pricing})
+
     assert (
-        pricing_text({"pricing": {"prompt": "0.00000125", "completion": "0.00001"}})
-        == "in $1.25 · out $10.00 per 1M tokens"
+        pricing_text(priced({"prompt": "0.00000125", "completion": "0.00001"})) == "in $1.25 · out $10.00 per 1M tokens"
     )
-    assert pricing_text({"pricing": {"prompt": "-1", "completion": "oops"}}) == "price unknown"
-    assert pricing_text({"pricing": None}) == pricing_text({}) == "price unknown"
+    assert pricing_text(priced({"prompt": "-1", "completion": "oops"})) == "price unknown"
+    assert pricing_text(priced(None)) == pricing_text(priced({})) == "price unknown"
     assert confidence_bar(0) == "░" * 10 and confidence_bar(1.7) == "█" * 10
 
 
@@ -171,7 +174,7 @@ def test_a_hostile_catalogue_entry_is_escaped_and_cut_to_discords_limits():
         "id": "evil/`@everyone`<@1>" + "x" * 150,
         "name": "@everyone [free gift](https://evil.example) **NOW** " + "N" * 500,
         "description": "<@&42> @here \u202eevil\u200b " + "D" * 100_000,
-        "context_length": "lots",
+        "context_length": None,  # a listing whose context is not a number never gets past the poll
         "pricing": {"prompt": "0.000001", "completion": "0.000002"},
         "architecture": {"input_modalities": ["text\n# injected"], "output_modalities": ["text"]},
     }

@@ -33,8 +33,15 @@ from typing import Any
 
 from bot.benchmarks.catalogue import catalogues
 from bot.benchmarks.end_to_end.ack_under_lock import ACK_DEADLINE_S, VENDORS
-from bot.benchmarks.end_to_end.harness import finish, known_catalogue, percentile
-from bot.benchmarks.end_to_end.idle_memory import STOP_TIMEOUT_S, bot_environment, memory_kib
+from bot.benchmarks.end_to_end.harness import (
+    ack_latency_figures,
+    announces_stealth,
+    finish,
+    known_catalogue,
+    stop_bot,
+    wait_for_bot,
+)
+from bot.benchmarks.end_to_end.idle_memory import bot_environment, memory_kib
 from bot.benchmarks.measure import machine
 from bot.gateway import DEFAULT_CATALOGUE_MAX_BYTES
 from bot.settings import MIN_POLL_INTERVAL_SECONDS, Settings
@@ -93,11 +100,6 @@ def _moment(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
-def _announced(message: StoredMessage) -> bool:
-    fields = {item["name"]: item["value"] for item in (message.embeds or [{}])[0].get("fields", [])}
-    return fields.get("Listing", "").startswith(f"`{STEALTH_ID}`")
-
-
 def large_catalogues(size: int, changes: int) -> tuple[list[list[dict[str, Any]]], list[int]]:
     """The large catalogue and its successor as served, each keeping the scripted labs and the announced model,
     with the size of each body.
@@ -132,22 +134,6 @@ def _interaction(
     if kind == "votes-button":
         return fake.build_component(announcement.id, votes_id, member=member)
     return fake.build_command("scout status", guild_id=guild.id, channel_id=guild.channels[0].id, member=member)
-
-
-async def _wait_for_bot(check: Any, timeout: float, what: str, process: subprocess.Popen[bytes]) -> None:
-    """Wait until `check()` (awaited when it returns a coroutine) is true, failing at once if the bot died."""
-    deadline = time.monotonic() + timeout
-    while True:
-        outcome = check()
-        if asyncio.iscoroutine(outcome):
-            outcome = await outcome
-        if outcome:
-            return
-        if process.poll() is not None:
-            raise RuntimeError(f"the bot exited with code {process.returncode} before {what}")
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no {what} within {timeout:g} s")
-        await asyncio.sleep(0.1)
 
 
 async def _click_until(
@@ -192,12 +178,14 @@ async def run_ack_during_poll(
                         [sys.executable, "-m", "bot"], cwd=folder, env=environment, stdout=log, stderr=subprocess.STDOUT
                     )
                     try:
-                        await _wait_for_bot(lambda: fake.connected, STARTUP_TIMEOUT_S, "connection", process)
-                        await _wait_for_bot(
+                        await wait_for_bot(lambda: fake.connected, STARTUP_TIMEOUT_S, "connection", process)
+                        await wait_for_bot(
                             store.catalogue.last_successful_poll, STARTUP_TIMEOUT_S, "first poll", process
                         )
                         gateway.set_catalogue([*known_catalogue(), STEALTH_ENTRY])
-                        announcement = await fake.wait_for_message(channel.id, _announced, timeout=STARTUP_TIMEOUT_S)
+                        announcement = await fake.wait_for_message(
+                            channel.id, announces_stealth, timeout=STARTUP_TIMEOUT_S
+                        )
                         rss_before_kib = memory_kib(process.pid)["VmRSS"]
                         gateway.replay([*listings])
                         large = LargePolls(models)
@@ -220,12 +208,7 @@ async def run_ack_during_poll(
                         alive = process.poll() is None
                         tally = await store.votes.tally(guild.id, STEALTH_ID)
                     finally:
-                        process.terminate()
-                        try:
-                            process.wait(STOP_TIMEOUT_S)
-                        except subprocess.TimeoutExpired:
-                            process.kill()
-                            process.wait()
+                        stop_bot(process)
     latencies = [r.callback.latency for r in records if r.callback is not None]
     during = [
         r.callback.latency for r, item in zip(records, sent, strict=True) if large.during_a_poll(item.at) and r.callback
@@ -243,11 +226,7 @@ async def run_ack_during_poll(
         "sent_during_a_poll": len(during),
         "mix": {kind: [item.kind for item in sent].count(kind) for kind in KINDS},
         "acknowledged": len(latencies),
-        "ack_latency_s": {
-            "p50": round(percentile(latencies, 0.50), 3),
-            "p99": round(percentile(latencies, 0.99), 3),
-            "max": round(max(latencies), 3),
-        },
+        "ack_latency_s": ack_latency_figures(latencies),
         "ack_latency_during_polls_max_s": round(max(during), 3) if during else None,
         "ack_deadline_s": ACK_DEADLINE_S,
         "votes_cast": len(votes),

@@ -16,28 +16,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-from bot.benchmarks.end_to_end.harness import bench_settings, finish, known_catalogue, percentile, running_bot
+from bot.benchmarks.end_to_end.harness import ack_latency_figures, announces_stealth, finish, stealth_announced
 from bot.benchmarks.measure import machine
 from bot.settings import Settings
-from bot.store import Store
-from bot.testing.discord import ChannelSpec, FakeDiscord, GuildSpec, MemberSpec, StoredMessage
-from bot.testing.gateway_server import FakeGateway
+from bot.testing.discord import FakeDiscord, GuildSpec, MemberSpec, StoredMessage
 from bot.testing.locker import release, write_lock_held_elsewhere
-from bot.testing.scripted_labs import STEALTH_ENTRY, STEALTH_ID, install_labs
+from bot.testing.scripted_labs import STEALTH_ID
 
 ACK_DEADLINE_S = 3.0
 VENDORS = ("openai", "zhipu", "alibaba", "deepseek")
 KINDS = ("vote", "status", "model", "votes-button")
-
-
-def _announced(message: StoredMessage) -> bool:
-    fields = {field["name"]: field["value"] for field in (message.embeds or [{}])[0].get("fields", [])}
-    return fields.get("Listing", "").startswith(f"`{STEALTH_ID}`")
 
 
 def _interaction(
@@ -57,53 +48,36 @@ def _interaction(
 
 async def run_ack_under_lock(hold: float = 20.0, interactions: int = 80) -> dict[str, Any]:
     """One run: the figures as a dict, `met` saying whether every ack was in time and no vote was lost."""
-    channel = ChannelSpec("model-scout")
-    guild = GuildSpec(name="Busy Guild", channels=[channel])
     members = [MemberSpec(f"member-{index}") for index in range(interactions)]
-    with tempfile.TemporaryDirectory() as scratch:
-        database = Path(scratch) / "busy.db"
-        async with FakeGateway(api_key=None) as gateway, FakeDiscord(guilds=[guild]) as fake:
-            install_labs(gateway)
-            gateway.set_catalogue(known_catalogue())
-            settings = bench_settings(
-                fake, gateway, database, poll_interval_seconds=3600, announce_channel_id=channel.id
-            )
-            async with await Store.open(database) as store, running_bot(settings, fake, store) as bot:
-                while await store.catalogue.last_successful_poll() is None:
-                    await asyncio.sleep(0.01)
-                gateway.set_catalogue([*known_catalogue(), STEALTH_ENTRY])
-                await bot.pipeline.poll_once()
-                await bot.pipeline.wait_idle()
-                announcement = await fake.wait_for_message(channel.id, _announced, timeout=60)
-                await asyncio.sleep(bot.announce_edit_interval + 0.5)  # the card's own edits are done
-                kinds = [KINDS[index % len(KINDS)] for index in range(interactions)]
-                payloads = [
-                    _interaction(fake, kind, index, announcement, guild, members[index])
-                    for index, kind in enumerate(kinds)
-                ]
-                async with write_lock_held_elsewhere(database) as locker:
-                    started = time.monotonic()
-                    sent = []
-                    for index, payload in enumerate(payloads):
-                        delay = started + index * hold / interactions - time.monotonic()
-                        if delay > 0:
-                            await asyncio.sleep(delay)
-                        sent.append(await fake.send_interaction(payload))
-                    await asyncio.sleep(max(0.0, started + hold - time.monotonic()))
-                    held_for = time.monotonic() - started
-                    await release(locker)
-                records = [fake.interaction(interaction_id) for interaction_id in sent]
-                await fake.wait_until(
-                    lambda: all(r.callback for r in records), timeout=60, what="every acknowledgement"
-                )
-                votes = [r for r, kind in zip(records, kinds, strict=True) if kind == "vote"]
-                await fake.wait_until(
-                    lambda: all(any("Vote recorded" in fake.message(m).content for m in r.followup_ids) for r in votes),
-                    timeout=900,
-                    what="every vote confirmed",
-                )
-                landed_after = time.monotonic() - started
-                tally = await store.votes.tally(guild.id, STEALTH_ID)
+    async with stealth_announced("Busy Guild", announces_stealth) as launched:
+        fake, store, guild, announcement = launched.fake, launched.store, launched.guild, launched.announcement
+        await launched.bot.pipeline.wait_idle()
+        await asyncio.sleep(launched.bot.announce_edit_interval + 0.5)  # the card's own edits are done
+        kinds = [KINDS[index % len(KINDS)] for index in range(interactions)]
+        payloads = [
+            _interaction(fake, kind, index, announcement, guild, members[index]) for index, kind in enumerate(kinds)
+        ]
+        async with write_lock_held_elsewhere(launched.database) as locker:
+            started = time.monotonic()
+            sent = []
+            for index, payload in enumerate(payloads):
+                delay = started + index * hold / interactions - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                sent.append(await fake.send_interaction(payload))
+            await asyncio.sleep(max(0.0, started + hold - time.monotonic()))
+            held_for = time.monotonic() - started
+            await release(locker)
+        records = [fake.interaction(interaction_id) for interaction_id in sent]
+        await fake.wait_until(lambda: all(r.callback for r in records), timeout=60, what="every acknowledgement")
+        votes = [r for r, kind in zip(records, kinds, strict=True) if kind == "vote"]
+        await fake.wait_until(
+            lambda: all(any("Vote recorded" in fake.message(m).content for m in r.followup_ids) for r in votes),
+            timeout=900,
+            what="every vote confirmed",
+        )
+        landed_after = time.monotonic() - started
+        tally = await store.votes.tally(guild.id, STEALTH_ID)
     latencies = [r.callback.latency for r in records if r.callback is not None]
     stored_votes = tally.total
     lost = len(votes) - stored_votes
@@ -114,11 +88,7 @@ async def run_ack_under_lock(hold: float = 20.0, interactions: int = 80) -> dict
         "interactions": interactions,
         "mix": {kind: kinds.count(kind) for kind in KINDS},
         "acknowledged": len(latencies),
-        "ack_latency_s": {
-            "p50": round(percentile(latencies, 0.50), 3),
-            "p99": round(percentile(latencies, 0.99), 3),
-            "max": round(max(latencies), 3),
-        },
+        "ack_latency_s": ack_latency_figures(latencies),
         "ack_deadline_s": ACK_DEADLINE_S,
         "votes_cast": len(votes),
         "votes_stored": stored_votes,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -19,7 +18,7 @@ from bot.probes.suite import SUITE_VERSION
 from bot.settings import Settings, load_settings
 from bot.store import Store
 from bot.testing.gateway_server import FakeGateway, Fault
-from bot.testing.scripted_labs import KNOWN_MODELS, STEALTH_ID, catalogue, install_labs
+from bot.testing.scripted_labs import KNOWN_MODELS, STEALTH_ID, catalogue
 from tests.conftest import probe_runs
 
 GUILD, CHANNEL = 1001, 2002
@@ -33,19 +32,6 @@ def settings(tmp_path) -> Settings:
         probe_requests_per_minute=1000,
         probe_concurrency=12,
     )
-
-
-@pytest.fixture
-async def gw() -> AsyncIterator[FakeGateway]:
-    async with FakeGateway() as gateway:
-        install_labs(gateway)
-        yield gateway
-
-
-@pytest.fixture
-async def client(gw: FakeGateway) -> AsyncIterator[GatewayClient]:
-    async with GatewayClient(gw.base_url, "sk-test", timeout_s=5.0) as gateway_client:
-        yield gateway_client
 
 
 async def with_references(store: Store, gw: FakeGateway, client: GatewayClient, settings: Settings) -> None:

@@ -8,13 +8,10 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-
 from bot.testing.gateway_server import FakeGateway, Fault
-from bot.testing.scripted_labs import KNOWN_MODELS, STEALTH_ID, install_labs
+from bot.testing.scripted_labs import KNOWN_MODELS, STEALTH_ID
 
 SCOUT = str(Path(sys.executable).parent / "scout")
 CLEAN_ENV = {
@@ -23,13 +20,6 @@ CLEAN_ENV = {
     if not k.startswith(("DISCORD_", "OPENROUTER_", "DATABASE_", "PROBE_", "CALIBRATION_"))
 }
 BUDGET = 12
-
-
-@pytest.fixture
-async def gw() -> AsyncIterator[FakeGateway]:
-    async with FakeGateway() as gateway:
-        install_labs(gateway)
-        yield gateway
 
 
 async def scout(tmp_path: Path, gw: FakeGateway, *args: str, **env: str) -> tuple[int, str, str]:

@@ -17,6 +17,25 @@ from bot.testing.scripted_labs import install_labs
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
+SCOUT_SUBCOMMANDS = [
+    "alerts",
+    "export",
+    "forget-me",
+    "forget-member",
+    "help",
+    "leaderboard",
+    "model",
+    "note",
+    "probe",
+    "recent",
+    "reveal",
+    "setup",
+    "status",
+    "vote",
+    "votes",
+]
+"""Every `/scout` subcommand, sorted: as the bot registers them and as Discord receives them."""
+
 
 def shared_file(relative: str) -> Path:
     """A file from ../shared/data, or a visible skip when the folder is not beside the checkout."""

@@ -174,12 +174,7 @@ async def test_all_probes_failing_gives_no_ranking_and_is_retried_until_it_succe
     await with_references(store, gw, client, retrying)
     for status in (500, 404, 429):  # gateway error, model not found, rate limited: one class of failure
         gw.set_fault("chat", Fault.http(status), model=STEALTH_ID)
-        pipeline = Pipeline(store, client, retrying)
-        try:
-            await pipeline.poll_once()
-            await pipeline.wait_idle()
-        finally:
-            await pipeline.close()
+        await run_cycle(store, client, retrying)
         guess = await store.guesses.latest(STEALTH_ID)
         assert guess.ranking == () and guess.top_vendor is None and guess.status in {"probes_failed", "not_found"}
         assert guess.reason.startswith("no guess")
@@ -189,12 +184,7 @@ async def test_all_probes_failing_gives_no_ranking_and_is_retried_until_it_succe
     assert attempts.attempts == 3 and attempts.succeeded_run_id is None
 
     gw.clear_faults()
-    pipeline = Pipeline(store, client, retrying)  # a restart: the due retry is found in the store
-    try:
-        await pipeline.poll_once()
-        await pipeline.wait_idle()
-    finally:
-        await pipeline.close()
+    await run_cycle(store, client, retrying)  # a restart: the due retry is found in the store
     guess = await store.guesses.latest(STEALTH_ID)
     assert guess.status == "ranked" and guess.top_vendor == "zhipu"
     assert (await store.probe_attempts.get(STEALTH_ID, SUITE_VERSION)).succeeded_run_id == guess.run_id

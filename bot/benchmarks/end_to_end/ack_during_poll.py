@@ -32,12 +32,13 @@ from pathlib import Path
 from typing import Any
 
 from bot.benchmarks.catalogue import catalogues
-from bot.benchmarks.end_to_end.ack_under_lock import ACK_DEADLINE_S, VENDORS
+from bot.benchmarks.end_to_end.ack_under_lock import ACK_DEADLINE_S
 from bot.benchmarks.end_to_end.harness import (
     ack_latency_figures,
     announces_stealth,
     finish,
     known_catalogue,
+    member_interaction,
     stop_bot,
     wait_for_bot,
 )
@@ -124,18 +125,6 @@ def large_catalogues(size: int, changes: int) -> tuple[list[list[dict[str, Any]]
     return listings, sizes
 
 
-def _interaction(
-    fake: FakeDiscord, kind: str, index: int, announcement: StoredMessage, guild: GuildSpec, member: MemberSpec
-) -> dict[str, Any]:
-    [select_id] = [cid for cid in announcement.custom_ids() if cid.startswith("scout:vote:")]
-    [votes_id] = [cid for cid in announcement.custom_ids() if cid.startswith("scout:votes:")]
-    if kind == "vote":
-        return fake.build_component(announcement.id, select_id, member=member, values=[VENDORS[index % len(VENDORS)]])
-    if kind == "votes-button":
-        return fake.build_component(announcement.id, votes_id, member=member)
-    return fake.build_command("scout status", guild_id=guild.id, channel_id=guild.channels[0].id, member=member)
-
-
 async def _click_until(
     fake: FakeDiscord,
     announcement: StoredMessage,
@@ -149,7 +138,7 @@ async def _click_until(
     while not until.done():
         index = len(sent)
         kind = KINDS[index % len(KINDS)]
-        payload = _interaction(fake, kind, index, announcement, guild, MemberSpec(f"member-{index}"))
+        payload = member_interaction(fake, kind, index, announcement, guild, MemberSpec(f"member-{index}"))
         sent.append(Sent(kind, await fake.send_interaction(payload), datetime.now().astimezone()))
         await asyncio.sleep(max(0.0, started + (index + 1) * every - time.monotonic()))
     return sent

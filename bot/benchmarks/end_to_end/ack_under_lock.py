@@ -19,31 +19,21 @@ import asyncio
 import time
 from typing import Any
 
-from bot.benchmarks.end_to_end.harness import ack_latency_figures, announces_stealth, finish, stealth_announced
+from bot.benchmarks.end_to_end.harness import (
+    ack_latency_figures,
+    announces_stealth,
+    finish,
+    member_interaction,
+    stealth_announced,
+)
 from bot.benchmarks.measure import machine
 from bot.settings import Settings
-from bot.testing.discord import FakeDiscord, GuildSpec, MemberSpec, StoredMessage
+from bot.testing.discord import MemberSpec
 from bot.testing.locker import release, write_lock_held_elsewhere
 from bot.testing.scripted_labs import STEALTH_ID
 
 ACK_DEADLINE_S = 3.0
-VENDORS = ("openai", "zhipu", "alibaba", "deepseek")
 KINDS = ("vote", "status", "model", "votes-button")
-
-
-def _interaction(
-    fake: FakeDiscord, kind: str, index: int, announcement: StoredMessage, guild: GuildSpec, member: MemberSpec
-) -> dict[str, Any]:
-    """The `index`-th interaction of the mix: a vote in the select, a slash command or the Votes button."""
-    [select_id] = [cid for cid in announcement.custom_ids() if cid.startswith("scout:vote:")]
-    [votes_id] = [cid for cid in announcement.custom_ids() if cid.startswith("scout:votes:")]
-    channel_id = guild.channels[0].id
-    if kind == "vote":
-        return fake.build_component(announcement.id, select_id, member=member, values=[VENDORS[index % len(VENDORS)]])
-    if kind == "votes-button":
-        return fake.build_component(announcement.id, votes_id, member=member)
-    options = {"model": STEALTH_ID} if kind == "model" else {}
-    return fake.build_command(f"scout {kind}", guild_id=guild.id, channel_id=channel_id, member=member, options=options)
 
 
 async def run_ack_under_lock(hold: float = 20.0, interactions: int = 80) -> dict[str, Any]:
@@ -55,7 +45,8 @@ async def run_ack_under_lock(hold: float = 20.0, interactions: int = 80) -> dict
         await asyncio.sleep(launched.bot.announce_edit_interval + 0.5)  # the card's own edits are done
         kinds = [KINDS[index % len(KINDS)] for index in range(interactions)]
         payloads = [
-            _interaction(fake, kind, index, announcement, guild, members[index]) for index, kind in enumerate(kinds)
+            member_interaction(fake, kind, index, announcement, guild, members[index])
+            for index, kind in enumerate(kinds)
         ]
         async with write_lock_held_elsewhere(launched.database) as locker:
             started = time.monotonic()

@@ -29,13 +29,14 @@ from bot.probes.runner import ProbeRunner
 from bot.probes.suite import plan_probes
 from bot.settings import Settings, load_settings
 from bot.store import Store
-from bot.testing.discord import ChannelSpec, FakeDiscord, GuildSpec, StoredMessage, connected_client
+from bot.testing.discord import ChannelSpec, FakeDiscord, GuildSpec, MemberSpec, StoredMessage, connected_client
 from bot.testing.gateway_server import FakeGateway
 from bot.testing.scripted_labs import KNOWN_MODELS, STEALTH_ENTRY, STEALTH_ID, catalogue, install_labs
 
 API_KEY = "sk-or-bench-not-a-secret"
 GUILD_READY_TIMEOUT_S = 0.05
 STOP_TIMEOUT_S = 15.0
+VENDORS = ("openai", "zhipu", "alibaba", "deepseek")
 
 
 def known_catalogue() -> list[dict[str, Any]]:
@@ -127,6 +128,22 @@ async def stealth_announced(guild_name: str, announced: Callable[[StoredMessage]
                 await bot.pipeline.poll_once()
                 announcement = await fake.wait_for_message(channel.id, announced, timeout=60)
                 yield AnnouncedBot(fake, store, bot, guild, database, announcement)
+
+
+def member_interaction(
+    fake: FakeDiscord, kind: str, index: int, announcement: StoredMessage, guild: GuildSpec, member: MemberSpec
+) -> dict[str, Any]:
+    """The `index`-th interaction of a benchmark's mix: a vote in the select, the Votes button, or the slash
+    command `/scout KIND` (`/scout model` asks about the stealth model)."""
+    [select_id] = [cid for cid in announcement.custom_ids() if cid.startswith("scout:vote:")]
+    [votes_id] = [cid for cid in announcement.custom_ids() if cid.startswith("scout:votes:")]
+    channel_id = guild.channels[0].id
+    if kind == "vote":
+        return fake.build_component(announcement.id, select_id, member=member, values=[VENDORS[index % len(VENDORS)]])
+    if kind == "votes-button":
+        return fake.build_component(announcement.id, votes_id, member=member)
+    options = {"model": STEALTH_ID} if kind == "model" else {}
+    return fake.build_command(f"scout {kind}", guild_id=guild.id, channel_id=channel_id, member=member, options=options)
 
 
 async def wait_for_bot(check: Callable[[], Any], timeout: float, what: str, process: subprocess.Popen[bytes]) -> None:

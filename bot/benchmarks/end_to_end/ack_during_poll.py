@@ -35,7 +35,9 @@ from bot.benchmarks.catalogue import catalogues
 from bot.benchmarks.end_to_end.ack_under_lock import ACK_DEADLINE_S
 from bot.benchmarks.end_to_end.harness import (
     ack_latency_figures,
+    ack_summary,
     announces_stealth,
+    every_vote_confirmed,
     finish,
     known_catalogue,
     member_interaction,
@@ -186,13 +188,7 @@ async def run_ack_during_poll(
                             lambda: all(r.callback for r in records), timeout=60, what="every acknowledgement"
                         )
                         votes = [r for r, item in zip(records, sent, strict=True) if item.kind == "vote"]
-                        await fake.wait_until(
-                            lambda: all(
-                                any("Vote recorded" in fake.message(m).content for m in r.followup_ids) for r in votes
-                            ),
-                            timeout=300,
-                            what="every vote confirmed",
-                        )
+                        await every_vote_confirmed(fake, votes, timeout=300)
                         bot_memory = memory_kib(process.pid)
                         alive = process.poll() is None
                         tally = await store.votes.tally(guild.id, STEALTH_ID)
@@ -231,7 +227,6 @@ async def run_ack_during_poll(
 
 def format_report(report: dict[str, Any]) -> str:
     """The figures as a person reads them; `--json` is for scripts."""
-    ack = report["ack_latency_s"]
     verdict = "met" if report["met"] else "MISSED"
     mix = ", ".join(f"{count} {kind}" for kind, count in report["mix"].items())
     sizes = " and ".join(f"{size / 2**20:.1f} MiB" for size in report["catalogue_bytes"])
@@ -240,8 +235,7 @@ def format_report(report: dict[str, Any]) -> str:
             f"ack during a large poll: the bot (python -m bot) polled a {report['catalogue_models']}-model catalogue "
             f"({sizes}) {report['large_polls']} times, taking {report['poll_seconds']} s",
             f"  {report['interactions']} interactions ({mix}), {report['sent_during_a_poll']} sent while a poll ran",
-            f"  acknowledged {report['acknowledged']}/{report['interactions']}: p50 {ack['p50']:.3f} s, "
-            f"p99 {ack['p99']:.3f} s, max {ack['max']:.3f} s (max while a poll ran "
+            f"  {ack_summary(report, report['interactions'])} (max while a poll ran "
             f"{report['ack_latency_during_polls_max_s']} s; deadline {report['ack_deadline_s']:g} s)",
             f"  votes: {report['votes_cast']} cast, {report['votes_stored']} stored, {report['votes_lost']} lost: "
             f"{verdict}",

@@ -21,7 +21,9 @@ from typing import Any
 
 from bot.benchmarks.end_to_end.harness import (
     ack_latency_figures,
+    ack_summary,
     announces_stealth,
+    every_vote_confirmed,
     finish,
     member_interaction,
     stealth_announced,
@@ -62,11 +64,7 @@ async def run_ack_under_lock(hold: float = 20.0, interactions: int = 80) -> dict
         records = [fake.interaction(interaction_id) for interaction_id in sent]
         await fake.wait_until(lambda: all(r.callback for r in records), timeout=60, what="every acknowledgement")
         votes = [r for r, kind in zip(records, kinds, strict=True) if kind == "vote"]
-        await fake.wait_until(
-            lambda: all(any("Vote recorded" in fake.message(m).content for m in r.followup_ids) for r in votes),
-            timeout=900,
-            what="every vote confirmed",
-        )
+        await every_vote_confirmed(fake, votes, timeout=900)
         landed_after = time.monotonic() - started
         tally = await store.votes.tally(guild.id, STEALTH_ID)
     latencies = [r.callback.latency for r in records if r.callback is not None]
@@ -92,15 +90,13 @@ async def run_ack_under_lock(hold: float = 20.0, interactions: int = 80) -> dict
 
 def format_report(report: dict[str, Any]) -> str:
     """The figures as lines for a person."""
-    ack = report["ack_latency_s"]
     verdict = "met" if report["met"] else "MISSED"
     mix = ", ".join(f"{count} {kind}" for kind, count in report["mix"].items())
     return "\n".join(
         [
             f"ack under a held write lock: another process held it {report['lock_held_s']} s; "
             f"{report['interactions']} interactions ({mix})",
-            f"  acknowledged {report['acknowledged']}/{report['interactions']}: p50 {ack['p50']:.3f} s, "
-            f"p99 {ack['p99']:.3f} s, max {ack['max']:.3f} s (deadline {report['ack_deadline_s']:g} s)",
+            f"  {ack_summary(report, report['interactions'])} (deadline {report['ack_deadline_s']:g} s)",
             f"  votes: {report['votes_cast']} cast, {report['votes_stored']} stored, {report['votes_lost']} lost; "
             f"every voter told 'Vote recorded' {report['every_vote_confirmed_after_s']} s after the lock was taken: "
             f"{verdict}",

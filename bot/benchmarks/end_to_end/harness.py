@@ -29,7 +29,15 @@ from bot.probes.runner import ProbeRunner
 from bot.probes.suite import plan_probes
 from bot.settings import Settings, load_settings
 from bot.store import Store
-from bot.testing.discord import ChannelSpec, FakeDiscord, GuildSpec, MemberSpec, StoredMessage, connected_client
+from bot.testing.discord import (
+    ChannelSpec,
+    FakeDiscord,
+    GuildSpec,
+    InteractionRecord,
+    MemberSpec,
+    StoredMessage,
+    connected_client,
+)
 from bot.testing.gateway_server import FakeGateway
 from bot.testing.scripted_labs import KNOWN_MODELS, STEALTH_ENTRY, STEALTH_ID, catalogue, install_labs
 
@@ -146,6 +154,15 @@ def member_interaction(
     return fake.build_command(f"scout {kind}", guild_id=guild.id, channel_id=channel_id, member=member, options=options)
 
 
+async def every_vote_confirmed(fake: FakeDiscord, votes: Sequence[InteractionRecord], timeout: float) -> None:
+    """Wait until each voter was told "Vote recorded": the proof a vote was stored, whatever held it up."""
+    await fake.wait_until(
+        lambda: all(any("Vote recorded" in fake.message(m).content for m in r.followup_ids) for r in votes),
+        timeout=timeout,
+        what="every vote confirmed",
+    )
+
+
 async def wait_for_bot(check: Callable[[], Any], timeout: float, what: str, process: subprocess.Popen[bytes]) -> None:
     """Wait until `check()` (awaited when it returns a coroutine) is true, failing at once if the bot died."""
     deadline = time.monotonic() + timeout
@@ -186,6 +203,15 @@ def ack_latency_figures(latencies: Sequence[float]) -> dict[str, float]:
         "p99": round(percentile(latencies, 0.99), 3),
         "max": round(max(latencies), 3),
     }
+
+
+def ack_summary(report: dict[str, Any], total: int) -> str:
+    """How many of `total` interactions were acknowledged and how fast, as each ack benchmark prints it."""
+    ack = report["ack_latency_s"]
+    return (
+        f"acknowledged {report['acknowledged']}/{total}: "
+        f"p50 {ack['p50']:.3f} s, p99 {ack['p99']:.3f} s, max {ack['max']:.3f} s"
+    )
 
 
 def finish(report: dict[str, Any], text: str, as_json: bool) -> int:

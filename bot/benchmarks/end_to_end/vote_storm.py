@@ -20,7 +20,13 @@ import asyncio
 import time
 from typing import Any
 
-from bot.benchmarks.end_to_end.harness import ack_latency_figures, announces_stealth, finish, stealth_announced
+from bot.benchmarks.end_to_end.harness import (
+    ack_latency_figures,
+    ack_summary,
+    announces_stealth,
+    finish,
+    stealth_announced,
+)
 from bot.benchmarks.measure import machine
 from bot.settings import Settings
 from bot.testing.discord import MemberSpec, StoredMessage
@@ -98,15 +104,12 @@ async def run_vote_storm(members: int = 500, window: float = 5.0) -> dict[str, A
 
 def format_report(report: dict[str, Any]) -> str:
     """The figures as lines for a person."""
-    ack = report["ack_latency_s"]
     verdict = "met" if report["met"] else "MISSED"
     return "\n".join(
         [
             f"vote storm: {report['members']} members pick a vendor in the select, "
             f"sent over {report['sent_within_s']} s",
-            f"  acknowledged {report['acknowledged']}/{report['members']}: "
-            f"p50 {ack['p50']:.3f} s, p99 {ack['p99']:.3f} s, "
-            f"max {ack['max']:.3f} s (deadline {report['ack_deadline_s']:g} s)",
+            f"  {ack_summary(report, report['members'])} (deadline {report['ack_deadline_s']:g} s)",
             f"  every answer sent {report['all_answered_after_s']} s after the first click; "
             f"{report['answers_saying_vote_recorded']} say 'Vote recorded'",
             f"  store: {report['current_votes']} current votes, {report['vote_history_rows']} history rows from "

@@ -10,10 +10,31 @@ from typing import Any
 
 import pytest
 
+from bot.gateway import GatewayClient
 from bot.store import Store
-from bot.testing.gateway_server import load_snapshot
+from bot.testing.gateway_server import FakeGateway, load_snapshot
+from bot.testing.scripted_labs import install_labs
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+SCOUT_SUBCOMMANDS = [
+    "alerts",
+    "export",
+    "forget-me",
+    "forget-member",
+    "help",
+    "leaderboard",
+    "model",
+    "note",
+    "probe",
+    "recent",
+    "reveal",
+    "setup",
+    "status",
+    "vote",
+    "votes",
+]
+"""Every `/scout` subcommand, sorted: as the bot registers them and as Discord receives them."""
 
 
 def shared_file(relative: str) -> Path:
@@ -47,6 +68,20 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
         yield opened
     finally:
         await opened.close()
+
+
+@pytest.fixture
+async def gw() -> AsyncIterator[FakeGateway]:
+    """The fake OpenRouter serving the scripted labs; a module that needs a bare gateway defines its own `gw`."""
+    async with FakeGateway() as gateway:
+        install_labs(gateway)
+        yield gateway
+
+
+@pytest.fixture
+async def client(gw: FakeGateway) -> AsyncIterator[GatewayClient]:
+    async with GatewayClient(gw.base_url, "sk-test", timeout_s=5.0) as gateway_client:
+        yield gateway_client
 
 
 def probe_runs(store: Store, model_id: str) -> list[tuple[int, str]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -19,7 +18,7 @@ from bot.probes.suite import SUITE_VERSION
 from bot.settings import Settings, load_settings
 from bot.store import Store
 from bot.testing.gateway_server import FakeGateway, Fault
-from bot.testing.scripted_labs import KNOWN_MODELS, STEALTH_ID, catalogue, install_labs
+from bot.testing.scripted_labs import KNOWN_MODELS, STEALTH_ID, catalogue
 from tests.conftest import probe_runs
 
 GUILD, CHANNEL = 1001, 2002
@@ -33,19 +32,6 @@ def settings(tmp_path) -> Settings:
         probe_requests_per_minute=1000,
         probe_concurrency=12,
     )
-
-
-@pytest.fixture
-async def gw() -> AsyncIterator[FakeGateway]:
-    async with FakeGateway() as gateway:
-        install_labs(gateway)
-        yield gateway
-
-
-@pytest.fixture
-async def client(gw: FakeGateway) -> AsyncIterator[GatewayClient]:
-    async with GatewayClient(gw.base_url, "sk-test", timeout_s=5.0) as gateway_client:
-        yield gateway_client
 
 
 async def with_references(store: Store, gw: FakeGateway, client: GatewayClient, settings: Settings) -> None:
@@ -188,12 +174,7 @@ async def test_all_probes_failing_gives_no_ranking_and_is_retried_until_it_succe
     await with_references(store, gw, client, retrying)
     for status in (500, 404, 429):  # gateway error, model not found, rate limited: one class of failure
         gw.set_fault("chat", Fault.http(status), model=STEALTH_ID)
-        pipeline = Pipeline(store, client, retrying)
-        try:
-            await pipeline.poll_once()
-            await pipeline.wait_idle()
-        finally:
-            await pipeline.close()
+        await run_cycle(store, client, retrying)
         guess = await store.guesses.latest(STEALTH_ID)
         assert guess.ranking == () and guess.top_vendor is None and guess.status in {"probes_failed", "not_found"}
         assert guess.reason.startswith("no guess")
@@ -203,12 +184,7 @@ async def test_all_probes_failing_gives_no_ranking_and_is_retried_until_it_succe
     assert attempts.attempts == 3 and attempts.succeeded_run_id is None
 
     gw.clear_faults()
-    pipeline = Pipeline(store, client, retrying)  # a restart: the due retry is found in the store
-    try:
-        await pipeline.poll_once()
-        await pipeline.wait_idle()
-    finally:
-        await pipeline.close()
+    await run_cycle(store, client, retrying)  # a restart: the due retry is found in the store
     guess = await store.guesses.latest(STEALTH_ID)
     assert guess.status == "ranked" and guess.top_vendor == "zhipu"
     assert (await store.probe_attempts.get(STEALTH_ID, SUITE_VERSION)).succeeded_run_id == guess.run_id

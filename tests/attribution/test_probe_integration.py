@@ -4,52 +4,21 @@ says it is ChatGPT. Every request the fake sees is counted against the budget.""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-
 from bot.testing.gateway_server import FakeGateway, Fault
-from bot.testing.scripted_labs import KNOWN_MODELS, STEALTH_ID, install_labs
+from bot.testing.scripted_labs import KNOWN_MODELS, STEALTH_ID
+from tests.cli.scout_process import PROBE_JSON_KEYS
+from tests.cli.scout_process import scout as scout_process
 
-SCOUT = str(Path(sys.executable).parent / "scout")
-CLEAN_ENV = {
-    k: v
-    for k, v in os.environ.items()
-    if not k.startswith(("DISCORD_", "OPENROUTER_", "DATABASE_", "PROBE_", "CALIBRATION_"))
-}
 BUDGET = 12
 
 
-@pytest.fixture
-async def gw() -> AsyncIterator[FakeGateway]:
-    async with FakeGateway() as gateway:
-        install_labs(gateway)
-        yield gateway
-
-
 async def scout(tmp_path: Path, gw: FakeGateway, *args: str, **env: str) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        SCOUT,
-        *args,
-        cwd=tmp_path,
-        env={
-            **CLEAN_ENV,
-            "DATABASE_PATH": str(tmp_path / "scout.db"),
-            "OPENROUTER_BASE_URL": gw.base_url,
-            "OPENROUTER_API_KEY": "sk-test-key",
-            "PROBE_MAX_REQUESTS": str(BUDGET),
-            **env,
-        },
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await process.communicate()
-    return process.returncode, out.decode(), err.decode()
+    """`scout ARGS` against the fake gateway, with the probe budget these tests hold the bot to."""
+    gateway_env = {"OPENROUTER_BASE_URL": gw.base_url, "OPENROUTER_API_KEY": "sk-test-key"}
+    return await scout_process(tmp_path, *args, **{**gateway_env, "PROBE_MAX_REQUESTS": str(BUDGET), **env})
 
 
 async def calibrated(tmp_path: Path, gw: FakeGateway) -> str:
@@ -82,18 +51,7 @@ async def test_calibrate_then_probe_names_the_true_vendor_with_readable_evidence
     assert "combiner fitted on 8 leave-one-out cases" in out
 
     result = await probe(tmp_path, gw)
-    assert set(result) == {
-        "model_id",
-        "run_id",
-        "suite_version",
-        "requests",
-        "failures",
-        "status",
-        "reason",
-        "ranking",
-        "confidence",
-        "evidence",
-    }
+    assert set(result) == set(PROBE_JSON_KEYS)
     assert result["model_id"] == STEALTH_ID and result["failures"] == []
     assert result["requests"] == 11
     top = result["ranking"][0]

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from bot.attribution.combiner import CombinerModel
 from bot.attribution.references import (
@@ -32,7 +29,7 @@ from bot.probes.suite import PROBES, SUITE_VERSION, plan_probes
 from bot.store import Store
 from bot.store.references import CORPUS_SUITE_VERSION, Reference, ReferenceAnswer
 from bot.testing.gateway_server import FakeGateway, Fault
-from bot.testing.scripted_labs import KNOWN_MODELS, install_labs
+from bot.testing.scripted_labs import KNOWN_MODELS
 from tests.conftest import shared_file
 
 STYLE_ID = PROBES[0].probe_id
@@ -154,13 +151,6 @@ async def test_default_calibration_models_are_the_newest_text_models_of_major_la
         key=lambda r: r.created or 0,
     )
     assert newest_openai.id in {r.id for r in openai}
-
-
-@pytest.fixture
-async def gw() -> AsyncIterator[FakeGateway]:
-    async with FakeGateway() as gateway:
-        install_labs(gateway)
-        yield gateway
 
 
 async def test_calibrate_probes_known_models_and_resumes_where_it_stopped(store: Store, gw: FakeGateway):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -12,13 +11,11 @@ from bot.attribution.references import choose_calibration_models
 from bot.attribution.self_calibration import plan_self_calibration, reference_status
 from bot.catalogue.entry import load_catalogue_file
 from bot.catalogue.vendors import vendor_for_model_id
-from bot.gateway import GatewayClient
 from bot.pipeline import Pipeline
 from bot.polling import record_catalogue
 from bot.probes.suite import SUITE_VERSION
 from bot.settings import Settings, load_settings
-from bot.testing.gateway_server import FakeGateway
-from bot.testing.scripted_labs import KNOWN_MODELS, STEALTH_ID, catalogue, catalogue_entry, install_labs
+from bot.testing.scripted_labs import KNOWN_MODELS, STEALTH_ID, catalogue, catalogue_entry
 
 
 @pytest.fixture
@@ -30,19 +27,6 @@ def settings(tmp_path) -> Settings:
         probe_requests_per_minute=1000,
         calibration_models_per_vendor=2,
     )
-
-
-@pytest.fixture
-async def gw() -> AsyncIterator[FakeGateway]:
-    async with FakeGateway() as gateway:
-        install_labs(gateway)
-        yield gateway
-
-
-@pytest.fixture
-async def client(gw: FakeGateway) -> AsyncIterator[GatewayClient]:
-    async with GatewayClient(gw.base_url, "sk-test", timeout_s=5.0) as gateway_client:
-        yield gateway_client
 
 
 async def test_a_fresh_store_with_a_key_calibrates_itself_and_guesses_wait_for_it(store, gw, client, settings):

@@ -13,6 +13,18 @@ from bot.settings import Settings
 SCOUT = str(Path(sys.executable).parent / "scout")
 SETTING_VARIABLES = {name.upper() for name in Settings.model_fields}
 CLEAN_ENV = {key: value for key, value in os.environ.items() if key.upper() not in SETTING_VARIABLES}
+PROBE_JSON_KEYS = (
+    "model_id",
+    "run_id",
+    "suite_version",
+    "requests",
+    "failures",
+    "status",
+    "reason",
+    "ranking",
+    "confidence",
+    "evidence",
+)
 
 
 async def scout(folder: Path, *args: str, **env: str) -> tuple[int, str, str]:

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from bot.testing.gateway_server import FakeGateway
-from tests.cli.scout_process import scout
+from tests.cli.scout_process import PROBE_JSON_KEYS, scout
 
 
 def corpus(path: Path) -> Path:
@@ -86,18 +86,7 @@ async def test_probe_json_has_the_documented_shape_even_with_no_references(tmp_p
         )
     assert code == 0, err
     result = json.loads(out)
-    assert list(result) == [
-        "model_id",
-        "run_id",
-        "suite_version",
-        "requests",
-        "failures",
-        "status",
-        "reason",
-        "ranking",
-        "confidence",
-        "evidence",
-    ]
+    assert list(result) == list(PROBE_JSON_KEYS)
     assert result["requests"] == 11 and result["failures"] == []
     assert (result["status"], result["ranking"], result["confidence"]) == ("no_references", [], 0.0)
     assert result["reason"] == "no references yet — guesses start when calibration finishes (not started)"

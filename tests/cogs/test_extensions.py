@@ -14,24 +14,7 @@ from bot.client import ScoutBot, discover_extensions, poll_delay
 from bot.gateway import GatewayClient
 from bot.pipeline import Pipeline
 from bot.settings import Settings
-
-EXPECTED = [
-    "alerts",
-    "export",
-    "forget-me",
-    "forget-member",
-    "help",
-    "leaderboard",
-    "model",
-    "note",
-    "probe",
-    "recent",
-    "reveal",
-    "setup",
-    "status",
-    "vote",
-    "votes",
-]
+from tests.conftest import SCOUT_SUBCOMMANDS
 
 
 @pytest.fixture
@@ -68,7 +51,7 @@ def test_discovery_finds_every_extension_and_skips_private_helpers():
 async def test_every_extension_loads_and_the_scout_group_holds_every_command(bot):
     for name in discover_extensions():
         await bot.load_extension(name)
-    assert sorted(command.name for command in bot.scout_group.commands) == EXPECTED
+    assert sorted(command.name for command in bot.scout_group.commands) == SCOUT_SUBCOMMANDS
     assert [command.name for command in bot.tree.get_commands()] == ["scout"]
     payload = bot.scout_group.to_dict(bot.tree)
     assert payload["contexts"] == [0]  # server only: votes, notes and exports belong to a guild

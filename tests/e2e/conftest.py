@@ -33,6 +33,7 @@ from bot.testing.discord import (
     connected_client,
 )
 from bot.testing.gateway_server import FakeGateway, ScriptedModel, constant_reply
+from tests.bot_process import bot_environment
 
 T = TypeVar("T")
 
@@ -112,7 +113,8 @@ class World:
     other_channel: ChannelSpec
     other_admin: MemberSpec
 
-    def settings(self, **overrides: Any) -> Settings:
+    def _setting_values(self, overrides: dict[str, Any]) -> dict[str, Any]:
+        """This world's bot settings, in-process or as a child's environment alike, with `overrides` on top."""
         values: dict[str, Any] = {
             "discord_token": self.fake.token,
             "openrouter_api_key": API_KEY,
@@ -124,7 +126,18 @@ class World:
             "probe_timeout_seconds": 10,
         }
         values.update(overrides)
-        return Settings(_env_file=None, **values)
+        return values
+
+    def settings(self, **overrides: Any) -> Settings:
+        return Settings(_env_file=None, **self._setting_values(overrides))
+
+    def process_environment(self, **overrides: Any) -> dict[str, str]:
+        """The environment of a `python -m bot` child process that reaches this world's fakes."""
+        return bot_environment(
+            discord_api_base=self.fake.api_base,
+            discord_gateway_url=self.fake.gateway_url,
+            **self._setting_values(overrides),
+        )
 
     @contextlib.asynccontextmanager
     async def run_bot(self, *, edit_interval: float = 0.3, **overrides: Any) -> AsyncIterator[ScoutBot]:

@@ -8,6 +8,7 @@ from bot.polling import record_catalogue
 from bot.store import Store
 from bot.testing.discord import FakeDiscord, Permission
 from cogs.announcements import Announcer
+from tests.conftest import SCOUT_SUBCOMMANDS
 from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, announcements_in, eventually, footer, make_guild
 
 
@@ -116,23 +117,7 @@ async def test_commands_sync_to_the_dev_guild_and_only_when_the_tree_changed(wor
     assert world.fake.sync_count(world.guild.id) == 1 and world.fake.sync_count(None) == 0
     [scout] = world.fake.commands(world.guild.id)
     assert scout["name"] == "scout"
-    assert sorted(option["name"] for option in scout["options"]) == [
-        "alerts",
-        "export",
-        "forget-me",
-        "forget-member",
-        "help",
-        "leaderboard",
-        "model",
-        "note",
-        "probe",
-        "recent",
-        "reveal",
-        "setup",
-        "status",
-        "vote",
-        "votes",
-    ]
+    assert sorted(option["name"] for option in scout["options"]) == SCOUT_SUBCOMMANDS
 
     async with world.run_bot():
         pass

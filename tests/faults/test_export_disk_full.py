@@ -12,6 +12,7 @@ import os
 import shutil
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -63,19 +64,23 @@ def _one_line(stderr: str) -> str:
     return lines[0]
 
 
-async def _export_under_a_file_size_limit(database: Path, tmp_path: Path) -> tuple[Path, CliRun]:
-    out = tmp_path / "out" / "votes.csv"
-    out.parent.mkdir()
-    run = await run_scout(
+async def _export(database: Path, tmp_path: Path, *args: str, **options: Any) -> CliRun:
+    """`scout export --guild GUILD ARGS…` on `database`; `options` go to `run_scout` (a size limit, `stdout`)."""
+    return await run_scout(
         "export",
         "--guild",
         str(GUILD),
-        "--out",
-        str(out),
+        *args,
         environment=bot_environment(database_path=database),
         workdir=tmp_path / "cwd",
-        file_size_limit=LIMIT_BYTES,
+        **options,
     )
+
+
+async def _export_under_a_file_size_limit(database: Path, tmp_path: Path) -> tuple[Path, CliRun]:
+    out = tmp_path / "out" / "votes.csv"
+    out.parent.mkdir()
+    run = await _export(database, tmp_path, "--out", str(out), file_size_limit=LIMIT_BYTES)
     return out, run
 
 
@@ -88,15 +93,7 @@ async def test_an_export_cut_short_by_the_file_size_limit_fails_cleanly(database
     assert list(out.parent.iterdir()) == []  # neither the target nor a `.partial` is left behind
     _intact(database)
 
-    again = await run_scout(
-        "export",
-        "--guild",
-        str(GUILD),
-        "--out",
-        str(out),
-        environment=bot_environment(database_path=database),
-        workdir=tmp_path / "cwd",
-    )
+    again = await _export(database, tmp_path, "--out", str(out))
     assert again.returncode == 0 and len(out.read_text().splitlines()) == 1 + VOTES + 1  # header, votes, the note
 
 
@@ -108,14 +105,7 @@ async def test_an_export_cut_short_by_the_file_size_limit_says_so_in_one_line(da
 @needs_dev_full
 async def test_an_export_to_a_full_standard_output_is_one_clear_line(database: Path, tmp_path: Path):
     with FULL_DEVICE.open("wb") as full:
-        run = await run_scout(
-            "export",
-            "--guild",
-            str(GUILD),
-            environment=bot_environment(database_path=database),
-            workdir=tmp_path / "cwd",
-            stdout=full,
-        )
+        run = await _export(database, tmp_path, stdout=full)
     assert run.returncode == 1
     assert "No space left on device" in _one_line(run.stderr)
     _intact(database)
@@ -127,15 +117,7 @@ async def test_an_export_to_a_path_that_is_a_full_device_fails_and_leaves_the_pa
 ):
     out = tmp_path / "votes.csv"
     out.symlink_to(FULL_DEVICE)
-    run = await run_scout(
-        "export",
-        "--guild",
-        str(GUILD),
-        "--out",
-        str(out),
-        environment=bot_environment(database_path=database),
-        workdir=tmp_path / "cwd",
-    )
+    run = await _export(database, tmp_path, "--out", str(out))
     assert out.is_symlink() and os.readlink(out) == str(FULL_DEVICE) and FULL_DEVICE.is_char_device()
     assert run.returncode == 1
     assert "No space left on device" in run.stderr.strip().splitlines()[-1]

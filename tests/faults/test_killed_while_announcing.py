@@ -21,24 +21,9 @@ from bot.polling import record_catalogue
 from bot.store import Store
 from bot.testing.discord import StoredMessage, new_snowflake
 from bot.testing.gateway_server import ScriptedModel, constant_reply
-from tests.bot_process import bot_environment, read_rows, running_bot
-from tests.e2e.conftest import API_KEY, ORDINARY_MODELS, OWL, World, announcements_in, footer
+from tests.bot_process import read_rows, running_bot
+from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, announcements_in, footer
 from tests.holding_discord import HoldingDiscord
-
-
-def _environment(world: World) -> dict[str, str]:
-    return bot_environment(
-        discord_token=world.fake.token,
-        discord_api_base=world.fake.api_base,
-        discord_gateway_url=world.fake.gateway_url,
-        openrouter_api_key=API_KEY,
-        openrouter_base_url=world.gateway.base_url,
-        database_path=world.database,
-        poll_interval_seconds=3600,
-        log_level="DEBUG",
-        probe_requests_per_minute=6000,
-        probe_timeout_seconds=10,
-    )
 
 
 def _rows(world: World) -> dict[int, dict[str, object]]:
@@ -64,7 +49,7 @@ async def test_sigkill_around_a_post_leaves_exactly_one_announcement_per_guild(
     world.add_owl()
     fake: HoldingDiscord = world.fake  # type: ignore[assignment]
     hold = fake.hold_post(world.channel.id, after_storing=after_storing)
-    environment = _environment(world)
+    environment = world.process_environment()
 
     async with running_bot(environment, tmp_path / "run", name="first") as first:
         await first.wait_for(hold.arrived.is_set, what="the announcement post reaching Discord")
@@ -126,7 +111,7 @@ async def test_sigkill_after_discord_stored_a_removal_reply_leaves_exactly_one_r
     world.gateway.set_catalogue(ORDINARY_MODELS)  # Owl Alpha is gone at the bot's first poll
     fake: HoldingDiscord = world.fake  # type: ignore[assignment]
     hold = fake.hold_post(world.channel.id, after_storing=True)
-    environment = _environment(world)
+    environment = world.process_environment()
 
     async with running_bot(environment, tmp_path / "run", name="first") as first:
         await first.wait_for(hold.arrived.is_set, what="the removal reply reaching Discord")

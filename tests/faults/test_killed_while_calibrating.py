@@ -13,25 +13,10 @@ from pathlib import Path
 
 from bot.testing.gateway_server import Fault
 from bot.testing.scripted_labs import KNOWN_MODELS, install_labs
-from tests.bot_process import bot_environment, read_rows, running_bot
-from tests.e2e.conftest import API_KEY, World
+from tests.bot_process import read_rows, running_bot
+from tests.e2e.conftest import World
 
 HUNG = "qwen/qwen3-32b"
-
-
-def _environment(world: World) -> dict[str, str]:
-    return bot_environment(
-        discord_token=world.fake.token,
-        discord_api_base=world.fake.api_base,
-        discord_gateway_url=world.fake.gateway_url,
-        openrouter_api_key=API_KEY,
-        openrouter_base_url=world.gateway.base_url,
-        database_path=world.database,
-        poll_interval_seconds=3600,
-        log_level="INFO",
-        probe_requests_per_minute=6000,
-        probe_timeout_seconds=30,
-    )
 
 
 def _targets(world: World) -> dict[str, str]:
@@ -49,7 +34,7 @@ async def test_sigkill_during_self_calibration_resumes_without_probing_finished_
 ):
     install_labs(world.gateway)
     world.gateway.set_fault("chat", Fault.hang(600), model=HUNG)
-    environment = _environment(world)
+    environment = world.process_environment(log_level="INFO", probe_timeout_seconds=30)
 
     async with running_bot(environment, tmp_path / "run", name="first") as first:
 

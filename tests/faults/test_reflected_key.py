@@ -76,6 +76,17 @@ def _refuse_quoting_the_key(gateway: FakeGateway) -> None:
     )
 
 
+def _scout_environment(gateway: FakeGateway, database: Path) -> dict[str, str]:
+    """`scout` on `database` with the real key against `gateway`, logging everything a leak could hide in."""
+    return bot_environment(
+        discord_token="unused-token",
+        openrouter_api_key=API_KEY,
+        openrouter_base_url=gateway.base_url,
+        database_path=database,
+        log_level="DEBUG",
+    )
+
+
 @pytest.mark.parametrize(
     "reflect",
     [_answer_all_shapes, _answer_json_escaped, _refuse_quoting_the_key],
@@ -87,13 +98,7 @@ async def test_scout_probe_never_prints_or_stores_a_reflected_key(
     database = tmp_path / "db" / "scout.db"
     async with FakeGateway(api_key=API_KEY) as gateway:
         reflect(gateway)
-        environment = bot_environment(
-            discord_token="unused-token",
-            openrouter_api_key=API_KEY,
-            openrouter_base_url=gateway.base_url,
-            database_path=database,
-            log_level="DEBUG",
-        )
+        environment = _scout_environment(gateway, database)
         run = await run_scout("probe", MODEL, "--json", environment=environment, workdir=tmp_path / "cwd")
         assert gateway.requests_to("chat", model=MODEL)
     assert_key_absent("scout probe's output", run.stdout + run.stderr)
@@ -116,13 +121,7 @@ async def test_scout_scan_never_stores_a_key_reflected_in_the_catalogue(tmp_path
     entries = ", ".join([*(json.dumps(entry) for entry in [*ORDINARY_MODELS, listing]), escaped])
     async with FakeGateway(api_key=API_KEY) as gateway:
         gateway.set_catalogue_body(('{"data": [' + entries + "]}").encode())
-        environment = bot_environment(
-            discord_token="unused-token",
-            openrouter_api_key=API_KEY,
-            openrouter_base_url=gateway.base_url,
-            database_path=database,
-            log_level="DEBUG",
-        )
+        environment = _scout_environment(gateway, database)
         run = await run_scout("scan", "--json", environment=environment, workdir=tmp_path / "cwd")
     assert run.returncode == 0, run.stderr
     async with await Store.open(database) as store:

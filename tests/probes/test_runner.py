@@ -26,12 +26,6 @@ async def gw() -> AsyncIterator[FakeGateway]:
         yield gateway
 
 
-@pytest.fixture
-async def client(gw: FakeGateway) -> AsyncIterator[GatewayClient]:
-    async with GatewayClient(gw.base_url, "sk-test", timeout_s=5.0) as gateway_client:
-        yield gateway_client
-
-
 def make_runner(store: Store, client: GatewayClient, *, max_requests: int = 12, timeout_s: float = 5.0) -> ProbeRunner:
     return ProbeRunner(
         store,

@@ -15,24 +15,7 @@ def response(probe_id: str, ok: bool = True, **fields) -> ProbeResponse:
 
 async def test_each_response_updates_its_run_in_the_same_write(store: Store):
     run_id = await store.probes.start_run("acme/a", "v1", "stealth")
-    await store.probes.record_response(
-        run_id,
-        response(
-            "p1",
-            content="hi",
-            prompt_tokens=10,
-            completion_tokens=3,
-            attempts=2,
-            earlier_failures=("rate_limited: HTTP 429",),
-            raw={"id": "gen-1"},
-        ),
-    )
-    await store.probes.record_response(run_id, response("p2", ok=False, error_kind="timeout", error="no reply"))
-    run = await store.probes.run(run_id)
-    assert run is not None and run.state == "running"
-    assert (run.requests, run.failures, run.prompt_tokens, run.completion_tokens) == (3, 1, 10, 3)
-    first, second = await store.probes.responses(run_id)
-    assert first == response(
+    answered = response(
         "p1",
         content="hi",
         prompt_tokens=10,
@@ -41,6 +24,13 @@ async def test_each_response_updates_its_run_in_the_same_write(store: Store):
         earlier_failures=("rate_limited: HTTP 429",),
         raw={"id": "gen-1"},
     )
+    await store.probes.record_response(run_id, answered)
+    await store.probes.record_response(run_id, response("p2", ok=False, error_kind="timeout", error="no reply"))
+    run = await store.probes.run(run_id)
+    assert run is not None and run.state == "running"
+    assert (run.requests, run.failures, run.prompt_tokens, run.completion_tokens) == (3, 1, 10, 3)
+    first, second = await store.probes.responses(run_id)
+    assert first == answered
     assert (second.ok, second.error_kind, second.error) == (False, "timeout", "no reply")
     await store.probes.finish_run(run_id)
     assert (await store.probes.run(run_id)).state == "finished"

@@ -32,9 +32,19 @@ from pathlib import Path
 from typing import Any
 
 from bot.benchmarks.catalogue import catalogues
-from bot.benchmarks.end_to_end.ack_under_lock import ACK_DEADLINE_S, VENDORS
-from bot.benchmarks.end_to_end.harness import finish, known_catalogue, percentile
-from bot.benchmarks.end_to_end.idle_memory import STOP_TIMEOUT_S, bot_environment, memory_kib
+from bot.benchmarks.end_to_end.ack_under_lock import ACK_DEADLINE_S
+from bot.benchmarks.end_to_end.harness import (
+    ack_latency_figures,
+    ack_summary,
+    announces_stealth,
+    every_vote_confirmed,
+    finish,
+    known_catalogue,
+    member_interaction,
+    stop_bot,
+    wait_for_bot,
+)
+from bot.benchmarks.end_to_end.idle_memory import bot_environment, memory_kib
 from bot.benchmarks.measure import machine
 from bot.gateway import DEFAULT_CATALOGUE_MAX_BYTES
 from bot.settings import MIN_POLL_INTERVAL_SECONDS, Settings
@@ -93,11 +103,6 @@ def _moment(stamp: str) -> datetime:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
-def _announced(message: StoredMessage) -> bool:
-    fields = {item["name"]: item["value"] for item in (message.embeds or [{}])[0].get("fields", [])}
-    return fields.get("Listing", "").startswith(f"`{STEALTH_ID}`")
-
-
 def large_catalogues(size: int, changes: int) -> tuple[list[list[dict[str, Any]]], list[int]]:
     """The large catalogue and its successor as served, each keeping the scripted labs and the announced model,
     with the size of each body.
@@ -122,34 +127,6 @@ def large_catalogues(size: int, changes: int) -> tuple[list[list[dict[str, Any]]
     return listings, sizes
 
 
-def _interaction(
-    fake: FakeDiscord, kind: str, index: int, announcement: StoredMessage, guild: GuildSpec, member: MemberSpec
-) -> dict[str, Any]:
-    [select_id] = [cid for cid in announcement.custom_ids() if cid.startswith("scout:vote:")]
-    [votes_id] = [cid for cid in announcement.custom_ids() if cid.startswith("scout:votes:")]
-    if kind == "vote":
-        return fake.build_component(announcement.id, select_id, member=member, values=[VENDORS[index % len(VENDORS)]])
-    if kind == "votes-button":
-        return fake.build_component(announcement.id, votes_id, member=member)
-    return fake.build_command("scout status", guild_id=guild.id, channel_id=guild.channels[0].id, member=member)
-
-
-async def _wait_for_bot(check: Any, timeout: float, what: str, process: subprocess.Popen[bytes]) -> None:
-    """Wait until `check()` (awaited when it returns a coroutine) is true, failing at once if the bot died."""
-    deadline = time.monotonic() + timeout
-    while True:
-        outcome = check()
-        if asyncio.iscoroutine(outcome):
-            outcome = await outcome
-        if outcome:
-            return
-        if process.poll() is not None:
-            raise RuntimeError(f"the bot exited with code {process.returncode} before {what}")
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no {what} within {timeout:g} s")
-        await asyncio.sleep(0.1)
-
-
 async def _click_until(
     fake: FakeDiscord,
     announcement: StoredMessage,
@@ -163,7 +140,7 @@ async def _click_until(
     while not until.done():
         index = len(sent)
         kind = KINDS[index % len(KINDS)]
-        payload = _interaction(fake, kind, index, announcement, guild, MemberSpec(f"member-{index}"))
+        payload = member_interaction(fake, kind, index, announcement, guild, MemberSpec(f"member-{index}"))
         sent.append(Sent(kind, await fake.send_interaction(payload), datetime.now().astimezone()))
         await asyncio.sleep(max(0.0, started + (index + 1) * every - time.monotonic()))
     return sent
@@ -192,12 +169,14 @@ async def run_ack_during_poll(
                         [sys.executable, "-m", "bot"], cwd=folder, env=environment, stdout=log, stderr=subprocess.STDOUT
                     )
                     try:
-                        await _wait_for_bot(lambda: fake.connected, STARTUP_TIMEOUT_S, "connection", process)
-                        await _wait_for_bot(
+                        await wait_for_bot(lambda: fake.connected, STARTUP_TIMEOUT_S, "connection", process)
+                        await wait_for_bot(
                             store.catalogue.last_successful_poll, STARTUP_TIMEOUT_S, "first poll", process
                         )
                         gateway.set_catalogue([*known_catalogue(), STEALTH_ENTRY])
-                        announcement = await fake.wait_for_message(channel.id, _announced, timeout=STARTUP_TIMEOUT_S)
+                        announcement = await fake.wait_for_message(
+                            channel.id, announces_stealth, timeout=STARTUP_TIMEOUT_S
+                        )
                         rss_before_kib = memory_kib(process.pid)["VmRSS"]
                         gateway.replay([*listings])
                         large = LargePolls(models)
@@ -209,23 +188,12 @@ async def run_ack_during_poll(
                             lambda: all(r.callback for r in records), timeout=60, what="every acknowledgement"
                         )
                         votes = [r for r, item in zip(records, sent, strict=True) if item.kind == "vote"]
-                        await fake.wait_until(
-                            lambda: all(
-                                any("Vote recorded" in fake.message(m).content for m in r.followup_ids) for r in votes
-                            ),
-                            timeout=300,
-                            what="every vote confirmed",
-                        )
+                        await every_vote_confirmed(fake, votes, timeout=300)
                         bot_memory = memory_kib(process.pid)
                         alive = process.poll() is None
                         tally = await store.votes.tally(guild.id, STEALTH_ID)
                     finally:
-                        process.terminate()
-                        try:
-                            process.wait(STOP_TIMEOUT_S)
-                        except subprocess.TimeoutExpired:
-                            process.kill()
-                            process.wait()
+                        stop_bot(process)
     latencies = [r.callback.latency for r in records if r.callback is not None]
     during = [
         r.callback.latency for r, item in zip(records, sent, strict=True) if large.during_a_poll(item.at) and r.callback
@@ -243,11 +211,7 @@ async def run_ack_during_poll(
         "sent_during_a_poll": len(during),
         "mix": {kind: [item.kind for item in sent].count(kind) for kind in KINDS},
         "acknowledged": len(latencies),
-        "ack_latency_s": {
-            "p50": round(percentile(latencies, 0.50), 3),
-            "p99": round(percentile(latencies, 0.99), 3),
-            "max": round(max(latencies), 3),
-        },
+        "ack_latency_s": ack_latency_figures(latencies),
         "ack_latency_during_polls_max_s": round(max(during), 3) if during else None,
         "ack_deadline_s": ACK_DEADLINE_S,
         "votes_cast": len(votes),
@@ -263,7 +227,6 @@ async def run_ack_during_poll(
 
 def format_report(report: dict[str, Any]) -> str:
     """The figures as a person reads them; `--json` is for scripts."""
-    ack = report["ack_latency_s"]
     verdict = "met" if report["met"] else "MISSED"
     mix = ", ".join(f"{count} {kind}" for kind, count in report["mix"].items())
     sizes = " and ".join(f"{size / 2**20:.1f} MiB" for size in report["catalogue_bytes"])
@@ -272,8 +235,7 @@ def format_report(report: dict[str, Any]) -> str:
             f"ack during a large poll: the bot (python -m bot) polled a {report['catalogue_models']}-model catalogue "
             f"({sizes}) {report['large_polls']} times, taking {report['poll_seconds']} s",
             f"  {report['interactions']} interactions ({mix}), {report['sent_during_a_poll']} sent while a poll ran",
-            f"  acknowledged {report['acknowledged']}/{report['interactions']}: p50 {ack['p50']:.3f} s, "
-            f"p99 {ack['p99']:.3f} s, max {ack['max']:.3f} s (max while a poll ran "
+            f"  {ack_summary(report, report['interactions'])} (max while a poll ran "
             f"{report['ack_latency_during_polls_max_s']} s; deadline {report['ack_deadline_s']:g} s)",
             f"  votes: {report['votes_cast']} cast, {report['votes_stored']} stored, {report['votes_lost']} lost: "
             f"{verdict}",

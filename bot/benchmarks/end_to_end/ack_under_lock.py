@@ -16,94 +16,57 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-from bot.benchmarks.end_to_end.harness import bench_settings, finish, known_catalogue, percentile, running_bot
+from bot.benchmarks.end_to_end.harness import (
+    ack_latency_figures,
+    ack_summary,
+    announces_stealth,
+    every_vote_confirmed,
+    finish,
+    member_interaction,
+    stealth_announced,
+)
 from bot.benchmarks.measure import machine
 from bot.settings import Settings
-from bot.store import Store
-from bot.testing.discord import ChannelSpec, FakeDiscord, GuildSpec, MemberSpec, StoredMessage
-from bot.testing.gateway_server import FakeGateway
+from bot.testing.discord import MemberSpec
 from bot.testing.locker import release, write_lock_held_elsewhere
-from bot.testing.scripted_labs import STEALTH_ENTRY, STEALTH_ID, install_labs
+from bot.testing.scripted_labs import STEALTH_ID
 
 ACK_DEADLINE_S = 3.0
-VENDORS = ("openai", "zhipu", "alibaba", "deepseek")
 KINDS = ("vote", "status", "model", "votes-button")
-
-
-def _announced(message: StoredMessage) -> bool:
-    fields = {field["name"]: field["value"] for field in (message.embeds or [{}])[0].get("fields", [])}
-    return fields.get("Listing", "").startswith(f"`{STEALTH_ID}`")
-
-
-def _interaction(
-    fake: FakeDiscord, kind: str, index: int, announcement: StoredMessage, guild: GuildSpec, member: MemberSpec
-) -> dict[str, Any]:
-    """The `index`-th interaction of the mix: a vote in the select, a slash command or the Votes button."""
-    [select_id] = [cid for cid in announcement.custom_ids() if cid.startswith("scout:vote:")]
-    [votes_id] = [cid for cid in announcement.custom_ids() if cid.startswith("scout:votes:")]
-    channel_id = guild.channels[0].id
-    if kind == "vote":
-        return fake.build_component(announcement.id, select_id, member=member, values=[VENDORS[index % len(VENDORS)]])
-    if kind == "votes-button":
-        return fake.build_component(announcement.id, votes_id, member=member)
-    options = {"model": STEALTH_ID} if kind == "model" else {}
-    return fake.build_command(f"scout {kind}", guild_id=guild.id, channel_id=channel_id, member=member, options=options)
 
 
 async def run_ack_under_lock(hold: float = 20.0, interactions: int = 80) -> dict[str, Any]:
     """One run: the figures as a dict, `met` saying whether every ack was in time and no vote was lost."""
-    channel = ChannelSpec("model-scout")
-    guild = GuildSpec(name="Busy Guild", channels=[channel])
     members = [MemberSpec(f"member-{index}") for index in range(interactions)]
-    with tempfile.TemporaryDirectory() as scratch:
-        database = Path(scratch) / "busy.db"
-        async with FakeGateway(api_key=None) as gateway, FakeDiscord(guilds=[guild]) as fake:
-            install_labs(gateway)
-            gateway.set_catalogue(known_catalogue())
-            settings = bench_settings(
-                fake, gateway, database, poll_interval_seconds=3600, announce_channel_id=channel.id
-            )
-            async with await Store.open(database) as store, running_bot(settings, fake, store) as bot:
-                while await store.catalogue.last_successful_poll() is None:
-                    await asyncio.sleep(0.01)
-                gateway.set_catalogue([*known_catalogue(), STEALTH_ENTRY])
-                await bot.pipeline.poll_once()
-                await bot.pipeline.wait_idle()
-                announcement = await fake.wait_for_message(channel.id, _announced, timeout=60)
-                await asyncio.sleep(bot.announce_edit_interval + 0.5)  # the card's own edits are done
-                kinds = [KINDS[index % len(KINDS)] for index in range(interactions)]
-                payloads = [
-                    _interaction(fake, kind, index, announcement, guild, members[index])
-                    for index, kind in enumerate(kinds)
-                ]
-                async with write_lock_held_elsewhere(database) as locker:
-                    started = time.monotonic()
-                    sent = []
-                    for index, payload in enumerate(payloads):
-                        delay = started + index * hold / interactions - time.monotonic()
-                        if delay > 0:
-                            await asyncio.sleep(delay)
-                        sent.append(await fake.send_interaction(payload))
-                    await asyncio.sleep(max(0.0, started + hold - time.monotonic()))
-                    held_for = time.monotonic() - started
-                    await release(locker)
-                records = [fake.interaction(interaction_id) for interaction_id in sent]
-                await fake.wait_until(
-                    lambda: all(r.callback for r in records), timeout=60, what="every acknowledgement"
-                )
-                votes = [r for r, kind in zip(records, kinds, strict=True) if kind == "vote"]
-                await fake.wait_until(
-                    lambda: all(any("Vote recorded" in fake.message(m).content for m in r.followup_ids) for r in votes),
-                    timeout=900,
-                    what="every vote confirmed",
-                )
-                landed_after = time.monotonic() - started
-                tally = await store.votes.tally(guild.id, STEALTH_ID)
+    async with stealth_announced("Busy Guild", announces_stealth) as launched:
+        fake, store, guild, announcement = launched.fake, launched.store, launched.guild, launched.announcement
+        await launched.bot.pipeline.wait_idle()
+        await asyncio.sleep(launched.bot.announce_edit_interval + 0.5)  # the card's own edits are done
+        kinds = [KINDS[index % len(KINDS)] for index in range(interactions)]
+        payloads = [
+            member_interaction(fake, kind, index, announcement, guild, members[index])
+            for index, kind in enumerate(kinds)
+        ]
+        async with write_lock_held_elsewhere(launched.database) as locker:
+            started = time.monotonic()
+            sent = []
+            for index, payload in enumerate(payloads):
+                delay = started + index * hold / interactions - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                sent.append(await fake.send_interaction(payload))
+            await asyncio.sleep(max(0.0, started + hold - time.monotonic()))
+            held_for = time.monotonic() - started
+            await release(locker)
+        records = [fake.interaction(interaction_id) for interaction_id in sent]
+        await fake.wait_until(lambda: all(r.callback for r in records), timeout=60, what="every acknowledgement")
+        votes = [r for r, kind in zip(records, kinds, strict=True) if kind == "vote"]
+        await every_vote_confirmed(fake, votes, timeout=900)
+        landed_after = time.monotonic() - started
+        tally = await store.votes.tally(guild.id, STEALTH_ID)
     latencies = [r.callback.latency for r in records if r.callback is not None]
     stored_votes = tally.total
     lost = len(votes) - stored_votes
@@ -114,11 +77,7 @@ async def run_ack_under_lock(hold: float = 20.0, interactions: int = 80) -> dict
         "interactions": interactions,
         "mix": {kind: kinds.count(kind) for kind in KINDS},
         "acknowledged": len(latencies),
-        "ack_latency_s": {
-            "p50": round(percentile(latencies, 0.50), 3),
-            "p99": round(percentile(latencies, 0.99), 3),
-            "max": round(max(latencies), 3),
-        },
+        "ack_latency_s": ack_latency_figures(latencies),
         "ack_deadline_s": ACK_DEADLINE_S,
         "votes_cast": len(votes),
         "votes_stored": stored_votes,
@@ -131,15 +90,13 @@ async def run_ack_under_lock(hold: float = 20.0, interactions: int = 80) -> dict
 
 def format_report(report: dict[str, Any]) -> str:
     """The figures as lines for a person."""
-    ack = report["ack_latency_s"]
     verdict = "met" if report["met"] else "MISSED"
     mix = ", ".join(f"{count} {kind}" for kind, count in report["mix"].items())
     return "\n".join(
         [
             f"ack under a held write lock: another process held it {report['lock_held_s']} s; "
             f"{report['interactions']} interactions ({mix})",
-            f"  acknowledged {report['acknowledged']}/{report['interactions']}: p50 {ack['p50']:.3f} s, "
-            f"p99 {ack['p99']:.3f} s, max {ack['max']:.3f} s (deadline {report['ack_deadline_s']:g} s)",
+            f"  {ack_summary(report, report['interactions'])} (deadline {report['ack_deadline_s']:g} s)",
             f"  votes: {report['votes_cast']} cast, {report['votes_stored']} stored, {report['votes_lost']} lost; "
             f"every voter told 'Vote recorded' {report['every_vote_confirmed_after_s']} s after the lock was taken: "
             f"{verdict}",

@@ -6,11 +6,16 @@ addresses point at `FakeDiscord` and the gateway URL at `FakeGateway` (`bot.test
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import math
+import subprocess
 import sys
-from collections.abc import AsyncIterator, Sequence
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +29,22 @@ from bot.probes.runner import ProbeRunner
 from bot.probes.suite import plan_probes
 from bot.settings import Settings, load_settings
 from bot.store import Store
-from bot.testing.discord import FakeDiscord, connected_client
+from bot.testing.discord import (
+    ChannelSpec,
+    FakeDiscord,
+    GuildSpec,
+    InteractionRecord,
+    MemberSpec,
+    StoredMessage,
+    connected_client,
+)
 from bot.testing.gateway_server import FakeGateway
-from bot.testing.scripted_labs import KNOWN_MODELS, STEALTH_ID, catalogue
+from bot.testing.scripted_labs import KNOWN_MODELS, STEALTH_ENTRY, STEALTH_ID, catalogue, install_labs
 
 API_KEY = "sk-or-bench-not-a-secret"
 GUILD_READY_TIMEOUT_S = 0.05
+STOP_TIMEOUT_S = 15.0
+VENDORS = ("openai", "zhipu", "alibaba", "deepseek")
 
 
 def known_catalogue() -> list[dict[str, Any]]:
@@ -82,11 +97,121 @@ async def running_bot(settings: Settings, fake: FakeDiscord, store: Store) -> As
         await gateway.close()
 
 
+def announces_stealth(message: StoredMessage) -> bool:
+    """Whether `message` is the card announcing the stealth model (probing may still be under way)."""
+    fields = {field["name"]: field["value"] for field in (message.embeds or [{}])[0].get("fields", [])}
+    return fields.get("Listing", "").startswith(f"`{STEALTH_ID}`")
+
+
+@dataclass(frozen=True)
+class AnnouncedBot:
+    """The running bot once the stealth model is announced, with what a benchmark drives and reads."""
+
+    fake: FakeDiscord
+    store: Store
+    bot: ScoutBot
+    guild: GuildSpec
+    database: Path
+    announcement: StoredMessage
+
+
+@contextlib.asynccontextmanager
+async def stealth_announced(guild_name: str, announced: Callable[[StoredMessage], bool]) -> AsyncIterator[AnnouncedBot]:
+    """The real bot in a fresh guild of one announcement channel, after its first poll saw the stealth model
+    appear and posted the card `announced` accepts; so each benchmark starts from the same launch."""
+    channel = ChannelSpec("model-scout")
+    guild = GuildSpec(name=guild_name, channels=[channel])
+    with tempfile.TemporaryDirectory() as scratch:
+        database = Path(scratch) / "bench.db"
+        async with FakeGateway(api_key=None) as gateway, FakeDiscord(guilds=[guild]) as fake:
+            install_labs(gateway)
+            gateway.set_catalogue(known_catalogue())
+            settings = bench_settings(
+                fake, gateway, database, poll_interval_seconds=3600, announce_channel_id=channel.id
+            )
+            async with await Store.open(database) as store, running_bot(settings, fake, store) as bot:
+                while await store.catalogue.last_successful_poll() is None:
+                    await asyncio.sleep(0.01)
+                gateway.set_catalogue([*known_catalogue(), STEALTH_ENTRY])
+                await bot.pipeline.poll_once()
+                announcement = await fake.wait_for_message(channel.id, announced, timeout=60)
+                yield AnnouncedBot(fake, store, bot, guild, database, announcement)
+
+
+def member_interaction(
+    fake: FakeDiscord, kind: str, index: int, announcement: StoredMessage, guild: GuildSpec, member: MemberSpec
+) -> dict[str, Any]:
+    """The `index`-th interaction of a benchmark's mix: a vote in the select, the Votes button, or the slash
+    command `/scout KIND` (`/scout model` asks about the stealth model)."""
+    [select_id] = [cid for cid in announcement.custom_ids() if cid.startswith("scout:vote:")]
+    [votes_id] = [cid for cid in announcement.custom_ids() if cid.startswith("scout:votes:")]
+    channel_id = guild.channels[0].id
+    if kind == "vote":
+        return fake.build_component(announcement.id, select_id, member=member, values=[VENDORS[index % len(VENDORS)]])
+    if kind == "votes-button":
+        return fake.build_component(announcement.id, votes_id, member=member)
+    options = {"model": STEALTH_ID} if kind == "model" else {}
+    return fake.build_command(f"scout {kind}", guild_id=guild.id, channel_id=channel_id, member=member, options=options)
+
+
+async def every_vote_confirmed(fake: FakeDiscord, votes: Sequence[InteractionRecord], timeout: float) -> None:
+    """Wait until each voter was told "Vote recorded": the proof a vote was stored, whatever held it up."""
+    await fake.wait_until(
+        lambda: all(any("Vote recorded" in fake.message(m).content for m in r.followup_ids) for r in votes),
+        timeout=timeout,
+        what="every vote confirmed",
+    )
+
+
+async def wait_for_bot(check: Callable[[], Any], timeout: float, what: str, process: subprocess.Popen[bytes]) -> None:
+    """Wait until `check()` (awaited when it returns a coroutine) is true, failing at once if the bot died."""
+    deadline = time.monotonic() + timeout
+    while True:
+        outcome = check()
+        if asyncio.iscoroutine(outcome):
+            outcome = await outcome
+        if outcome:
+            return
+        if process.poll() is not None:
+            raise RuntimeError(f"the bot exited with code {process.returncode} before {what}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no {what} within {timeout:g} s")
+        await asyncio.sleep(0.1)
+
+
+def stop_bot(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the bot's process, as a deployment stops it; kill it only if it does not stop in time."""
+    process.terminate()
+    try:
+        process.wait(STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def percentile(values: Sequence[float], fraction: float) -> float:
     """The nearest-rank percentile (`fraction` in 0..1) of a non-empty sample."""
     ordered = sorted(values)
     rank = max(1, math.ceil(fraction * len(ordered)))
     return ordered[rank - 1]
+
+
+def ack_latency_figures(latencies: Sequence[float]) -> dict[str, float]:
+    """The acknowledgement latencies as every ack benchmark reports them, in seconds."""
+    return {
+        "p50": round(percentile(latencies, 0.50), 3),
+        "p99": round(percentile(latencies, 0.99), 3),
+        "max": round(max(latencies), 3),
+    }
+
+
+def ack_summary(report: dict[str, Any], total: int) -> str:
+    """How many of `total` interactions were acknowledged and how fast, as each ack benchmark prints it."""
+    ack = report["ack_latency_s"]
+    return (
+        f"acknowledged {report['acknowledged']}/{total}: "
+        f"p50 {ack['p50']:.3f} s, p99 {ack['p99']:.3f} s, max {ack['max']:.3f} s"
+    )
 
 
 def finish(report: dict[str, Any], text: str, as_json: bool) -> int:

@@ -16,17 +16,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import inspect
 import os
 import subprocess
 import sys
 import tempfile
-import time
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bot.benchmarks.end_to_end.harness import API_KEY, finish, known_catalogue
+from bot.benchmarks.end_to_end.harness import API_KEY, finish, known_catalogue, stop_bot, wait_for_bot
 from bot.benchmarks.measure import machine
 from bot.settings import Settings
 from bot.store import Store
@@ -35,7 +33,6 @@ from bot.testing.gateway_server import SNAPSHOT_2026_06_07, FakeGateway, load_sn
 
 TARGET_RSS_MIB = 200.0
 SAMPLES = 5
-STOP_TIMEOUT_S = 15.0
 
 
 def guild_specs(count: int) -> list[GuildSpec]:
@@ -84,16 +81,6 @@ def bot_environment(fake: FakeDiscord, gateway: FakeGateway, database: Path) -> 
     }
 
 
-async def _wait_for(check: Any, timeout: float, what: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + timeout
-    while not (await check() if inspect.iscoroutinefunction(check) else check()):
-        if process.poll() is not None:
-            raise RuntimeError(f"the bot exited with code {process.returncode} before {what}")
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no {what} within {timeout}s")
-        await asyncio.sleep(0.1)
-
-
 async def _poll_recorded(database: Path) -> bool:
     """The bot's first poll is in the store: asking the gateway is not enough, the sample must follow the write."""
     async with await Store.open(database) as store:
@@ -121,8 +108,8 @@ async def run_idle_memory(guild_count: int = 50, settle: float = 10.0, sample_ev
                     stderr=subprocess.STDOUT,
                 )
                 try:
-                    await _wait_for(lambda: fake.connected, 60, "connection to the fake Discord", process)
-                    await _wait_for(partial(_poll_recorded, database), 60, "catalogue poll recorded", process)
+                    await wait_for_bot(lambda: fake.connected, 60, "connection to the fake Discord", process)
+                    await wait_for_bot(partial(_poll_recorded, database), 60, "catalogue poll recorded", process)
                     await asyncio.sleep(settle)
                     samples = []
                     for _ in range(SAMPLES):
@@ -130,12 +117,7 @@ async def run_idle_memory(guild_count: int = 50, settle: float = 10.0, sample_ev
                         await asyncio.sleep(sample_every)
                     alive = process.poll() is None
                 finally:
-                    process.terminate()
-                    try:
-                        process.wait(STOP_TIMEOUT_S)
-                    except subprocess.TimeoutExpired:
-                        process.kill()
-                        process.wait()
+                    stop_bot(process)
             log_tail = (folder / "bot.log").read_text(encoding="utf-8", errors="replace")[-2000:]
         async with await Store.open(database) as store:
             poll = await store.catalogue.last_successful_poll()

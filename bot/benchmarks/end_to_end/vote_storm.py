@@ -17,79 +17,60 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import tempfile
 import time
-from pathlib import Path
 from typing import Any
 
-from bot.benchmarks.end_to_end.harness import bench_settings, finish, known_catalogue, percentile, running_bot
+from bot.benchmarks.end_to_end.harness import (
+    ack_latency_figures,
+    ack_summary,
+    announces_stealth,
+    finish,
+    stealth_announced,
+)
 from bot.benchmarks.measure import machine
 from bot.settings import Settings
-from bot.store import Store
-from bot.testing.discord import ChannelSpec, FakeDiscord, GuildSpec, MemberSpec, StoredMessage
-from bot.testing.gateway_server import FakeGateway
-from bot.testing.scripted_labs import STEALTH_ENTRY, STEALTH_ID, install_labs
+from bot.testing.discord import MemberSpec, StoredMessage
+from bot.testing.scripted_labs import STEALTH_ID
 
 ACK_DEADLINE_S = 3.0
 OTHER_VALUE = "__other__"
 
 
-def _announced(message: StoredMessage) -> bool:
-    embed = (message.embeds or [{}])[0]
-    fields = {field["name"]: field["value"] for field in embed.get("fields", [])}
-    return fields.get("Listing", "").startswith(f"`{STEALTH_ID}`") and not (embed.get("description") or "").startswith(
-        "**Probing"
-    )
+def _announced_and_probed(message: StoredMessage) -> bool:
+    description = (message.embeds or [{}])[0].get("description") or ""
+    return announces_stealth(message) and not description.startswith("**Probing")
 
 
 async def run_vote_storm(members: int = 500, window: float = 5.0) -> dict[str, Any]:
     """One storm: the figures as a dict, `met` saying whether every click was acknowledged in time and stored once."""
-    channel = ChannelSpec("model-scout")
-    guild = GuildSpec(name="Storm Guild", channels=[channel])
     voters = [MemberSpec(f"voter-{index}") for index in range(members)]
-    with tempfile.TemporaryDirectory() as scratch:
-        database = Path(scratch) / "storm.db"
-        async with FakeGateway(api_key=None) as gateway, FakeDiscord(guilds=[guild]) as fake:
-            install_labs(gateway)
-            gateway.set_catalogue(known_catalogue())
-            settings = bench_settings(
-                fake, gateway, database, poll_interval_seconds=3600, announce_channel_id=channel.id
-            )
-            async with await Store.open(database) as store, running_bot(settings, fake, store) as bot:
-                while await store.catalogue.last_successful_poll() is None:
-                    await asyncio.sleep(0.01)
-                gateway.set_catalogue([*known_catalogue(), STEALTH_ENTRY])
-                await bot.pipeline.poll_once()
-                announcement = await fake.wait_for_message(channel.id, _announced, timeout=60)
-                [select_id] = [cid for cid in announcement.custom_ids() if cid.startswith("scout:vote:")]
-                select = announcement.find_component(select_id)
-                assert select is not None, "the card lost its vote select"
-                vendors = [o["value"] for o in select["options"] if o["value"] != OTHER_VALUE]
-                clicks = [
-                    fake.build_component(
-                        announcement.id, select_id, member=voter, values=[vendors[index % len(vendors)]]
-                    )
-                    for index, voter in enumerate(voters)
-                ]
+    async with stealth_announced("Storm Guild", _announced_and_probed) as launched:
+        fake, store, guild, announcement = launched.fake, launched.store, launched.guild, launched.announcement
+        [select_id] = [cid for cid in announcement.custom_ids() if cid.startswith("scout:vote:")]
+        select = announcement.find_component(select_id)
+        assert select is not None, "the card lost its vote select"
+        vendors = [o["value"] for o in select["options"] if o["value"] != OTHER_VALUE]
+        clicks = [
+            fake.build_component(announcement.id, select_id, member=voter, values=[vendors[index % len(vendors)]])
+            for index, voter in enumerate(voters)
+        ]
 
-                started = time.monotonic()
-                interaction_ids = []
-                for index, click in enumerate(clicks):
-                    delay = started + index * window / members - time.monotonic()
-                    if delay > 0:
-                        await asyncio.sleep(delay)
-                    interaction_ids.append(await fake.send_interaction(click))
-                sent_span = time.monotonic() - started
-                records = [fake.interaction(interaction_id) for interaction_id in interaction_ids]
-                await fake.wait_until(
-                    lambda: all(r.callback for r in records), timeout=60, what="every acknowledgement"
-                )
-                await fake.wait_until(lambda: all(r.followup_ids for r in records), timeout=120, what="every answer")
-                all_answered = time.monotonic() - started
-                answers = [fake.followups(r.id)[0].content for r in records]
+        started = time.monotonic()
+        interaction_ids = []
+        for index, click in enumerate(clicks):
+            delay = started + index * window / members - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            interaction_ids.append(await fake.send_interaction(click))
+        sent_span = time.monotonic() - started
+        records = [fake.interaction(interaction_id) for interaction_id in interaction_ids]
+        await fake.wait_until(lambda: all(r.callback for r in records), timeout=60, what="every acknowledgement")
+        await fake.wait_until(lambda: all(r.followup_ids for r in records), timeout=120, what="every answer")
+        all_answered = time.monotonic() - started
+        answers = [fake.followups(r.id)[0].content for r in records]
 
-                tally = await store.votes.tally(guild.id, STEALTH_ID)
-                rows = [row async for row in store.votes.export_rows(guild.id, model_id=STEALTH_ID)]
+        tally = await store.votes.tally(guild.id, STEALTH_ID)
+        rows = [row async for row in store.votes.export_rows(guild.id, model_id=STEALTH_ID)]
     latencies = [r.callback.latency for r in records if r.callback is not None]
     vote_rows = [row for row in rows if row.kind == "vote"]
     current_votes = tally.total
@@ -109,11 +90,7 @@ async def run_vote_storm(members: int = 500, window: float = 5.0) -> dict[str, A
         "window_s": window,
         "sent_within_s": round(sent_span, 2),
         "acknowledged": len(latencies),
-        "ack_latency_s": {
-            "p50": round(percentile(latencies, 0.50), 3),
-            "p99": round(percentile(latencies, 0.99), 3),
-            "max": round(max(latencies), 3),
-        },
+        "ack_latency_s": ack_latency_figures(latencies),
         "ack_deadline_s": ACK_DEADLINE_S,
         "all_answered_after_s": round(all_answered, 2),
         "answers_saying_vote_recorded": recorded,
@@ -127,15 +104,12 @@ async def run_vote_storm(members: int = 500, window: float = 5.0) -> dict[str, A
 
 def format_report(report: dict[str, Any]) -> str:
     """The figures as lines for a person."""
-    ack = report["ack_latency_s"]
     verdict = "met" if report["met"] else "MISSED"
     return "\n".join(
         [
             f"vote storm: {report['members']} members pick a vendor in the select, "
             f"sent over {report['sent_within_s']} s",
-            f"  acknowledged {report['acknowledged']}/{report['members']}: "
-            f"p50 {ack['p50']:.3f} s, p99 {ack['p99']:.3f} s, "
-            f"max {ack['max']:.3f} s (deadline {report['ack_deadline_s']:g} s)",
+            f"  {ack_summary(report, report['members'])} (deadline {report['ack_deadline_s']:g} s)",
             f"  every answer sent {report['all_answered_after_s']} s after the first click; "
             f"{report['answers_saying_vote_recorded']} say 'Vote recorded'",
             f"  store: {report['current_votes']} current votes, {report['vote_history_rows']} history rows from "

@@ -25,11 +25,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.background import BackgroundLoop
 from bot.discord_endpoints import point_discord_at
 from bot.errors import CommandError
 from bot.gateway import GatewayClient
-from bot.pipeline import Pipeline
+from bot.jobs.pipeline import Pipeline
+from bot.jobs.watcher import Watcher, one_line
 from bot.settings import Settings
 from bot.store import Store
 
@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 
 EXTENSIONS_PACKAGE = "cogs"
 SYNC_STATE_KEY = "command_tree_hash"
-MAX_POLL_BACKOFF_SECONDS = 900.0
 
 
 def discover_extensions(package: str = EXTENSIONS_PACKAGE) -> Iterator[str]:
@@ -49,13 +48,6 @@ def discover_extensions(package: str = EXTENSIONS_PACKAGE) -> Iterator[str]:
         module = importlib.import_module(info.name)
         if callable(getattr(module, "setup", None)):
             yield info.name
-
-
-def poll_delay(interval: float, failures: int, cap: float = MAX_POLL_BACKOFF_SECONDS) -> float:
-    """The wait before the next poll: the interval, doubled per consecutive failure, never above the cap."""
-    if failures <= 0:
-        return interval
-    return min(interval * 2 ** min(failures, 16), max(cap, interval))
 
 
 class ScoutBot(commands.AutoShardedBot):
@@ -98,11 +90,7 @@ class ScoutBot(commands.AutoShardedBot):
             guild_only=True,
             allowed_contexts=app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False),
         )
-        self.poll_failures = 0
-        self._watcher = BackgroundLoop(
-            "scout-watcher", self._poll, on_failure=self._poll_failed, prepare=self._before_first_poll
-        )
-        self._calibration: asyncio.Task[None] | None = None
+        self.watcher = Watcher(pipeline, settings.poll_interval_seconds, before_first_poll=self._before_first_poll)
 
     async def setup_hook(self) -> None:
         """Load the cogs and sync before the watcher starts, so the first announcement has its commands."""
@@ -111,15 +99,11 @@ class ScoutBot(commands.AutoShardedBot):
             await self.load_extension(name)
             log.info("loaded extension %s", name)
         await self.sync_commands_if_changed()
-        self._watcher.start()
-        self._calibration = asyncio.create_task(self.pipeline.calibrate_forever(), name="scout-calibration")
+        self.watcher.start()
 
     async def close(self) -> None:
-        """Stop the loops before Discord closes, then the pipeline: probes cut short resume at the next start."""
-        await self._watcher.stop()
-        if self._calibration is not None:
-            self._calibration.cancel()
-            await asyncio.gather(self._calibration, return_exceptions=True)
+        """Stop the watcher before Discord closes, then the pipeline: probes cut short resume at the next start."""
+        await self.watcher.stop()
         await super().close()
         await self.pipeline.close()
 
@@ -168,7 +152,7 @@ class ScoutBot(commands.AutoShardedBot):
         log.info("synced %d application commands %s", len(synced), f"to guild {scope.id}" if scope else "globally")
         return True
 
-    # --- watcher ------------------------------------------------------------------------------
+    # --- guilds -------------------------------------------------------------------------------
 
     async def adopt_default_channel(self, guild: discord.abc.Snowflake) -> bool:
         """Give a guild without settings the deployment's ANNOUNCE_CHANNEL_ID, if that channel is in the guild."""
@@ -201,22 +185,6 @@ class ScoutBot(commands.AutoShardedBot):
         for guild in self.guilds:
             await self.adopt_default_channel(guild)
 
-    async def _poll(self) -> float:
-        """One poll; the wait before the next is the interval, backed off (capped) while the gateway fails."""
-        report = await self.pipeline.poll_once()
-        self.poll_failures = 0 if report.ok else self.poll_failures + 1
-        return poll_delay(self.settings.poll_interval_seconds, self.poll_failures)
-
-    def _poll_failed(self, error: Exception) -> float:
-        self.poll_failures += 1
-        log.warning("poll failed (%d in a row): %s", self.poll_failures, _one_line(error))
-        return poll_delay(self.settings.poll_interval_seconds, self.poll_failures)
-
-
-def _one_line(error: BaseException) -> str:
-    text = str(error).splitlines()[0] if str(error) else type(error).__name__
-    return text[:300]
-
 
 async def run_bot(settings: Settings) -> None:
     """Open the store and the gateway, then run the bot until it is stopped."""
@@ -238,6 +206,6 @@ async def run_bot(settings: Settings) -> None:
             ) from None
         except (aiohttp.ClientError, OSError) as error:
             address = settings.discord_api_base or "https://discord.com/api"
-            raise CommandError(f"cannot reach Discord at {address}: {_one_line(error)}") from None
+            raise CommandError(f"cannot reach Discord at {address}: {one_line(error)}") from None
         finally:
             await gateway.close()

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.attribution.self_calibration import reference_status
+from bot.jobs.self_calibration import reference_status
 from cogs import _safety as safety
 from cogs._actions import until_stored
 from cogs._scout_cog import ScoutCog

@@ -27,7 +27,7 @@ import aiohttp
 import discord
 from discord.ext import commands
 
-from bot.background import BackgroundLoop
+from bot.jobs.background import BackgroundLoop
 from bot.store import Store
 from bot.store.outbox import Announcement
 from cogs import _safety as safety

@@ -93,7 +93,7 @@ def probe_runs(store: Store, model_id: str) -> list[tuple[int, str]]:
 
 async def list_owl(store: Store) -> str:
     """Record a catalogue that lists Owl Alpha as the stealth model it is (votes are taken only on those); its id."""
-    from bot.polling import record_catalogue
+    from bot.jobs.polling import record_catalogue
     from tests.e2e.conftest import OWL
 
     await record_catalogue(store, [OWL], "fixture")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.background import BackgroundLoop
+from bot.jobs.background import BackgroundLoop
 
 
 async def test_the_loop_prepares_once_outlives_a_failing_pass_and_waits_as_each_pass_says():

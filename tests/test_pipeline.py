@@ -7,13 +7,13 @@ import asyncio
 import pytest
 
 from bot.attribution.guess import Guess
-from bot.attribution.references import calibrate
 from bot.gateway import GatewayClient
-from bot.pipeline import CycleReport, Pipeline
-from bot.polling import record_catalogue
-from bot.probes.ratelimit import RateLimiter
+from bot.jobs.pipeline import CycleReport, Pipeline
+from bot.jobs.polling import record_catalogue
+from bot.jobs.probe_runner import ProbeRunner
+from bot.jobs.rate_limit import RateLimiter
+from bot.jobs.references import calibrate
 from bot.probes.response import ProbeResponse
-from bot.probes.runner import ProbeRunner
 from bot.probes.suite import SUITE_VERSION
 from bot.settings import Settings, load_settings
 from bot.store import Store

@@ -5,7 +5,7 @@ import copy
 import pytest
 
 from bot.gateway import GatewayClient, GatewayError
-from bot.polling import SuspiciousCatalogue, poll_gateway
+from bot.jobs.polling import SuspiciousCatalogue, poll_gateway
 from bot.testing.gateway_server import SNAPSHOT_2026_06_07, FakeGateway, Fault
 from tests.conftest import snapshot_or_skip
 

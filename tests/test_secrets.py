@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from bot.gateway import GatewayClient, GatewayError
-from bot.pipeline import Pipeline
-from bot.polling import record_catalogue
+from bot.jobs.pipeline import Pipeline
+from bot.jobs.polling import record_catalogue
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store import Store
 from bot.testing.discord import FakeDiscord

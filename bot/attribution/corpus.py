@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from bot.store.probes import cap_answer
+from bot.probes.response import cap_answer
 from bot.untrusted_json import clean_text, loads
 
 if TYPE_CHECKING:

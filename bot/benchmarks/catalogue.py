@@ -26,7 +26,7 @@ from bot.benchmarks.measure import Stopwatch, current_rss_mib, machine, peak_rss
 from bot.console import non_negative_int, positive_int, print_json
 from bot.errors import EXIT_OK
 from bot.gateway import DEFAULT_CATALOGUE_MAX_BYTES, GatewayClient
-from bot.polling import poll_gateway
+from bot.jobs.polling import poll_gateway
 from bot.settings import Settings
 from bot.store import Store
 

@@ -135,6 +135,9 @@ class CatalogueContext:
     ids: frozenset[str]
     named_listings_by_author: Counter[str]
     names: Mapping[str, ListingName] = field(default_factory=dict)
+    # The year of the catalogue's newest listing: what an expiry is measured against when an entry has no
+    # `created` of its own (the catalogue dates itself, so judging needs no clock).
+    newest_year: int | None = None
 
     @classmethod
     def of(cls, entries: Iterable[CatalogueEntry]) -> CatalogueContext:
@@ -142,7 +145,8 @@ class CatalogueContext:
         entries = list(entries)
         names = {entry.id: read_name(entry) for entry in entries}
         named = Counter(entry.author for entry in entries if not is_code_name(names[entry.id].shown))
-        return cls(frozenset(names), named, names)
+        years = [year for entry in entries if (year := _created_year(entry))]
+        return cls(frozenset(names), named, names, max(years, default=None))
 
 
 def _says_it_routes(text: str) -> bool:
@@ -169,7 +173,14 @@ def _present(entry: CatalogueEntry, key: str) -> bool:
     return key in entry.raw
 
 
-def _far_future_expiry(entry: CatalogueEntry) -> str | None:
+def _created_year(entry: CatalogueEntry) -> int | None:
+    """The UTC year of the listing's `created`, when that is a plausible time."""
+    if entry.created is None or not 0 < entry.created < 2**40:
+        return None
+    return datetime.fromtimestamp(entry.created, UTC).year
+
+
+def _far_future_expiry(entry: CatalogueEntry, context: CatalogueContext) -> str | None:
     """An `expiration_date` decades away: a placeholder the gateway sets on trials, not a real end of life."""
     value = entry.raw.get("expiration_date")
     if not isinstance(value, str):
@@ -177,9 +188,9 @@ def _far_future_expiry(entry: CatalogueEntry) -> str | None:
     match = re.match(r"^(\d{4})-\d{2}-\d{2}", value.strip())
     if match is None:
         return None
-    reference = datetime.now(UTC).year
-    if entry.created is not None and 0 < entry.created < 2**40:
-        reference = datetime.fromtimestamp(entry.created, UTC).year
+    reference = _created_year(entry) or context.newest_year
+    if reference is None:
+        return None
     return value.strip()[:10] if int(match.group(1)) - reference >= FAR_FUTURE_YEARS else None
 
 
@@ -229,7 +240,7 @@ def _description_signs(tally: _Tally, entry: CatalogueEntry) -> None:
         tally.sign(-1.0, "description credits " + ", ".join(vendor.name for vendor in named[:3]))
 
 
-def _listing_signs(tally: _Tally, entry: CatalogueEntry) -> None:
+def _listing_signs(tally: _Tally, entry: CatalogueEntry, context: CatalogueContext) -> None:
     if (
         entry.author in GATEWAY_NAMESPACES
         and _present(entry, "supported_parameters")
@@ -245,7 +256,7 @@ def _listing_signs(tally: _Tally, entry: CatalogueEntry) -> None:
         tally.sign(0.5, "free of charge, as stealth trials are")
     if free and (entry.context_length or 0) >= LARGE_CONTEXT_TOKENS:
         tally.sign(0.5, f"a {entry.context_length:,}-token context at no charge")
-    expiry = _far_future_expiry(entry)
+    expiry = _far_future_expiry(entry, context)
     if expiry:
         tally.sign(1.5, f"expiration date {expiry} is a far-future placeholder")
 
@@ -262,7 +273,7 @@ def classify(entry: CatalogueEntry, context: CatalogueContext) -> StealthVerdict
     _namespace_signs(tally, entry, context)
     _name_signs(tally, name)
     _description_signs(tally, entry)
-    _listing_signs(tally, entry)
+    _listing_signs(tally, entry, context)
     stealth = tally.score >= STEALTH_THRESHOLD
     kind = "stealth" if stealth else ("named" if tally.score < 0 else "unclear")
     return StealthVerdict(stealth, round(tally.score, 2), tuple(tally.reasons), kind)

@@ -23,7 +23,7 @@ from typing import Any
 from bot.cli.common import ScoutArgumentParser
 from bot.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CommandError, UsageError
 from bot.gateway import GatewayError
-from bot.polling import SuspiciousCatalogue
+from bot.jobs.polling import SuspiciousCatalogue
 from bot.settings import Settings, SettingsError, load_settings
 from bot.store import StoreError
 

@@ -12,15 +12,15 @@ from bot.cli.common import reveal
 from bot.console import positive_int, print_json
 from bot.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CommandError
 from bot.gateway import GatewayClient
-from bot.probes.runner import ProbeRunner
+from bot.jobs.probe_runner import ProbeRunner
 from bot.probes.suite import SUITE_VERSION, plan_probes
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.references import CORPUS_SUITE_VERSION
 
 if TYPE_CHECKING:
-    from bot.attribution.references import CalibrationStep
-    from bot.pipeline import ProbeOutcome
+    from bot.jobs.pipeline import ProbeOutcome
+    from bot.jobs.references import CalibrationStep
 
 # The attribution stack (signals, combiner, style engine) is imported inside the handlers that use
 # it: every `scout` command builds this module's parser, and `scout scan` should not pay for it.
@@ -87,7 +87,7 @@ async def cmd_probe(settings: Settings, args: argparse.Namespace) -> int:
     key = _api_key(settings)
     if not key:
         return EXIT_USAGE
-    from bot.pipeline import RETRIED_STATUSES, RetryPolicy, probe_and_attribute
+    from bot.jobs.pipeline import RETRIED_STATUSES, RetryPolicy, probe_and_attribute
 
     async with await Store.open(settings.database_path) as store, _gateway(settings, key) as gateway:
         runner = ProbeRunner.from_settings(store, gateway, settings)
@@ -106,7 +106,7 @@ async def cmd_probe(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _refit_and_describe(store: Store, settings: Settings) -> None:
-    from bot.attribution.references import catalogue_listings, load_fingerprints, refit_combiner
+    from bot.jobs.references import catalogue_listings, load_fingerprints, refit_combiner
 
     listings = await catalogue_listings(store)
     references = await load_fingerprints(store, listings)
@@ -122,7 +122,7 @@ async def _refit_and_describe(store: Store, settings: Settings) -> None:
 async def cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
     """Probe models of known makers into references and refit the combiner; fails only if every probe failed."""
     if args.status:
-        from bot.attribution.self_calibration import reference_status
+        from bot.jobs.self_calibration import reference_status
 
         async with await Store.open(settings.database_path) as store:
             print((await reference_status(store)).describe())
@@ -130,7 +130,7 @@ async def cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
     key = _api_key(settings)
     if not key:
         return EXIT_USAGE
-    from bot.attribution.references import calibrate, choose_calibration_models
+    from bot.jobs.references import calibrate, choose_calibration_models
 
     per_vendor = args.per_vendor or settings.calibration_models_per_vendor
     async with await Store.open(settings.database_path) as store:
@@ -173,7 +173,7 @@ async def cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
 
 async def cmd_references_import(settings: Settings, args: argparse.Namespace) -> int:
     """Load answers of known models from a corpus file as references, saying on stderr what was left out."""
-    from bot.attribution.references import import_corpus
+    from bot.jobs.references import import_corpus
 
     path = Path(args.file)
     async with await Store.open(settings.database_path) as store:

@@ -12,7 +12,7 @@ from bot.cli.common import reveal
 from bot.console import print_json
 from bot.errors import EXIT_OK, CommandError
 from bot.gateway import GatewayClient
-from bot.polling import PollResult, poll_gateway, record_catalogue
+from bot.jobs.polling import PollResult, poll_gateway, record_catalogue
 from bot.settings import Settings
 from bot.store import Store
 

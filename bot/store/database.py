@@ -27,6 +27,11 @@ MIGRATION_NAME = re.compile(r"^V(\d+)__\w+\.sql$")
 CREATE_TABLE = re.compile(r"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?[\"`]?(\w+)", re.IGNORECASE)
 DROP_TABLE = re.compile(r"DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?[\"`]?(\w+)", re.IGNORECASE)
 RENAME_TABLE = re.compile(r"ALTER\s+TABLE\s+[\"`]?(\w+)[\"`]?\s+RENAME\s+TO\s+[\"`]?(\w+)", re.IGNORECASE)
+# SQLite's `application_id` of a Model Scout database ("MSCT"), set with the first migration.
+APPLICATION_ID = 0x4D53_4354
+# The migrations were once numbered V1, V3, V4, V5, V8; they are 1..5 now. A database without the application
+# id still counts that way, and its version is translated once, in the transaction of its next migration.
+OLD_NUMBERS = {0: 0, 1: 1, 3: 2, 4: 3, 5: 4, 8: 5}
 BUSY_RETRIES = 8
 BUSY_FIRST_WAIT_S = 0.05
 BUSY_TIMEOUT_MS = 5000
@@ -142,24 +147,33 @@ class Database:
         await self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         await self._conn.execute("PRAGMA synchronous = NORMAL")
 
-    async def schema_version(self) -> int:
-        """The number of the last migration applied (SQLite's `user_version`)."""
-        row = await (await self._conn.execute("PRAGMA user_version")).fetchone()
+    async def _pragma(self, name: str) -> int:
+        row = await (await self._conn.execute(f"PRAGMA {name}")).fetchone()
         assert row is not None  # the pragma answers one row on every SQLite database
         return int(row[0])
 
+    async def schema_version(self) -> int:
+        """The number of the last migration applied (SQLite's `user_version`, in today's numbering)."""
+        version = await self._pragma("user_version")
+        if await self._pragma("application_id") == APPLICATION_ID:
+            return version
+        return OLD_NUMBERS.get(version, version)
+
     async def _migrate(self) -> None:
-        """Apply the migrations newer than `user_version` in one transaction: a failed upgrade leaves the old schema."""
+        """Apply the migrations newer than the schema version in one transaction: a failed upgrade leaves the old
+        schema. The same transaction stamps the application id, so an old numbering is translated exactly once."""
         current = await self.schema_version()
         pending = [(number, sql) for number, sql in _migrations() if number > current]
-        if not pending:
+        stamped = await self._pragma("application_id") == APPLICATION_ID
+        if not pending and stamped:
             return
         async with self.transaction() as tx:
             for number, sql in pending:
                 for statement in _statements(sql):
                     await tx.execute(statement)
-                await tx.execute(f"PRAGMA user_version = {number}")
                 log.info("database %s migrated to schema version %d", self.path.name, number)
+            await tx.execute(f"PRAGMA user_version = {pending[-1][0] if pending else current}")
+            await tx.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
     async def _check_schema(self) -> None:
         """Refuse a database written by a newer Model Scout: migrating or writing it could lose what it holds."""

@@ -16,26 +16,13 @@ from typing import Any
 
 import aiosqlite
 
-from bot.probes.response import ProbeResponse
+from bot.probes.response import MAX_STORED_ANSWER_CHARS, ProbeResponse, cap_answer
 from bot.store.database import Database, utc_now
 
 log = logging.getLogger(__name__)
 
-# What one stored answer may hold. Probes ask for a few hundred tokens and the longest answer in the shared
-# corpora is about 25,000 characters, so only a runaway or hostile reply is cut; the cut is marked in the text.
-MAX_STORED_ANSWER_CHARS = 32_000
 # A completion's raw JSON is kept for debugging; a larger one keeps only its id, model and usage.
 MAX_STORED_RAW_CHARS = 64_000
-CUT_MARKER = "\n[cut by Model Scout: {count:,} more characters not stored]"
-_CUT_MARKER_ROOM = len(CUT_MARKER.format(count=10**12))
-
-
-def cap_answer(text: str) -> tuple[str, bool]:
-    """The text as stored: at most `MAX_STORED_ANSWER_CHARS`, ending in a marker saying how much was cut."""
-    if len(text) <= MAX_STORED_ANSWER_CHARS:
-        return text, False
-    kept = MAX_STORED_ANSWER_CHARS - _CUT_MARKER_ROOM
-    return text[:kept] + CUT_MARKER.format(count=len(text) - kept), True
 
 
 def _capped_raw(raw: Mapping[str, Any]) -> str:

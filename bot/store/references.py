@@ -6,8 +6,8 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot.probes.response import cap_answer
 from bot.store.database import Database, utc_now
-from bot.store.probes import cap_answer
 
 CORPUS_SUITE_VERSION = "corpus"
 """The suite version of references imported from a corpus: their prompt ids are content hashes, valid for any suite."""

@@ -7,7 +7,7 @@ import csv
 import io
 import json
 
-from bot.polling import record_catalogue
+from bot.jobs.polling import record_catalogue
 from bot.store import Store
 from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, announcements_in, footer
 

@@ -7,7 +7,13 @@ import json
 from pathlib import Path
 
 from bot.attribution.combiner import CombinerModel
-from bot.attribution.references import (
+from bot.catalogue.entry import load_catalogue_file
+from bot.catalogue.vendors import COMMON_VENDOR_KEYS, vendor_for_model_id
+from bot.gateway import GatewayClient
+from bot.jobs.polling import poll_gateway, record_catalogue
+from bot.jobs.probe_runner import ProbeRunner, RunReport
+from bot.jobs.rate_limit import RateLimiter
+from bot.jobs.references import (
     COMBINER_STATE_KEY,
     calibrate,
     catalogue_listings,
@@ -18,13 +24,7 @@ from bot.attribution.references import (
     load_fingerprints,
     reference_from_run,
 )
-from bot.catalogue.entry import load_catalogue_file
-from bot.catalogue.vendors import COMMON_VENDOR_KEYS, vendor_for_model_id
-from bot.gateway import GatewayClient
-from bot.polling import poll_gateway, record_catalogue
-from bot.probes.ratelimit import RateLimiter
 from bot.probes.response import ProbeResponse
-from bot.probes.runner import ProbeRunner, RunReport
 from bot.probes.suite import PROBES, SUITE_VERSION, plan_probes
 from bot.store import Store
 from bot.store.references import CORPUS_SUITE_VERSION, Reference, ReferenceAnswer

@@ -7,12 +7,12 @@ import sqlite3
 
 import pytest
 
-from bot.attribution.references import choose_calibration_models
-from bot.attribution.self_calibration import plan_self_calibration, reference_status
 from bot.catalogue.entry import load_catalogue_file
 from bot.catalogue.vendors import vendor_for_model_id
-from bot.pipeline import Pipeline
-from bot.polling import record_catalogue
+from bot.jobs.pipeline import Pipeline
+from bot.jobs.polling import record_catalogue
+from bot.jobs.references import choose_calibration_models
+from bot.jobs.self_calibration import plan_self_calibration, reference_status
 from bot.probes.suite import SUITE_VERSION
 from bot.settings import Settings, load_settings
 from bot.testing.scripted_labs import KNOWN_MODELS, STEALTH_ID, catalogue, catalogue_entry

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from bot.attribution.references import choose_calibration_models
 from bot.catalogue.chat import is_chat_model
 from bot.catalogue.entry import load_catalogue_file, parse_entry
-from bot.polling import record_catalogue
+from bot.jobs.polling import record_catalogue
+from bot.jobs.references import choose_calibration_models
 
 CHAT = {
     "id": "meta-llama/llama-4-maverick",

@@ -16,7 +16,7 @@ from pathlib import Path
 from bot.catalogue.diff import CatalogueEvent, KnownModel, diff_catalogue
 from bot.catalogue.entry import load_catalogue_file, parse_entries
 from bot.catalogue.stealth import CatalogueContext, classify
-from bot.polling import record_catalogue
+from bot.jobs.polling import record_catalogue
 from bot.store import Store
 from tests.cli.scout_process import CLEAN_ENV, SCOUT, json_lines
 

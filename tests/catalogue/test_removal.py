@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.catalogue.entry import load_catalogue_file
-from bot.polling import SuspiciousCatalogue, record_catalogue
+from bot.jobs.polling import SuspiciousCatalogue, record_catalogue
 from bot.store import Store
 
 

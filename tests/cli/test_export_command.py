@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from bot.cli import main
-from bot.polling import record_catalogue
+from bot.jobs.polling import record_catalogue
 from bot.store import Store
 from bot.store.votes import Vote
 from tests.cli.scout_process import CLEAN_ENV, SCOUT

@@ -8,7 +8,7 @@ from importlib.metadata import version
 
 from bot.catalogue.entry import load_catalogue_file
 from bot.cli import build_parser
-from bot.polling import record_catalogue
+from bot.jobs.polling import record_catalogue
 from tests.cli.scout_process import json_lines, scout
 
 
@@ -39,7 +39,7 @@ async def test_commands_log_warnings_only_unless_verbose(tmp_path, catalogue_jun
     code, _, quiet = await scout(tmp_path, "scan", "--catalogue", str(catalogue_june))
     assert code == 0 and " INFO " not in quiet
     code, _, verbose = await scout(tmp_path, "-v", "scan", "--catalogue", str(catalogue_june), "--database", "b.db")
-    assert code == 0 and " INFO bot.polling: poll 1 " in verbose
+    assert code == 0 and " INFO bot.jobs.polling: poll 1 " in verbose
 
 
 async def test_a_quiet_poll_logs_nothing_at_info(store, catalogue_june, caplog):

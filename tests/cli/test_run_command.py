@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bot.client import ScoutBot
 from bot.gateway import GatewayClient
-from bot.pipeline import Pipeline
+from bot.jobs.pipeline import Pipeline
 from bot.settings import Settings
 from bot.store import Store
 from bot.testing.discord import FakeDiscord
@@ -73,5 +73,5 @@ async def test_the_bot_starts_without_voice_warnings_asks_discord_for_shards_and
             log = bot.log()
     assert fake.requests_to("GET /gateway/bot") and fake.identify_count == 1  # Discord's recommendation: one shard
     assert "voice will NOT be supported" not in log and "PyNaCl" not in log and "davey" not in log
-    assert " INFO bot.polling: poll 1 " in log
+    assert " INFO bot.jobs.polling: poll 1 " in log
     assert "Traceback" not in log

@@ -10,9 +10,10 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 
-from bot.client import ScoutBot, discover_extensions, poll_delay
+from bot.client import ScoutBot, discover_extensions
 from bot.gateway import GatewayClient
-from bot.pipeline import Pipeline
+from bot.jobs.pipeline import Pipeline
+from bot.jobs.watcher import poll_delay
 from bot.settings import Settings
 from tests.conftest import SCOUT_SUBCOMMANDS
 

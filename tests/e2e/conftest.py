@@ -18,7 +18,7 @@ import pytest
 
 from bot.client import ScoutBot
 from bot.gateway import GatewayClient
-from bot.pipeline import Pipeline
+from bot.jobs.pipeline import Pipeline
 from bot.settings import Settings
 from bot.store import Store
 from bot.testing.discord import (

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.polling import record_catalogue
+from bot.jobs.polling import record_catalogue
 from bot.store import Store
 from bot.testing.discord import ChannelArg, FakeDiscord, RoleArg, RoleSpec, StoredMessage, new_snowflake
 from bot.testing.gateway_server import FakeGateway

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from bot.polling import record_catalogue
+from bot.jobs.polling import record_catalogue
 from bot.store import Store
 from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, announcements_in, eventually
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.polling import record_catalogue
+from bot.jobs.polling import record_catalogue
 from bot.store import Store
 from bot.testing.discord import FakeDiscord, Permission
 from cogs.announcements import Announcer

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from bot.polling import record_catalogue
+from bot.jobs.polling import record_catalogue
 from bot.store import Store
 from bot.testing.discord import ChannelArg, OverwriteSpec, Permission
 from cogs.announcements import Announcer

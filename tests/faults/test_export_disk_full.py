@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from bot.export import ExportError, export_to_directory
-from bot.polling import record_catalogue
+from bot.jobs.polling import record_catalogue
 from bot.store import Store
 from tests.bot_process import CliRun, bot_environment, read_rows, run_scout
 from tests.e2e.conftest import OWL

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.client import MAX_POLL_BACKOFF_SECONDS, poll_delay
+from bot.jobs.watcher import MAX_POLL_BACKOFF_SECONDS, poll_delay
 from bot.testing.gateway_server import Fault
 from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, announcements_in, eventually
 
@@ -51,7 +51,7 @@ async def test_the_watcher_counts_failed_polls_while_the_gateway_is_down(world: 
     async with world.run_bot() as bot:
 
         async def failed_once() -> bool:
-            return bot.poll_failures >= 1
+            return bot.watcher.poll_failures >= 1
 
         await eventually(failed_once, what="the watcher's first poll failing")
         assert await bot.store.catalogue.last_successful_poll() is None

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.polling import record_catalogue
+from bot.jobs.polling import record_catalogue
 from bot.store import Store
 from bot.testing.discord import StoredMessage, new_snowflake
 from bot.testing.gateway_server import ScriptedModel, constant_reply

@@ -17,9 +17,9 @@ import pytest
 
 from bot.attribution.corpus import load_corpus
 from bot.gateway import GatewayClient
-from bot.polling import poll_gateway
-from bot.probes.ratelimit import RateLimiter
-from bot.probes.runner import ProbeRunner
+from bot.jobs.polling import poll_gateway
+from bot.jobs.probe_runner import ProbeRunner
+from bot.jobs.rate_limit import RateLimiter
 from bot.store import Store
 from bot.testing.gateway_server import FakeGateway, Fault, ScriptedModel, constant_reply
 from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, announcements_in

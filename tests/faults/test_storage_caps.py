@@ -19,12 +19,12 @@ import pytest
 
 from bot.attribution import corpus as corpus_module
 from bot.attribution.corpus import MAX_LINE_CHARS, CorpusError, load_corpus
-from bot.attribution.references import import_corpus
 from bot.gateway import GatewayClient
-from bot.probes.ratelimit import RateLimiter
-from bot.probes.runner import ProbeRunner
+from bot.jobs.probe_runner import ProbeRunner
+from bot.jobs.rate_limit import RateLimiter
+from bot.jobs.references import import_corpus
+from bot.probes.response import MAX_STORED_ANSWER_CHARS
 from bot.store import Store
-from bot.store.probes import MAX_STORED_ANSWER_CHARS
 from bot.testing.gateway_server import FakeGateway, Fault, ScriptedModel, constant_reply
 from tests.bot_process import bot_environment, run_scout
 

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.probes.ratelimit import RateLimiter
+from bot.jobs.rate_limit import RateLimiter
 
 
 class FakeClock:

@@ -8,9 +8,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.gateway import GatewayClient
-from bot.probes.ratelimit import RateLimiter
+from bot.jobs.probe_runner import ProbeRunner, request_extra_for
+from bot.jobs.rate_limit import RateLimiter
 from bot.probes.response import ProbeResponse
-from bot.probes.runner import ProbeRunner, request_extra_for
 from bot.probes.suite import PROBES_BY_ID, SUITE_VERSION, plan_probes
 from bot.settings import load_settings
 from bot.store import Store

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.polling import record_catalogue
+from bot.jobs.polling import record_catalogue
 from bot.store import Store
 
 OWL = {"id": "openrouter/owl-alpha", "name": "Owl Alpha", "pricing": {"prompt": "0", "completion": "0"}}

@@ -7,7 +7,7 @@ import json
 import sqlite3
 
 from bot.catalogue.entry import parse_entry
-from bot.polling import record_catalogue
+from bot.jobs.polling import record_catalogue
 from bot.store import Store
 from tests.e2e.conftest import OWL
 

@@ -177,3 +177,49 @@ async def test_restore_refuses_what_is_not_a_usable_backup_and_keeps_the_databas
             await restore_database(bad, store.db.path)
     assert await store.state.get("kept") == "yes"
     assert not list(tmp_path.glob("*.restoring*"))
+
+
+def test_migration_numbers_run_from_one_without_a_gap():
+    numbers = [number for number, _ in database_module._migrations()]
+    assert numbers == list(range(1, len(numbers) + 1))
+
+
+def _old_numbered_database(path, applied_files: list[str], old_version: int) -> None:
+    """A database as Model Scout left it while migrations were numbered V1, V3, V4, V5, V8: no application id."""
+    folder = database_module.resources.files("bot.store").joinpath("migrations")
+    with sqlite3.connect(path) as connection:
+        for name in applied_files:
+            connection.executescript(folder.joinpath(name).read_text(encoding="utf-8"))
+        connection.execute(f"PRAGMA user_version = {old_version}")
+
+
+async def test_a_database_numbered_the_old_way_is_translated_once_and_keeps_its_data(tmp_path):
+    every = sorted(
+        (entry.name for entry in database_module.resources.files("bot.store").joinpath("migrations").iterdir()),
+        key=lambda name: int(name[1:].split("__")[0]),
+    )
+    path = tmp_path / "old.db"
+    _old_numbered_database(path, every, old_version=8)  # old V8 is today's last migration
+    with sqlite3.connect(path) as connection:
+        connection.execute("INSERT INTO bot_state (key, value) VALUES ('kept', 'yes')")
+
+    async with await Store.open(path) as store:  # applying any migration again would fail on its ALTER TABLEs
+        assert await store.db.schema_version() == len(every)
+        assert await store.state.get("kept") == "yes"
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("PRAGMA application_id").fetchone()[0] == database_module.APPLICATION_ID
+        assert connection.execute("PRAGMA user_version").fetchone()[0] == len(every)
+
+
+async def test_an_old_numbered_database_short_of_the_last_migration_gets_only_that_one(tmp_path):
+    every = sorted(
+        (entry.name for entry in database_module.resources.files("bot.store").joinpath("migrations").iterdir()),
+        key=lambda name: int(name[1:].split("__")[0]),
+    )
+    path = tmp_path / "old.db"
+    _old_numbered_database(path, every[:-1], old_version=5)  # old V5 = today's 4
+
+    async with await Store.open(path) as store:
+        assert await store.db.schema_version() == len(every)
+        columns = {row[1] for row in await store.db.fetchall("PRAGMA table_info(votes)")}
+        assert {"vendor_name", "confidence"} <= columns

@@ -76,7 +76,7 @@ async def test_carried_answers_cost_the_new_run_nothing(store: Store):
 
 async def test_due_for_probing_is_every_listed_stealth_model_without_a_successful_run(store: Store, catalogue_june):
     from bot.catalogue.entry import load_catalogue_file
-    from bot.polling import record_catalogue
+    from bot.jobs.polling import record_catalogue
 
     await record_catalogue(store, load_catalogue_file(str(catalogue_june)), "june")
     stealth = [m.id for m in await store.catalogue.models(stealth_only=True, include_removed=False)]

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from bot.attribution.guess import Guess, RankedVendor
-from bot.polling import record_catalogue
+from bot.jobs.polling import record_catalogue
 from bot.store import Store
 from bot.store.votes import BOT_NAME, MAX_NOTE_LENGTH, Vote, VotingClosed
 from tests.e2e.conftest import ORDINARY_MODELS, OWL

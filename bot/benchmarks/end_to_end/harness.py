@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.attribution.references import calibrate, catalogue_listings, load_fingerprints, refit_combiner
 from bot.client import ScoutBot
 from bot.gateway import GatewayClient
-from bot.pipeline import Pipeline
-from bot.polling import record_catalogue
-from bot.probes.ratelimit import RateLimiter
-from bot.probes.runner import ProbeRunner
+from bot.jobs.pipeline import Pipeline
+from bot.jobs.polling import record_catalogue
+from bot.jobs.probe_runner import ProbeRunner
+from bot.jobs.rate_limit import RateLimiter
+from bot.jobs.references import calibrate, catalogue_listings, load_fingerprints, refit_combiner
 from bot.probes.suite import plan_probes
 from bot.settings import Settings, load_settings
 from bot.store import Store

@@ -51,8 +51,8 @@ from bot.attribution.guess import Guess
 from bot.benchmarks.real_tokenizers import missing_packages, tokenizer_for_model
 from bot.catalogue.vendors import canonical_vendor
 from bot.gateway import GatewayClient
-from bot.probes.ratelimit import RateLimiter
-from bot.probes.runner import ProbeRunner
+from bot.jobs.probe_runner import ProbeRunner
+from bot.jobs.rate_limit import RateLimiter
 from bot.probes.suite import PROBES, STYLE_MAX_TOKENS, Probe
 from bot.settings import Settings
 from bot.store import Store

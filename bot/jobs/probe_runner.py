@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.gateway import ChatCompletion, GatewayClient, GatewayError
-from bot.probes.ratelimit import RateLimiter
+from bot.jobs.rate_limit import RateLimiter
 from bot.probes.response import ProbeResponse
 from bot.probes.suite import PROBES, SUITE_VERSION, Probe, plan_probes
 from bot.settings import Settings

@@ -22,7 +22,7 @@ from bot.attribution.corpus import CorpusError, load_corpus
 from bot.catalogue.chat import is_chat_model
 from bot.catalogue.entry import CatalogueEntry
 from bot.catalogue.vendors import COMMON_VENDOR_KEYS, canonical_vendor, vendor_for_model_id
-from bot.probes.runner import ProbeRunner, RunReport, request_extra_for
+from bot.jobs.probe_runner import ProbeRunner, RunReport, request_extra_for
 from bot.probes.suite import PROBES_BY_ID, SUITE_VERSION
 from bot.store import Store
 from bot.store.catalogue import ModelRecord

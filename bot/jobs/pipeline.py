@@ -34,17 +34,17 @@ from dataclasses import dataclass, replace
 
 from bot.attribution.combiner import Fingerprint, combine, gather_signals
 from bot.attribution.guess import GUESS_NO_REFERENCES, GUESS_NOT_FOUND, GUESS_PROBES_FAILED, Guess
-from bot.attribution.references import catalogue_listings, combiner_model, load_fingerprints
-from bot.attribution.self_calibration import (
+from bot.catalogue.diff import CatalogueEvent
+from bot.catalogue.entry import CatalogueEntry
+from bot.gateway import GatewayClient, GatewayError
+from bot.jobs.polling import SuspiciousCatalogue, poll_gateway
+from bot.jobs.probe_runner import NOT_FOUND_KIND, ProbeRunner, RunReport, request_extra_for
+from bot.jobs.references import catalogue_listings, combiner_model, load_fingerprints
+from bot.jobs.self_calibration import (
     plan_self_calibration,
     run_pending_calibration,
     self_calibration_enabled,
 )
-from bot.catalogue.diff import CatalogueEvent
-from bot.catalogue.entry import CatalogueEntry
-from bot.gateway import GatewayClient, GatewayError
-from bot.polling import SuspiciousCatalogue, poll_gateway
-from bot.probes.runner import NOT_FOUND_KIND, ProbeRunner, RunReport, request_extra_for
 from bot.probes.suite import SUITE_VERSION
 from bot.settings import Settings
 from bot.store import Store

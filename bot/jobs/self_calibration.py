@@ -17,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from bot.attribution.references import CALIBRATION_PARALLEL_MODELS, choose_calibration_models, probe_reference
 from bot.catalogue.vendors import display_name, vendor_for_model_id
-from bot.probes.runner import ProbeRunner
+from bot.jobs.probe_runner import ProbeRunner
+from bot.jobs.references import CALIBRATION_PARALLEL_MODELS, choose_calibration_models, probe_reference
 from bot.probes.suite import SUITE_VERSION
 from bot.settings import Settings
 from bot.store import Store

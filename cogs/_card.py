@@ -9,12 +9,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.attribution.guess import Guess
+from bot.attribution.guess import GUESS_NO_REFERENCES, GUESS_NOT_FOUND, GUESS_PROBES_FAILED, Guess
+from bot.probes.suite import SUITE_VERSION
 from bot.store import Store
+from bot.store.calibration import CalibrationProgress
 from bot.store.catalogue import ModelRecord
 from bot.store.votes import Reveal, Tally
 
 REMOVAL_EVENTS_SCANNED = 20
+SHARE_SHOWN = 0.05
+"""A vendor gets a ranking row (and a "the bot's guess" entry in the vote menu) from a 5% share on."""
+ROWS_SHOWN = 3
 _NO_GUESS_PREFIX = re.compile(r"^\s*no guess yet\s*:\s*", re.IGNORECASE)
 
 
@@ -27,6 +32,15 @@ class Card:
     tally: Tally
     reveal: Reveal | None
     called_by: list[str]
+    calibration: CalibrationProgress | None = None
+    """How far the bot's own calibration got, while the guess waits for references."""
+    next_probe_at: str | None = None
+    """When probes that failed are tried again; None once no retry is planned."""
+
+    @property
+    def calibrating(self) -> bool:
+        """References are being built right now, so a guess follows without anyone doing anything."""
+        return self.calibration is not None and self.calibration.planned > 0 and not self.calibration.complete
 
     @property
     def voting_open(self) -> bool:
@@ -39,6 +53,11 @@ def supported_ranking(guess: Guess | None) -> list[tuple[str, float]]:
     if guess is None:
         return []
     return [(item.vendor, item.probability) for item in guess.ranking]
+
+
+def shown_ranking(guess: Guess | None) -> list[tuple[str, float]]:
+    """The ranking rows a card shows: vendors with a real share (at least 5%), best first, at most three."""
+    return [(vendor, share) for vendor, share in supported_ranking(guess) if share >= SHARE_SHOWN][:ROWS_SHOWN]
 
 
 def no_guess_reason(guess: Guess) -> str:
@@ -54,13 +73,24 @@ async def load_card(store: Store, guild_id: int, model_id: str) -> Card | None:
     if model is None:
         return None
     reveal = await store.votes.reveal_for(guild_id, model_id)
+    guess = await store.guesses.latest(model_id)
+    waiting = guess is not None and guess.status == GUESS_NO_REFERENCES and reveal is None
     return Card(
         model=model,
-        guess=await store.guesses.latest(model_id),
+        guess=guess,
         tally=await store.votes.tally(guild_id, model_id, hidden=await store.guilds.hides_votes(guild_id)),
         reveal=reveal,
         called_by=await _called_by(store, guild_id, model_id) if reveal else [],
+        calibration=await store.calibration.progress(SUITE_VERSION) if waiting else None,
+        next_probe_at=await _next_probe_at(store, guess) if reveal is None else None,
     )
+
+
+async def _next_probe_at(store: Store, guess: Guess | None) -> str | None:
+    if guess is None or guess.status not in (GUESS_PROBES_FAILED, GUESS_NOT_FOUND):
+        return None
+    attempts = await store.probe_attempts.get(guess.model_id, SUITE_VERSION)
+    return attempts.next_attempt_at if attempts and attempts.succeeded_run_id is None else None
 
 
 async def _called_by(store: Store, guild_id: int, model_id: str) -> list[str]:

@@ -20,8 +20,8 @@ from bot.catalogue.vendors import COMMON_VENDOR_KEYS, canonical_vendor, display_
 from bot.store.votes import MAX_NOTE_LENGTH
 from cogs import _safety as safety
 from cogs._actions import announcement_for, guild_card, record_note, record_vote, store_and_tell
-from cogs._card import Card, supported_ranking
-from cogs._render import OPEN_SET_VENDOR, votes_embed
+from cogs._card import Card, shown_ranking
+from cogs._render import OPEN_SET_VENDOR, evidence_embed, votes_embed
 
 if TYPE_CHECKING:
     from bot.client import ScoutBot
@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 OTHER_VALUE = "__other__"
 MAX_SELECT_OPTIONS = 25
 NOTES_SHOWN = 10
-GUESSES_OFFERED = 3
 MENU_LABS = (
     *COMMON_VENDOR_KEYS,
     "bytedance",
@@ -80,11 +79,12 @@ class ScoutItem(discord.ui.DynamicItem[ItemT], template=r"scout:[a-z-]+:(?P<anno
 
 
 def vendor_options(card: Card | None) -> list[discord.SelectOption]:
-    """The bot's supported top guesses first, then the labs people vote for most, then "Other…": all 25 slots."""
+    """The vendors of the card's ranking rows first (the bot's guesses with a real share), then the labs people
+    vote for most, then "Other…": all 25 slots."""
     options: list[discord.SelectOption] = []
     seen: set[str] = {OPEN_SET_VENDOR}
-    guessed = [vendor for vendor, _ in supported_ranking(card.guess)] if card else []
-    for rank, vendor in enumerate(guessed[:GUESSES_OFFERED], start=1):
+    guessed = [vendor for vendor, _ in shown_ranking(card.guess)] if card else []
+    for rank, vendor in enumerate(guessed, start=1):
         key = canonical_vendor(vendor)
         if key not in seen:
             seen.add(key)
@@ -189,6 +189,23 @@ class TallyButton(ScoutItem[discord.ui.Button[Any]], template=r"scout:votes:(?P<
         await safety.respond(interaction, embed=await tally_embed(interaction, announcement.model_id))
 
 
+class EvidenceButton(ScoutItem[discord.ui.Button[Any]], template=r"scout:evidence:(?P<announcement>[0-9]{1,19})"):
+    """Everything behind the card (findings, nearest references, every signal, the listing), privately."""
+
+    def build(self, announcement_id: int) -> discord.ui.Button[Any]:
+        return discord.ui.Button(
+            label="Evidence",
+            style=discord.ButtonStyle.secondary,
+            custom_id=safety.custom_id(f"scout:evidence:{announcement_id}"),
+        )
+
+    async def act(self, interaction: discord.Interaction[ScoutBot]) -> None:
+        await safety.acknowledge(interaction)
+        announcement = await announcement_for(interaction, self.announcement_id)
+        card = await guild_card(interaction, announcement.model_id)
+        await safety.respond(interaction, embed=evidence_embed(card))
+
+
 async def tally_embed(interaction: discord.Interaction[ScoutBot], model_id: str) -> discord.Embed:
     """This guild's votes and newest notes on a model; never another guild's."""
     assert interaction.guild_id is not None
@@ -202,6 +219,7 @@ def announcement_view(announcement_id: int, card: Card) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     if card.voting_open:
         view.add_item(VendorSelect(announcement_id, vendor_options(card)))
+    view.add_item(EvidenceButton(announcement_id))
     view.add_item(NoteButton(announcement_id))
     view.add_item(TallyButton(announcement_id))
     return view
@@ -267,4 +285,10 @@ class NoteModal(_CardModal):
         return await record_note(interaction, model_id, self.text.value)
 
 
-DYNAMIC_ITEMS: tuple[type[ScoutItem[Any]], ...] = (VendorSelect, ConfidenceSelect, NoteButton, TallyButton)
+DYNAMIC_ITEMS: tuple[type[ScoutItem[Any]], ...] = (
+    VendorSelect,
+    ConfidenceSelect,
+    EvidenceButton,
+    NoteButton,
+    TallyButton,
+)

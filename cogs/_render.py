@@ -1,10 +1,15 @@
 """Drawing cards and tallies: every embed a member sees about a model, from a `Card` read model.
 
-A card leads with the answer: the title, one plain line (the most likely vendor and why, "no guess
-yet" and what an admin can do, or the revealed truth and who called it), the ranking, then the
-details shortened. The default view stays within 15 lines. What the card says is always true of
-now: "New" only on the announcement of a new model, no vote or anonymity section on a model that
-is not anonymous, the truth once revealed, "no longer listed" once removed.
+A card leads with the answer a member understands in five seconds: the title, one plain sentence
+(the most likely vendor and what points to it, in words; "calibrating" and when a guess follows;
+"no guess yet" and what an admin can do; or the revealed truth and who called it), the ranking rows
+of vendors with a real share, the listing on one line and the votes: ten lines at most. Everything
+else (every finding, the nearest references, the engine's own evidence lines, why the listing looks
+anonymous) is in the evidence embed, behind the card's Evidence button and in `/scout model`.
+
+What the card says is always true of now: "New" only on the announcement of a new model, no vote or
+anonymity section on a model that is not anonymous, the truth once revealed, "no longer listed" once
+removed. Prose is shortened only at word boundaries.
 """
 
 from __future__ import annotations
@@ -15,33 +20,38 @@ from urllib.parse import quote
 
 import discord
 
+from bot.attribution.findings import AGAINST, SUPPORT, Finding
 from bot.catalogue.entry import CatalogueEntry
 from bot.catalogue.vendors import display_name
+from bot.jobs.self_calibration import seconds_to_finish
 from bot.store.catalogue import ModelRecord
 from bot.store.votes import Note, Tally
 from cogs import _safety as safety
-from cogs._card import Card, no_guess_reason, supported_ranking
+from cogs._card import Card, no_guess_reason, shown_ranking, supported_ranking
 
 MODEL_URL = "https://openrouter.ai/{model_id}"
 OPEN_SET_VENDOR = "unknown"
 OPEN_SET_NAME = "a lab without references"
-RANKING_SHOWN = 3
-LEAD_EVIDENCE = 2
-EVIDENCE_SHOWN = 3
-EVIDENCE_CUT = 90
-REASONS_SHOWN = 2
-REASON_CUT = 70
+HEADLINE_LIMIT = 320
+REASON_LIMIT = 200
+EVIDENCE_LINE_LIMIT = 300
+NEAREST_SHOWN = 3
 TALLY_SHOWN = 5
+TALLY_ON_CARD = 3
 BAR_WIDTH = 10
 STEALTH_COLOUR = discord.Colour.dark_gold()
 MODEL_COLOUR = discord.Colour.blurple()
 REVEALED_COLOUR = discord.Colour.green()
 REMOVED_COLOUR = discord.Colour.dark_grey()
+PROBING_LINE = "**Probing…** the bot's guess appears here in a few minutes."
 NO_REFERENCES_HINT = (
-    "An admin can add references with `scout calibrate`; with an OpenRouter key the bot calibrates itself."
+    "An admin can add references with `scout calibrate`, or set an OpenRouter key so the bot calibrates itself."
 )
-PROBES_FAILED_HINT = "It is probed again automatically; an admin can retry now with `/scout probe`."
+RETRY_NOW = "an admin can retry now with `/scout probe`."
+NO_RETRY_HINT = "It is not probed again by itself; an admin can retry with `/scout probe`."
 DEFAULT_HINT = "An admin can probe it again with `/scout probe`."
+NO_DECISIVE_SIGNAL = "no single signal decides it; together they lean this way."
+UNKNOWN_LAB_LEAD = "none of the labs the bot has references for matches it well."
 _REASON_WEIGHT = re.compile(r"\s*\([+-]?[0-9.]+\)$")
 
 
@@ -62,12 +72,12 @@ def guessed_vendor_name(vendor: str) -> str:
     return OPEN_SET_NAME if vendor == OPEN_SET_VENDOR else display_name(vendor)
 
 
-def relative_time(stamp: str | int | None) -> str | None:
+def relative_time(stamp: str | int | float | None) -> str | None:
     """A Discord timestamp (`<t:…:R>`: "3 hours ago" in each member's own language and zone)."""
     if stamp is None:
         return None
     try:
-        seconds = int(stamp) if isinstance(stamp, int) else int(datetime.fromisoformat(stamp).timestamp())
+        seconds = int(stamp) if isinstance(stamp, int | float) else int(datetime.fromisoformat(stamp).timestamp())
         datetime.fromtimestamp(seconds, UTC)
     except (OverflowError, OSError, ValueError):
         return None
@@ -117,38 +127,91 @@ def listing_text(model: ModelRecord) -> str:
 def ranking_lines(ranking: list[tuple[str, float]]) -> list[str]:
     return [
         f"{rank}. **{safety.escape(guessed_vendor_name(vendor))}** `{confidence_bar(probability)}` {probability:.0%}"
-        for rank, (vendor, probability) in enumerate(ranking[:RANKING_SHOWN], start=1)
+        for rank, (vendor, probability) in enumerate(ranking, start=1)
     ]
 
 
-def _short(text: str, limit: int) -> str:
-    return safety.plain(text.rstrip("."), limit)
+def _and(clauses: list[str]) -> str:
+    return clauses[0] if len(clauses) == 1 else ", ".join(clauses[:-1]) + " and " + clauses[-1]
 
 
-def _guess_lines(card: Card) -> list[str]:
-    """The lead of an anonymous model's card: the answer, or why there is none and what an admin can do."""
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?")) else ".")
+
+
+def because_text(findings: tuple[Finding, ...], vendor: str) -> str:
+    """Why the top vendor, in words, to follow "Most likely X (62%): ": what supports it, then, if a signal points
+    elsewhere, that it does. Clauses are dropped from the end, never cut, until the sentence fits the card."""
+    support = [item.text for item in findings if item.stance == SUPPORT]
+    against = [item.text for item in findings if item.stance == AGAINST]
+    while True:
+        if vendor == OPEN_SET_VENDOR:
+            text = UNKNOWN_LAB_LEAD
+        else:
+            text = _and(support) + "." if support else NO_DECISIVE_SIGNAL
+        if against:
+            text += " " + _sentence("it " + _and(against))
+        if len(text) <= HEADLINE_LIMIT or not (support or against):
+            return text
+        (against or support).pop()
+
+
+def _ranked_lines(card: Card) -> list[str]:
     guess = card.guess
-    if guess is None:
-        return ["**Probing…** the bot's guess appears here in a few minutes."]
-    ranking = supported_ranking(guess)
-    if not ranking:
-        reason = no_guess_reason(guess)
-        return [f"**No guess yet:** {_short(reason, 200)}.", _no_guess_hint(reason)]
-    vendor, probability = ranking[0]
-    lead = f"Most likely **{safety.escape(guessed_vendor_name(vendor))}** ({probability:.0%})"
-    because = [_short(item, EVIDENCE_CUT) for item in guess.evidence[:LEAD_EVIDENCE]]
-    if because:
-        lead += " — " + "; ".join(because)
+    assert guess is not None
+    ranking = shown_ranking(guess)
+    vendor, probability = supported_ranking(guess)[0]
+    lead = f"Most likely **{safety.escape(guessed_vendor_name(vendor))}** ({probability:.0%}): "
+    lead += safety.escape(because_text(guess.findings, vendor))
     return [lead, *ranking_lines(ranking)]
 
 
-def _no_guess_hint(reason: str) -> str:
-    lowered = reason.lower()
-    if "reference" in lowered or "calibrat" in lowered:
-        return NO_REFERENCES_HINT
-    if any(word in lowered for word in ("fail", "rate limit", "gateway", "error", "not found", "unreachable")):
-        return PROBES_FAILED_HINT
-    return DEFAULT_HINT
+def calibration_line(card: Card, now: datetime | None = None) -> str:
+    """Live progress while references are being built: "18 of 25 reference models probed — a guess in about 4
+    minutes" (the estimate is the round's pace so far)."""
+    progress = card.calibration
+    assert progress is not None
+    left = seconds_to_finish(progress, now or datetime.now(UTC))
+    if not progress.finished:
+        return f"**Calibrating:** probing {progress.planned} reference models; a guess follows once they are in."
+    when = "a guess follows once they are all in" if left is None else f"a guess in {_duration(left)}"
+    return f"**Calibrating:** {progress.finished} of {progress.planned} reference models probed — {when}."
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return "under a minute"
+    minutes = round(seconds / 60)
+    if minutes < 90:
+        return f"about {minutes} minute{_s(minutes)}"
+    hours = round(seconds / 3600)
+    return f"about {hours} hours"
+
+
+def _no_guess_lines(card: Card) -> list[str]:
+    guess = card.guess
+    assert guess is not None
+    if guess.status == "no_references" and card.calibrating:
+        return [calibration_line(card)]
+    reason = no_guess_reason(guess).rstrip(".")
+    lines = [f"**No guess yet:** {safety.plain_words(reason, REASON_LIMIT)}."]
+    if guess.status == "no_references":
+        lines.append(NO_REFERENCES_HINT)
+    elif guess.status in ("probes_failed", "not_found"):
+        next_try = relative_time(card.next_probe_at)
+        lines.append(f"Next try {next_try}; {RETRY_NOW}" if next_try else NO_RETRY_HINT)
+    else:
+        lines.append(DEFAULT_HINT)
+    return lines
+
+
+def _guess_lines(card: Card) -> list[str]:
+    """The lead of an anonymous model's card: the answer and why, or why there is none and what happens next."""
+    if card.guess is None:
+        return [PROBING_LINE]
+    if not supported_ranking(card.guess):
+        return _no_guess_lines(card)
+    return _ranked_lines(card)
 
 
 def _revealed_lines(card: Card) -> list[str]:
@@ -223,39 +286,118 @@ def tally_text(tally: Tally, *, shown: int | None = None) -> str:
     return "\n".join([*lines, votes])
 
 
-def votes_text(card: Card, *, shown: int | None = TALLY_SHOWN) -> str:
-    """The votes here, or an invitation to vote when there are none."""
+def tally_line(tally: Tally) -> str:
+    """The votes on one line for the card: the leading vendors and the total (or only the total while hidden)."""
+    votes = f"{tally.total} vote{_s(tally.total)}"
+    if tally.hidden:
+        return f"{votes} so far; who voted for what stays hidden until the reveal."
+    leading = [
+        f"**{safety.plain_words(item.name, 60)}** {item.votes} ({item.votes / tally.total:.0%})"
+        for item in tally.by_vendor[:TALLY_ON_CARD]
+    ]
+    more = len(tally.by_vendor) - TALLY_ON_CARD
+    if more > 0:
+        leading.append(f"{more} more")
+    return " · ".join([*leading, votes])
+
+
+def votes_text(card: Card) -> str:
+    """The votes here on one line, or an invitation to vote when there are none."""
     if not card.tally.total:
         return "No votes yet: pick a vendor below." if card.voting_open else "No votes."
-    return tally_text(card.tally, shown=shown)
+    return tally_line(card.tally)
 
 
 def card_embed(card: Card, *, announced: bool, footer: str | None = None) -> discord.Embed:
-    """The card of a model in one guild; `announced` when it is the announcement of a newly listed model."""
+    """The card of a model in one guild, ten lines at most; `announced` when it is the announcement of a newly
+    listed model. The rest is in `evidence_embed`."""
     model = card.model
     embed = discord.Embed(
         title=safety.plain(_title(card, announced=announced), safety.TITLE_LIMIT),
         url=model_url(model.id),
         colour=_colour(card),
-        description="\n".join(_lead_lines(card)),
+        description="\n".join([*_lead_lines(card), listing_text(model)]),
     )
-    ranking = supported_ranking(card.guess)
-    evidence = card.guess.evidence[LEAD_EVIDENCE : LEAD_EVIDENCE + EVIDENCE_SHOWN] if card.guess and ranking else ()
-    if evidence and card.reveal is None:
-        embed.add_field(
-            name="More evidence", value="\n".join(f"• {_short(item, EVIDENCE_CUT)}" for item in evidence), inline=False
-        )
-    listing = [listing_text(model)]
-    if model.stealth and card.reveal is None and model.stealth_reasons:
-        reasons = "; ".join(
-            _short(_REASON_WEIGHT.sub("", reason), REASON_CUT) for reason in model.stealth_reasons[:REASONS_SHOWN]
-        )
-        listing.append(f"Looks anonymous: {reasons}")
-    embed.add_field(name="Listing", value="\n".join(listing), inline=False)
     if model.stealth:
         embed.add_field(name="Votes here", value=votes_text(card), inline=False)
     if footer:
         embed.set_footer(text=footer)
+    return safety.finish_embed(embed)
+
+
+def _bullets(lines: list[str], limit: int = EVIDENCE_LINE_LIMIT) -> list[str]:
+    return [f"• {safety.plain_words(line, limit)}" for line in lines]
+
+
+def _add_chunked(embed: discord.Embed, name: str, lines: list[str]) -> None:
+    """Lines into as many fields as they need, each within Discord's field limit, never splitting a line."""
+    chunk: list[str] = []
+    for line in lines:
+        if chunk and len("\n".join([*chunk, line])) > safety.FIELD_VALUE_LIMIT:
+            embed.add_field(name=name, value="\n".join(chunk), inline=False)
+            name, chunk = f"{name} (continued)", []
+        chunk.append(line)
+    if chunk:
+        embed.add_field(name=name, value="\n".join(chunk), inline=False)
+
+
+def _nearest_lines(card: Card) -> list[str]:
+    guess = card.guess
+    if guess is None:
+        return []
+    shown = {vendor for vendor, _ in shown_ranking(guess)}
+    return [
+        f"{safety.escape(guessed_vendor_name(item.vendor))}: "
+        + ", ".join(safety.code(nearest.model_id, 80) for nearest in item.nearest[:NEAREST_SHOWN])
+        for item in guess.ranking
+        if item.vendor in shown and item.nearest
+    ]
+
+
+def _findings_field(embed: discord.Embed, card: Card) -> None:
+    guess = card.guess
+    if guess is None or not guess.findings or not supported_ranking(guess):
+        return
+    top = guessed_vendor_name(supported_ranking(guess)[0][0])
+    support = [item.text for item in guess.findings if item.stance == SUPPORT]
+    against = [
+        f"{item.text} (points to {display_name(item.vendor)})" for item in guess.findings if item.stance == AGAINST
+    ]
+    if support:
+        embed.add_field(
+            name=f"What points to {safety.plain(top, 100)}", value="\n".join(_bullets(support)), inline=False
+        )
+    if against:
+        embed.add_field(name="What points elsewhere", value="\n".join(_bullets(against)), inline=False)
+
+
+def evidence_embed(card: Card) -> discord.Embed:
+    """Everything behind a card: the findings in words, the nearest references, every evidence line of the
+    engine, and the listing with why it looks anonymous."""
+    model = card.model
+    embed = discord.Embed(
+        title=safety.plain(f"Evidence: {model.name}", safety.TITLE_LIMIT), url=model_url(model.id), colour=_colour(card)
+    )
+    guess = card.guess
+    if guess is None:
+        embed.description = "Probing is under way; the evidence appears here with the bot's guess."
+    elif not supported_ranking(guess):
+        embed.description = "\n".join(_no_guess_lines(card))
+    else:
+        embed.description = "\n".join(_ranked_lines(card))
+    _findings_field(embed, card)
+    nearest = _nearest_lines(card)
+    if nearest:
+        embed.add_field(name="Nearest reference models", value="\n".join(nearest), inline=False)
+    if guess is not None and guess.evidence:
+        _add_chunked(embed, "Every signal", _bullets(list(guess.evidence)))
+    listing = [listing_text(model)]
+    if model.stealth and model.stealth_reasons:
+        reasons = "; ".join(_REASON_WEIGHT.sub("", reason) for reason in model.stealth_reasons)
+        listing.append(f"Looks anonymous: {safety.plain_words(reasons, 600)}")
+    embed.add_field(name="Listing", value="\n".join(listing), inline=False)
+    if guess is not None and guess.created_at:
+        embed.set_footer(text=f"Guess made {guess.created_at[:16].replace('T', ' ')} UTC")
     return safety.finish_embed(embed)
 
 

@@ -79,9 +79,29 @@ def cut(text: str, limit: int) -> str:
     return head + ELLIPSIS
 
 
+def cut_words(text: str, limit: int) -> str:
+    """`text` no longer than `limit`, shortened at a space so no word is cut in half (a single word longer than
+    the limit is the one exception: it is cut like `cut` does)."""
+    if len(text) <= limit:
+        return text
+    head = text[: max(limit - len(ELLIPSIS), 0) + 1]
+    space = head.rfind(" ")
+    if space <= 0:
+        return cut(text, limit)
+    kept = head[:space].rstrip(" ,;:—-")
+    if (len(kept) - len(kept.rstrip("\\"))) % 2:
+        kept = kept[:-1]
+    return kept + ELLIPSIS
+
+
 def plain(text: object, limit: int) -> str:
     """Escape and cut in one go: the usual treatment of a stranger's text inside a message."""
     return cut(escape(text), limit)
+
+
+def plain_words(text: object, limit: int) -> str:
+    """Escape and cut at a word boundary: prose a member reads, never ending in half a word."""
+    return cut_words(escape(text), limit)
 
 
 def code(text: object, limit: int = 200) -> str:
@@ -165,8 +185,22 @@ def message_kwargs(
     if embed is not None:
         kwargs["embed"] = finish_embed(embed)
     if embeds is not None:
-        kwargs["embeds"] = [finish_embed(item) for item in embeds]
+        kwargs["embeds"] = fit_embeds([finish_embed(item) for item in embeds])
     return kwargs
+
+
+def fit_embeds(embeds: list[discord.Embed]) -> list[discord.Embed]:
+    """Several embeds share one message's 6,000 characters: the later ones lose fields from the end, then go."""
+
+    def total() -> int:
+        return sum(len(item) for item in embeds)
+
+    for embed in reversed(embeds[1:]):
+        while total() > EMBED_TOTAL_LIMIT and embed.fields:
+            embed.remove_field(len(embed.fields) - 1)
+    while len(embeds) > 1 and total() > EMBED_TOTAL_LIMIT:
+        embeds = embeds[:-1]
+    return embeds
 
 
 async def respond(

@@ -11,7 +11,7 @@ from cogs import _safety as safety
 from cogs._actions import guild_card
 from cogs._card import load_card, no_guess_reason, supported_ranking
 from cogs._lookups import known_model_id, model_autocomplete
-from cogs._render import card_embed, guessed_vendor_name, recent_line
+from cogs._render import card_embed, evidence_embed, guessed_vendor_name, recent_line
 from cogs._scout_cog import ScoutCog
 
 if TYPE_CHECKING:
@@ -40,10 +40,14 @@ async def recent_command(interaction: discord.Interaction[ScoutBot]) -> None:
 @app_commands.describe(model="The model (type to search, or type its name)")
 @app_commands.autocomplete(model=model_autocomplete)
 async def model_command(interaction: discord.Interaction[ScoutBot], model: app_commands.Range[str, 1, 200]) -> None:
-    """The same card as an announcement, but never titled "New": a lookup says nothing about when it was listed."""
+    """The same card as an announcement with everything behind it (the Evidence embed), but never titled "New": a
+    lookup says nothing about when it was listed."""
     await safety.acknowledge(interaction, ephemeral=False)
     card = await guild_card(interaction, await known_model_id(interaction, model))
-    await safety.respond(interaction, embed=card_embed(card, announced=False), ephemeral=False)
+    embeds = [card_embed(card, announced=False)]
+    if card.model.stealth:
+        embeds.append(evidence_embed(card))
+    await safety.respond(interaction, embeds=embeds, ephemeral=False)
 
 
 def _probe_cooldown_key(interaction: discord.Interaction[ScoutBot]) -> int | None:

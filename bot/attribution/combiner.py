@@ -34,6 +34,7 @@ from bot.attribution.calibration import (
     fit_calibration,
     fit_unknown,
 )
+from bot.attribution.findings import explain, identity_clauses, model_names, style_clauses, tokenizer_clauses
 from bot.attribution.guess import GUESS_TOO_LITTLE_EVIDENCE, Guess, NearestModel, RankedVendor
 from bot.attribution.identity import IdentityReference, assess_identity
 from bot.attribution.metadata import compare_listing
@@ -89,13 +90,14 @@ class SignalScores:
     nearest: Mapping[str, tuple[NearestModel, ...]]
     evidence: tuple[str, ...]
     named: frozenset[str] = frozenset()  # vendors the model named itself (identity only)
+    said: Mapping[str, str] = field(default_factory=dict)  # a plain clause per vendor it speaks for (`findings`)
 
     def score(self, vendor: str) -> float:
         """A vendor's score, or the signal's default for a vendor it said nothing about."""
         return self.scores.get(vendor, self.default)
 
 
-def _style(query: Fingerprint, references: Sequence[Fingerprint]) -> SignalScores | None:
+def _style(query: Fingerprint, references: Sequence[Fingerprint], names: Mapping[str, str]) -> SignalScores | None:
     usable = [StyleReference(r.model_id, r.vendor, dict(r.texts)) for r in references if r.vendor and r.texts]
     if not query.texts or not usable:
         return None
@@ -109,10 +111,11 @@ def _style(query: Fingerprint, references: Sequence[Fingerprint]) -> SignalScore
         for item in verdict.ranking
     }
     evidence = tuple(line if line.startswith("style") else f"style: {line}" for line in verdict.evidence)
-    return SignalScores("style", scores, math.log(1.0 / len(scores)), nearest, evidence)
+    said = style_clauses({item.vendor: item.nearest for item in verdict.ranking}, names)
+    return SignalScores("style", scores, math.log(1.0 / len(scores)), nearest, evidence, said=said)
 
 
-def _tokenizer(query: Fingerprint, references: Sequence[Fingerprint]) -> SignalScores:
+def _tokenizer(query: Fingerprint, references: Sequence[Fingerprint], names: Mapping[str, str]) -> SignalScores:
     usable = [TokenCounts(r.model_id, r.vendor, r.token_counts) for r in references if r.vendor and r.token_counts]
     verdict = compare_tokenizers(query.token_counts, usable, TOKENIZER_BASELINE_ID)
     nearest: dict[str, list[NearestModel]] = {}
@@ -126,6 +129,7 @@ def _tokenizer(query: Fingerprint, references: Sequence[Fingerprint]) -> SignalS
         0.0,
         {v: tuple(items[:NEAREST_PER_VENDOR]) for v, items in nearest.items()},
         verdict.evidence,
+        said=tokenizer_clauses(verdict.matches, names),
     )
 
 
@@ -135,7 +139,8 @@ def _identity(query: Fingerprint, references: Sequence[Fingerprint], candidates:
     if not verdict.scores:
         return None
     named = frozenset(claim.vendor for claim in verdict.claims.values() if claim.vendor)
-    return SignalScores("identity", verdict.scores, min(verdict.scores.values()), {}, verdict.evidence, named)
+    said = identity_clauses(verdict.claims.values())
+    return SignalScores("identity", verdict.scores, min(verdict.scores.values()), {}, verdict.evidence, named, said)
 
 
 @dataclass(frozen=True)
@@ -154,8 +159,9 @@ def gather_signals(
     query: Fingerprint, references: Sequence[Fingerprint], listings: Sequence[CatalogueEntry]
 ) -> SignalSet:
     """Every signal that has something to say about `query`."""
-    signals: dict[str, SignalScores] = {"tokenizer": _tokenizer(query, references)}
-    style = _style(query, references)
+    names = model_names(listings)
+    signals: dict[str, SignalScores] = {"tokenizer": _tokenizer(query, references, names)}
+    style = _style(query, references, names)
     if style is not None:
         signals["style"] = style
     candidates = {r.vendor for r in references if r.vendor}
@@ -302,7 +308,8 @@ def combine(model_id: str, found: SignalSet, model: CombinerModel) -> Guess:
         evidence.append(f"without {', '.join(missing)} evidence: confidence is lower")
     if not model.calibrated:
         evidence.append(f"confidence not yet calibrated ({model.describe()})")
-    return Guess(model_id, ranking, ranking[0].probability, tuple(evidence))
+    findings = explain(signals, ranking[0].vendor) if ranking[0].vendor != UNKNOWN_VENDOR else ()
+    return Guess(model_id, ranking, ranking[0].probability, tuple(evidence), findings=findings)
 
 
 def _display_name(vendor: str) -> str:

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bot.attribution.findings import Finding
+
 
 @dataclass(frozen=True)
 class NearestModel:
@@ -57,6 +59,7 @@ class Guess:
 
     A guess without a ranking is still stored: its `status` names what was missing (no references,
     probes failed, model not found…) and `reason` is the one line a card shows before anything else.
+    `findings` say in plain words what supports the top vendor and what points elsewhere (`findings`).
     """
 
     model_id: str
@@ -68,6 +71,7 @@ class Guess:
     created_at: str | None = None
     status: str = GUESS_RANKED
     reason: str | None = None
+    findings: tuple[Finding, ...] = ()
 
     @property
     def top_vendor(self) -> str | None:

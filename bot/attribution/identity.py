@@ -108,10 +108,12 @@ UNREFERENCED_CLAIM_LIFT = 1.3
 
 @dataclass(frozen=True)
 class Claim:
-    """The maker an answer names (a vendor key), or None when it names none; `quote` shows where."""
+    """The maker an answer names (a vendor key), or None when it names none; `quote` shows where and `name` is
+    the word it used ("ChatGPT", "OpenAI")."""
 
     vendor: str | None
     quote: str
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -169,7 +171,7 @@ def _claim_in_clause(clause: str) -> Claim | None:
         vendor = _vendor_named(word)
         if vendor is not None:
             start = max(person.start(), match.start() - QUOTE_BEFORE)
-            return Claim(vendor, _quote(clause, start, match.end() + QUOTE_AFTER))
+            return Claim(vendor, _quote(clause, start, match.end() + QUOTE_AFTER), word)
     return None
 
 

@@ -205,15 +205,16 @@ async def probe_and_attribute(
     failed = guess.status in RETRIED_STATUSES
     attempts = await store.probe_attempts.get(model_id, report.suite_version)
     done_before = attempts.attempts if attempts else 0
+    gives_up = failed and done_before + 1 >= retry.max_attempts
     recorded = await store.probe_attempts.record(
         model_id,
         report.suite_version,
         run_id=report.run_id,
         succeeded=not failed,
         reason=guess.reason,
-        retry_in=retry.delay(done_before + 1),
+        retry_in=None if gives_up else retry.delay(done_before + 1),
     )
-    if failed and recorded.attempts >= retry.max_attempts:
+    if gives_up:
         guess = replace(guess, reason=f"{guess.reason}; gave up after {recorded.attempts} runs")
     saved = await _save_and_announce(store, guess)
     return ProbeOutcome(report, saved)

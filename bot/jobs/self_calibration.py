@@ -99,6 +99,15 @@ async def run_pending_calibration(store: Store, make_runner: Callable[[], ProbeR
     return await store.calibration.progress(SUITE_VERSION)
 
 
+def seconds_to_finish(progress: CalibrationProgress, now: datetime) -> float | None:
+    """How long the current round should still take at its pace so far (a few models are probed at once, so the
+    pace is measured, not added up); None before any model of the round finished, or when nothing is pending."""
+    if progress.complete or not progress.round_finished or progress.round_started_at is None:
+        return None
+    elapsed = max(0.0, (now - datetime.fromisoformat(progress.round_started_at)).total_seconds())
+    return elapsed / progress.round_finished * (progress.planned - progress.finished)
+
+
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from bot.attribution.guess import GUESS_NO_REFERENCES
 from bot.store.database import Database, utc_now
+from bot.store.outbox import ask_for_edits
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
 
@@ -28,12 +30,18 @@ class CalibrationTarget:
 
 @dataclass(frozen=True)
 class CalibrationProgress:
-    """Targets finished (done or failed) out of all planned for the suite, and the requests they cost."""
+    """Targets finished (done or failed) out of all planned for the suite, and the requests they cost.
+
+    `round_started_at` is when the oldest target still pending was planned, and `round_finished` how many
+    targets finished since then: how fast the current round goes, for an estimate of when it ends.
+    """
 
     finished: int
     planned: int
     done: int
     requests: int
+    round_started_at: str | None = None
+    round_finished: int = 0
 
     @property
     def complete(self) -> bool:
@@ -74,12 +82,27 @@ class CalibrationStore:
         ]
 
     async def finish(self, model_id: str, suite_version: str, *, ok: bool, requests: int, detail: str) -> None:
-        """Close a target with what its run cost: a crash before this leaves it pending, to be probed again."""
-        await self._db.execute(
-            "UPDATE calibration_targets SET state = ?, requests = ?, detail = ?, finished_at = ? "
-            "WHERE model_id = ? AND suite_version = ?",
-            (DONE if ok else FAILED, requests, detail, utc_now(), model_id, suite_version),
-        )
+        """Close a target with what its run cost: a crash before this leaves it pending, to be probed again.
+
+        The cards of models waiting for references show how far calibration got, so they are asked to be
+        redrawn in the same transaction (the announcer keeps to its edit rate).
+        """
+        now = utc_now()
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE calibration_targets SET state = ?, requests = ?, detail = ?, finished_at = ? "
+                "WHERE model_id = ? AND suite_version = ?",
+                (DONE if ok else FAILED, requests, detail, now, model_id, suite_version),
+            )
+            cursor = await tx.execute(
+                "SELECT latest.model_id FROM guesses AS latest "
+                "WHERE latest.status = ? AND latest.id = "
+                "(SELECT MAX(later.id) FROM guesses AS later WHERE later.model_id = latest.model_id)",
+                (GUESS_NO_REFERENCES,),
+            )
+            waiting = [row["model_id"] for row in await cursor.fetchall()]
+            await ask_for_edits(tx, waiting, now)
+        self._db.outbox_changed.set()
 
     async def progress(self, suite_version: str) -> CalibrationProgress:
         """N/M for cards and `/scout status`, and the requests spent, which the budget is checked against."""
@@ -90,4 +113,19 @@ class CalibrationStore:
             (suite_version,),
         )
         assert row is not None
-        return CalibrationProgress(row["finished"], row["planned"], row["done"], row["requests"])
+        pace = await self._db.fetchone(
+            "SELECT MIN(planned_at) AS started FROM calibration_targets WHERE suite_version = ? AND state = 'pending'",
+            (suite_version,),
+        )
+        started = pace["started"] if pace else None
+        finished_since = 0
+        if started is not None:
+            counted = await self._db.fetchone(
+                "SELECT COUNT(*) AS finished FROM calibration_targets "
+                "WHERE suite_version = ? AND state != 'pending' AND finished_at >= ?",
+                (suite_version, started),
+            )
+            finished_since = counted["finished"] if counted else 0
+        return CalibrationProgress(
+            row["finished"], row["planned"], row["done"], row["requests"], started, finished_since
+        )

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import aiosqlite
 
+from bot.attribution.findings import Finding
 from bot.attribution.guess import GUESS_NO_REFERENCES, Guess, RankedVendor
 from bot.store.database import Database, utc_now
 from bot.store.outbox import ask_for_edits
@@ -24,6 +25,7 @@ def _guess(row: aiosqlite.Row) -> Guess:
         created_at=row["created_at"],
         status=row["status"],
         reason=row["reason"],
+        findings=tuple(Finding.from_json(item) for item in json.loads(row["findings_json"])),
     )
 
 
@@ -40,7 +42,7 @@ class GuessStore:
         async with self._db.transaction() as tx:
             cursor = await tx.execute(
                 "INSERT INTO guesses (model_id, run_id, created_at, top_vendor, confidence, ranking_json, "
-                "evidence_json, status, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "evidence_json, status, reason, findings_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     guess.model_id,
                     guess.run_id,
@@ -51,6 +53,7 @@ class GuessStore:
                     compact_json(list(guess.evidence)),
                     guess.status,
                     guess.reason,
+                    compact_json([item.to_json() for item in guess.findings]),
                 ),
             )
             await ask_for_edits(tx, [guess.model_id], now)

@@ -233,9 +233,17 @@ class ProbeAttemptStore:
         self._db = db
 
     async def record(
-        self, model_id: str, suite_version: str, *, run_id: int, succeeded: bool, reason: str | None, retry_in: float
+        self,
+        model_id: str,
+        suite_version: str,
+        *,
+        run_id: int,
+        succeeded: bool,
+        reason: str | None,
+        retry_in: float | None,
     ) -> ProbeAttempts:
-        """Count one attempt: a success closes the model for this suite, a failure is due again in `retry_in` s."""
+        """Count one attempt: a success closes the model for this suite, a failure is due again in `retry_in` s
+        (None: the last attempt allowed failed, so no next try is planned)."""
         now = utc_now()
         async with self._db.transaction() as tx:
             await tx.execute(
@@ -254,7 +262,7 @@ class ProbeAttemptStore:
                     model_id,
                     suite_version,
                     run_id if succeeded else None,
-                    None if succeeded else utc_in(retry_in),
+                    None if succeeded or retry_in is None else utc_in(retry_in),
                     reason,
                     now,
                 ),

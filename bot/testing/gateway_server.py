@@ -263,6 +263,7 @@ class FakeGateway:
         self._chat_in_flight = 0
         self._ids = itertools.count(1)
         self._closing = asyncio.Event()
+        self._releases: dict[str | None, asyncio.Event] = {}
         self._runner: web.AppRunner | None = None
 
     async def __aenter__(self) -> FakeGateway:
@@ -331,6 +332,17 @@ class FakeGateway:
 
     def come_back(self) -> None:
         self._down = None
+
+    def release(self, model: str | None = None) -> None:
+        """Stop `model`'s persistent faults and let its requests hanging now answer normally (all models' when
+        `model` is None), as a slow upstream that recovers; a test can hold a step back and let it go at will."""
+        for route, key in list(self._persistent):
+            if model is None or key == model:
+                del self._persistent[(route, key)]
+        for key, event in list(self._releases.items()):
+            if model is None or key == model:
+                event.set()
+                del self._releases[key]
 
     def clear_faults(self) -> None:
         self._queued.clear()
@@ -463,10 +475,13 @@ class FakeGateway:
         if fault is None:
             return None
         if fault.kind == "hang":
+            released = self._releases.setdefault(model, asyncio.Event())
+            waits = [asyncio.ensure_future(self._closing.wait()), asyncio.ensure_future(released.wait())]
             try:
-                await asyncio.wait_for(self._closing.wait(), fault.seconds)
-            except TimeoutError:
-                pass
+                await asyncio.wait(waits, timeout=fault.seconds, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for wait in waits:
+                    wait.cancel()
             return None
         if fault.kind == "status":
             headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else None

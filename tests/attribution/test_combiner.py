@@ -194,6 +194,11 @@ def test_real_signals_on_scripted_labs_name_the_stealth_models_maker():
     assert guess.ranking[0].vendor == "zhipu" and guess.ranking[0].nearest
     assert any(line.startswith("tokenizer: 10/10 strings match z-ai/") for line in guess.evidence)
     assert any("says it was made by OpenAI" in line for line in guess.evidence)
+    support = [item.text for item in guess.findings if item.stance == "support"]
+    against = [(item.vendor, item.text) for item in guess.findings if item.stance == "against"]
+    assert support[0].startswith("counts tokens exactly like glm-4.")
+    assert support[1].startswith("writes most like glm-4.")
+    assert against == [("openai", "calls itself ChatGPT, which many labs' models do")]
 
 
 def test_a_fingerprint_restricted_to_a_plan_keeps_only_its_probes():

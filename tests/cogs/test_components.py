@@ -10,6 +10,7 @@ from bot.catalogue.vendors import COMMON_VENDOR_KEYS
 from cogs._components import (
     OTHER_VALUE,
     ConfidenceSelect,
+    EvidenceButton,
     NoteButton,
     TallyButton,
     VendorSelect,
@@ -20,6 +21,7 @@ from tests.cogs.cards import GPT4_RAW, card, guess, model, reveal
 
 ITEMS = [
     (VendorSelect, "scout:vote:{}"),
+    (EvidenceButton, "scout:evidence:{}"),
     (NoteButton, "scout:note:{}"),
     (TallyButton, "scout:votes:{}"),
     (ConfidenceSelect, "scout:sure:{}"),
@@ -49,10 +51,15 @@ def test_templates_refuse_ids_of_other_components(item_class, pattern):
     assert all(template.fullmatch(other.format(1)) is None for other in others)
 
 
-def test_the_view_is_persistent_and_holds_the_select_and_two_buttons():
+def test_the_view_is_persistent_and_holds_the_select_and_three_buttons():
     view = announcement_view(42, card(guessed=GUESSED))
     assert view.timeout is None and view.is_persistent()
-    assert [child.custom_id for child in view.children] == ["scout:vote:42", "scout:note:42", "scout:votes:42"]
+    assert [child.custom_id for child in view.children] == [
+        "scout:vote:42",
+        "scout:evidence:42",
+        "scout:note:42",
+        "scout:votes:42",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -62,7 +69,7 @@ def test_the_view_is_persistent_and_holds_the_select_and_two_buttons():
 )
 def test_a_revealed_or_non_anonymous_model_has_no_vendor_vote(closed):
     view = announcement_view(42, closed)
-    assert [child.custom_id for child in view.children] == ["scout:note:42", "scout:votes:42"]
+    assert [child.custom_id for child in view.children] == ["scout:evidence:42", "scout:note:42", "scout:votes:42"]
 
 
 def test_vendor_options_put_supported_guesses_first_then_labs_then_other_in_all_25_slots():
@@ -86,6 +93,12 @@ def test_without_a_supported_guess_no_vendor_is_offered_as_the_bots_guess(unsupp
     options = vendor_options(card(guessed=unsupported))
     assert not any(option.description and "guess" in option.description for option in options)
     assert len(options) == 25
+
+
+def test_only_vendors_with_a_real_share_are_offered_as_the_bots_guess():
+    options = vendor_options(card(guessed=guess(("zhipu", 0.9), ("openai", 0.06), ("google", 0.049), ("xai", 0.001))))
+    offered = [option.value for option in options if option.description and "guess" in option.description]
+    assert offered == ["zhipu", "openai"]
 
 
 def test_the_open_set_entry_is_not_offered_as_a_vendor_to_vote_for():

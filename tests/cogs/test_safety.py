@@ -95,3 +95,22 @@ def test_errors_become_one_sentence_without_internal_details():
     assert "abc.def" not in sentence and sentence.endswith(".") and "\n" not in sentence
     assert "Manage Server" in safety.error_sentence(discord.app_commands.MissingPermissions(["manage_guild"]))
     assert safety.error_sentence(safety.CommandRefused("Pick a model.")) == "Pick a model."
+
+
+def test_prose_is_shortened_at_a_space_never_in_half_a_word():
+    assert safety.cut_words("counts tokens exactly like GLM 4.6", 24) == "counts tokens exactly…"
+    assert safety.cut_words("short", 24) == "short"
+    assert safety.cut_words("x" * 50, 10) == "x" * 9 + "…"  # one word longer than the limit: the only cut word
+    escaped = safety.plain_words("see **this** — and that", 14)
+    assert escaped.endswith("…") and escaped.count("\\*") % 2 == 0 and not escaped[:-1].endswith("\\")
+
+
+def test_several_embeds_share_one_messages_six_thousand_characters():
+    first = discord.Embed(title="card", description="d" * 3000)
+    second = discord.Embed(title="evidence")
+    for number in range(6):
+        second.add_field(name=f"f{number}", value="v" * 1000)
+    kwargs = safety.message_kwargs(embeds=[first, second])
+
+    assert [embed.title for embed in kwargs["embeds"]] == ["card", "evidence"]
+    assert sum(len(embed) for embed in kwargs["embeds"]) <= 6000 and len(first.description or "") == 3000

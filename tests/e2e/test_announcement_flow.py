@@ -23,7 +23,7 @@ async def test_stealth_model_is_announced_guessed_voted_exported_and_survives_a_
         announcement = await world.fake.wait_for_message(
             world.channel.id, lambda m: "· announcement #" in footer(m), timeout=10
         )
-        assert fields(announcement)["Listing"].startswith(f"`{OWL['id']}`")
+        assert card_lead(announcement).splitlines()[-1].startswith(f"`{OWL['id']}`")  # the listing, on one line
         await world.fake.wait_until(
             lambda: "Probing" not in card_lead(announcement), timeout=30, what="the announcement edited after probing"
         )

@@ -1,22 +1,28 @@
-"""A fresh install with an API key: the bot starts calibrating itself, and the first card says guesses wait for it.
+"""A fresh install with an API key: the bot calibrates itself, and the first card follows it live to the first guess.
 
-This is the situation a new team is in during its first minutes: no reference has been probed yet,
-so no card may name a vendor, not even the one the stealth model claims to be.
+This is the situation a new team is in during its first minutes: no reference has been probed yet, so no card
+may name a vendor, not even the one the stealth model claims to be; the card says how far calibration got and
+when a guess follows, is edited as it progresses (no faster than the edit rate), and asks no admin to do
+anything, because nothing needs doing.
 """
 
 from __future__ import annotations
 
 from bot.probes.suite import SUITE_VERSION
 from bot.testing.gateway_server import Fault
+from bot.testing.scripted_labs import lab_model
 from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, announcements_in, card_lead, eventually
 
+EDIT_INTERVAL = 0.3
 
-async def test_the_first_card_of_a_fresh_install_says_calibration_is_under_way_and_names_nobody(world: World):
-    for model in ORDINARY_MODELS:  # the reference models answer slowly: calibration is still under way
-        world.gateway.set_fault("chat", Fault.hang(60), model=model["id"])
-    async with world.run_bot() as bot:
+
+async def test_the_first_card_of_a_fresh_install_follows_calibration_live_to_the_first_guess(world: World):
+    quick, slow = (model["id"] for model in ORDINARY_MODELS)
+    for model_id, vendor in ((quick, "openai"), (slow, "anthropic")):  # they answer only when the test lets them
+        world.gateway.add_model(lab_model(model_id, vendor))
+        world.gateway.set_fault("chat", Fault.hang(600), model=model_id)
+    async with world.run_bot(edit_interval=EDIT_INTERVAL) as bot:
         await eventually(bot.store.catalogue.last_successful_poll, what="the baseline poll")
-        progress = await bot.store.calibration.progress(SUITE_VERSION)
         await world.set_up_channel(bot)
         world.add_owl()
         await bot.pipeline.poll_once()
@@ -24,13 +30,30 @@ async def test_the_first_card_of_a_fresh_install_says_calibration_is_under_way_a
             world.channel.id, lambda m: m in announcements_in(world.fake, world.channel.id), timeout=10
         )
         await world.fake.wait_until(
-            lambda: "Probing" not in card_lead(card), timeout=30, what="the card edited after probing"
+            lambda: card_lead(card).startswith("**Calibrating:**"), timeout=30, what="the calibrating card"
         )
-        shown = card_lead(card)
-        assert progress.planned >= 1  # the catalogue's labs were planned as references on the first poll
-        waiting = f"no references yet — guesses start when calibration finishes (0/{len(ORDINARY_MODELS)})"
-        assert shown.splitlines()[0] == f"**No guess yet:** {waiting}."
-        assert "`scout calibrate`" in shown.splitlines()[1]  # what an admin can do
-        assert "%" not in shown and "OpenAI" not in shown  # the model claims OpenAI; nobody is named
+        first = card_lead(card).splitlines()
+        assert first[0] == "**Calibrating:** probing 2 reference models; a guess follows once they are in."
+        assert "admin" not in card_lead(card) and "scout calibrate" not in card_lead(card)
+        assert "%" not in card_lead(card) and "OpenAI" not in card_lead(card)  # the model claims OpenAI; nobody named
         guess = await bot.store.guesses.latest(OWL["id"])
         assert guess is not None and guess.ranking == () and guess.status == "no_references"
+
+        world.gateway.release(quick)
+        await world.fake.wait_until(
+            lambda: "1 of 2 reference models probed" in card_lead(card), timeout=30, what="the progress edit"
+        )
+        assert (
+            card_lead(card).splitlines()[0].startswith("**Calibrating:** 1 of 2 reference models probed — a guess in ")
+        )
+        assert (await bot.store.calibration.progress(SUITE_VERSION)).finished == 1
+
+        world.gateway.release(slow)
+        await world.fake.wait_until(
+            lambda: card_lead(card).startswith("Most likely **"), timeout=30, what="the first guess"
+        )
+        edits = [version["edited_at"] for version in card.history[1:] if version["edited_at"]]
+        edits.append(card.edited_at)
+        assert len(edits) >= 3  # calibrating, one of two, the guess
+        gaps = [(later - earlier).total_seconds() for earlier, later in zip(edits, edits[1:], strict=False)]
+        assert all(gap >= EDIT_INTERVAL * 0.9 for gap in gaps), gaps

@@ -52,7 +52,7 @@ async def test_votes_stay_hidden_until_the_reveal_then_lock_and_show_who_called_
         )
         await world.fake.wait_until(lambda: card.embeds[0]["title"] == "Revealed: Owl Alpha", what="the reveal")
         assert card_lead(card).splitlines()[1] == "Called by alice (1 of 2 votes here)."
-        assert "**Zhipu (GLM)**: 1 (50%)" in fields(card)["Votes here"]
+        assert "**Zhipu (GLM)** 1 (50%)" in fields(card)["Votes here"]
         assert not [cid for cid in card.custom_ids() if cid.startswith("scout:vote:")]  # the select is gone
 
         late, _, message = await world.answer(await world.fake.send_interaction(stale_click))
@@ -75,7 +75,7 @@ async def test_a_vote_on_a_model_that_is_not_anonymous_is_refused_and_its_card_h
         mistral = await world.fake.wait_for_message(
             world.channel.id, lambda m: (m.embeds or [{}])[0].get("title") == "New model: Mistral: Mistral 9"
         )
-        assert card_lead(mistral) == "Listed by **Mistral AI** under its own name."
+        assert card_lead(mistral).splitlines()[0] == "Listed by **Mistral AI** under its own name."
         assert not [cid for cid in mistral.custom_ids() if cid.startswith("scout:vote:")]
         assert "Votes here" not in fields(mistral) and "anonymous" not in str(mistral.embeds)
 
@@ -125,5 +125,5 @@ async def test_a_freely_typed_vendor_keeps_its_name_on_the_answer_and_the_card(w
 
         await world.answer(await world.command(bot, "scout reveal", world.admin, model=OWL["id"], vendor="zhipu"))
         await world.fake.wait_until(lambda: card.embeds[0]["title"] == "Revealed: Owl Alpha", what="the reveal")
-        assert fields(card)["Votes here"].startswith("**Totally Unknown Lab**: 1 (100%)")
+        assert fields(card)["Votes here"].startswith("**Totally Unknown Lab** 1 (100%)")
         assert card_lead(card).splitlines()[1] == "Nobody here called it (1 vote)."

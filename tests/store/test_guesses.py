@@ -6,6 +6,7 @@ import contextlib
 import json
 import sqlite3
 
+from bot.attribution.findings import Finding
 from bot.attribution.guess import Guess, NearestModel, RankedVendor
 from bot.store import Store
 
@@ -16,10 +17,12 @@ async def test_guesses_keep_history_and_their_status(store: Store):
         RankedVendor("openai", "OpenAI", 0.2),
     )
     first = await store.guesses.save(Guess("openrouter/owl-alpha", ranking, 0.8, ("tokenizer: 10/10",), run_id=None))
-    second = await store.guesses.save(Guess("openrouter/owl-alpha", ranking[::-1], 0.6, ()))
+    said = (Finding("identity", "openai", "support", "says OpenAI made it"),)
+    second = await store.guesses.save(Guess("openrouter/owl-alpha", ranking[::-1], 0.6, (), findings=said))
     assert first.id and second.id and second.id > first.id and first.created_at
     latest = await store.guesses.latest("openrouter/owl-alpha")
     assert latest == second and latest.top_vendor == "openai" and latest.status == "ranked" and latest.reason is None
+    assert latest.findings == said and (await store.guesses.latest("openrouter/owl-alpha")).findings == said
     with contextlib.closing(sqlite3.connect(store.db.path)) as connection:
         kept = connection.execute(
             "SELECT confidence, ranking_json FROM guesses WHERE model_id = ? ORDER BY id", ("openrouter/owl-alpha",)

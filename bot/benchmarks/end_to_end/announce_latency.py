@@ -26,7 +26,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.benchmarks.end_to_end.harness import bench_settings, calibrate_references, finish, known_catalogue, running_bot
+from bot.benchmarks.end_to_end.harness import (
+    announces_stealth,
+    bench_settings,
+    calibrate_references,
+    finish,
+    known_catalogue,
+    running_bot,
+)
 from bot.benchmarks.measure import machine
 from bot.settings import MIN_POLL_INTERVAL_SECONDS, Settings
 from bot.store import Store
@@ -38,17 +45,9 @@ MARGIN_S = 1.0
 STAGES = ("poll_detect", "first_post", "first_probe", "last_probe", "with_guesses")
 
 
-def _fields(message: StoredMessage) -> dict[str, str]:
-    return {field["name"]: field["value"] for field in (message.embeds or [{}])[0].get("fields", [])}
-
-
-def _is_announcement(message: StoredMessage) -> bool:
-    return _fields(message).get("Listing", "").startswith(f"`{STEALTH_ID}`")
-
-
 def _has_guesses(message: StoredMessage) -> bool:
     lead = (message.embeds or [{}])[0].get("description") or ""
-    return _is_announcement(message) and not lead.startswith("**Probing")
+    return announces_stealth(message) and not lead.startswith("**Probing")
 
 
 async def _wait_for_poll_after(store: Store, poll_id: int, timeout: float) -> int:
@@ -81,7 +80,7 @@ async def one_run(template: Path, folder: Path, run: int, poll_interval: float, 
             appeared = time.monotonic()
             gateway.set_catalogue([*known_catalogue(), STEALTH_ENTRY])
             give_up_after = poll_interval + probe_latency + 60
-            announcement = await fake.wait_for_message(channel.id, _is_announcement, timeout=give_up_after)
+            announcement = await fake.wait_for_message(channel.id, announces_stealth, timeout=give_up_after)
             posted = time.monotonic()
             await fake.wait_until(
                 lambda: _has_guesses(announcement), timeout=give_up_after, what="the edit with guesses"

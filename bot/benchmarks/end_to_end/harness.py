@@ -98,9 +98,10 @@ async def running_bot(settings: Settings, fake: FakeDiscord, store: Store) -> As
 
 
 def announces_stealth(message: StoredMessage) -> bool:
-    """Whether `message` is the card announcing the stealth model (probing may still be under way)."""
-    fields = {field["name"]: field["value"] for field in (message.embeds or [{}])[0].get("fields", [])}
-    return fields.get("Listing", "").startswith(f"`{STEALTH_ID}`")
+    """Whether `message` is the card announcing the stealth model (probing may still be under way): its last
+    description line is the listing, which starts with the model id."""
+    description = (message.embeds or [{}])[0].get("description") or ""
+    return bool(description) and description.splitlines()[-1].startswith(f"`{STEALTH_ID}`")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ from bot.probes.suite import SUITE_VERSION
 from bot.store import Store
 from bot.store.calibration import CalibrationProgress
 from bot.store.catalogue import ModelRecord
-from bot.store.votes import Reveal, Tally
+from bot.store.reveals import Reveal
+from bot.store.votes import Tally
 
 REMOVAL_EVENTS_SCANNED = 20
 SHARE_SHOWN = 0.05
@@ -72,7 +73,7 @@ async def load_card(store: Store, guild_id: int, model_id: str) -> Card | None:
     model = await store.catalogue.model(model_id)
     if model is None:
         return None
-    reveal = await store.votes.reveal_for(guild_id, model_id)
+    reveal = await store.reveals.reveal_for(guild_id, model_id)
     guess = await store.guesses.latest(model_id)
     waiting = guess is not None and guess.status == GUESS_NO_REFERENCES and reveal is None
     return Card(
@@ -80,7 +81,7 @@ async def load_card(store: Store, guild_id: int, model_id: str) -> Card | None:
         guess=guess,
         tally=await store.votes.tally(guild_id, model_id, hidden=await store.guilds.hides_votes(guild_id)),
         reveal=reveal,
-        called_by=await _called_by(store, guild_id, model_id) if reveal else [],
+        called_by=await store.reveals.called_by(guild_id, model_id) if reveal else [],
         calibration=await store.calibration.progress(SUITE_VERSION) if waiting else None,
         next_probe_at=await _next_probe_at(store, guess) if reveal is None else None,
     )
@@ -91,12 +92,6 @@ async def _next_probe_at(store: Store, guess: Guess | None) -> str | None:
         return None
     attempts = await store.probe_attempts.get(guess.model_id, SUITE_VERSION)
     return attempts.next_attempt_at if attempts and attempts.succeeded_run_id is None else None
-
-
-async def _called_by(store: Store, guild_id: int, model_id: str) -> list[str]:
-    """The members whose current vote matched the reveal, in the order they voted."""
-    rows = store.votes.export_rows(guild_id, model_id=model_id)
-    return [row.member_name async for row in rows if row.kind == "vote" and row.current_vote and row.correct]
 
 
 async def removal_candidates(store: Store, model_id: str) -> list[str]:

@@ -166,7 +166,7 @@ async def revealed(run: Run) -> None:
     await with_guesses(run)
     for member, vendor in ((11, "GLM"), (12, "zhipu"), (13, "OpenAI")):
         await run.store.votes.cast(GUILD, STEALTH_ID, member, f"member {member}", vendor)
-    await run.store.votes.reveal(GUILD, STEALTH_ID, "zhipu", "z-ai/glm-5", 99)
+    await run.store.reveals.reveal(GUILD, STEALTH_ID, "zhipu", "z-ai/glm-5", 99)
 
 
 async def removed(run: Run) -> None:

@@ -16,7 +16,7 @@ from bot.catalogue.entry import CatalogueEntry, EntryError, parse_entry
 from bot.catalogue.stealth import StealthVerdict
 from bot.catalogue.vendors import vendor_for_model_id
 from bot.store.alerts import record_alerts
-from bot.store.database import Database, utc_now
+from bot.store.database import Database, contains_pattern, utc_now
 from bot.store.outbox import intend_announcements, intend_removal_replies
 
 
@@ -205,7 +205,7 @@ class CatalogueStore:
 
     async def search_models(self, text: str, limit: int = 25) -> list[ModelRecord]:
         """Models whose id or name contains `text` (for autocomplete): stealth, listed, newest released first."""
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = contains_pattern(text)
         rows = await self._db.fetchall(
             "SELECT * FROM models WHERE id LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\' "
             "ORDER BY stealth DESC, removed_at IS NOT NULL, COALESCE(created, 0) DESC, first_seen DESC, id LIMIT ?",

@@ -51,6 +51,11 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern (with `ESCAPE '\\'`) matching text that contains `text` as typed, wildcards included."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def is_busy(error: BaseException) -> bool:
     """Whether another connection holds the lock: worth waiting for, unlike every other SQLite error."""
     return isinstance(error, sqlite3.OperationalError) and ("locked" in str(error) or "busy" in str(error))

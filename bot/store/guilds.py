@@ -3,12 +3,40 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import aiosqlite
 
 from bot.store.database import Database, utc_now
 
 NEW_GUILD_HIDES_VOTES = True
+CLOSE_AT_REVEAL, CLOSE_AT_REMOVAL, CLOSE_AFTER_DAYS = "reveal", "removal", "days"
+VOTING_CLOSES = (CLOSE_AT_REVEAL, CLOSE_AT_REMOVAL, CLOSE_AFTER_DAYS)
+
+
+@dataclass(frozen=True)
+class VotingDeadline:
+    """When a guild stops taking votes on a model besides the reveal: at the removal, or some days after the card."""
+
+    closes: str = CLOSE_AT_REVEAL
+    days: int | None = None
+
+    def closes_at(self, card_made_at: str, removed_at: str | None) -> str | None:
+        """The moment voting closes for a model whose card was made at `card_made_at`; None: only at the reveal."""
+        if self.closes == CLOSE_AT_REMOVAL:
+            return removed_at
+        if self.closes == CLOSE_AFTER_DAYS and self.days:
+            moment = datetime.fromisoformat(card_made_at) + timedelta(days=self.days)
+            return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return None
+
+    def describe(self) -> str:
+        """In words, for /scout setup and /scout status."""
+        if self.closes == CLOSE_AT_REMOVAL:
+            return "voting closes when a model leaves the catalogue (or at its reveal)"
+        if self.closes == CLOSE_AFTER_DAYS and self.days:
+            return f"voting closes {self.days} day{'s' if self.days != 1 else ''} after the card (or at the reveal)"
+        return "voting stays open until the reveal"
 
 
 @dataclass(frozen=True)
@@ -22,6 +50,7 @@ class GuildSettings:
     last_error_at: str | None
     hide_votes: bool = NEW_GUILD_HIDES_VOTES
     threads: bool = False
+    voting: VotingDeadline = VotingDeadline()
 
 
 def _settings(row: aiosqlite.Row) -> GuildSettings:
@@ -33,6 +62,7 @@ def _settings(row: aiosqlite.Row) -> GuildSettings:
         row["last_error_at"],
         bool(row["hide_votes"]),
         bool(row["threads"]),
+        VotingDeadline(row["voting_closes"], row["voting_days"]),
     )
 
 
@@ -60,6 +90,7 @@ class GuildStore:
         all_models: bool | None = None,
         hide_votes: bool | None = None,
         threads: bool | None = None,
+        voting: VotingDeadline | None = None,
     ) -> None:
         """Set the channel, and the options given (None keeps the current one, or the default for a new guild).
 
@@ -70,14 +101,27 @@ class GuildStore:
         async with self._db.transaction() as tx:
             await tx.execute(
                 """
-                INSERT INTO guild_settings (guild_id, channel_id, all_models, hide_votes, threads, updated_at)
-                VALUES (?1, ?2, COALESCE(?3, 0), COALESCE(?4, ?7), COALESCE(?5, 0), ?6)
+                INSERT INTO guild_settings (guild_id, channel_id, all_models, hide_votes, threads, updated_at,
+                    voting_closes, voting_days)
+                VALUES (?1, ?2, COALESCE(?3, 0), COALESCE(?4, ?7), COALESCE(?5, 0), ?6, COALESCE(?8, 'reveal'), ?9)
                 ON CONFLICT (guild_id) DO UPDATE SET channel_id = excluded.channel_id,
                     all_models = COALESCE(?3, all_models), hide_votes = COALESCE(?4, hide_votes),
                     threads = COALESCE(?5, threads), last_error = NULL, last_error_at = NULL,
+                    voting_closes = COALESCE(?8, voting_closes),
+                    voting_days = CASE WHEN ?8 IS NULL THEN voting_days ELSE ?9 END,
                     updated_at = excluded.updated_at
                 """,
-                (guild_id, channel_id, all_models, hide_votes, threads, now, NEW_GUILD_HIDES_VOTES),
+                (
+                    guild_id,
+                    channel_id,
+                    all_models,
+                    hide_votes,
+                    threads,
+                    now,
+                    NEW_GUILD_HIDES_VOTES,
+                    voting.closes if voting else None,
+                    voting.days if voting else None,
+                ),
             )
             await tx.execute(
                 "UPDATE announcements SET channel_id = ?, state = 'intended', attempts = 0, last_error = NULL, "
@@ -103,6 +147,11 @@ class GuildStore:
                 (guild_id, channel_id, now),
             )
             return cursor.rowcount > 0
+
+    async def voting_deadline(self, guild_id: int) -> VotingDeadline:
+        """When this guild stops taking votes besides the reveal (a guild never set up: only at the reveal)."""
+        settings = await self.get(guild_id)
+        return settings.voting if settings else VotingDeadline()
 
     async def record_error(self, guild_id: int, error: str | None) -> None:
         """Remember the last delivery failure (None clears it), so `/scout status` can tell an admin what to fix."""

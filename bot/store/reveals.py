@@ -30,15 +30,23 @@ class Reveal:
     true_model: str | None
     revealed_by: int | None
     revealed_at: str
+    corrected_at: str | None = None
+    corrected_from: str | None = None
+
+    @property
+    def shown(self) -> str:
+        """The truth in words: the vendor, and the real model when known ("Zhipu (GLM) (z-ai/glm-5)")."""
+        return self.vendor_name + (f" ({self.true_model})" if self.true_model else "")
 
 
 @dataclass(frozen=True)
 class RevealScore:
-    """How the guild's current votes fared against a reveal."""
+    """How the guild's current votes fared against a reveal; `previous` is the reveal it corrected, if any."""
 
     reveal: Reveal
     right: int
     wrong: int
+    previous: Reveal | None = None
 
 
 def _reveal(row: aiosqlite.Row) -> Reveal:
@@ -50,6 +58,8 @@ def _reveal(row: aiosqlite.Row) -> Reveal:
         row["true_model"],
         row["revealed_by"],
         row["revealed_at"],
+        row["corrected_at"],
+        row["corrected_from"],
     )
 
 
@@ -63,20 +73,30 @@ class RevealStore:
         self, guild_id: int, model_id: str, vendor_label: str, true_model: str | None, revealed_by: int | None
     ) -> RevealScore:
         """Record (or correct) the truth about a model in this guild and score every current vote against it; the
-        guild's card is asked to show it in the same transaction."""
+        guild's card is asked to show it in the same transaction.
+
+        A correction keeps the time of the first reveal (the moment the truth came out, which decides the bot's
+        call) and records when it was corrected and what the reveal said before.
+        """
         vendor, vendor_name = canonical_vendor(vendor_label), vendor_name_for(vendor_label)
+        true_model = true_model or None
         now = utc_now()
         async with self._db.transaction() as tx:
-            await tx.execute(
-                """
-                INSERT INTO reveals (guild_id, model_id, vendor, vendor_name, true_model, revealed_by, revealed_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (guild_id, model_id) DO UPDATE SET vendor = excluded.vendor,
-                    vendor_name = excluded.vendor_name, true_model = excluded.true_model,
-                    revealed_by = excluded.revealed_by, revealed_at = excluded.revealed_at
-                """,
-                (guild_id, model_id, vendor, vendor_name, true_model or None, revealed_by, now),
-            )
+            cursor = await tx.execute("SELECT * FROM reveals WHERE guild_id = ? AND model_id = ?", (guild_id, model_id))
+            found = await cursor.fetchone()
+            previous = _reveal(found) if found else None
+            if previous is None:
+                await tx.execute(
+                    "INSERT INTO reveals (guild_id, model_id, vendor, vendor_name, true_model, revealed_by, "
+                    "revealed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (guild_id, model_id, vendor, vendor_name, true_model, revealed_by, now),
+                )
+            elif (previous.vendor, previous.vendor_name, previous.true_model) != (vendor, vendor_name, true_model):
+                await tx.execute(
+                    "UPDATE reveals SET vendor = ?, vendor_name = ?, true_model = ?, revealed_by = ?, "
+                    "corrected_at = ?, corrected_from = ? WHERE guild_id = ? AND model_id = ?",
+                    (vendor, vendor_name, true_model, revealed_by, now, previous.shown, guild_id, model_id),
+                )
             cursor = await tx.execute(
                 "SELECT COALESCE(SUM(vendor = ?), 0) AS right, COUNT(*) AS total FROM votes "
                 "WHERE guild_id = ? AND model_id = ?",
@@ -86,8 +106,9 @@ class RevealStore:
             await ask_for_edits(tx, [model_id], now, guild_id)
         self._db.outbox_changed.set()
         assert row is not None
-        reveal = Reveal(guild_id, model_id, vendor, vendor_name, true_model or None, revealed_by, now)
-        return RevealScore(reveal, int(row["right"]), int(row["total"]) - int(row["right"]))
+        reveal = await self.reveal_for(guild_id, model_id)
+        assert reveal is not None
+        return RevealScore(reveal, int(row["right"]), int(row["total"]) - int(row["right"]), previous)
 
     async def reveal_for(self, guild_id: int, model_id: str) -> Reveal | None:
         """The truth if this guild knows it; another guild's reveal does not count here."""

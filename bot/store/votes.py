@@ -15,12 +15,28 @@ from datetime import UTC, datetime, timedelta
 import aiosqlite
 
 from bot.catalogue.vendors import canonical_vendor, display_name, vendor_for_label
-from bot.store.database import Database, utc_now
+from bot.store.database import Database, contains_pattern, utc_now
+from bot.store.guilds import VotingDeadline
 from bot.store.outbox import ask_for_edits
 
 MAX_MEMBER_NAME_LENGTH = 100
 MAX_VENDOR_NAME_LENGTH = 100
 REVEALED_HERE = "SELECT 1 FROM reveals WHERE guild_id = ? AND model_id = ?"
+OPEN_MODELS_SHOWN = 25
+# One model as one guild votes on it: anonymous or not, revealed here or not, and what its deadline hangs on.
+# Its three placeholders are the guild id (see `_guild_params`).
+_VOTING_STATE = """
+    SELECT m.id, m.name, m.stealth, m.removed_at, COALESCE(a.created_at, m.first_seen) AS card_made_at,
+           COALESCE(g.voting_closes, 'reveal') AS voting_closes, g.voting_days,
+           EXISTS (SELECT 1 FROM reveals r WHERE r.guild_id = ? AND r.model_id = m.id) AS revealed
+    FROM models m
+    LEFT JOIN announcements a ON a.model_id = m.id AND a.guild_id = ?
+    LEFT JOIN guild_settings g ON g.guild_id = ?
+"""
+
+
+def _guild_params(guild_id: int, *more: object) -> tuple[object, ...]:
+    return (guild_id, guild_id, guild_id, *more)
 
 
 class VotingClosed(Exception):
@@ -134,6 +150,23 @@ _APPEND_HISTORY = """
 """
 
 
+def _closes_at(row: aiosqlite.Row) -> str | None:
+    deadline = VotingDeadline(row["voting_closes"], row["voting_days"])
+    return deadline.closes_at(row["card_made_at"], row["removed_at"])
+
+
+def _closed_reason(row: aiosqlite.Row, now: str) -> str | None:
+    """Why this guild takes no vote on the model now, in words; None while voting is open."""
+    if not row["stealth"]:
+        return f"{row['id']} is not an anonymous model, so there is no maker to guess"
+    if row["revealed"]:
+        return f"{row['id']} has been revealed in this server, so voting on it is closed"
+    closes_at = _closes_at(row)
+    if closes_at is not None and closes_at <= now:
+        return f"voting on {row['id']} closed at {closes_at[:16].replace('T', ' ')} UTC, as this server chose"
+    return None
+
+
 class VoteStore:
     """Votes of every guild and their history; every method is scoped by `guild_id`."""
 
@@ -202,6 +235,24 @@ class VoteStore:
             await tx.executemany(_APPEND_HISTORY, rows)
         return len(rows)
 
+    async def closes_at(self, guild_id: int, model_id: str) -> str | None:
+        """When voting on the model closes in this guild besides the reveal (the guild's deadline), or None."""
+        row = await self._db.fetchone(_VOTING_STATE + " WHERE m.id = ?", _guild_params(guild_id, model_id))
+        return _closes_at(row) if row else None
+
+    async def open_models(self, guild_id: int, text: str = "", limit: int = OPEN_MODELS_SHOWN) -> list[tuple[str, str]]:
+        """(id, name) of the models this guild can vote on now whose id or name contains `text`: anonymous, not
+        revealed here, before the guild's deadline; listed before removed, newest first."""
+        pattern = contains_pattern(text)
+        rows = await self._db.fetchall(
+            _VOTING_STATE
+            + " WHERE m.stealth = 1 AND (m.id LIKE ? ESCAPE '\\' OR m.name LIKE ? ESCAPE '\\')"
+            + " ORDER BY m.removed_at IS NOT NULL, COALESCE(m.created, 0) DESC, m.first_seen DESC, m.id",
+            _guild_params(guild_id, pattern, pattern),
+        )
+        now = utc_now()
+        return [(row["id"], row["name"]) for row in rows if _closed_reason(row, now) is None][:limit]
+
     async def current(self, guild_id: int, model_id: str, member_id: int) -> Vote | None:
         """The member's vote that counts, if they voted."""
         row = await self._db.fetchone(
@@ -229,11 +280,12 @@ class VoteStore:
 
 
 async def _require_open(tx: aiosqlite.Connection, guild_id: int, model_id: str) -> None:
-    """Refuse, with the reason, a vote on a model that is not an anonymous one or that this guild revealed."""
-    cursor = await tx.execute("SELECT stealth FROM models WHERE id = ?", (model_id,))
-    model = await cursor.fetchone()
-    if model is None or not model["stealth"]:
+    """Refuse, with the reason, a vote on a model that is not an anonymous one, that this guild revealed, or
+    whose voting this guild closed (at the removal, or some days after the card)."""
+    cursor = await tx.execute(_VOTING_STATE + " WHERE m.id = ?", _guild_params(guild_id, model_id))
+    row = await cursor.fetchone()
+    if row is None:
         raise VotingClosed(f"{model_id} is not an anonymous model, so there is no maker to guess")
-    cursor = await tx.execute(REVEALED_HERE, (guild_id, model_id))
-    if await cursor.fetchone():
-        raise VotingClosed(f"{model_id} has been revealed in this server, so voting on it is closed")
+    reason = _closed_reason(row, utc_now())
+    if reason is not None:
+        raise VotingClosed(reason)

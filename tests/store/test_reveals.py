@@ -134,3 +134,19 @@ async def test_members_and_the_bot_are_scored_by_the_one_brier_score(store):
     assert alice.brier == brier_score([Call(True, 0.7), Call(False, 0.6)])
     assert bot.brier == brier_score([Call(True, 0.7), Call(False, 0.6), Call(False, 0.5)])
     assert (alice.calls, alice.rated_calls, bot.calls, bot.rated_calls) == (3, 2, 3, 3)
+
+
+async def test_a_correction_keeps_the_first_reveals_time_and_says_what_it_corrected(store):
+    await store.votes.cast(GUILD, MODEL, 1, "alice", "zhipu")
+    first = await store.reveals.reveal(GUILD, MODEL, "openai", "openai/gpt-5", revealed_by=42)
+    same = await store.reveals.reveal(GUILD, MODEL, "OpenAI", "openai/gpt-5", revealed_by=42)
+    assert first.previous is None and same.reveal.corrected_at is None  # the same truth twice corrects nothing
+
+    corrected = await store.reveals.reveal(GUILD, MODEL, "GLM", "z-ai/glm-5", revealed_by=43)
+
+    assert corrected.previous is not None and corrected.previous.vendor == "openai"
+    assert corrected.reveal.revealed_at == first.reveal.revealed_at
+    assert corrected.reveal.corrected_at is not None and corrected.reveal.corrected_at >= first.reveal.revealed_at
+    assert corrected.reveal.corrected_from == "OpenAI (openai/gpt-5)"
+    assert (corrected.right, corrected.wrong) == (1, 0)
+    assert await store.reveals.called_by(GUILD, MODEL) == ["alice"]

@@ -4,9 +4,22 @@ from __future__ import annotations
 
 import pytest
 
+from bot.jobs.polling import record_catalogue
 from bot.store import Store
+from bot.store.guilds import VotingDeadline
 from bot.store.votes import Vote, VotingClosed
-from tests.support.voting import GUILD, MODEL, ORDINARY, OTHER_GUILD, PONY, pairs, with_models_to_vote_on
+from tests.e2e.conftest import ORDINARY_MODELS
+from tests.support.voting import (
+    GUILD,
+    HUNTER,
+    MODEL,
+    ORDINARY,
+    OTHER_GUILD,
+    PONY,
+    SILENT,
+    pairs,
+    with_models_to_vote_on,
+)
 
 
 @pytest.fixture
@@ -113,3 +126,39 @@ async def test_imported_votes_become_current_votes_with_history(store):
     assert (await store.members.counts(1))["votes"] == 2
     assert len([row async for row in store.members.export_rows(1)]) == 3
     assert [row async for row in store.members.export_rows(2)] == []
+
+
+async def test_a_guild_may_close_voting_at_the_removal_or_some_days_after_the_card(store):
+    await store.guilds.configure(GUILD, 5, voting=VotingDeadline("removal"))
+    assert await store.votes.closes_at(GUILD, MODEL) is None  # still listed: open
+    await store.votes.cast(GUILD, MODEL, 1, "alice", "openai")
+    await record_catalogue(store, [*ORDINARY_MODELS], "the owl and friends are gone")
+    for _ in range(3):  # a removal may need confirming over more than one poll
+        if (await store.catalogue.model(MODEL)).removed_at:
+            break
+        await record_catalogue(store, [*ORDINARY_MODELS], "still gone")
+    assert await store.votes.closes_at(GUILD, MODEL) == (await store.catalogue.model(MODEL)).removed_at
+    with pytest.raises(VotingClosed, match="as this server chose"):
+        await store.votes.cast(GUILD, MODEL, 2, "bob", "openai")
+    await store.votes.cast(OTHER_GUILD, MODEL, 2, "bob", "openai")  # another server keeps voting open
+
+    await store.guilds.configure(GUILD, 5, voting=VotingDeadline("days", 3))
+    first_seen = (await store.catalogue.model(MODEL)).first_seen
+    closes = await store.votes.closes_at(GUILD, MODEL)
+    assert closes is not None and closes > first_seen and closes[:10] > first_seen[:10]
+    await store.votes.cast(GUILD, MODEL, 2, "bob", "openai")  # three days after the card: still open
+    await store.guilds.configure(GUILD, 5, all_models=True)  # other options leave the deadline as it was
+    assert (await store.guilds.voting_deadline(GUILD)) == VotingDeadline("days", 3)
+
+
+async def test_the_models_open_for_votes_are_anonymous_unrevealed_and_match_what_was_typed(store):
+    await store.reveals.reveal(GUILD, PONY, "zhipu", None, revealed_by=1)
+    assert {model_id for model_id, _ in await store.votes.open_models(GUILD)} == {MODEL, HUNTER, SILENT}
+    assert [model_id for model_id, _ in await store.votes.open_models(GUILD, "owl")] == [MODEL]
+    assert {model_id for model_id, _ in await store.votes.open_models(OTHER_GUILD, "alpha")} == {
+        MODEL,
+        PONY,
+        HUNTER,
+        SILENT,
+    }
+    assert await store.votes.open_models(GUILD, "gpt-4o") == []  # ordinary models are never open for votes

@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 
+from bot.catalogue.vendors import vendor_for_model_id
 from bot.store.database import is_busy
 from bot.store.outbox import Announcement
+from bot.store.reveals import RevealScore
 from bot.store.votes import CastResult, VotingClosed
 from cogs import _safety as safety
 from cogs._card import Card, load_card
@@ -61,10 +63,11 @@ async def store_and_tell(
     interaction: discord.Interaction[ScoutBot],
     work: Callable[[], Awaitable[str]],
     what: str,
-    view: discord.ui.View | None = None,
+    view: discord.ui.View | Callable[[], discord.ui.View] | None = None,
 ) -> None:
     """Do a member's lookups and write, and answer with the outcome; say "queued" first if the database keeps
-    it waiting (a read waits too while SQLite sits out another process's lock, so the lookups count)."""
+    it waiting (a read waits too while SQLite sits out another process's lock, so the lookups count). `view` goes
+    with the answer; a function is called once the work is done (when the view depends on what it found)."""
     landing = asyncio.ensure_future(until_stored(work, what))
     try:
         text = await asyncio.wait_for(asyncio.shield(landing), QUEUED_NOTICE_SECONDS)
@@ -74,7 +77,8 @@ async def store_and_tell(
         except discord.HTTPException as error:  # the notice is a courtesy; the write goes on regardless
             log.warning("could not tell a member their %s is queued: %s", what, error.status)
         text = await landing
-    extra: dict[str, Any] = {"view": view} if view else {}
+    shown = view() if callable(view) else view
+    extra: dict[str, Any] = {"view": shown} if shown else {}
     await safety.respond(interaction, text, **extra)
 
 
@@ -134,3 +138,51 @@ async def record_note(interaction: discord.Interaction[ScoutBot], model_id: str,
     except ValueError as error:
         raise CommandRefused(f"I can't save that note: {error}.") from None
     return f"Note saved on {safety.code(model_id)}."
+
+
+def _reveal_text(model_id: str, score: RevealScore, true_model_known: bool) -> str:
+    reveal, previous = score.reveal, score.previous
+    truth = f"**{safety.escape(reveal.vendor_name)}**"
+    if reveal.true_model:
+        truth += f" ({safety.code(reveal.true_model)})"
+    total = score.right + score.wrong
+    right = f"{score.right} of {total} vote{'s' if total != 1 else ''} here were right."
+    if previous is None:
+        text = f"Revealed: {safety.code(model_id)} was made by {truth}. {right}"
+    elif reveal.corrected_at is not None and reveal.corrected_from == previous.shown:
+        was = safety.plain(previous.shown, 200)
+        text = f"Corrected: {safety.code(model_id)} was made by {truth}, not {was} as first revealed. {right}"
+    else:
+        text = f"Already revealed: {safety.code(model_id)} was made by {truth}; nothing changed."
+    if not true_model_known and reveal.true_model:
+        text += f" Note: {safety.code(reveal.true_model)} is not in the catalogue I know; check its spelling."
+    return text
+
+
+async def reveal_and_tell(
+    interaction: discord.Interaction[ScoutBot], model_id: str, vendor_label: str | None, true_model: str | None
+) -> None:
+    """Record the truth about an anonymous model here (or correct it) and say so publicly: revealed or corrected,
+    how many votes were right, and a warning when the real model named is not in the catalogue. With no vendor,
+    the lab is read from the real model's id (a removal reply's "Reveal as …" button)."""
+    store = interaction.client.store
+    guild_id = interaction.guild_id
+    assert guild_id is not None
+    model = await store.catalogue.model(model_id)
+    if model is None or not model.stealth:
+        raise CommandRefused(
+            f"{safety.code(model_id)} is listed under its maker's name, so there is nothing to reveal."
+        )
+    if vendor_label is None:
+        lab = vendor_for_model_id(true_model or "")
+        if lab is None:
+            raise CommandRefused("I can't tell which lab that model belongs to; use `/scout reveal` with the vendor.")
+        vendor_label = lab.key
+    if not vendor_label.strip():
+        raise CommandRefused("Tell me which vendor made it.")
+    known = true_model is None or await store.catalogue.model(true_model) is not None
+    label = vendor_label
+    score = await until_stored(
+        lambda: store.reveals.reveal(guild_id, model_id, label, true_model, interaction.user.id), "reveal"
+    )
+    await safety.respond(interaction, _reveal_text(model_id, score, known), ephemeral=False)

@@ -14,6 +14,7 @@ from bot.probes.suite import SUITE_VERSION
 from bot.store import Store
 from bot.store.calibration import CalibrationProgress
 from bot.store.catalogue import ModelRecord
+from bot.store.database import utc_now
 from bot.store.reveals import Reveal
 from bot.store.votes import Tally
 
@@ -37,6 +38,8 @@ class Card:
     """How far the bot's own calibration got, while the guess waits for references."""
     next_probe_at: str | None = None
     """When probes that failed are tried again; None once no retry is planned."""
+    voting_closes_at: str | None = None
+    """When this guild stops taking votes on the model besides the reveal (its deadline), if it set one."""
 
     @property
     def calibrating(self) -> bool:
@@ -44,9 +47,14 @@ class Card:
         return self.calibration is not None and self.calibration.planned > 0 and not self.calibration.complete
 
     @property
+    def voting_closed_by_deadline(self) -> bool:
+        """The guild's deadline for votes on this model has passed."""
+        return self.voting_closes_at is not None and self.voting_closes_at <= utc_now()
+
+    @property
     def voting_open(self) -> bool:
-        """Only an anonymous model that is not revealed here yet has something to vote on."""
-        return self.model.stealth and self.reveal is None
+        """Only an anonymous model not revealed here yet, before the guild's deadline, has something to vote on."""
+        return self.model.stealth and self.reveal is None and not self.voting_closed_by_deadline
 
 
 def supported_ranking(guess: Guess | None) -> list[tuple[str, float]]:
@@ -84,6 +92,7 @@ async def load_card(store: Store, guild_id: int, model_id: str) -> Card | None:
         called_by=await store.reveals.called_by(guild_id, model_id) if reveal else [],
         calibration=await store.calibration.progress(SUITE_VERSION) if waiting else None,
         next_probe_at=await _next_probe_at(store, guess) if reveal is None else None,
+        voting_closes_at=await store.votes.closes_at(guild_id, model_id) if model.stealth and not reveal else None,
     )
 
 

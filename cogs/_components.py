@@ -1,9 +1,10 @@
 """The components on every card and their modals: persistent `DynamicItem`s whose custom ids carry the card.
 
-Custom ids are `scout:<what>:<announcement id>`, registered once at start-up, so the select and buttons
-on a week-old message still work after a restart. The announcement id, not the model id, goes in the
-custom id: model ids can be longer than Discord's 100-character limit, and the announcement row also
-says which guild the message belongs to.
+Custom ids are `scout:<what>:<key>`, registered once at start-up, so the select and buttons on a week-old
+message still work after a restart. On an announcement the key is the announcement id: the row says which
+guild the message belongs to and which model it shows. On a `/scout model` or `/scout recent` answer, which
+no announcement backs, the key is `m` and 16 hex digits of the model id's SHA-256 (model ids can be longer
+than Discord's 100-character limit); it is looked up among the anonymous models, the only ones with votes.
 
 Every callback answers Discord before it reads the database (a modal is the answer when one opens, a
 defer otherwise), and every failure is answered in one sentence by `ScoutItem`, in one place.
@@ -11,6 +12,7 @@ defer otherwise), and every failure is answered in one sentence by `ScoutItem`, 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -19,9 +21,10 @@ import discord
 from bot.catalogue.vendors import COMMON_VENDOR_KEYS, canonical_vendor, display_name
 from bot.store.notes import MAX_NOTE_LENGTH
 from cogs import _safety as safety
-from cogs._actions import announcement_for, guild_card, record_note, record_vote, store_and_tell
-from cogs._card import Card, shown_ranking
+from cogs._actions import announcement_for, guild_card, record_note, record_vote, reveal_and_tell, store_and_tell
+from cogs._card import Card, removal_candidates, shown_ranking
 from cogs._render import OPEN_SET_VENDOR, evidence_embed, votes_embed
+from cogs._safety import CommandRefused
 
 if TYPE_CHECKING:
     from bot.client import ScoutBot
@@ -44,18 +47,37 @@ MENU_LABS = (
     "inclusionai",
 )
 CONFIDENCE_CHOICES = (50, 60, 70, 80, 90, 99)
+KEY = r"(?P<key>[0-9]{1,19}|m[0-9a-f]{16})"
+MODEL_KEY_DIGITS = 16
+REVEAL_BUTTONS = 5
+BUTTON_LABEL_LIMIT = 80
 
 ItemT = TypeVar("ItemT", bound=discord.ui.Item[Any])
 
 
-class ScoutItem(discord.ui.DynamicItem[ItemT], template=r"scout:[a-z-]+:(?P<announcement>[0-9]{1,19})"):
+def model_key(model_id: str) -> str:
+    """The card key of a model no announcement backs: short, fixed-length, the same in every process."""
+    return "m" + hashlib.sha256(model_id.encode()).hexdigest()[:MODEL_KEY_DIGITS]
+
+
+async def model_for_key(interaction: discord.Interaction[ScoutBot], key: str) -> str:
+    """The model a card key stands for in this guild: an announcement of this guild, or an anonymous model."""
+    if not key.startswith("m"):
+        return (await announcement_for(interaction, int(key))).model_id
+    for model in await interaction.client.store.catalogue.models(stealth_only=True):
+        if model_key(model.id) == key:
+            return model.id
+    raise CommandRefused("This model is no longer known to me.")
+
+
+class ScoutItem(discord.ui.DynamicItem[ItemT], template=r"scout:[a-z-]+:" + KEY):
     """A card's persistent component: `act` does the work; any failure is answered in one sentence here."""
 
-    def __init__(self, announcement_id: int) -> None:
-        super().__init__(self.build(announcement_id))
-        self.announcement_id = announcement_id
+    def __init__(self, key: str) -> None:
+        super().__init__(self.build(key))
+        self.key = key
 
-    def build(self, announcement_id: int) -> ItemT:
+    def build(self, key: str) -> ItemT:
         """The Discord item carrying this card's custom id; each component says how it looks."""
         raise NotImplementedError
 
@@ -63,7 +85,7 @@ class ScoutItem(discord.ui.DynamicItem[ItemT], template=r"scout:[a-z-]+:(?P<anno
     async def from_custom_id(
         cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> ScoutItem[ItemT]:
-        return cls(int(match["announcement"]))
+        return cls(match["key"])
 
     # discord.py types the argument `Interaction[ClientT]` with a type variable its class does not bind, so no
     # override can name the one client these items run on.
@@ -103,14 +125,14 @@ def vendor_options(card: Card | None) -> list[discord.SelectOption]:
     return options
 
 
-class VendorSelect(ScoutItem[discord.ui.Select[Any]], template=r"scout:vote:(?P<announcement>[0-9]{1,19})"):
-    def __init__(self, announcement_id: int, options: list[discord.SelectOption] | None = None) -> None:
+class VendorSelect(ScoutItem[discord.ui.Select[Any]], template=r"scout:vote:" + KEY):
+    def __init__(self, key: str, options: list[discord.SelectOption] | None = None) -> None:
         self.options = options or vendor_options(None)
-        super().__init__(announcement_id)
+        super().__init__(key)
 
-    def build(self, announcement_id: int) -> discord.ui.Select[Any]:
+    def build(self, key: str) -> discord.ui.Select[Any]:
         return discord.ui.Select(
-            custom_id=safety.custom_id(f"scout:vote:{announcement_id}"),
+            custom_id=safety.custom_id(f"scout:vote:{key}"),
             placeholder="Who made it? Vote for a vendor",
             options=self.options,
             min_values=1,
@@ -120,23 +142,22 @@ class VendorSelect(ScoutItem[discord.ui.Select[Any]], template=r"scout:vote:(?P<
     async def act(self, interaction: discord.Interaction[ScoutBot]) -> None:
         value = self.item.values[0] if self.item.values else ""
         if value == OTHER_VALUE:
-            await interaction.response.send_modal(OtherVendorModal(self.announcement_id))
+            await interaction.response.send_modal(OtherVendorModal(self.key))
             return
         await safety.acknowledge(interaction)
 
         async def vote() -> str:
-            announcement = await announcement_for(interaction, self.announcement_id)
-            return await record_vote(interaction, announcement.model_id, value)
+            return await record_vote(interaction, await model_for_key(interaction, self.key), value)
 
-        await store_and_tell(interaction, vote, "vote", confidence_view(self.announcement_id))
+        await store_and_tell(interaction, vote, "vote", confidence_view(self.key))
 
 
-class ConfidenceSelect(ScoutItem[discord.ui.Select[Any]], template=r"scout:sure:(?P<announcement>[0-9]{1,19})"):
+class ConfidenceSelect(ScoutItem[discord.ui.Select[Any]], template=r"scout:sure:" + KEY):
     """States how sure the member is of their current vote on this card (a probability, for scoring)."""
 
-    def build(self, announcement_id: int) -> discord.ui.Select[Any]:
+    def build(self, key: str) -> discord.ui.Select[Any]:
         return discord.ui.Select(
-            custom_id=safety.custom_id(f"scout:sure:{announcement_id}"),
+            custom_id=safety.custom_id(f"scout:sure:{key}"),
             placeholder="How sure are you? (optional, for scoring)",
             options=[discord.SelectOption(label=f"{p}% sure", value=str(p)) for p in CONFIDENCE_CHOICES],
         )
@@ -148,61 +169,61 @@ class ConfidenceSelect(ScoutItem[discord.ui.Select[Any]], template=r"scout:sure:
         assert guild_id is not None
 
         async def restate() -> str:
-            announcement = await announcement_for(interaction, self.announcement_id)
-            vote = await interaction.client.store.votes.current(guild_id, announcement.model_id, interaction.user.id)
+            model_id = await model_for_key(interaction, self.key)
+            vote = await interaction.client.store.votes.current(guild_id, model_id, interaction.user.id)
             if vote is None:
                 raise safety.CommandRefused("Vote for a vendor first, then say how sure you are.")
-            return await record_vote(interaction, announcement.model_id, vote.vendor, percent / 100)
+            return await record_vote(interaction, model_id, vote.vendor, percent / 100)
 
         await store_and_tell(interaction, restate, "vote")
 
 
-def confidence_view(announcement_id: int) -> discord.ui.View:
+def confidence_view(key: str) -> discord.ui.View:
+    """The "How sure are you?" select that follows every vote, whichever way it was cast."""
     view = discord.ui.View(timeout=None)
-    view.add_item(ConfidenceSelect(announcement_id))
+    view.add_item(ConfidenceSelect(key))
     return view
 
 
-class NoteButton(ScoutItem[discord.ui.Button[Any]], template=r"scout:note:(?P<announcement>[0-9]{1,19})"):
-    def build(self, announcement_id: int) -> discord.ui.Button[Any]:
+class NoteButton(ScoutItem[discord.ui.Button[Any]], template=r"scout:note:" + KEY):
+    def build(self, key: str) -> discord.ui.Button[Any]:
         return discord.ui.Button(
             label="Add note",
             style=discord.ButtonStyle.secondary,
-            custom_id=safety.custom_id(f"scout:note:{announcement_id}"),
+            custom_id=safety.custom_id(f"scout:note:{key}"),
         )
 
     async def act(self, interaction: discord.Interaction[ScoutBot]) -> None:
-        await interaction.response.send_modal(NoteModal(self.announcement_id))
+        await interaction.response.send_modal(NoteModal(self.key))
 
 
-class TallyButton(ScoutItem[discord.ui.Button[Any]], template=r"scout:votes:(?P<announcement>[0-9]{1,19})"):
-    def build(self, announcement_id: int) -> discord.ui.Button[Any]:
+class TallyButton(ScoutItem[discord.ui.Button[Any]], template=r"scout:votes:" + KEY):
+    def build(self, key: str) -> discord.ui.Button[Any]:
         return discord.ui.Button(
             label="Votes",
             style=discord.ButtonStyle.primary,
-            custom_id=safety.custom_id(f"scout:votes:{announcement_id}"),
+            custom_id=safety.custom_id(f"scout:votes:{key}"),
         )
 
     async def act(self, interaction: discord.Interaction[ScoutBot]) -> None:
         await safety.acknowledge(interaction)
-        announcement = await announcement_for(interaction, self.announcement_id)
-        await safety.respond(interaction, embed=await tally_embed(interaction, announcement.model_id))
+        model_id = await model_for_key(interaction, self.key)
+        await safety.respond(interaction, embed=await tally_embed(interaction, model_id))
 
 
-class EvidenceButton(ScoutItem[discord.ui.Button[Any]], template=r"scout:evidence:(?P<announcement>[0-9]{1,19})"):
+class EvidenceButton(ScoutItem[discord.ui.Button[Any]], template=r"scout:evidence:" + KEY):
     """Everything behind the card (findings, nearest references, every signal, the listing), privately."""
 
-    def build(self, announcement_id: int) -> discord.ui.Button[Any]:
+    def build(self, key: str) -> discord.ui.Button[Any]:
         return discord.ui.Button(
             label="Evidence",
             style=discord.ButtonStyle.secondary,
-            custom_id=safety.custom_id(f"scout:evidence:{announcement_id}"),
+            custom_id=safety.custom_id(f"scout:evidence:{key}"),
         )
 
     async def act(self, interaction: discord.Interaction[ScoutBot]) -> None:
         await safety.acknowledge(interaction)
-        announcement = await announcement_for(interaction, self.announcement_id)
-        card = await guild_card(interaction, announcement.model_id)
+        card = await guild_card(interaction, await model_for_key(interaction, self.key))
         await safety.respond(interaction, embed=evidence_embed(card))
 
 
@@ -216,22 +237,126 @@ async def tally_embed(interaction: discord.Interaction[ScoutBot], model_id: str)
 
 def announcement_view(announcement_id: int, card: Card) -> discord.ui.View:
     """A card's components: the vendor vote only while voting is open (an anonymous model not revealed here)."""
+    key = str(announcement_id)
     view = discord.ui.View(timeout=None)
     if card.voting_open:
-        view.add_item(VendorSelect(announcement_id, vendor_options(card)))
-    view.add_item(EvidenceButton(announcement_id))
-    view.add_item(NoteButton(announcement_id))
-    view.add_item(TallyButton(announcement_id))
+        view.add_item(VendorSelect(key, vendor_options(card)))
+    view.add_item(EvidenceButton(key))
+    view.add_item(NoteButton(key))
+    view.add_item(TallyButton(key))
+    return view
+
+
+def model_view(card: Card) -> discord.ui.View | None:
+    """The vote on a `/scout model` answer (its evidence is already shown); None when there is nothing to vote on."""
+    if not card.voting_open:
+        return None
+    key = model_key(card.model.id)
+    view = discord.ui.View(timeout=None)
+    view.add_item(VendorSelect(key, vendor_options(card)))
+    view.add_item(NoteButton(key))
+    view.add_item(TallyButton(key))
+    return view
+
+
+class ModelPicker(ScoutItem[discord.ui.Select[Any]], template=r"scout:pick-model"):
+    """Under `/scout recent`: pick one of the listed models to vote on; the vote menu then comes privately."""
+
+    def __init__(self, models: list[tuple[str, str]] | None = None) -> None:
+        self.models = models or []
+        super().__init__("")
+
+    def build(self, key: str) -> discord.ui.Select[Any]:
+        options = [
+            discord.SelectOption(
+                label=safety.label(name), value=model_key(model_id), description=safety.label(model_id)
+            )
+            for model_id, name in self.models[:MAX_SELECT_OPTIONS]
+        ] or [discord.SelectOption(label="No model to vote on", value="none")]
+        return discord.ui.Select(
+            custom_id="scout:pick-model", placeholder="Vote on one of these models", options=options
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ModelPicker:
+        return cls()
+
+    async def act(self, interaction: discord.Interaction[ScoutBot]) -> None:
+        await safety.acknowledge(interaction)
+        chosen = self.item.values[0] if self.item.values else ""
+        if not re.fullmatch(KEY, chosen) or not chosen.startswith("m"):
+            raise CommandRefused("Pick a model from the list.")
+        card = await guild_card(interaction, await model_for_key(interaction, chosen))
+        view = model_view(card)
+        if view is None:
+            raise CommandRefused(f"Voting on {safety.code(card.model.id)} is closed in this server.")
+        name = safety.plain(card.model.name, 100)
+        await safety.respond(interaction, f"Who made **{name}**? Pick a vendor.", view=view)
+
+
+def recent_view(models: list[tuple[str, str]]) -> discord.ui.View | None:
+    """The model picker under `/scout recent`: the models shown there that are open for votes here."""
+    if not models:
+        return None
+    view = discord.ui.View(timeout=None)
+    view.add_item(ModelPicker(models))
+    return view
+
+
+class RevealAsButton(
+    ScoutItem[discord.ui.Button[Any]], template=r"scout:reveal-as:(?P<key>[0-9]{1,19}):(?P<index>[0-9]{1,2})"
+):
+    """On a removal reply, one per candidate: an admin records in one click that the model was that candidate."""
+
+    def __init__(self, announcement_id: int, index: int, candidate: str = "") -> None:
+        self.index = index
+        self.candidate = candidate
+        super().__init__(str(announcement_id))
+
+    def build(self, key: str) -> discord.ui.Button[Any]:
+        label = safety.label(f"Reveal as {self.candidate}", BUTTON_LABEL_LIMIT) if self.candidate else "Reveal"
+        return discord.ui.Button(
+            label=label,
+            style=discord.ButtonStyle.secondary,
+            custom_id=safety.custom_id(f"scout:reveal-as:{key}:{self.index}"),
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> RevealAsButton:
+        return cls(int(match["key"]), int(match["index"]))
+
+    async def act(self, interaction: discord.Interaction[ScoutBot]) -> None:
+        safety.require_manage_guild(interaction)  # before anything else: a member's click is refused privately
+        await safety.acknowledge(interaction, ephemeral=False)
+        announcement = await announcement_for(interaction, int(self.key))
+        candidates = await removal_candidates(interaction.client.store, announcement.model_id)
+        if self.index >= len(candidates):
+            raise CommandRefused("That candidate is no longer known to me; use `/scout reveal`.")
+        await reveal_and_tell(interaction, announcement.model_id, None, candidates[self.index])
+
+
+def removal_view(announcement_id: int, candidates: list[str]) -> discord.ui.View | None:
+    """The reveal buttons under a removal reply, for its first few candidates (admins only, checked on click)."""
+    if not candidates:
+        return None
+    view = discord.ui.View(timeout=None)
+    for index, candidate in enumerate(candidates[:REVEAL_BUTTONS]):
+        view.add_item(RevealAsButton(announcement_id, index, candidate))
     return view
 
 
 class _CardModal(discord.ui.Modal):
     """A modal opened from a card: it answers Discord first, then finds the card (the database may be busy)."""
 
-    def __init__(self, title: str, custom_id: str, announcement_id: int, stores: str) -> None:
+    def __init__(self, title: str, custom_id: str, key: str, stores: str, view: discord.ui.View | None = None) -> None:
         super().__init__(title=title, custom_id=safety.custom_id(custom_id))
-        self.announcement_id = announcement_id
+        self.key = key
         self.stores = stores
+        self.answer_view = view
 
     # discord.py types the argument `Interaction[ClientT]` with a type variable its class does not bind, so no
     # override can name the one client these items run on.
@@ -239,10 +364,9 @@ class _CardModal(discord.ui.Modal):
         await safety.acknowledge(interaction)
 
         async def store() -> str:
-            announcement = await announcement_for(interaction, self.announcement_id)
-            return await self.submit(interaction, announcement.model_id)
+            return await self.submit(interaction, await model_for_key(interaction, self.key))
 
-        await store_and_tell(interaction, store, self.stores)
+        await store_and_tell(interaction, store, self.stores, self.answer_view)
 
     async def submit(self, interaction: discord.Interaction[ScoutBot], model_id: str) -> str:
         """Store what was typed, once the card behind the modal is known to belong to this guild."""
@@ -262,8 +386,8 @@ class OtherVendorModal(_CardModal):
         label="Vendor", custom_id="vendor", placeholder="e.g. Zhipu, Meituan, StepFun", max_length=100
     )
 
-    def __init__(self, announcement_id: int) -> None:
-        super().__init__("Who made this model?", f"scout:other:{announcement_id}", announcement_id, "vote")
+    def __init__(self, key: str) -> None:
+        super().__init__("Who made this model?", f"scout:other:{key}", key, "vote", confidence_view(key))
 
     async def submit(self, interaction: discord.Interaction[ScoutBot], model_id: str) -> str:
         return await record_vote(interaction, model_id, self.vendor.value)
@@ -278,8 +402,8 @@ class NoteModal(_CardModal):
         placeholder="What did you notice?",
     )
 
-    def __init__(self, announcement_id: int) -> None:
-        super().__init__("Note on this model", f"scout:note-modal:{announcement_id}", announcement_id, "note")
+    def __init__(self, key: str) -> None:
+        super().__init__("Note on this model", f"scout:note-modal:{key}", key, "note")
 
     async def submit(self, interaction: discord.Interaction[ScoutBot], model_id: str) -> str:
         return await record_note(interaction, model_id, self.text.value)
@@ -291,4 +415,6 @@ DYNAMIC_ITEMS: tuple[type[ScoutItem[Any]], ...] = (
     EvidenceButton,
     NoteButton,
     TallyButton,
+    ModelPicker,
+    RevealAsButton,
 )

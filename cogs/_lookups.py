@@ -1,9 +1,9 @@
 """Finding a model or a vendor from what a member typed: autocompletes and the one resolver every command uses.
 
-A member may pick a suggestion (the value is the model id) or type a model's name and press enter
-("Owl Alpha"): both resolve to the same model. Autocomplete answers within Discord's 3 seconds even
-while another process holds the database: a slow search answers with no suggestions rather than
-not at all.
+A member may pick a suggestion (the value is the model id), type a model's name and press enter ("Owl
+Alpha"), or type only its start ("owl"): all resolve to the same model, as long as only one model fits.
+Autocomplete answers within Discord's 3 seconds even while another process holds the database: a slow
+search answers with no suggestions rather than not at all.
 """
 
 from __future__ import annotations
@@ -27,23 +27,33 @@ AUTOCOMPLETE_BUDGET_SECONDS = 2.0
 MAX_CHOICE_VALUE = 100
 
 
-def _name_matches(model: ModelRecord, typed: str) -> bool:
-    """ "Owl Alpha" names "Owl Alpha" and "OpenRouter: Owl Alpha" alike (listings prefix the vendor)."""
-    name = model.name.casefold()
-    return typed == name or name.endswith(f": {typed}")
+def _short_name(model: ModelRecord) -> str:
+    """ "OpenRouter: Owl Alpha" reads "owl alpha": listings prefix the vendor, members do not."""
+    return model.name.casefold().split(": ", 1)[-1]
+
+
+def _starts(model: ModelRecord, typed: str) -> bool:
+    """ "owl" starts "Owl Alpha" and "openrouter/owl-alpha" alike."""
+    return _short_name(model).startswith(typed) or model.id.casefold().rsplit("/", 1)[-1].startswith(typed)
 
 
 async def known_model_id(interaction: discord.Interaction[ScoutBot], typed: str) -> str:
-    """The id of the model the member meant, by id or by name; otherwise refuse in one sentence."""
+    """The id of the model the member meant, by id, by name, or by the start of its name when only one model
+    starts so; otherwise refuse in one sentence (naming the models a short name fits, so the member can choose)."""
     typed = typed.strip()
     store = interaction.client.store
     if typed and await store.catalogue.model(typed) is not None:
         return typed
     wanted = typed.casefold()
-    named = [model for model in await store.catalogue.search_models(typed[:100]) if _name_matches(model, wanted)]
-    if not typed or len(named) != 1:
-        raise CommandRefused("I don't know that model; pick one from the suggestions.")
-    return named[0].id
+    found = await store.catalogue.search_models(typed[:100]) if typed else []
+    for fits in (lambda m: _short_name(m) == wanted or m.name.casefold() == wanted, lambda m: _starts(m, wanted)):
+        matching = [model for model in found if fits(model)]
+        if len(matching) == 1:
+            return matching[0].id
+        if len(matching) > 1:
+            names = ", ".join(safety.plain(model.name, 60) for model in matching[:5])
+            raise CommandRefused(f"“{safety.plain(typed, 60)}” fits several models ({names}); pick one from the list.")
+    raise CommandRefused("I don't know that model; pick one from the suggestions.")
 
 
 async def model_autocomplete(
@@ -61,6 +71,26 @@ async def model_autocomplete(
         app_commands.Choice(name=safety.label(f"{model.name} ({model.id})", safety.CHOICE_NAME_LIMIT), value=model.id)
         for model in models
         if len(model.id) <= MAX_CHOICE_VALUE
+    ]
+
+
+async def open_model_autocomplete(
+    interaction: discord.Interaction[ScoutBot], current: str
+) -> list[app_commands.Choice[str]]:
+    """Only the models a member can vote on here: anonymous, not revealed here, before the server's deadline."""
+    if interaction.guild_id is None:
+        return []
+    try:
+        models = await asyncio.wait_for(
+            interaction.client.store.votes.open_models(interaction.guild_id, current.strip()[:100], SUGGESTIONS),
+            AUTOCOMPLETE_BUDGET_SECONDS,
+        )
+    except TimeoutError:
+        return []
+    return [
+        app_commands.Choice(name=safety.label(f"{name} ({model_id})", safety.CHOICE_NAME_LIMIT), value=model_id)
+        for model_id, name in models
+        if len(model_id) <= MAX_CHOICE_VALUE
     ]
 
 

@@ -222,6 +222,9 @@ def _revealed_lines(card: Card) -> list[str]:
         truth += f" ({safety.code(card.reveal.true_model, 120)})"
     when = relative_time(card.reveal.revealed_at)
     lines = [truth + (f", revealed {when}." if when else ".")]
+    corrected = relative_time(card.reveal.corrected_at)
+    if corrected and card.reveal.corrected_from:
+        lines.append(f"Corrected {corrected}; first revealed as {safety.plain_words(card.reveal.corrected_from, 150)}.")
     votes = card.tally.total
     if card.called_by:
         names = ", ".join(safety.plain(name, 40) for name in card.called_by[:5])
@@ -303,10 +306,15 @@ def tally_line(tally: Tally) -> str:
 
 
 def votes_text(card: Card) -> str:
-    """The votes here on one line, or an invitation to vote when there are none."""
+    """The votes here on one line, or an invitation to vote when there are none; and the guild's deadline."""
     if not card.tally.total:
-        return "No votes yet: pick a vendor below." if card.voting_open else "No votes."
-    return tally_line(card.tally)
+        text = "No votes yet: pick a vendor below." if card.voting_open else "No votes."
+    else:
+        text = tally_line(card.tally)
+    deadline = relative_time(card.voting_closes_at) if card.reveal is None else None
+    if deadline:
+        text += f" Voting {'closed' if card.voting_closed_by_deadline else 'closes'} {deadline}."
+    return text
 
 
 def card_embed(card: Card, *, announced: bool, footer: str | None = None) -> discord.Embed:

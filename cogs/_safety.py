@@ -203,21 +203,46 @@ def fit_embeds(embeds: list[discord.Embed]) -> list[discord.Embed]:
     return embeds
 
 
+DEFERRED_EPHEMERAL = "scout_deferred_ephemeral"
+FOLLOWED_UP = "scout_followed_up"
+
+
 async def respond(
-    interaction: discord.Interaction, text: str | None = None, *, ephemeral: bool = True, **kwargs: Any
+    interaction: discord.Interaction,
+    text: str | None = None,
+    *,
+    ephemeral: bool = True,
+    view: discord.ui.View | None = None,
+    **kwargs: Any,
 ) -> None:
-    """Answer an interaction safely, as the first response or as a follow-up once it was deferred."""
+    """Answer an interaction safely, as the first response or as a follow-up once it was deferred.
+
+    Discord turns the first follow-up after a deferred answer into that answer, with the defer's visibility
+    whatever the follow-up asks: an error after a public "thinking…" would show to the whole channel. So when
+    the first follow-up wants the other visibility, the thinking message is deleted first and the answer is
+    sent as a message of its own.
+    """
+    if view is not None:
+        kwargs["view"] = view
     safe = message_kwargs(text, **kwargs)
-    if interaction.response.is_done():
-        await interaction.followup.send(ephemeral=ephemeral, **safe)
-    else:
+    if not interaction.response.is_done():
         await interaction.response.send_message(ephemeral=ephemeral, **safe)
+        return
+    deferred_ephemeral = interaction.extras.get(DEFERRED_EPHEMERAL)
+    if not interaction.extras.get(FOLLOWED_UP) and deferred_ephemeral is not None and deferred_ephemeral != ephemeral:
+        try:
+            await interaction.delete_original_response()
+        except discord.NotFound:
+            pass
+    interaction.extras[FOLLOWED_UP] = True
+    await interaction.followup.send(ephemeral=ephemeral, **safe)
 
 
 async def acknowledge(interaction: discord.Interaction, *, ephemeral: bool = True) -> None:
     """Defer before any write: a busy database must not push the answer past Discord's 3-second window."""
     if not interaction.response.is_done():
         await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+        interaction.extras[DEFERRED_EPHEMERAL] = ephemeral
 
 
 def require_manage_guild(interaction: discord.Interaction) -> None:

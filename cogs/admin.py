@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import discord
 from discord import app_commands
 
 from bot.jobs.self_calibration import reference_status
+from bot.store.guilds import CLOSE_AFTER_DAYS, VotingDeadline
 from cogs import _safety as safety
 from cogs._actions import until_stored
+from cogs._safety import CommandRefused
 from cogs._scout_cog import ScoutCog
 
 if TYPE_CHECKING:
@@ -38,6 +40,8 @@ def missing_permissions(channel: discord.abc.GuildChannel) -> list[str] | None:
     all_models="Also announce models that are not anonymous (unchanged when left out)",
     hide_votes="Show only how many voted until the reveal (unchanged when left out; on for new servers)",
     threads="Open a discussion thread on each announcement (unchanged when left out; off by default)",
+    close_voting="When voting closes besides the reveal: reveal (only then), removal, or days (see voting_days)",
+    voting_days="With close_voting:days, how many days after the card voting stays open",
 )
 async def setup_command(
     interaction: discord.Interaction[ScoutBot],
@@ -45,16 +49,19 @@ async def setup_command(
     all_models: bool | None = None,
     hide_votes: bool | None = None,
     threads: bool | None = None,
+    close_voting: Literal["reveal", "removal", "days"] | None = None,
+    voting_days: app_commands.Range[int, 1, 365] | None = None,
 ) -> None:
     """Options left out keep their current value: moving the channel must not silently change anything else."""
     safety.require_manage_guild(interaction)
+    voting = _voting_deadline(close_voting, voting_days)
     await safety.acknowledge(interaction)
     store = interaction.client.store
     guild_id = interaction.guild_id
     assert guild_id is not None
     await until_stored(
         lambda: store.guilds.configure(
-            guild_id, channel.id, all_models=all_models, hide_votes=hide_votes, threads=threads
+            guild_id, channel.id, all_models=all_models, hide_votes=hide_votes, threads=threads, voting=voting
         ),
         "setup",
     )
@@ -64,12 +71,23 @@ async def setup_command(
     scope = "every new model" if settings.all_models else "new stealth models"
     votes = "hidden until the reveal" if settings.hide_votes else "shown as they come"
     text = f"Announcements of {scope} will go to {channel.mention}; votes are {votes}"
-    text += ", each with a discussion thread." if settings.threads else "."
+    text += ", each with a discussion thread" if settings.threads else ""
+    text += f"; {settings.voting.describe()}."
     resolved = interaction.guild.get_channel(channel.id) if interaction.guild else None
     missing = missing_permissions(resolved) if isinstance(resolved, discord.abc.GuildChannel) else None
     if missing:
         text += f" I am missing these permissions there: {', '.join(missing)}."
     await safety.respond(interaction, text)
+
+
+def _voting_deadline(close_voting: str | None, voting_days: int | None) -> VotingDeadline | None:
+    """The deadline the options ask for (None: keep the current one); `voting_days` alone means "days"."""
+    if close_voting is None and voting_days is None:
+        return None
+    closes = close_voting or CLOSE_AFTER_DAYS
+    if closes == CLOSE_AFTER_DAYS and voting_days is None:
+        raise CommandRefused("Say after how many days voting closes, with `voting_days`.")
+    return VotingDeadline(closes, voting_days if closes == CLOSE_AFTER_DAYS else None)
 
 
 async def status_command(interaction: discord.Interaction[ScoutBot]) -> None:
@@ -109,7 +127,8 @@ async def status_command(interaction: discord.Interaction[ScoutBot]) -> None:
             f"Announcing {'every new model' if settings.all_models else 'stealth models'} in <#{settings.channel_id}>."
         )
         here += f"\nVotes {'hidden until the reveal' if settings.hide_votes else 'shown as they come'}"
-        here += "; a discussion thread on each new card." if settings.threads else "."
+        here += "; a discussion thread on each new card" if settings.threads else ""
+        here += f"; {settings.voting.describe()}."
         channel = interaction.guild.get_channel(settings.channel_id) if interaction.guild else None
         if channel is None:
             here += "\nThat channel no longer exists or I cannot see it."

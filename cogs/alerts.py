@@ -78,13 +78,15 @@ async def _show_command(interaction: discord.Interaction[ScoutBot]) -> None:
     await safety.respond(interaction, text)
 
 
-@alerts_group.command(name="stealth", description="Announce new stealth models (on by default)")
+@alerts_group.command(name="stealth", description="Announce new stealth models (on by default) (Manage Server)")
 @app_commands.describe(enabled="Announce new stealth models")
 async def _stealth_command(interaction: discord.Interaction[ScoutBot], enabled: bool) -> None:
     await _change(interaction, stealth=enabled)
 
 
-@alerts_group.command(name="new-models", description="One message per poll listing new models, with filters")
+@alerts_group.command(
+    name="new-models", description="One message per poll listing new models, with filters (Manage Server)"
+)
 @app_commands.describe(
     enabled="Tell this server about every new model",
     free_only="Only models that cost nothing",
@@ -108,7 +110,7 @@ async def _new_models_command(
     await _change(interaction, **changes)
 
 
-@alerts_group.command(name="watch", description="Price and context changes of chosen models or vendors")
+@alerts_group.command(name="watch", description="Price and context changes of chosen models or vendors (Manage Server)")
 @app_commands.describe(
     targets="Model ids, namespaces or vendors, e.g. `openai/gpt-5, anthropic, qwen` (empty: none)",
     prices="Tell this server when their prices drop or rise",
@@ -130,13 +132,15 @@ async def _watch_command(
     await _change(interaction, **changes)
 
 
-@alerts_group.command(name="removals", description="Tell this server when models leave the catalogue")
+@alerts_group.command(name="removals", description="Tell this server when models leave the catalogue (Manage Server)")
 @app_commands.describe(enabled="Tell this server about removals")
 async def _removals_command(interaction: discord.Interaction[ScoutBot], enabled: bool) -> None:
     await _change(interaction, removals=enabled)
 
 
-@alerts_group.command(name="role", description="A role to ping on new stealth models (leave empty to stop)")
+@alerts_group.command(
+    name="role", description="A role to ping on new stealth models (leave empty to stop) (Manage Server)"
+)
 @app_commands.describe(role="The role to mention; the only mention the bot ever sends")
 async def _role_command(interaction: discord.Interaction[ScoutBot], role: discord.Role | None = None) -> None:
     if role is not None and (role.is_default() or role.managed):
@@ -144,12 +148,14 @@ async def _role_command(interaction: discord.Interaction[ScoutBot], role: discor
     await _change(interaction, role_id=role.id if role else None)
 
 
-@alerts_group.command(name="pause", description="Turn every announcement and alert off; nothing is deleted")
+@alerts_group.command(
+    name="pause", description="Turn every announcement and alert off; nothing is deleted (Manage Server)"
+)
 async def _pause_command(interaction: discord.Interaction[ScoutBot]) -> None:
     await _change(interaction, paused=True)
 
 
-@alerts_group.command(name="resume", description="Turn announcements and alerts back on")
+@alerts_group.command(name="resume", description="Turn announcements and alerts back on (Manage Server)")
 async def _resume_command(interaction: discord.Interaction[ScoutBot]) -> None:
     await _change(interaction, paused=False)
 

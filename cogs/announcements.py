@@ -33,7 +33,7 @@ from bot.store.outbox import Announcement
 from cogs import _safety as safety
 from cogs._alert_delivery import deliver_alerts
 from cogs._card import load_card, removal_candidates
-from cogs._components import announcement_view
+from cogs._components import announcement_view, removal_view
 from cogs._render import announcement_footer, card_embed, removal_embed, removal_footer
 
 if TYPE_CHECKING:
@@ -237,14 +237,15 @@ class Announcer(commands.Cog):
             message_id=announcement.message_id, channel_id=channel.id, fail_if_not_exists=False
         )
         model = await self.store.catalogue.model(announcement.model_id)
+        candidates = await removal_candidates(self.store, announcement.model_id)
         embed = removal_embed(
-            model.name if model else announcement.model_id,
-            await removal_candidates(self.store, announcement.model_id),
-            removal_footer(announcement.id),
+            model.name if model else announcement.model_id, candidates, removal_footer(announcement.id)
         )
-        message = await channel.send(
-            **safety.message_kwargs(embed=embed, reference=reference, nonce=f"scout-r{announcement.id}")
-        )
+        reply = safety.message_kwargs(embed=embed, reference=reference, nonce=f"scout-r{announcement.id}")
+        view = removal_view(announcement.id, candidates)
+        if view is not None:
+            reply["view"] = view
+        message = await channel.send(**reply)
         await self.store.outbox.mark_removal_posted(announcement.id, message.id)
 
     async def _find_own_message(self, channel: discord.TextChannel, footer: str) -> discord.Message | None:

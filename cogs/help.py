@@ -2,13 +2,14 @@
 
 The list is read from the `/scout` group itself, so a command added by any extension appears without
 being written down twice; a command whose description ends in "(Manage Server)" is for admins, the
-convention every admin-only command already follows.
+convention every admin-only command already follows. A group (`/scout alerts`) is listed by its
+sub-commands, split the same way: `show` for everyone, the ones that change settings for admins.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -29,14 +30,39 @@ WELCOME = (
 )
 
 
+def _is_admin(command: app_commands.Command[Any, ..., Any] | app_commands.Group) -> bool:
+    return command.description.endswith(ADMIN_MARK)
+
+
+def _group_lines(group: app_commands.Group) -> tuple[list[str], list[str]]:
+    """A group's sub-commands as one line for everyone and one for admins, each naming its sub-commands."""
+    split: dict[bool, list[str]] = {False: [], True: []}
+    for command in group.commands:
+        split[_is_admin(command)].append(command.name)
+    lines: dict[bool, list[str]] = {False: [], True: []}
+    for admin, names in split.items():
+        if not names:
+            continue
+        shown = f"/scout {group.name} {names[0]}" if len(names) == 1 else f"/scout {group.name} {' | '.join(names)}"
+        only = next(c for c in group.commands if c.name == names[0]) if len(names) == 1 else group
+        description = only.description.removesuffix(ADMIN_MARK).strip()
+        lines[admin].append(f"`{shown}`: {safety.escape(description)}")
+    return lines[False], lines[True]
+
+
 def help_embed(group: app_commands.Group) -> discord.Embed:
     """Every `/scout` command in two lists, everyone's first, so a member sees at once what they may do."""
     everyone: list[str] = []
     admins: list[str] = []
     for command in sorted(group.commands, key=lambda item: item.name):
+        if isinstance(command, app_commands.Group):
+            for_everyone, for_admins = _group_lines(command)
+            everyone += for_everyone
+            admins += for_admins
+            continue
         description = command.description.removesuffix(ADMIN_MARK).strip()
         line = f"`/scout {command.name}`: {safety.escape(description)}"
-        (admins if command.description.endswith(ADMIN_MARK) else everyone).append(line)
+        (admins if _is_admin(command) else everyone).append(line)
     embed = discord.Embed(title="Model Scout: commands", colour=discord.Colour.blurple())
     embed.add_field(name="For everyone", value="\n".join(everyone) or "—", inline=False)
     embed.add_field(name="For admins (Manage Server)", value="\n".join(admins) or "—", inline=False)

@@ -10,6 +10,7 @@ from discord import app_commands
 from bot.export import ExportError, parse_since
 from bot.scoring import BOT_NAME, Scorecard
 from cogs import _safety as safety
+from cogs._actions import reveal_and_tell
 from cogs._lookups import known_model_id, model_autocomplete, vendor_autocomplete
 from cogs._safety import CommandRefused
 from cogs._scout_cog import ScoutCog
@@ -32,25 +33,11 @@ async def reveal_command(
     vendor: app_commands.Range[str, 1, 100],
     true_model: app_commands.Range[str, 1, 200] | None = None,
 ) -> None:
-    """Records the truth, which locks the votes on the model and turns them into calls on the leaderboard."""
+    """Records the truth, which locks the votes on the model and turns them into calls on the leaderboard; a second
+    reveal of the same model is a correction, and says so."""
     safety.require_manage_guild(interaction)
     await safety.acknowledge(interaction, ephemeral=False)
-    store = interaction.client.store
-    assert interaction.guild_id is not None
-    model_id = await known_model_id(interaction, model)
-    if not vendor.strip():
-        raise CommandRefused("Tell me which vendor made it.")
-    score = await store.reveals.reveal(interaction.guild_id, model_id, vendor, true_model, interaction.user.id)
-    total = score.right + score.wrong
-    truth = f"**{safety.escape(score.reveal.vendor_name)}**"
-    if score.reveal.true_model:
-        truth += f" ({safety.code(score.reveal.true_model)})"
-    await safety.respond(
-        interaction,
-        f"Revealed: {safety.code(model_id)} was made by {truth}. "
-        f"{score.right} of {total} vote{'s' if total != 1 else ''} here were right.",
-        ephemeral=False,
-    )
+    await reveal_and_tell(interaction, await known_model_id(interaction, model), vendor, true_model)
 
 
 def _scorecard_line(rank: int, card: Scorecard) -> str:

@@ -1,7 +1,12 @@
-"""Looking at models: `/scout recent`, `/scout model` and `/scout probe` (Manage Server, once per 10 minutes)."""
+"""Looking at models: `/scout recent`, `/scout model` and `/scout probe` (Manage Server, once per 10 minutes).
+
+`/scout model` shows the card with everything behind it and, while voting is open here, the vote menu;
+`/scout recent` lists the latest stealth models with a picker to vote on any of them.
+"""
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 import discord
@@ -10,8 +15,10 @@ from discord import app_commands
 from cogs import _safety as safety
 from cogs._actions import guild_card
 from cogs._card import load_card, no_guess_reason, supported_ranking
+from cogs._components import model_view, recent_view
 from cogs._lookups import known_model_id, model_autocomplete
-from cogs._render import card_embed, evidence_embed, guessed_vendor_name, recent_line
+from cogs._render import card_embed, evidence_embed, guessed_vendor_name, recent_line, relative_time
+from cogs._safety import CommandRefused
 from cogs._scout_cog import ScoutCog
 
 if TYPE_CHECKING:
@@ -30,11 +37,15 @@ async def recent_command(interaction: discord.Interaction[ScoutBot]) -> None:
     embed = discord.Embed(title="Recent stealth models", colour=discord.Colour.dark_gold())
     if not models:
         embed.description = "No stealth model seen yet."
+    votable = []
     for model in models:
         card = await load_card(store, interaction.guild_id, model.id)
         assert card is not None
         embed.add_field(name=safety.plain(model.name, safety.FIELD_NAME_LIMIT), value=recent_line(card), inline=False)
-    await safety.respond(interaction, embed=embed, ephemeral=False)
+        if card.voting_open:
+            votable.append((model.id, model.name))
+    view = recent_view(votable)
+    await safety.respond(interaction, embed=embed, ephemeral=False, view=view)
 
 
 @app_commands.describe(model="The model (type to search, or type its name)")
@@ -47,29 +58,58 @@ async def model_command(interaction: discord.Interaction[ScoutBot], model: app_c
     embeds = [card_embed(card, announced=False)]
     if card.model.stealth:
         embeds.append(evidence_embed(card))
-    await safety.respond(interaction, embeds=embeds, ephemeral=False)
+    view = model_view(card)
+    await safety.respond(interaction, embeds=embeds, ephemeral=False, view=view)
 
 
-def _probe_cooldown_key(interaction: discord.Interaction[ScoutBot]) -> int | None:
-    """Probes cost money: the cooldown is per server, whoever asks."""
-    return interaction.guild_id
+class ProbeCooldown:
+    """Probes cost money: once per server per cooldown, whoever asks. Only a probe that starts uses it up, so an
+    admin who mistyped the model can try again at once; a refusal says when the next probe may start."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._started: dict[int, float] = {}
+
+    def next_allowed(self, guild_id: int, now: float) -> float | None:
+        """When this server may probe again, or None if it may now."""
+        started = self._started.get(guild_id)
+        return None if started is None or now >= started + self.seconds else started + self.seconds
+
+    def start(self, guild_id: int, now: float) -> None:
+        """A probe starts: the cooldown runs from now."""
+        self._started[guild_id] = now
+
+    def cancel(self, guild_id: int) -> None:
+        """The probe did not start after all (the model was not found): it costs nothing."""
+        self._started.pop(guild_id, None)
 
 
-def _may_manage_guild(interaction: discord.Interaction[ScoutBot]) -> bool:
-    """Checked before the cooldown, so a member without the permission never uses up the server's probe."""
-    safety.require_manage_guild(interaction)
-    return True
+PROBE_COOLDOWN = ProbeCooldown(PROBE_COOLDOWN_SECONDS)
 
 
 @app_commands.describe(model="The model to probe again (type to search, or type its name)")
 @app_commands.autocomplete(model=model_autocomplete)
-@app_commands.checks.cooldown(1, PROBE_COOLDOWN_SECONDS, key=_probe_cooldown_key)
-@app_commands.check(_may_manage_guild)
 async def probe_command(interaction: discord.Interaction[ScoutBot], model: app_commands.Range[str, 1, 200]) -> None:
-    """Probes cost money, so only admins may ask, once per server per cooldown."""
+    """Probes cost money, so only admins may ask, once per server per cooldown. The permission and the cooldown
+    are checked before anything else and answered at once; the probe itself is then waited for."""
+    safety.require_manage_guild(interaction)
+    guild_id = interaction.guild_id
+    assert guild_id is not None
+    now = time.time()
+    allowed_at = PROBE_COOLDOWN.next_allowed(guild_id, now)
+    if allowed_at is not None:
+        raise CommandRefused(
+            f"A probe was started here less than {PROBE_COOLDOWN.seconds / 60:.0f} minutes ago; "
+            f"the next may start {relative_time(allowed_at)}."
+        )
+    PROBE_COOLDOWN.start(guild_id, now)
     await safety.acknowledge(interaction)
     bot = interaction.client
-    model_id = await known_model_id(interaction, model)
+    try:
+        model_id = await known_model_id(interaction, model)
+    except CommandRefused:
+        PROBE_COOLDOWN.cancel(guild_id)
+        raise
     await bot.pipeline.reprobe(model_id)
     guess = await bot.store.guesses.latest(model_id)
     ranking = supported_ranking(guess)

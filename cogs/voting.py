@@ -14,8 +14,8 @@ from discord import app_commands
 from bot.store.notes import MAX_NOTE_LENGTH
 from cogs import _safety as safety
 from cogs._actions import record_note, record_vote, store_and_tell
-from cogs._components import DYNAMIC_ITEMS, tally_embed
-from cogs._lookups import known_model_id, model_autocomplete, vendor_autocomplete
+from cogs._components import DYNAMIC_ITEMS, confidence_view, model_key, tally_embed
+from cogs._lookups import known_model_id, model_autocomplete, open_model_autocomplete, vendor_autocomplete
 from cogs._scout_cog import ScoutCog
 
 if TYPE_CHECKING:
@@ -23,25 +23,30 @@ if TYPE_CHECKING:
 
 
 @app_commands.describe(
-    model="The model (type to search, or type its name)",
+    model="The model (only those you can vote on; type its name or the start of it)",
     vendor="The vendor you think made it",
     confidence="How sure you are, in percent (optional; used for scoring)",
 )
-@app_commands.autocomplete(model=model_autocomplete, vendor=vendor_autocomplete)
+@app_commands.autocomplete(model=open_model_autocomplete, vendor=vendor_autocomplete)
 async def vote_command(
     interaction: discord.Interaction[ScoutBot],
     model: app_commands.Range[str, 1, 200],
     vendor: app_commands.Range[str, 1, 100],
     confidence: app_commands.Range[int, 1, 100] | None = None,
 ) -> None:
-    """Acknowledged first: the vote then waits for the database as long as it must, and the member is told."""
+    """Acknowledged first: the vote then waits for the database as long as it must, and the member is told. A vote
+    cast without a confidence is answered with the same "How sure are you?" select as the card's menu."""
     await safety.acknowledge(interaction)
+    chosen: list[str] = []
 
     async def vote() -> str:
-        model_id = await known_model_id(interaction, model)
-        return await record_vote(interaction, model_id, vendor, None if confidence is None else confidence / 100)
+        chosen.append(await known_model_id(interaction, model))
+        return await record_vote(interaction, chosen[-1], vendor, None if confidence is None else confidence / 100)
 
-    await store_and_tell(interaction, vote, "vote")
+    def how_sure() -> discord.ui.View:
+        return confidence_view(model_key(chosen[-1]))
+
+    await store_and_tell(interaction, vote, "vote", how_sure if confidence is None else None)
 
 
 @app_commands.describe(model="The model (type to search, or type its name)", text="Your note (up to 1,000 characters)")

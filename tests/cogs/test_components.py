@@ -12,9 +12,13 @@ from cogs._components import (
     ConfidenceSelect,
     EvidenceButton,
     NoteButton,
+    RevealAsButton,
     TallyButton,
     VendorSelect,
     announcement_view,
+    model_key,
+    model_view,
+    removal_view,
     vendor_options,
 )
 from tests.cogs.cards import GPT4_RAW, card, guess, model, reveal
@@ -29,17 +33,17 @@ ITEMS = [
 GUESSED = guess(("Zhipu/GLM", 0.5), ("openai", 0.3), ("qwen", 0.1), ("mistral", 0.1))
 
 
+@pytest.mark.parametrize("key", ["9007199254740993", model_key("openrouter/owl-alpha" + "x" * 200)])
 @pytest.mark.parametrize(("item_class", "pattern"), ITEMS)
-async def test_custom_ids_round_trip_through_the_dynamic_item_template(item_class, pattern):
-    announcement_id = 9_007_199_254_740_993  # bigger than a float can hold exactly
-    item = item_class(announcement_id)
+async def test_custom_ids_round_trip_through_the_dynamic_item_template(item_class, pattern, key):
+    item = item_class(key)  # an announcement id bigger than a float holds exactly, or a long model id's key
     custom_id = item.custom_id
 
-    assert custom_id == pattern.format(announcement_id) and len(custom_id) <= 100
+    assert custom_id == pattern.format(key) and len(custom_id) <= 100
     match = item_class.__discord_ui_compiled_template__.fullmatch(custom_id)
     assert match is not None
     rebuilt = await item_class.from_custom_id(None, item.item, match)
-    assert rebuilt.announcement_id == announcement_id and rebuilt.custom_id == custom_id
+    assert rebuilt.key == key and rebuilt.custom_id == custom_id
 
 
 @pytest.mark.parametrize(("item_class", "pattern"), ITEMS)
@@ -112,3 +116,25 @@ def test_a_select_serialises_within_discords_limits():
     select = payload[0]["components"][0]
     assert select["type"] == discord.ComponentType.select.value
     assert select["min_values"] == select["max_values"] == 1 and len(select["options"]) == 25
+
+
+def test_a_model_lookup_carries_the_vote_under_a_key_of_its_own_and_none_once_voting_is_closed():
+    view = model_view(card(guessed=GUESSED))
+    key = model_key("openrouter/owl-alpha")
+    assert view is not None and [child.custom_id for child in view.children] == [
+        f"scout:vote:{key}",
+        f"scout:note:{key}",
+        f"scout:votes:{key}",
+    ]
+    assert model_view(card(guessed=GUESSED, reveal=reveal())) is None
+
+
+async def test_reveal_buttons_name_the_first_candidates_and_round_trip():
+    view = removal_view(7, [f"acme/model-{i}" for i in range(8)])
+    assert view is not None and [child.item.label for child in view.children] == [
+        f"Reveal as acme/model-{i}" for i in range(5)
+    ]
+    button = view.children[2]
+    match = RevealAsButton.__discord_ui_compiled_template__.fullmatch(button.custom_id)
+    rebuilt = await RevealAsButton.from_custom_id(None, button.item, match)
+    assert (rebuilt.key, rebuilt.index) == ("7", 2) and removal_view(7, []) is None

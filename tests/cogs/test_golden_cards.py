@@ -169,6 +169,15 @@ async def revealed(run: Run) -> None:
     await run.store.reveals.reveal(GUILD, STEALTH_ID, "zhipu", "z-ai/glm-5", 99)
 
 
+async def corrected(run: Run) -> None:
+    """Revealed as the lab the model claimed to be, then corrected to the one its tokens and style point to."""
+    await with_guesses(run)
+    for member, vendor in ((11, "GLM"), (12, "OpenAI")):
+        await run.store.votes.cast(GUILD, STEALTH_ID, member, f"member {member}", vendor)
+    await run.store.reveals.reveal(GUILD, STEALTH_ID, "openai", "openai/gpt-5", 99)
+    await run.store.reveals.reveal(GUILD, STEALTH_ID, "zhipu", "z-ai/glm-5", 99)
+
+
 async def removed(run: Run) -> None:
     await with_guesses(run)
     await run.removed()
@@ -182,6 +191,7 @@ STATES: dict[str, tuple[Callable[[Run], Awaitable[None]], dict[str, Any]]] = {
     "with_guesses": (with_guesses, {}),
     "probes_failed": (probes_failed, {}),
     "revealed": (revealed, {}),
+    "corrected": (corrected, {}),
     "removed": (removed, {}),
 }
 

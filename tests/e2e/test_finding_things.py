@@ -6,11 +6,16 @@ from __future__ import annotations
 from bot.testing.discord import ChannelSpec, GuildSpec, Permission
 from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, eventually
 
-ADMIN_COMMANDS = {"forget-member", "probe", "reveal", "setup"}
+ALERT_CHANGES = {"stealth", "new-models", "watch", "removals", "role", "pause", "resume"}
 
 
 def _commands_in(value: str) -> set[str]:
-    return {line.split("`")[1].removeprefix("/scout ") for line in value.splitlines()}
+    """Commands named in help lines: `/scout x`, and a group's `/scout alerts a | b` as "alerts a", "alerts b"."""
+    named = set()
+    for line in value.splitlines():
+        words = line.split("`")[1].removeprefix("/scout ").split(" ", 1)
+        named |= {f"{words[0]} {sub}" for sub in words[1].split(" | ")} if len(words) > 1 else {words[0]}
+    return named
 
 
 async def test_help_lists_every_command_once_with_who_may_use_it(world: World):
@@ -20,8 +25,10 @@ async def test_help_lists_every_command_once_with_who_may_use_it(world: World):
 
         everyone = _commands_in(shown["For everyone"])
         admins = _commands_in(shown["For admins (Manage Server)"])
-        assert admins == ADMIN_COMMANDS
-        assert everyone | admins == {command.name for command in bot.scout_group.commands}
+        assert admins == {"forget-member", "probe", "reveal", "setup"} | {f"alerts {name}" for name in ALERT_CHANGES}
+        assert "alerts show" in everyone  # reading the alert settings is everyone's; changing them is not
+        listed = {c.name for c in bot.scout_group.commands if c.name != "alerts"} | {"alerts show"}
+        assert everyone | admins == listed | {f"alerts {name}" for name in ALERT_CHANGES}
         assert not everyone & admins and {"vote", "help", "status"} <= everyone
         assert "`/scout vote`: Vote for who you think made a model" in shown["For everyone"]
         assert message.ephemeral
@@ -82,5 +89,11 @@ async def test_a_models_name_typed_in_full_and_entered_works_like_its_id(world: 
         _, embeds, _ = await world.answer(await world.command(bot, "scout model", model="Claude Sonnet 4"))
         assert embeds[0]["title"] == "Model: Anthropic: Claude Sonnet 4"
 
-        text, _, _ = await world.answer(await world.command(bot, "scout model", model="Owl"))
-        assert text == "I don't know that model; pick one from the suggestions."  # a fragment is not a name
+        _, embeds, _ = await world.answer(await world.command(bot, "scout model", model="owl"))
+        assert embeds[0]["title"] == "Stealth model: Owl Alpha"  # the start of one model's name finds it
+
+        world.gateway.set_catalogue([*ORDINARY_MODELS, OWL, {**OWL, "id": "openrouter/owl-beta", "name": "Owl Beta"}])
+        await bot.pipeline.poll_once()
+        text, _, message = await world.answer(await world.command(bot, "scout model", model="owl"))
+        assert text == "“owl” fits several models (Owl Beta, Owl Alpha); pick one from the list."
+        assert message.ephemeral

@@ -69,7 +69,7 @@ async def test_a_server_that_opts_in_gets_a_discussion_thread_on_each_new_card(w
         text, _, _ = await world.answer(
             await world.command(bot, "scout setup", world.admin, channel=ChannelArg(world.channel.id), threads=True)
         )
-        assert text.endswith("each with a discussion thread.")
+        assert "each with a discussion thread;" in text
         await world.owl_appears(bot)
         card = await world.fake.wait_for_message(
             world.channel.id, lambda m: m in announcements_in(world.fake, world.channel.id)

@@ -148,16 +148,21 @@ async def test_autocomplete_offers_models_and_vendors(world: World):
         assert choices[0] == {"name": "Zhipu (GLM)", "value": "zhipu"}
 
 
-async def test_unknown_models_and_bad_options_are_one_sentence_errors(world: World):
+async def test_unknown_models_and_bad_options_are_one_sentence_errors_seen_only_by_who_asked(world: World):
     async with world.run_bot() as bot:
         await _with_owl_listed(world, bot)
-        for path, options in [
-            ("scout vote", {"model": "x'; DROP TABLE votes; --", "vendor": "openai"}),
-            ("scout model", {"model": "nope/nothing"}),
-            ("scout export", {"since": "last tuesday"}),
+        for path, member, options in [
+            ("scout vote", world.member, {"model": "x'; DROP TABLE votes; --", "vendor": "openai"}),
+            ("scout model", world.member, {"model": "nope/nothing"}),  # public when it works, private when not
+            ("scout reveal", world.admin, {"model": "nope/nothing", "vendor": "openai"}),
+            ("scout leaderboard", world.member, {"since": "last tuesday"}),
+            ("scout export", world.member, {"since": "last tuesday"}),
         ]:
-            text, _, message = await world.answer(await world.command(bot, path, **options))
+            interaction = await world.command(bot, path, member, **options)
+            text, _, message = await world.answer(interaction)
             assert message.ephemeral and text.endswith(".") and "\n" not in text, path
+            public = [m for m in world.fake.channel_messages(world.channel.id) if m.interaction_id == interaction]
+            assert public == [], path  # no "thinking…" or error left for the whole channel to see
         assert await bot.store.members.counts(world.guild.id) == {"votes": 0, "notes": 0, "reveals": 0}
 
 
@@ -190,7 +195,7 @@ async def test_status_reports_polls_settings_and_counts(world: World):
         assert ", ok." in shown["Catalogue"]
         assert shown["Models"] == "3 known, 1 stealth, 0 removed"
         assert f"<#{world.channel.id}>" in shown["This server"] and "Missing" not in shown["This server"]
-        assert "\nVotes hidden until the reveal." in shown["This server"]
+        assert "\nVotes hidden until the reveal; voting stays open until the reveal." in shown["This server"]
         assert shown["Who the bot can name"].endswith("no references yet: no lab can be named")
         assert world.fake.token not in str(embeds)
 
@@ -217,4 +222,18 @@ async def test_an_admin_can_reprobe_once_per_cooldown(world: World):
         callback = await world.fake.wait_for_interaction_response(
             await world.command(bot, "scout probe", world.admin, model=OWL["id"])
         )
-        assert callback.ephemeral and "try again in" in callback.content
+        assert not callback.deferred and callback.ephemeral  # answered at once, before any database work
+        assert callback.content.startswith("A probe was started here less than 10 minutes ago; the next may start <t:")
+        assert len(probe_runs(bot.store, OWL["id"])) == runs_before + 1
+
+
+async def test_a_mistyped_probe_does_not_use_up_the_servers_probe(world: World):
+    async with world.run_bot() as bot:
+        await _with_owl_listed(world, bot)
+        await bot.pipeline.wait_idle()
+        text, _, message = await world.answer(await world.command(bot, "scout probe", world.admin, model="nope"))
+        assert message.ephemeral and text == "I don't know that model; pick one from the suggestions."
+        text, _, _ = await world.answer(
+            await world.command(bot, "scout probe", world.admin, model="owl alpha"), timeout=30
+        )
+        assert text.startswith("Probed `openrouter/owl-alpha` again: ")

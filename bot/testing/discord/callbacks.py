@@ -155,12 +155,32 @@ class InteractionCallbacks(RestApi):
         _raise_form_errors(_message_errors(payload))
         if not any(payload.get(k) for k in ("content", "embeds", "components", "poll")) and not files:
             raise DiscordError(400, ErrorCode.EMPTY_MESSAGE, "Cannot send an empty message")
+        loading = self._loading_answer(record)
+        if loading is not None:
+            # Discord: the first follow-up after a deferred "thinking…" answer becomes that answer, and keeps the
+            # defer's flags (ephemeral or public) whatever the follow-up asks for.
+            self._apply_edit(loading, {k: v for k, v in payload.items() if k != "flags"}, files)
+            record.followup_ids.append(loading.id)
+            await self._announce_message("MESSAGE_UPDATE", loading)
+            if request.query.get("wait") in ("1", "true", "True"):
+                return json_response(self._message_payload(loading))
+            return web.Response(status=204)
         message = self._interaction_message(record, payload, self._attachments_for(payload, files))
         record.followup_ids.append(message.id)
         await self._announce_message("MESSAGE_CREATE", message)
         if request.query.get("wait") in ("1", "true", "True"):
             return json_response(self._message_payload(message))
         return web.Response(status=204)
+
+    def _loading_answer(self, record: InteractionRecord) -> StoredMessage | None:
+        """The deferred "thinking…" message still waiting for its content, if the interaction has one."""
+        callback = record.callback
+        if callback is None or callback.type != CallbackType.DEFERRED_CHANNEL_MESSAGE:
+            return None
+        message = self.messages.get(record.original_message_id) if record.original_message_id else None
+        if message is None or message.deleted or not message.flags & LOADING_FLAG:
+            return None
+        return message
 
     def _webhook_message(self, record: InteractionRecord, message_ref: str) -> StoredMessage:
         message_id = record.original_message_id if message_ref == "@original" else int(message_ref)

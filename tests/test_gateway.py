@@ -24,7 +24,7 @@ from bot.testing.gateway_server import (
     toy_bpe,
     whitespace_words,
 )
-from tests.conftest import snapshot_or_skip
+from tests.support.shared_data import snapshot_or_skip
 
 API_KEY = "sk-or-v1-LEAKCANARY0123456789abcdef"
 FAST = {

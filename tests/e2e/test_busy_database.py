@@ -11,7 +11,7 @@ import pytest
 from bot.store import database
 from bot.testing.discord import ChannelArg, MemberSpec
 from bot.testing.locker import release, write_lock_held_elsewhere
-from tests.e2e.conftest import OWL, World, eventually
+from tests.support.world import OWL, World, eventually
 
 ACK_DEADLINE_S = 3.0
 

@@ -6,7 +6,7 @@ import pytest
 
 from bot.scoring import BOT_NAME
 from bot.store import Store
-from tests.support.voting import GUILD, MODEL, OTHER_GUILD, PONY, with_models_to_vote_on
+from tests.support.store import GUILD, MODEL, OTHER_GUILD, PONY, with_models_to_vote_on
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 
 from bot.store import Store
 from bot.store.notes import MAX_NOTE_LENGTH
-from tests.support.voting import GUILD, MODEL, with_models_to_vote_on
+from tests.support.store import GUILD, MODEL, with_models_to_vote_on
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from bot.attribution.guess import Guess, RankedVendor
 from bot.scoring import BOT_NAME, Call, brier_score
 from bot.store import Store
 from bot.store.votes import VotingClosed
-from tests.support.voting import GUILD, HUNTER, MODEL, OTHER_GUILD, PONY, SILENT, with_models_to_vote_on
+from tests.support.store import GUILD, HUNTER, MODEL, OTHER_GUILD, PONY, SILENT, with_models_to_vote_on
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 
 from bot.store import Store
 from bot.store.votes import Vote, VotingClosed
-from tests.support.voting import GUILD, MODEL, ORDINARY, OTHER_GUILD, PONY, pairs, with_models_to_vote_on
+from tests.support.store import GUILD, MODEL, ORDINARY, OTHER_GUILD, PONY, pairs, with_models_to_vote_on
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from bot.gateway import GatewayClient
 from bot.jobs.pipeline import Pipeline
 from bot.jobs.watcher import poll_delay
 from bot.settings import Settings
-from tests.conftest import SCOUT_SUBCOMMANDS
+from tests.support.world import SCOUT_SUBCOMMANDS
 
 
 @pytest.fixture
@@ -101,7 +101,7 @@ def test_the_poll_backoff_doubles_and_is_capped():
 
 def test_no_extension_imports_another_only_the_private_helpers():
     """Extensions share code through `cogs/_*.py`, as pydis's `_cog.py` modules and RoboDanny's `cogs/utils/`."""
-    cogs = Path(__file__).resolve().parents[2] / "cogs"
+    cogs = Path(__file__).resolve().parents[1] / "cogs"
     extensions = {path.stem for path in cogs.glob("*.py") if not path.stem.startswith("_")}
     for path in cogs.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):

@@ -13,7 +13,6 @@ from discord.ext import commands
 from bot.client import ScoutBot, discover_extensions
 from bot.gateway import GatewayClient
 from bot.jobs.pipeline import Pipeline
-from bot.jobs.watcher import poll_delay
 from bot.settings import Settings
 from tests.support.world import SCOUT_SUBCOMMANDS
 
@@ -90,13 +89,6 @@ async def test_a_second_command_with_the_same_name_is_refused(bot, tmp_path, mon
         await bot.load_extension("clashing_extension")
     assert isinstance(failure.value.original, app_commands.CommandAlreadyRegistered)
     sys.modules.pop("clashing_extension", None)
-
-
-def test_the_poll_backoff_doubles_and_is_capped():
-    assert poll_delay(60, 0) == 60
-    assert poll_delay(60, 1) == 120 and poll_delay(60, 3) == 480
-    assert poll_delay(60, 50) == 900
-    assert poll_delay(5, 100, cap=30) == 30
 
 
 def test_no_extension_imports_another_only_the_private_helpers():

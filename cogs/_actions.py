@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.store.database import until_stored
+from bot.store.busy import until_stored
 from bot.store.outbox import Announcement
 from bot.store.votes import CastResult, VotingClosed
 from cogs import _safety as safety

@@ -12,12 +12,12 @@ import contextlib
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import aiosqlite
 
@@ -37,12 +37,6 @@ OLD_NUMBERS = {0: 0, 1: 1, 3: 2, 4: 3, 5: 4, 8: 5}
 BUSY_RETRIES = 8
 BUSY_FIRST_WAIT_S = 0.05
 BUSY_TIMEOUT_MS = 5000
-# A member's write outlasts the store's own retries: it waits as long as Discord lets us answer them (15 minutes).
-STORED_RETRY_FIRST_S = 0.2
-STORED_RETRY_MAX_S = 5.0
-STORED_GIVE_UP_S = 14 * 60.0
-
-T = TypeVar("T")
 
 
 class StoreError(Exception):
@@ -62,23 +56,6 @@ def utc_now() -> str:
 def is_busy(error: BaseException) -> bool:
     """Whether another connection holds the lock: worth waiting for, unlike every other SQLite error."""
     return isinstance(error, sqlite3.OperationalError) and ("locked" in str(error) or "busy" in str(error))
-
-
-async def until_stored(write: Callable[[], Awaitable[T]], what: str) -> T:
-    """Run a write until the database takes it, waiting out another process's lock past the store's own retries;
-    only a lock held elsewhere for 14 minutes (or any other error) gives up. `what` names the write in the log."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + STORED_GIVE_UP_S
-    wait = STORED_RETRY_FIRST_S
-    while True:
-        try:
-            return await write()
-        except Exception as error:
-            if not is_busy(error) or loop.time() + wait > deadline:
-                raise
-            log.warning("%s waits for the database (held by another process); retrying in %.1fs", what, wait)
-        await asyncio.sleep(wait)
-        wait = min(wait * 2, STORED_RETRY_MAX_S)
 
 
 async def connect(target: Path | str, *, what: str = "database", uri: bool = False) -> aiosqlite.Connection:

@@ -151,50 +151,6 @@ async def test_a_lock_held_through_every_retry_is_one_store_error_still_seen_as_
     await store.close()
 
 
-async def test_a_write_waits_out_a_lock_held_past_the_stores_own_retries_until_it_is_stored(tmp_path, monkeypatch):
-    monkeypatch.setattr(database_module, "BUSY_RETRIES", 1)
-    monkeypatch.setattr(database_module, "STORED_RETRY_FIRST_S", 0.01)
-    path = tmp_path / "locked.db"
-    store = await Store.open(path)
-    await store.db.fetchone("PRAGMA busy_timeout = 0")
-    blocker = sqlite3.connect(path, timeout=0)
-    blocker.execute("BEGIN IMMEDIATE")
-    attempts = 0
-
-    async def write() -> str:
-        nonlocal attempts
-        attempts += 1
-        await store.state.set("vote", "kept")
-        return "stored"
-
-    landing = asyncio.ensure_future(database_module.until_stored(write, "vote"))
-    await asyncio.sleep(0.2)
-    assert not landing.done()
-    blocker.rollback()
-    blocker.close()
-    assert await landing == "stored" and attempts > 1
-    assert await store.state.get("vote") == "kept"
-    await store.close()
-
-
-async def test_waiting_for_the_database_gives_up_at_the_deadline_and_never_retries_other_errors(monkeypatch):
-    monkeypatch.setattr(database_module, "STORED_RETRY_FIRST_S", 0.01)
-    monkeypatch.setattr(database_module, "STORED_GIVE_UP_S", 0.05)
-    calls: list[str] = []
-
-    async def failing(error: Exception) -> None:
-        calls.append(type(error).__name__)
-        raise error
-
-    with pytest.raises(DatabaseBusy):
-        await database_module.until_stored(lambda: failing(DatabaseBusy("database is locked")), "vote")
-    assert 2 <= len(calls) <= 4  # 0.01 + 0.02 s of waiting fit before the deadline, 0.04 more would not
-    calls.clear()
-    with pytest.raises(sqlite3.IntegrityError):
-        await database_module.until_stored(lambda: failing(sqlite3.IntegrityError("constraint failed")), "note")
-    assert calls == ["IntegrityError"]
-
-
 async def test_backup_is_one_consistent_file_that_restores(tmp_path, store):
     await store.votes.cast(1, await list_owl(store), 7, "alice", "openai")
     backup = tmp_path / "backup" / "copy.db"

@@ -21,11 +21,10 @@ def _stealth(model_id: str) -> dict:
     return {**OWL, "id": model_id, "name": model_id.split("/")[1].replace("-", " ").title()}
 
 
-async def with_models_to_vote_on(store: Store) -> Store:
-    """`store` once Owl, Pony, Hunter and Silent are listed as anonymous models (votes are taken only on those)."""
+async def list_models_to_vote_on(store: Store) -> None:
+    """List Owl, Pony, Hunter and Silent as anonymous models (votes are taken only on those) and two ordinary ones."""
     await record_catalogue(store, [*ORDINARY_MODELS, OWL, *(_stealth(m) for m in (PONY, HUNTER, SILENT))], "fixture")
     assert {m.id for m in await store.catalogue.models(stealth_only=True)} == {MODEL, PONY, HUNTER, SILENT}
-    return store
 
 
 def pairs(tally: Tally) -> list[tuple[str, int]]:

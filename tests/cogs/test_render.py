@@ -24,7 +24,7 @@ from cogs._render import (
     pricing_text,
     relative_time,
 )
-from tests.cogs.cards import GPT4_RAW, OWL_RAW, card, guess, model, reveal
+from tests.support.cards import GPT4_RAW, OWL_RAW, card, guess, model, reveal
 
 DEFAULT_VIEW_LINES = 10
 RANKED = guess(

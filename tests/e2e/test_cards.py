@@ -10,7 +10,7 @@ from bot.attribution.guess import Guess, RankedVendor
 from bot.probes.suite import SUITE_VERSION
 from bot.testing.gateway_server import Fault
 from bot.testing.scripted_labs import install_labs
-from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, card_lead
+from tests.support.world import ORDINARY_MODELS, OWL, World, card_lead
 
 
 async def test_a_card_leads_with_probing_then_the_guess_then_says_when_the_model_left(world: World):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from bot.probes.suite import SUITE_VERSION
 from bot.testing.gateway_server import Fault
 from bot.testing.scripted_labs import lab_model
-from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, announcements_in, card_lead, eventually
+from tests.support.world import ORDINARY_MODELS, OWL, World, announcements_in, card_lead, eventually
 
 EDIT_INTERVAL = 0.3
 

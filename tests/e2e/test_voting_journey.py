@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.testing.discord import ChannelArg, StoredMessage
-from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, card_lead, fields, footer
+from tests.support.world import ORDINARY_MODELS, OWL, World, card_lead, fields, footer
 
 SUCCESSOR = {**ORDINARY_MODELS[0], "id": "z-ai/glm-5", "name": "Z.AI: GLM 5"}
 

@@ -5,27 +5,12 @@ from __future__ import annotations
 import pytest
 
 from bot.jobs.polling import record_catalogue
-from bot.store import Store
 from bot.store.guilds import VotingDeadline
 from bot.store.votes import Vote, VotingClosed
-from tests.e2e.conftest import ORDINARY_MODELS
-from tests.support.voting import (
-    GUILD,
-    HUNTER,
-    MODEL,
-    ORDINARY,
-    OTHER_GUILD,
-    PONY,
-    SILENT,
-    pairs,
-    with_models_to_vote_on,
-)
+from tests.support.store import GUILD, HUNTER, MODEL, ORDINARY, OTHER_GUILD, PONY, SILENT, pairs
+from tests.support.world import ORDINARY_MODELS
 
-
-@pytest.fixture
-async def store(store: Store) -> Store:
-    """The store with four anonymous models (Owl, Pony, Hunter, Silent) and two ordinary ones listed."""
-    return await with_models_to_vote_on(store)
+pytestmark = pytest.mark.usefixtures("models_to_vote_on")
 
 
 async def test_a_new_vote_replaces_the_current_one_and_history_keeps_both(store):

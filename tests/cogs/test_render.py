@@ -1,6 +1,6 @@
-"""The card as drawn: golden files of the embed JSON for each state, its length, its limits and its honesty.
+"""The card as drawn from cards built by hand: its lead in words, its rows, its length, its limits and its honesty.
 
-Set UPDATE_GOLDEN=1 to rewrite the golden files after a deliberate change, then read the diff.
+The golden files, recorded from real runs of the pipeline, are checked in test_render_golden.py.
 """
 
 from __future__ import annotations

@@ -3,7 +3,30 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import sys
+from collections.abc import Iterator
+
+
+@contextlib.contextmanager
+def to_a_reader_who_may_leave() -> Iterator[None]:
+    """Write to standard output like any Unix filter: when the reader stops early (`scout models | head`), end
+    quietly (the command still exits 0), as `cat` does, instead of printing a traceback."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _discard_stdout()
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush of what is still buffered cannot fail again at
+    exit (the way Python's documentation on SIGPIPE recommends)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def print_json(record: object) -> None:

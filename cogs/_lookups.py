@@ -15,7 +15,6 @@ import discord
 from discord import app_commands
 
 from bot.catalogue.vendors import COMMON_VENDOR_KEYS, VENDORS, display_name
-from bot.store.catalogue import ModelRecord
 from cogs import _safety as safety
 from cogs._safety import CommandRefused
 
@@ -27,32 +26,17 @@ AUTOCOMPLETE_BUDGET_SECONDS = 2.0
 MAX_CHOICE_VALUE = 100
 
 
-def _short_name(model: ModelRecord) -> str:
-    """ "OpenRouter: Owl Alpha" reads "owl alpha": listings prefix the vendor, members do not."""
-    return model.name.casefold().split(": ", 1)[-1]
-
-
-def _starts(model: ModelRecord, typed: str) -> bool:
-    """ "owl" starts "Owl Alpha" and "openrouter/owl-alpha" alike."""
-    return _short_name(model).startswith(typed) or model.id.casefold().rsplit("/", 1)[-1].startswith(typed)
-
-
 async def known_model_id(interaction: discord.Interaction[ScoutBot], typed: str) -> str:
-    """The id of the model the member meant, by id, by name, or by the start of its name when only one model
-    starts so; otherwise refuse in one sentence (naming the models a short name fits, so the member can choose)."""
-    typed = typed.strip()
-    store = interaction.client.store
-    if typed and await store.catalogue.model(typed) is not None:
-        return typed
-    wanted = typed.casefold()
-    found = await store.catalogue.search_models(typed[:100]) if typed else []
-    for fits in (lambda m: _short_name(m) == wanted or m.name.casefold() == wanted, lambda m: _starts(m, wanted)):
-        matching = [model for model in found if fits(model)]
-        if len(matching) == 1:
-            return matching[0].id
-        if len(matching) > 1:
-            names = ", ".join(safety.plain(model.name, 60) for model in matching[:5])
-            raise CommandRefused(f"“{safety.plain(typed, 60)}” fits several models ({names}); pick one from the list.")
+    """The id of the model the member meant (by id, by name, or by the start of its name when only one model
+    starts so); otherwise refuse in one sentence, naming the models a short name fits so the member can choose."""
+    found = await interaction.client.store.catalogue.find_models(typed)
+    if len(found) == 1:
+        return found[0].id
+    if found:
+        names = ", ".join(safety.plain(model.name, 60) for model in found[:5])
+        raise CommandRefused(
+            f"“{safety.plain(typed.strip(), 60)}” fits several models ({names}); pick one from the list."
+        )
     raise CommandRefused("I don't know that model; pick one from the suggestions.")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.errors import EXIT_OK, UsageError
@@ -16,11 +17,26 @@ def _same_file(first: Path, second: Path) -> bool:
     return first.resolve() == second.resolve()
 
 
+def timestamped(folder: Path, database: Path, now: datetime) -> Path:
+    """A new file in `folder` named after the database and the time (`model_scout-20260607T120000Z.db`), so a
+    backup into a folder never replaces an earlier one; a second backup within the same second gets `-2`."""
+    stem = f"{database.stem}-{now.strftime('%Y%m%dT%H%M%SZ')}"
+    candidate = folder / f"{stem}{database.suffix}"
+    number = 1
+    while candidate.exists():
+        number += 1
+        candidate = folder / f"{stem}-{number}{database.suffix}"
+    return candidate
+
+
 async def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
-    """Safe while the bot runs: SQLite's backup API copies one consistent state, whatever the bot writes meanwhile."""
+    """Safe while the bot runs: SQLite's backup API copies one consistent state, whatever the bot writes meanwhile.
+
+    Into a folder, each backup is a new time-stamped file; a file named explicitly is written as asked.
+    """
     target = Path(args.path)
     if target.is_dir():
-        target = target / settings.database_path.name
+        target = timestamped(target, settings.database_path, datetime.now(UTC))
     if _same_file(target, settings.database_path):
         raise UsageError(f"PATH: {args.path} is the database itself; name another file")
     async with await Store.open(settings.database_path, create=False) as store:
@@ -44,7 +60,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     backup = commands.add_parser(
         "backup", help="copy the database to PATH, consistently, even while the bot runs (SQLite online backup)"
     )
-    backup.add_argument("path", metavar="PATH", help="the backup file to write, or a folder to write it into")
+    backup.add_argument(
+        "path", metavar="PATH", help="the backup file to write, or a folder to write a new time-stamped file into"
+    )
     backup.set_defaults(handler=cmd_backup)
 
     restore = commands.add_parser(

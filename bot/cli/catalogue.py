@@ -6,14 +6,16 @@ import argparse
 import sys
 from collections import Counter
 
+from bot.attribution.guess import Guess
 from bot.catalogue.diff import CatalogueEvent
 from bot.catalogue.entry import EntryError, load_catalogue_file
-from bot.console import print_json
+from bot.console import print_json, to_a_reader_who_may_leave
 from bot.errors import EXIT_OK, CommandError
 from bot.gateway import GatewayClient
 from bot.jobs.polling import PollResult, poll_gateway, record_catalogue
 from bot.settings import Settings
 from bot.store import Store
+from bot.store.reveals import Reveal
 
 
 def format_event(event: CatalogueEvent) -> str:
@@ -52,26 +54,47 @@ async def cmd_scan(settings: Settings, args: argparse.Namespace) -> int:
                 result = await poll_gateway(store, client)
     for skipped in result.skipped:
         print(f"skipped entry #{skipped.position} ({skipped.model_id}): {skipped.reason}", file=sys.stderr)
-    for event in result.events:
-        if args.json:
-            print_json(event.to_json())
-        else:
-            print(format_event(event))
-    if not args.json and result.baseline:
-        print(f"baseline recorded: {result.listed} models listed", file=sys.stderr)
-    if not args.json:
-        print(summary_line(result.events))
+    with to_a_reader_who_may_leave():
+        for event in stealth_first(result.events):
+            if args.json:
+                print_json(event.to_json())
+            else:
+                print(format_event(event))
+        if not args.json and result.baseline:
+            print(f"baseline recorded: {result.listed} models listed", file=sys.stderr)
+        if not args.json:
+            print(summary_line(result.events))
     return EXIT_OK
+
+
+def stealth_first(events: list[CatalogueEvent]) -> list[CatalogueEvent]:
+    """What a scout looks for first: the stealth listings, then everything else, each in the poll's order."""
+    return sorted(events, key=lambda event: not event.stealth)
+
+
+def _guess_text(guess: Guess | None) -> str:
+    if guess is None:
+        return "not probed yet"
+    if guess.ranking:
+        top = guess.ranking[0]
+        return f"{top.name} {top.probability:.0%}"
+    return f"no guess ({guess.status.replace('_', ' ')})"
+
+
+async def _stealth_facts(store: Store, model_id: str) -> tuple[Guess | None, list[Reveal]]:
+    return await store.guesses.latest(model_id), await store.reveals.of_model(model_id)
 
 
 async def cmd_models(settings: Settings, args: argparse.Namespace) -> int:
     """List what the store knows; read-only, so a missing database is an error, not a new file."""
     async with await Store.open(settings.database_path, create=False) as store:
         models = await store.catalogue.models(stealth_only=args.stealth)
-    for model in models:
-        if args.json:
-            print_json(
-                {
+        facts = {model.id: await _stealth_facts(store, model.id) for model in models if args.stealth}
+    with to_a_reader_who_may_leave():
+        for model in models:
+            guess, reveals = facts.get(model.id, (None, []))
+            if args.json:
+                record: dict[str, object] = {
                     "model_id": model.id,
                     "name": model.name,
                     "vendor": model.vendor,
@@ -82,11 +105,43 @@ async def cmd_models(settings: Settings, args: argparse.Namespace) -> int:
                     "last_seen": model.last_seen,
                     "removed_at": model.removed_at,
                 }
-            )
-        else:
+                if args.stealth:
+                    record["guess"] = _guess_json(guess)
+                    record["reveals"] = [_reveal_json(reveal) for reveal in reveals]
+                print_json(record)
+                continue
             flags = ("STEALTH " if model.stealth else "") + ("removed " if model.removed_at else "")
-            print(f"{model.id:50} {flags}{model.name}  (first seen {model.first_seen})")
+            line = f"{model.id:50} {flags}{model.name}  (first seen {model.first_seen})"
+            if args.stealth:
+                line += f"  guess: {_guess_text(guess)}"
+                truths = sorted({reveal.shown for reveal in reveals})
+                line += f"  revealed: {'; '.join(truths)}" if truths else "  not revealed"
+            print(line)
     return EXIT_OK
+
+
+def _guess_json(guess: Guess | None) -> dict[str, object] | None:
+    if guess is None:
+        return None
+    top = guess.ranking[0] if guess.ranking else None
+    return {
+        "status": guess.status,
+        "vendor": top.vendor if top else None,
+        "confidence": round(top.probability, 4) if top else None,
+        "reason": guess.reason,
+        "at": guess.created_at,
+    }
+
+
+def _reveal_json(reveal: Reveal) -> dict[str, object]:
+    return {
+        "guild_id": str(reveal.guild_id),
+        "vendor": reveal.vendor,
+        "vendor_name": reveal.vendor_name,
+        "true_model": reveal.true_model,
+        "revealed_at": reveal.revealed_at,
+        "corrected_at": reveal.corrected_at,
+    }
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -97,6 +152,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     scan.set_defaults(handler=cmd_scan)
 
     models = commands.add_parser("models", help="list the models the store knows")
-    models.add_argument("--stealth", action="store_true", help="only stealth models")
+    models.add_argument("--stealth", action="store_true", help="only stealth models, with the bot's guess and reveals")
     models.add_argument("--json", action="store_true", help="one JSON object per model per line")
     models.set_defaults(handler=cmd_models)

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import sys
 from collections.abc import AsyncIterable
 from pathlib import Path
 
 from bot.cli.common import discord_id_argument
-from bot.errors import EXIT_OK, CommandError, UsageError
+from bot.console import to_a_reader_who_may_leave
+from bot.errors import EXIT_OK, EXIT_USAGE, CommandError, UsageError
 from bot.export import FORMATS, ExportError, check_format, parse_since, write_rows
 from bot.settings import Settings
 from bot.store import Store
-from bot.store.members import ExportRow
+from bot.store.members import ExportRow, GuildData
 
 
 async def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
@@ -32,7 +32,11 @@ async def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     except ExportError as error:
         raise UsageError(str(error)) from None
     async with await Store.open(settings.database_path, create=False) as store:
-        log = store.members.export_rows(args.guild, model_id=args.model, since=since, member_id=args.member)
+        if args.guild is None:
+            _list_guilds(await store.members.guilds())
+            return EXIT_USAGE
+        model_id = await _model_id(store, args.model) if args.model else None
+        log = store.members.export_rows(args.guild, model_id=model_id, since=since, member_id=args.member)
         async with contextlib.aclosing(log) as rows:
             if args.out is None:
                 await _write_stdout(rows, args.format, args.excel)
@@ -42,22 +46,34 @@ async def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _list_guilds(guilds: list[GuildData]) -> None:
+    """Without --guild, say which guilds there are to export (on stderr: stdout is for the export itself)."""
+    if not guilds:
+        print("error: --guild is required, and this database holds no server's votes yet", file=sys.stderr)
+        return
+    print("error: --guild is required; the servers in this database:", file=sys.stderr)
+    print(f"  {'GUILD':<20} {'VOTES':>6} {'NOTES':>6} {'REVEALS':>7}  SET UP", file=sys.stderr)
+    for guild in guilds:
+        set_up = "yes" if guild.set_up else "no"
+        print(f"  {guild.guild_id:<20} {guild.votes:>6} {guild.notes:>6} {guild.reveals:>7}  {set_up}", file=sys.stderr)
+
+
+async def _model_id(store: Store, typed: str) -> str:
+    """--model by id, by name or by the start of its name, like the bot's commands."""
+    found = await store.catalogue.find_models(typed)
+    if len(found) == 1:
+        return found[0].id
+    if found:
+        raise UsageError(f"--model {typed!r} fits several models: {', '.join(m.id for m in found[:5])}")
+    raise UsageError(f"--model {typed!r}: no such model in this database")
+
+
 async def _write_stdout(rows: AsyncIterable[ExportRow], fmt: str, excel: bool) -> None:
     try:
-        await write_rows(rows, fmt, sys.stdout, excel=excel)
-        sys.stdout.flush()
-    except BrokenPipeError:
-        _discard_stdout()
+        with to_a_reader_who_may_leave():
+            await write_rows(rows, fmt, sys.stdout, excel=excel)
     except OSError as error:
         raise CommandError(f"cannot write the export to standard output: {error.strerror or error}") from None
-
-
-def _discard_stdout() -> None:
-    """The reader left (`| head`): point stdout at /dev/null, so the interpreter's last flush of what is still
-    buffered cannot fail again at exit (the way Python's documentation on SIGPIPE recommends)."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    os.close(devnull)
 
 
 async def _write_file(rows: AsyncIterable[ExportRow], fmt: str, path: Path, excel: bool) -> int:
@@ -89,9 +105,11 @@ async def _write_in_place(rows: AsyncIterable[ExportRow], fmt: str, target: Path
 def register(commands: argparse._SubParsersAction) -> None:
     """Add `scout export` to the CLI."""
     export = commands.add_parser("export", help="write a server's votes and notes as CSV or JSON Lines")
-    export.add_argument("--guild", required=True, type=discord_id_argument, metavar="ID", help="the Discord server id")
+    export.add_argument(
+        "--guild", type=discord_id_argument, metavar="ID", help="the Discord server id (left out: list the servers)"
+    )
     export.add_argument("--member", type=discord_id_argument, metavar="ID", help="only this member's votes and notes")
-    export.add_argument("--model", metavar="ID", help="only this model")
+    export.add_argument("--model", metavar="ID|NAME", help="only this model (its id, its name or the start of it)")
     export.add_argument("--format", choices=FORMATS, default="csv", help="csv (default) or jsonl")
     export.add_argument("--out", metavar="FILE", help="write here instead of standard output")
     export.add_argument("--since", metavar="ISO", help="only rows from this ISO-8601 date or time on")

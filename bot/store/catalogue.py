@@ -85,6 +85,19 @@ def _compact(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
 
 
+MAX_SEARCH_TEXT = 100
+MAX_SEARCH_RESULTS = 200
+
+
+def _short_name(model: ModelRecord) -> str:
+    """ "OpenRouter: Owl Alpha" reads "owl alpha": listings prefix the vendor, people do not."""
+    return model.name.casefold().split(": ", 1)[-1]
+
+
+def _id_tail(model: ModelRecord) -> str:
+    return model.id.casefold().rsplit("/", 1)[-1]
+
+
 class CatalogueStore:
     """Models, polls and catalogue events: what the watcher has seen, written one poll per transaction."""
 
@@ -208,6 +221,21 @@ class CatalogueStore:
             (pattern, pattern, limit),
         )
         return [ModelRecord.from_row(row) for row in rows]
+
+    async def find_models(self, typed: str) -> list[ModelRecord]:
+        """The models a person meant by what they typed, for the bot and the CLI alike: the model with that id;
+        else those named so ("Owl Alpha" or "OpenRouter: Owl Alpha"); else those whose name or id's last part
+        starts so ("owl"). One model is an answer; several say the text was ambiguous; none, that it is unknown."""
+        typed = typed.strip()
+        if not typed:
+            return []
+        exact = await self.model(typed)
+        if exact is not None:
+            return [exact]
+        wanted = typed.casefold()
+        found = await self.search_models(typed[:MAX_SEARCH_TEXT], limit=MAX_SEARCH_RESULTS)
+        named = [m for m in found if _short_name(m) == wanted or m.name.casefold() == wanted]
+        return named or [m for m in found if _short_name(m).startswith(wanted) or _id_tail(m).startswith(wanted)]
 
     async def events(self, *, model_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """The latest catalogue events, newest first, as plain records (a card reads a removal from them)."""

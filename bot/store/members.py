@@ -45,6 +45,18 @@ class ExportRow:
     correct: bool | None
 
 
+@dataclass(frozen=True)
+class GuildData:
+    """A guild this database holds something for: how many current votes, notes and reveals, and whether it ran
+    `/scout setup` (the store knows guilds by id only; their names live in Discord)."""
+
+    guild_id: int
+    votes: int
+    notes: int
+    reveals: int
+    set_up: bool
+
+
 def _flag(value: object) -> bool | None:
     return None if value is None else bool(value)
 
@@ -67,6 +79,25 @@ class MemberStore:
         )
         assert row is not None
         return {"votes": int(row["votes"]), "notes": int(row["notes"]), "reveals": int(row["reveals"])}
+
+    async def guilds(self) -> list[GuildData]:
+        """Every guild with settings, votes, notes or reveals here, by id: what `scout export` can export."""
+        rows = await self._db.fetchall(
+            """
+            SELECT guild_id, SUM(votes) AS votes, SUM(notes) AS notes, SUM(reveals) AS reveals, SUM(set_up) AS set_up
+            FROM (
+                SELECT guild_id, 1 AS votes, 0 AS notes, 0 AS reveals, 0 AS set_up FROM votes
+                UNION ALL SELECT guild_id, 0, 1, 0, 0 FROM notes
+                UNION ALL SELECT guild_id, 0, 0, 1, 0 FROM reveals
+                UNION ALL SELECT guild_id, 0, 0, 0, 1 FROM guild_settings
+            ) AS held
+            GROUP BY guild_id ORDER BY guild_id
+            """
+        )
+        return [
+            GuildData(row["guild_id"], int(row["votes"]), int(row["notes"]), int(row["reveals"]), bool(row["set_up"]))
+            for row in rows
+        ]
 
     async def with_data(self, guild_id: int, text: str = "") -> list[tuple[int, str]]:
         """Members who have a vote or a note here, with their latest name, whose name or id contains `text`,

@@ -115,6 +115,11 @@ class RevealStore:
         row = await self._db.fetchone("SELECT * FROM reveals WHERE guild_id = ? AND model_id = ?", (guild_id, model_id))
         return _reveal(row) if row else None
 
+    async def of_model(self, model_id: str) -> list[Reveal]:
+        """Every guild's reveal of a model, oldest first: for tools that look across guilds (`scout models`)."""
+        rows = await self._db.fetchall("SELECT * FROM reveals WHERE model_id = ? ORDER BY revealed_at", (model_id,))
+        return [_reveal(row) for row in rows]
+
     async def called_by(self, guild_id: int, model_id: str) -> list[str]:
         """The members whose current vote names the revealed vendor, in the order those votes were cast (the
         history row of a current vote is the one with its time); empty before the reveal."""

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import sqlite3
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.cli.backup import timestamped
 from bot.store import Store
 from tests.support.scout_process import CLEAN_ENV, scout
 from tests.support.store import list_owl
@@ -88,11 +91,22 @@ async def test_restore_puts_the_backed_up_state_back_over_a_later_one(tmp_path: 
     await vote(1)
     (tmp_path / "backups").mkdir()
     code, _, err = await scout(tmp_path, "backup", "backups")
-    assert code == 0 and (tmp_path / "backups" / "scout.db").is_file(), err
-    assert sorted(p.name for p in (tmp_path / "backups").iterdir()) == ["scout.db"]  # one file, no -wal beside it
+    [first] = (tmp_path / "backups").iterdir()  # one file, no -wal beside it
+    assert code == 0 and re.fullmatch(r"scout-\d{8}T\d{6}Z\.db", first.name), err
     await vote(2)
     assert _votes(tmp_path / "scout.db")[0] == [1, 2]
-    code, _, err = await scout(tmp_path, "restore", str(Path("backups") / "scout.db"))
+    code, _, err = await scout(tmp_path, "backup", "backups")  # a second backup into the folder keeps the first
+    assert code == 0 and len(list((tmp_path / "backups").iterdir())) == 2, err
+    assert _votes(first) == ([1], 1)
+    code, _, err = await scout(tmp_path, "restore", str(Path("backups") / first.name))
     assert code == 0, err
     assert _votes(tmp_path / "scout.db") == ([1], 1)
     assert not list(tmp_path.glob("*.restoring*"))
+
+
+def test_backups_into_a_folder_within_the_same_second_get_their_own_names(tmp_path: Path):
+    now = datetime(2026, 6, 7, 12, 0, 0, tzinfo=UTC)
+    first = timestamped(tmp_path, Path("model_scout.db"), now)
+    first.touch()
+    second = timestamped(tmp_path, Path("model_scout.db"), now)
+    assert (first.name, second.name) == ("model_scout-20260607T120000Z.db", "model_scout-20260607T120000Z-2.db")

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 import sys
 
+from bot.attribution.guess import Guess, RankedVendor
+from bot.jobs.polling import record_catalogue
+from bot.store import Store
 from bot.testing.gateway_server import SNAPSHOT_2025_12_18, SNAPSHOT_2026_06_07, FakeGateway
-from tests.support.scout_process import CLEAN_ENV, json_lines, scout
+from tests.support.scout_process import CLEAN_ENV, SCOUT, json_lines, scout
 from tests.support.shared_data import snapshot_or_skip
 
 
@@ -118,3 +122,67 @@ async def test_scan_prints_each_change_as_before_and_after_and_ends_with_a_summa
     ]
     assert not any("openai/b" in line for line in lines)
     assert lines[-1] == "summary: 1 new, 1 stealth, 1 changed, 0 removed"
+
+
+def _listing(model_id: str, name: str, description: str = "A model.", price: str = "0.000001") -> dict:
+    return {
+        "id": model_id,
+        "name": name,
+        "created": 1780790400,
+        "context_length": 131072,
+        "description": description,
+        "pricing": {"prompt": price, "completion": price},
+        "architecture": {"input_modalities": ["text"], "output_modalities": ["text"]},
+    }
+
+
+CLOAKED = "This is a cloaked model provided to gather feedback. Prompts and completions may be logged."
+
+
+async def test_scan_prints_the_stealth_listings_first(tmp_path):
+    baseline = tmp_path / "baseline.json"
+    baseline.write_text(json.dumps({"data": [_listing("openai/gpt-4o", "OpenAI: GPT-4o")]}))
+    assert (await scout(tmp_path, "scan", "--catalogue", str(baseline)))[0] == 0
+    later = tmp_path / "later.json"
+    listings = [
+        _listing("mistralai/mistral-9", "Mistral: Mistral 9"),
+        _listing("openai/gpt-4o", "OpenAI: GPT-4o"),
+        _listing("openrouter/owl-alpha", "Owl Alpha", CLOAKED, "0"),
+        _listing("qwen/qwen-9", "Qwen: Qwen 9"),
+    ]
+    later.write_text(json.dumps({"data": listings}))
+    code, out, err = await scout(tmp_path, "scan", "--catalogue", str(later))
+    assert code == 0, err
+    firsts = [line for line in out.splitlines() if not line.startswith(" ")]
+    assert firsts[0].startswith("NEW      STEALTH openrouter/owl-alpha")
+    assert [line.split()[1] for line in firsts[1:3]] == ["mistralai/mistral-9", "qwen/qwen-9"]  # then the poll's order
+
+
+async def test_models_of_a_stealth_kind_show_the_bots_guess_and_the_reveal(tmp_path):
+    async with await Store.open(tmp_path / "scout.db") as store:
+        await record_catalogue(store, [_listing("openrouter/owl-alpha", "Owl Alpha", CLOAKED, "0")], "fixture")
+        await store.guesses.save(Guess("openrouter/owl-alpha", (RankedVendor("zhipu", "Zhipu (GLM)", 0.68),), 0.68, ()))
+        await store.reveals.reveal(111, "openrouter/owl-alpha", "zhipu", "z-ai/glm-5", 1)
+    code, out, err = await scout(tmp_path, "models", "--stealth")
+    assert code == 0, err
+    assert out.rstrip().endswith("guess: Zhipu (GLM) 68%  revealed: Zhipu (GLM) (z-ai/glm-5)")
+    code, out, _ = await scout(tmp_path, "models", "--stealth", "--json")
+    [record] = json_lines(out)
+    assert record["guess"]["vendor"] == "zhipu" and record["guess"]["confidence"] == 0.68
+    assert record["reveals"][0]["guild_id"] == "111" and record["reveals"][0]["true_model"] == "z-ai/glm-5"
+
+
+async def test_models_into_head_ends_quietly_with_exit_code_0(tmp_path):
+    catalogue = tmp_path / "big.json"
+    catalogue.write_text(json.dumps({"data": [_listing(f"acme/model-{i}", f"Acme: Model {i}") for i in range(3000)]}))
+    assert (await scout(tmp_path, "scan", "--catalogue", str(catalogue)))[0] == 0
+    script = f'"{SCOUT}" models | head -n 2; echo "scout exited with ${{PIPESTATUS[0]}}" >&2'
+    run = subprocess.run(
+        ["bash", "-c", script],
+        env={**CLEAN_ENV, "DATABASE_PATH": str(tmp_path / "scout.db")},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert len(run.stdout.splitlines()) == 2 and run.stderr == "scout exited with 0\n", run.stderr

@@ -145,3 +145,29 @@ def test_export_into_head_ends_quietly_with_exit_code_0(long_log, tmp_path):
     )
     assert len(run.stdout.splitlines()) == 3 and run.stdout.startswith('"time","guild_id"')
     assert run.stderr == "scout exited with 0\n", run.stderr
+
+
+def test_without_a_guild_export_lists_the_servers_it_knows_and_writes_nothing(database, capsys):
+    assert main(["export"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert lines[0] == "error: --guild is required; the servers in this database:"
+    listed = {int(line.split()[0]): line.split()[1:] for line in lines[2:]}
+    assert listed == {
+        GUILD: ["1", "1", "0", "no"],
+        OTHER_GUILD: ["1", "0", "0", "no"],
+        BIG_GUILD: ["1", "0", "0", "no"],
+    }
+
+
+@pytest.mark.parametrize("model", ["openrouter/owl-alpha", "Owl Alpha", "owl"])
+def test_export_takes_a_model_by_id_name_or_the_start_of_its_name(database, capsys, model):
+    assert main(["export", "--guild", str(GUILD), "--model", model]) == 0
+    records = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert {r["model_id"] for r in records} == {"openrouter/owl-alpha"} and len(records) == 3
+
+
+def test_export_refuses_a_model_it_does_not_know_in_one_line(database, capsys):
+    assert main(["export", "--guild", str(GUILD), "--model", "falcon"]) == 2
+    assert capsys.readouterr().err == "error: --model 'falcon': no such model in this database\n"

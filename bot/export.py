@@ -32,20 +32,44 @@ from typing import Any, TextIO
 from bot.store.members import ExportRow
 
 FORMATS = ("csv", "jsonl")
-EXPORT_COLUMNS = (
+CURRENT_COLUMNS = (
     "time",
     "guild_id",
     "model_id",
+    "model_name",
+    "member_id",
+    "member_name",
+    "vendor",
+    "vendor_name",
+    "confidence_percent",
+    "notes",
+    "revealed_vendor",
+    "revealed_model",
+    "bot_guess",
+    "bot_confidence_percent",
+    "correct",
+)
+"""The default log: one row per member and model, the vote that counts and the member's notes on it."""
+HISTORY_COLUMNS = (
+    "time",
+    "guild_id",
+    "model_id",
+    "model_name",
     "member_id",
     "member_name",
     "kind",
     "vendor",
     "vendor_name",
-    "confidence",
+    "confidence_percent",
     "note",
     "current_vote",
+    "revealed_vendor",
+    "revealed_model",
+    "bot_guess",
+    "bot_confidence_percent",
     "correct",
 )
+"""`--history`: every vote cast (each change) and every note, in time order."""
 BYTE_ORDER_MARK = "\ufeff"
 PART_SIZE_MARGIN = 0.8
 MIN_PART_BYTES = 4096
@@ -89,22 +113,34 @@ def parse_since(text: str) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def row_record(row: ExportRow) -> dict[str, Any]:
+def percent(probability: float | None) -> int | None:
+    """A probability as the whole percentage people state it in (0.6 is 60)."""
+    return None if probability is None else round(probability * 100)
+
+
+def row_record(row: ExportRow, columns: tuple[str, ...] = HISTORY_COLUMNS) -> dict[str, Any]:
     """The row as an ordered mapping of the export's columns; ids as text, so no reader rounds them."""
-    return {
+    every = {
         "time": row.at,
         "guild_id": str(row.guild_id),
         "model_id": row.model_id,
+        "model_name": row.model_name,
         "member_id": str(row.member_id),
         "member_name": row.member_name,
         "kind": row.kind,
         "vendor": row.vendor,
         "vendor_name": row.vendor_name,
-        "confidence": row.confidence,
+        "confidence_percent": percent(row.confidence),
         "note": row.note,
+        "notes": row.note,
         "current_vote": row.current_vote,
+        "revealed_vendor": row.revealed_vendor,
+        "revealed_model": row.revealed_model,
+        "bot_guess": row.bot_guess,
+        "bot_confidence_percent": percent(row.bot_confidence),
         "correct": row.correct,
     }
+    return {column: every[column] for column in columns}
 
 
 def _csv_cell(value: Any) -> str:
@@ -129,21 +165,25 @@ def _csv_writer(stream: TextIO, *, excel: bool) -> Any:
     return csv.writer(stream, lineterminator="\r\n" if excel else "\n", quoting=csv.QUOTE_ALL)
 
 
-async def write_rows(rows: AsyncIterable[ExportRow], fmt: str, stream: TextIO, *, excel: bool = False) -> int:
-    """Write every row to `stream` as it arrives; returns how many rows were written."""
+async def write_rows(
+    rows: AsyncIterable[ExportRow], fmt: str, stream: TextIO, *, excel: bool = False, history: bool = False
+) -> int:
+    """Write every row to `stream` as it arrives, with the columns of the current log or of the history; returns
+    how many rows were written."""
     check_format(fmt, excel=excel)
+    columns = HISTORY_COLUMNS if history else CURRENT_COLUMNS
     count = 0
     if fmt == "csv":
         if excel:
             stream.write(BYTE_ORDER_MARK)
         writer = _csv_writer(stream, excel=excel)
-        writer.writerow(EXPORT_COLUMNS)
+        writer.writerow(columns)
         async for row in rows:
-            writer.writerow([_csv_cell(value) for value in row_record(row).values()])
+            writer.writerow([_csv_cell(value) for value in row_record(row, columns).values()])
             count += 1
     else:
         async for row in rows:
-            stream.write(json.dumps(row_record(row), ensure_ascii=False, separators=(",", ":")) + "\n")
+            stream.write(json.dumps(row_record(row, columns), ensure_ascii=False, separators=(",", ":")) + "\n")
             count += 1
     return count
 
@@ -166,6 +206,7 @@ async def export_to_directory(
     size_limit: int | None = None,
     *,
     excel: bool = False,
+    history: bool = False,
 ) -> ExportFiles:
     """Stream the rows into `directory/filename`; over `size_limit` bytes, gzip it, and split it if that is not
     enough."""
@@ -173,7 +214,7 @@ async def export_to_directory(
     path = directory / filename
     try:
         with path.open("w", encoding="utf-8", newline="") as stream:
-            count = await write_rows(rows, fmt, stream, excel=excel)
+            count = await write_rows(rows, fmt, stream, excel=excel, history=history)
     except OSError as error:
         path.unlink(missing_ok=True)
         raise ExportError(f"cannot write the export: {error.strerror or error}") from None

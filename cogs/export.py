@@ -40,6 +40,7 @@ def _is_admin(interaction: discord.Interaction[ScoutBot]) -> bool:
     format="csv (default) or jsonl",
     since="Only rows from this ISO date or time on, e.g. 2026-06-01",
     excel="CSV for Excel on Windows (byte order mark, CRLF lines)",
+    history="Every vote cast (each change) and every note, instead of one row per member and model",
 )
 @app_commands.autocomplete(model=model_autocomplete)
 async def export_command(
@@ -48,6 +49,7 @@ async def export_command(
     format: Literal["csv", "jsonl"] = "csv",
     since: app_commands.Range[str, 1, 40] | None = None,
     excel: bool = False,
+    history: bool = False,
 ) -> None:
     """Admins (Manage Server) get the server's whole log; anyone else gets only their own votes and notes."""
     await safety.acknowledge(interaction)
@@ -64,10 +66,13 @@ async def export_command(
     limit = interaction.guild.filesize_limit if interaction.guild else DEFAULT_UPLOAD_LIMIT
     name = export_basename(guild_id, model_id, format, member_id=member_id)
     with tempfile.TemporaryDirectory(prefix="scout-export-") as directory:
-        rows = store.members.export_rows(guild_id, model_id=model_id, since=since_stamp, member_id=member_id)
+        rows_of = store.members.export_rows if history else store.members.current_rows
+        rows = rows_of(guild_id, model_id=model_id, since=since_stamp, member_id=member_id)
         try:
             async with contextlib.aclosing(rows):
-                result = await export_to_directory(rows, format, Path(directory), name, size_limit=limit, excel=excel)
+                result = await export_to_directory(
+                    rows, format, Path(directory), name, size_limit=limit, excel=excel, history=history
+                )
         except ExportError as error:
             raise CommandRefused(f"The export failed: {error}.") from None
         whose = "Vote log of this server" if member_id is None else "Your votes and notes in this server"

@@ -14,7 +14,15 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from bot.export import BYTE_ORDER_MARK, EXPORT_COLUMNS, ExportError, export_to_directory, parse_since, write_rows
+from bot.export import (
+    BYTE_ORDER_MARK,
+    CURRENT_COLUMNS,
+    HISTORY_COLUMNS,
+    ExportError,
+    export_to_directory,
+    parse_since,
+    write_rows,
+)
 from bot.store.members import ExportRow
 
 GUILD = 111
@@ -57,32 +65,62 @@ async def _generated(count: int, text_size: int = 0) -> AsyncIterator[ExportRow]
             yield _row(number)
 
 
-async def test_csv_has_the_columns_and_one_row_per_vote_or_note_with_newlines_kept(tmp_path):
+async def test_the_history_in_csv_has_one_row_per_vote_or_note_with_newlines_kept(tmp_path):
     rows = [_row(1), _row(2, note='line one\nline "two", with comma')]
-    result = await export_to_directory(_rows(rows), "csv", tmp_path, "log.csv")
+    result = await export_to_directory(_rows(rows), "csv", tmp_path, "log.csv", history=True)
 
     assert result.rows == 2 and not result.compressed and not result.split
     with result.paths[0].open(newline="", encoding="utf-8") as stream:
         records = list(csv.DictReader(stream))
-    assert tuple(records[0].keys()) == EXPORT_COLUMNS
+    assert tuple(records[0].keys()) == HISTORY_COLUMNS
     assert records[0]["kind"] == "vote" and records[0]["vendor"] == "openai" and records[0]["current_vote"] == "false"
     assert records[1]["note"] == 'line one\nline "two", with comma' and records[1]["current_vote"] == ""
 
 
 async def test_jsonl_is_one_object_per_line_with_typed_values(tmp_path):
     rows = [_row(2), _row(3, note="@everyone hi")]
-    result = await export_to_directory(_rows(rows), "jsonl", tmp_path, "log.jsonl")
+    result = await export_to_directory(_rows(rows), "jsonl", tmp_path, "log.jsonl", history=True)
 
     lines = result.paths[0].read_text(encoding="utf-8").splitlines()
     records = [json.loads(line) for line in lines]
-    assert [tuple(record) for record in records] == [EXPORT_COLUMNS, EXPORT_COLUMNS]
-    assert records[0]["current_vote"] is True and records[0]["member_id"] == "2" and records[0]["confidence"] == 0.75
+    assert [tuple(record) for record in records] == [HISTORY_COLUMNS, HISTORY_COLUMNS]
+    assert records[0]["current_vote"] is True and records[0]["member_id"] == "2"
+    assert records[0]["confidence_percent"] == 75  # a percentage, as members state it
     assert records[1]["note"] == "@everyone hi" and records[1]["vendor"] is None
+
+
+async def test_the_current_log_has_one_row_per_member_and_model_with_what_settled_it():
+    settled = ExportRow(
+        "2026-06-07T12:00:00.000Z",
+        GUILD,
+        "openrouter/owl-alpha",
+        7,
+        "alice",
+        "current",
+        "zhipu",
+        "Zhipu (GLM)",
+        0.6,
+        "tokens like GLM\nrefuses like GLM",
+        True,
+        True,
+        model_name="Owl Alpha",
+        revealed_vendor="zhipu",
+        revealed_model="z-ai/glm-5",
+        bot_guess="zhipu",
+        bot_confidence=0.6813,
+    )
+    stream = io.StringIO()
+    await write_rows(_rows([settled]), "jsonl", stream)
+    record = json.loads(stream.getvalue())
+    assert tuple(record) == CURRENT_COLUMNS
+    assert record["model_name"] == "Owl Alpha" and record["notes"] == "tokens like GLM\nrefuses like GLM"
+    assert (record["confidence_percent"], record["bot_guess"], record["bot_confidence_percent"]) == (60, "zhipu", 68)
+    assert (record["revealed_vendor"], record["revealed_model"], record["correct"]) == ("zhipu", "z-ai/glm-5", True)
 
 
 async def test_csv_cells_that_a_spreadsheet_would_run_are_defused():
     stream = io.StringIO()
-    await write_rows(_rows([_row(1, note='=HYPERLINK("http://x")', name="@admin")]), "csv", stream)
+    await write_rows(_rows([_row(1, note='=HYPERLINK("http://x")', name="@admin")]), "csv", stream, history=True)
     record = next(csv.DictReader(io.StringIO(stream.getvalue())))
     assert record["note"].startswith("'=") and record["member_name"] == "'@admin"
 
@@ -107,7 +145,9 @@ async def test_a_file_over_the_limit_is_gzipped_when_that_is_enough(tmp_path):
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
 async def test_a_file_gzip_cannot_fit_is_split_into_parts_that_each_fit_and_hold_every_row(tmp_path, fmt):
     limit = 60_000
-    result = await export_to_directory(_generated(3000, text_size=200), fmt, tmp_path, f"log.{fmt}", size_limit=limit)
+    result = await export_to_directory(
+        _generated(3000, text_size=200), fmt, tmp_path, f"log.{fmt}", size_limit=limit, history=True
+    )
 
     assert result.compressed and result.split and len(result.paths) > 1
     assert "split into" in result.summary()
@@ -160,10 +200,10 @@ async def test_jsonl_carries_discord_ids_as_strings_that_a_53_bit_reader_cannot_
 
 async def test_csv_quotes_every_cell_so_ids_import_as_text_and_times_are_iso_utc():
     stream = io.StringIO()
-    await write_rows(_rows([_row(1, guild=SNOWFLAKE_GUILD), _row(2, note="hi")]), "csv", stream)
+    await write_rows(_rows([_row(1, guild=SNOWFLAKE_GUILD), _row(2, note="hi")]), "csv", stream, history=True)
     lines = stream.getvalue().splitlines()
 
-    assert lines[1].startswith(f'"2026-06-07T12:00:01.000Z","{SNOWFLAKE_GUILD}","openrouter/owl-alpha","1",')
+    assert lines[1].startswith(f'"2026-06-07T12:00:01.000Z","{SNOWFLAKE_GUILD}","openrouter/owl-alpha","","1",')
     assert all(cell.startswith('"') and cell.endswith('"') for cell in lines[2].split(","))
     record = next(csv.DictReader(io.StringIO(stream.getvalue())))
     assert record["guild_id"] == str(SNOWFLAKE_GUILD)
@@ -173,7 +213,7 @@ async def test_csv_quotes_every_cell_so_ids_import_as_text_and_times_are_iso_utc
 
 async def test_the_excel_flavour_has_a_byte_order_mark_and_crlf_and_keeps_every_character(tmp_path):
     rows = [_row(1, name=WORLD_NAME), _row(2, note="line one\nline two", name=WORLD_NAME)]
-    result = await export_to_directory(_rows(rows), "csv", tmp_path, "log.csv", excel=True)
+    result = await export_to_directory(_rows(rows), "csv", tmp_path, "log.csv", excel=True, history=True)
 
     data = result.paths[0].read_bytes()
     assert data.startswith(BYTE_ORDER_MARK.encode("utf-8")) and data.count(BYTE_ORDER_MARK.encode("utf-8")) == 1

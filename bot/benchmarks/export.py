@@ -69,7 +69,9 @@ async def run_export_benchmark(
             formats: dict[str, dict[str, Any]] = {}
             for fmt in FORMATS:
                 with Stopwatch() as timer:
-                    files = await export_to_directory(store.members.export_rows(GUILD_ID), fmt, folder, f"votes.{fmt}")
+                    files = await export_to_directory(
+                        store.members.export_rows(GUILD_ID), fmt, folder, f"votes.{fmt}", history=True
+                    )
                 formats[fmt] = {
                     "rows": files.rows,
                     "seconds": round(timer.seconds, 2),

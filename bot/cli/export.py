@@ -20,6 +20,8 @@ from bot.settings import Settings
 from bot.store import Store
 from bot.store.members import ExportRow, GuildData
 
+GUILDS_LISTED = 20
+
 
 async def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     """Stream the log to standard output or to `--out`; a bad option is refused before the database is opened."""
@@ -36,26 +38,34 @@ async def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
             _list_guilds(await store.members.guilds())
             return EXIT_USAGE
         model_id = await _model_id(store, args.model) if args.model else None
-        log = store.members.export_rows(args.guild, model_id=model_id, since=since, member_id=args.member)
+        rows_of = store.members.export_rows if args.history else store.members.current_rows
+        log = rows_of(args.guild, model_id=model_id, since=since, member_id=args.member)
         async with contextlib.aclosing(log) as rows:
             if args.out is None:
-                await _write_stdout(rows, args.format, args.excel)
+                await _write_stdout(rows, args.format, args.excel, args.history)
                 return EXIT_OK
-            count = await _write_file(rows, args.format, Path(args.out), args.excel)
+            count = await _write_file(rows, args.format, Path(args.out), args.excel, args.history)
     print(f"wrote {count} rows to {args.out}", file=sys.stderr)
     return EXIT_OK
 
 
 def _list_guilds(guilds: list[GuildData]) -> None:
-    """Without --guild, say which guilds there are to export (on stderr: stdout is for the export itself)."""
+    """Without --guild, say which guilds there are to export: one line on stderr, like every usage error (stdout
+    is for the export itself)."""
     if not guilds:
-        print("error: --guild is required, and this database holds no server's votes yet", file=sys.stderr)
+        print("error: --guild is required, and this database holds no server's data yet", file=sys.stderr)
         return
-    print("error: --guild is required; the servers in this database:", file=sys.stderr)
-    print(f"  {'GUILD':<20} {'VOTES':>6} {'NOTES':>6} {'REVEALS':>7}  SET UP", file=sys.stderr)
-    for guild in guilds:
-        set_up = "yes" if guild.set_up else "no"
-        print(f"  {guild.guild_id:<20} {guild.votes:>6} {guild.notes:>6} {guild.reveals:>7}  {set_up}", file=sys.stderr)
+    shown = ", ".join(
+        f"{guild.guild_id} ({_count(guild.votes, 'vote')}, {_count(guild.notes, 'note')}"
+        f"{', set up' if guild.set_up else ''})"
+        for guild in guilds[:GUILDS_LISTED]
+    )
+    more = f" and {len(guilds) - GUILDS_LISTED} more" if len(guilds) > GUILDS_LISTED else ""
+    print(f"error: --guild is required; the servers in this database: {shown}{more}", file=sys.stderr)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 async def _model_id(store: Store, typed: str) -> str:
@@ -68,25 +78,25 @@ async def _model_id(store: Store, typed: str) -> str:
     raise UsageError(f"--model {typed!r}: no such model in this database")
 
 
-async def _write_stdout(rows: AsyncIterable[ExportRow], fmt: str, excel: bool) -> None:
+async def _write_stdout(rows: AsyncIterable[ExportRow], fmt: str, excel: bool, history: bool) -> None:
     try:
         with to_a_reader_who_may_leave():
-            await write_rows(rows, fmt, sys.stdout, excel=excel)
+            await write_rows(rows, fmt, sys.stdout, excel=excel, history=history)
     except OSError as error:
         raise CommandError(f"cannot write the export to standard output: {error.strerror or error}") from None
 
 
-async def _write_file(rows: AsyncIterable[ExportRow], fmt: str, path: Path, excel: bool) -> int:
+async def _write_file(rows: AsyncIterable[ExportRow], fmt: str, path: Path, excel: bool, history: bool) -> int:
     """Write a regular file through a `.partial` beside it, renamed at the end, so a failed export never leaves
     half a file behind. A symlink is followed (its target is replaced, not the link); a device or a pipe is
     written in place."""
     target = path.resolve()
     if target.exists() and not target.is_file():
-        return await _write_in_place(rows, fmt, target, excel)
+        return await _write_in_place(rows, fmt, target, excel, history)
     partial = target.with_name(target.name + ".partial")
     try:
         with partial.open("w", encoding="utf-8", newline="") as stream:
-            count = await write_rows(rows, fmt, stream, excel=excel)
+            count = await write_rows(rows, fmt, stream, excel=excel, history=history)
         partial.replace(target)
     except OSError as error:
         partial.unlink(missing_ok=True)
@@ -94,10 +104,10 @@ async def _write_file(rows: AsyncIterable[ExportRow], fmt: str, path: Path, exce
     return count
 
 
-async def _write_in_place(rows: AsyncIterable[ExportRow], fmt: str, target: Path, excel: bool) -> int:
+async def _write_in_place(rows: AsyncIterable[ExportRow], fmt: str, target: Path, excel: bool, history: bool) -> int:
     try:
         with target.open("w", encoding="utf-8", newline="") as stream:
-            return await write_rows(rows, fmt, stream, excel=excel)
+            return await write_rows(rows, fmt, stream, excel=excel, history=history)
     except OSError as error:
         raise CommandError(f"cannot write {target}: {error.strerror or error}") from None
 
@@ -111,6 +121,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     export.add_argument("--member", type=discord_id_argument, metavar="ID", help="only this member's votes and notes")
     export.add_argument("--model", metavar="ID|NAME", help="only this model (its id, its name or the start of it)")
     export.add_argument("--format", choices=FORMATS, default="csv", help="csv (default) or jsonl")
+    export.add_argument(
+        "--history",
+        action="store_true",
+        help="every vote cast (each change) and every note, in time order, instead of one row per member and model",
+    )
     export.add_argument("--out", metavar="FILE", help="write here instead of standard output")
     export.add_argument("--since", metavar="ISO", help="only rows from this ISO-8601 date or time on")
     export.add_argument(

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncGenerator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
+
+import aiosqlite
 
 from bot.store.database import Database, utc_now
 from bot.store.outbox import ask_for_edits
@@ -29,7 +32,13 @@ class Forgotten:
 
 @dataclass(frozen=True)
 class ExportRow:
-    """One line of a vote log: a cast vote (`kind == "vote"`) or a note (`kind == "note"`)."""
+    """One line of a vote log: a cast vote (`kind == "vote"`) or a note (`kind == "note"`) in the history; in the
+    current log, a member's standing on one model (`kind == "current"`: their vote, if any, and their notes).
+
+    Every row also says what settled the model here: its listed name, the revealed vendor and real model, and the
+    bot's call (its latest guess made before the reveal; before a reveal, its latest guess), as the leaderboard
+    counts it.
+    """
 
     at: str
     guild_id: int
@@ -43,6 +52,11 @@ class ExportRow:
     note: str | None
     current_vote: bool | None
     correct: bool | None
+    model_name: str | None = None
+    revealed_vendor: str | None = None
+    revealed_model: str | None = None
+    bot_guess: str | None = None
+    bot_confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -59,6 +73,35 @@ class GuildData:
 
 def _flag(value: object) -> bool | None:
     return None if value is None else bool(value)
+
+
+# What settled a model in a guild, joined onto a row of the table aliased {row}: the listing, the reveal, and the
+# bot's call (its latest guess made before the reveal, or its latest guess while there is none).
+_SETTLED_COLUMNS = """
+    m.name AS model_name, r.vendor AS revealed_vendor, r.true_model AS revealed_model,
+    g.top_vendor AS bot_guess, g.confidence AS bot_confidence
+"""
+_SETTLED_JOINS = """
+    LEFT JOIN models m ON m.id = {row}.model_id
+    LEFT JOIN reveals r ON r.guild_id = {row}.guild_id AND r.model_id = {row}.model_id
+    LEFT JOIN guesses g ON g.id = (
+        SELECT later.id FROM guesses later
+        WHERE later.model_id = {row}.model_id AND (r.revealed_at IS NULL OR later.created_at <= r.revealed_at)
+        ORDER BY later.id DESC LIMIT 1
+    )
+"""
+NOTES_JOINED_BY = "\n"
+
+
+def _settled(row: aiosqlite.Row) -> dict[str, Any]:
+    guessed = row["bot_guess"]
+    return {
+        "model_name": row["model_name"],
+        "revealed_vendor": row["revealed_vendor"],
+        "revealed_model": row["revealed_model"],
+        "bot_guess": guessed,
+        "bot_confidence": row["bot_confidence"] if guessed else None,
+    }
 
 
 class MemberStore:
@@ -171,15 +214,97 @@ class MemberStore:
             await votes.aclose()
             await notes.aclose()
 
+    async def current_rows(
+        self,
+        guild_id: int,
+        *,
+        model_id: str | None = None,
+        since: str | None = None,
+        member_id: int | None = None,
+    ) -> AsyncGenerator[ExportRow, None]:
+        """One row per member and model in this guild (or of one member): the vote that counts, with its notes;
+        a member with only notes on a model gets a row without a vote. Ordered by model, then member.
+
+        Votes and notes come from two cursors in that order, merged as they stream (nothing held in memory).
+        """
+        scope = _Scope(guild_id, model_id, since, member_id)
+        votes = self._current_votes(scope)
+        notes = self._notes_by_member(scope)
+        try:
+            vote = await anext(votes, None)
+            note = await anext(notes, None)
+            while vote is not None or note is not None:
+                vote_key = (vote.model_id, vote.member_id) if vote else None
+                note_key = (note.model_id, note.member_id) if note else None
+                if note_key is None or (vote_key is not None and vote_key < note_key):
+                    assert vote is not None
+                    yield vote
+                    vote = await anext(votes, None)
+                    continue
+                texts = []
+                latest = note
+                while note is not None and (note.model_id, note.member_id) == note_key:
+                    texts.append(note.note or "")
+                    latest = note
+                    note = await anext(notes, None)
+                joined = NOTES_JOINED_BY.join(texts)
+                assert latest is not None
+                if vote_key == note_key:
+                    assert vote is not None
+                    yield replace(vote, note=joined)
+                    vote = await anext(votes, None)
+                else:
+                    yield replace(latest, kind="current", note=joined)
+        finally:
+            await votes.aclose()
+            await notes.aclose()
+
+    async def _current_votes(self, scope: _Scope) -> AsyncGenerator[ExportRow, None]:
+        conditions, params = scope.filters("v", "voted_at")
+        sql = f"""
+            SELECT v.*, CASE WHEN r.vendor IS NULL THEN NULL ELSE v.vendor = r.vendor END AS correct,
+                   {_SETTLED_COLUMNS}
+            FROM votes v {_SETTLED_JOINS.format(row="v")}
+            WHERE {conditions} ORDER BY v.model_id, v.member_id
+        """
+        async with contextlib.aclosing(self._db.iterate(sql, params)) as rows:
+            async for row in rows:
+                yield ExportRow(
+                    row["voted_at"],
+                    row["guild_id"],
+                    row["model_id"],
+                    row["member_id"],
+                    row["member_name"],
+                    "current",
+                    row["vendor"],
+                    shown_vendor_name(row["vendor"], row["vendor_name"]),
+                    row["confidence"],
+                    None,
+                    True,
+                    _flag(row["correct"]),
+                    **_settled(row),
+                )
+
+    async def _notes_by_member(self, scope: _Scope) -> AsyncGenerator[ExportRow, None]:
+        conditions, params = scope.filters("n", "created_at")
+        sql = f"""
+            SELECT n.*, {_SETTLED_COLUMNS} FROM notes n {_SETTLED_JOINS.format(row="n")}
+            WHERE {conditions} ORDER BY n.model_id, n.member_id, n.id
+        """
+        async with contextlib.aclosing(self._db.iterate(sql, params)) as rows:
+            async for row in rows:
+                yield _note_row(row)
+
     async def _vote_rows(self, scope: _Scope) -> AsyncGenerator[ExportRow, None]:
         conditions, params = scope.filters("h", "voted_at")
         sql = f"""
             SELECT h.voted_at, h.guild_id, h.model_id, h.member_id, h.member_name, h.vendor, h.vendor_name,
                    h.confidence, v.voted_at = h.voted_at AS current_vote,
-                   CASE WHEN r.vendor IS NULL THEN NULL ELSE h.vendor = r.vendor END AS correct
+                   CASE WHEN r.vendor IS NULL THEN NULL ELSE h.vendor = r.vendor END AS correct,
+                   {_SETTLED_COLUMNS}
             FROM vote_history h
             LEFT JOIN votes v ON v.guild_id = h.guild_id AND v.model_id = h.model_id AND v.member_id = h.member_id
-            LEFT JOIN reveals r ON r.guild_id = h.guild_id AND r.model_id = h.model_id
+            {_SETTLED_JOINS.format(row="h")}
             WHERE {conditions} ORDER BY h.id
         """
         async with contextlib.aclosing(self._db.iterate(sql, params)) as rows:
@@ -197,27 +322,36 @@ class MemberStore:
                     None,
                     bool(row["current_vote"]),
                     _flag(row["correct"]),
+                    **_settled(row),
                 )
 
     async def _note_rows(self, scope: _Scope) -> AsyncGenerator[ExportRow, None]:
         conditions, params = scope.filters("n", "created_at")
-        sql = f"SELECT n.* FROM notes n WHERE {conditions} ORDER BY n.id"
+        sql = f"""
+            SELECT n.*, {_SETTLED_COLUMNS} FROM notes n {_SETTLED_JOINS.format(row="n")}
+            WHERE {conditions} ORDER BY n.id
+        """
         async with contextlib.aclosing(self._db.iterate(sql, params)) as rows:
             async for row in rows:
-                yield ExportRow(
-                    row["created_at"],
-                    row["guild_id"],
-                    row["model_id"],
-                    row["member_id"],
-                    row["member_name"],
-                    "note",
-                    None,
-                    None,
-                    None,
-                    row["text"],
-                    None,
-                    None,
-                )
+                yield _note_row(row)
+
+
+def _note_row(row: aiosqlite.Row) -> ExportRow:
+    return ExportRow(
+        row["created_at"],
+        row["guild_id"],
+        row["model_id"],
+        row["member_id"],
+        row["member_name"],
+        "note",
+        None,
+        None,
+        None,
+        row["text"],
+        None,
+        None,
+        **_settled(row),
+    )
 
 
 @dataclass(frozen=True)

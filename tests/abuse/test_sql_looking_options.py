@@ -72,10 +72,12 @@ async def test_sql_looking_options_are_stored_verbatim_and_harmless(world: World
         _, embeds, _ = await world.answer(await world.command(bot, "scout leaderboard"))
         assert "Robert'); DROP TABLE votes;--" in embeds[0]["description"]
 
-        text, _, message = await world.answer(await world.command(bot, "scout export", world.admin))
+        text, _, message = await world.answer(await world.command(bot, "scout export", world.admin, history=True))
         exported = list(csv.DictReader(io.StringIO(message.attachments[0].text)))
         assert {row["note"] for row in exported if row["kind"] == "note"} == {DROP_VOTES, "'" + FORMULA}
-        text, _, message = await world.answer(await world.command(bot, "scout export", world.admin, format="jsonl"))
+        text, _, message = await world.answer(
+            await world.command(bot, "scout export", world.admin, format="jsonl", history=True)
+        )
         notes = [
             json.loads(line)["note"] for line in message.attachments[0].text.splitlines() if '"kind":"note"' in line
         ]

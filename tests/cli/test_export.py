@@ -41,8 +41,19 @@ def database(tmp_path, monkeypatch):
     return path
 
 
-def test_csv_to_stdout_holds_only_that_guilds_rows(database, capsys):
+def test_by_default_one_row_per_member_and_model_holds_the_vote_that_counts_and_the_notes(database, capsys):
     assert main(["export", "--guild", str(GUILD)]) == 0
+    records = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+
+    assert [(r["member_name"], r["model_name"], r["vendor"], r["notes"]) for r in records] == [
+        ("alice", "Owl Alpha", "anthropic", ""),  # her first vote (openai) was replaced
+        ("bob", "Owl Alpha", "", "'=cmd|' /C calc'!A0"),  # a note, no vote
+    ]
+    assert {r["revealed_vendor"] for r in records} == {""}  # not revealed here yet
+
+
+def test_the_history_holds_every_vote_cast_and_every_note(database, capsys):
+    assert main(["export", "--guild", str(GUILD), "--history"]) == 0
     records = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
 
     rows = [(r["member_name"], r["kind"], r["vendor"], r["current_vote"]) for r in records]
@@ -85,10 +96,10 @@ def test_jsonl_keeps_19_digit_ids_exact_for_jq_and_the_typed_vendor_name(databas
     assert main(["export", "--guild", str(BIG_GUILD), "--format", "jsonl"]) == 0
     [record] = [json.loads(line, parse_int=float) for line in capsys.readouterr().out.splitlines()]
     assert (record["guild_id"], record["member_id"]) == (str(BIG_GUILD), str(ZOE))
-    assert (record["member_name"], record["vendor_name"], record["confidence"]) == (
+    assert (record["member_name"], record["vendor_name"], record["confidence_percent"]) == (
         "Zoë 🦉 山田",
         "Totally Unknown Lab",
-        0.6,
+        60,
     )
     assert record["time"].endswith("Z")
 
@@ -109,7 +120,7 @@ def test_excel_with_json_lines_is_a_usage_error_in_one_line(database, capsys):
 
 
 def test_member_scope_exports_only_that_members_rows(database, capsys):
-    assert main(["export", "--guild", str(GUILD), "--member", "2"]) == 0
+    assert main(["export", "--guild", str(GUILD), "--member", "2", "--history"]) == 0
     records = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert [(r["member_id"], r["kind"]) for r in records] == [("2", "note")]
 
@@ -151,21 +162,17 @@ def test_without_a_guild_export_lists_the_servers_it_knows_and_writes_nothing(da
     assert main(["export"]) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
-    lines = captured.err.splitlines()
-    assert lines[0] == "error: --guild is required; the servers in this database:"
-    listed = {int(line.split()[0]): line.split()[1:] for line in lines[2:]}
-    assert listed == {
-        GUILD: ["1", "1", "0", "no"],
-        OTHER_GUILD: ["1", "0", "0", "no"],
-        BIG_GUILD: ["1", "0", "0", "no"],
-    }
+    assert captured.err == (
+        f"error: --guild is required; the servers in this database: {GUILD} (1 vote, 1 note), "
+        f"{OTHER_GUILD} (1 vote, 0 notes), {BIG_GUILD} (1 vote, 0 notes)\n"
+    )
 
 
 @pytest.mark.parametrize("model", ["openrouter/owl-alpha", "Owl Alpha", "owl"])
 def test_export_takes_a_model_by_id_name_or_the_start_of_its_name(database, capsys, model):
     assert main(["export", "--guild", str(GUILD), "--model", model]) == 0
     records = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
-    assert {r["model_id"] for r in records} == {"openrouter/owl-alpha"} and len(records) == 3
+    assert {r["model_id"] for r in records} == {"openrouter/owl-alpha"} and len(records) == 2
 
 
 def test_export_refuses_a_model_it_does_not_know_in_one_line(database, capsys):

@@ -49,9 +49,9 @@ async def test_stealth_model_is_announced_guessed_voted_exported_and_survives_a_
         [attachment] = message.attachments
         records = list(csv.DictReader(io.StringIO(attachment.text)))
         assert [
-            (r["guild_id"], r["model_id"], r["member_id"], r["member_name"], r["vendor"], r["current_vote"])
+            (r["guild_id"], r["model_id"], r["model_name"], r["member_id"], r["member_name"], r["vendor"])
             for r in records
-        ] == [(str(world.guild.id), OWL["id"], str(world.member.id), "alice", "openai", "true")]
+        ] == [(str(world.guild.id), OWL["id"], "Owl Alpha", str(world.member.id), "alice", "openai")]
         assert records[0]["time"].endswith("Z") and "1 row" in text
 
     async with world.run_bot() as bot:

@@ -173,9 +173,14 @@ async def test_admins_export_the_guild_and_a_member_only_their_own_data(world: W
 
         text, own = await _export(world, bot, bob)
         assert text.startswith("Your votes and notes in this server")
-        assert [(r["member_name"], r["kind"]) for r in own] == [("bob", "vote"), ("bob", "note")]
+        assert [(r["member_name"], r["vendor"], r["notes"], r["revealed_vendor"], r["correct"]) for r in own] == [
+            ("bob", "google", BOB_NOTE, "openai", "false")
+        ]
         text, own = await _export(world, bot, world.member)
         assert [(r["member_name"], r["vendor"], r["correct"]) for r in own] == [("alice", "openai", "true")]
+        text, _, message = await world.answer(await world.command(bot, "scout export", bob, history=True))
+        history = list(csv.DictReader(io.StringIO(message.attachments[0].text)))
+        assert [(r["member_name"], r["kind"]) for r in history] == [("bob", "vote"), ("bob", "note")]
 
 
 async def test_the_leaderboard_ranks_the_bot_among_the_members_and_counts_seasons(world: World):

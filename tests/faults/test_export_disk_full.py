@@ -93,7 +93,7 @@ async def test_an_export_cut_short_by_the_file_size_limit_fails_cleanly(database
     assert list(out.parent.iterdir()) == []  # neither the target nor a `.partial` is left behind
     _intact(database)
 
-    again = await _export(database, tmp_path, "--out", str(out))
+    again = await _export(database, tmp_path, "--out", str(out), "--history")
     assert again.returncode == 0 and len(out.read_text().splitlines()) == 1 + VOTES + 1  # header, votes, the note
 
 

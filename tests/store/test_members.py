@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+from bot.attribution.guess import Guess, RankedVendor
 from bot.scoring import BOT_NAME
 from tests.support.store import GUILD, MODEL, OTHER_GUILD, PONY
 
@@ -81,3 +84,33 @@ async def test_export_filters_by_model_member_and_time_and_merges_notes_in_time_
     cutoff = everything[2].at
     recent = [row async for row in store.members.export_rows(GUILD, since=cutoff)]
     assert recent == [row for row in everything if row.at >= cutoff] and len(recent) >= 2
+
+
+async def test_the_current_log_has_one_row_per_member_and_model_and_the_bots_call_at_the_reveal(store):
+    await store.guesses.save(Guess(MODEL, (RankedVendor("openai", "OpenAI", 0.7),), 0.7, ()))
+    await store.votes.cast(GUILD, MODEL, 1, "alice", "google")
+    await store.votes.cast(GUILD, MODEL, 1, "alice", "zhipu", confidence=0.8)  # her vote that counts
+    await store.notes.add(GUILD, MODEL, 1, "alice", "tokens like GLM")
+    await store.notes.add(GUILD, MODEL, 1, "alice", "refuses like GLM")
+    await store.notes.add(GUILD, MODEL, 2, "bob", "no idea")  # a note and no vote
+    await store.votes.cast(GUILD, PONY, 1, "alice", "openai")
+    await store.reveals.reveal(GUILD, MODEL, "zhipu", "z-ai/glm-5", 9)
+    await asyncio.sleep(0.01)  # the store's times are to the millisecond
+    await store.guesses.save(Guess(MODEL, (RankedVendor("zhipu", "Zhipu (GLM)", 0.9),), 0.9, ()))  # too late
+
+    rows = [row async for row in store.members.current_rows(GUILD)]
+
+    assert [(row.model_id, row.member_name, row.vendor, row.note) for row in rows] == [
+        (MODEL, "alice", "zhipu", "tokens like GLM\nrefuses like GLM"),
+        (MODEL, "bob", None, "no idea"),
+        (PONY, "alice", "openai", None),
+    ]
+    alice = rows[0]
+    assert (alice.model_name, alice.confidence, alice.correct) == ("Owl Alpha", 0.8, True)
+    assert (alice.revealed_vendor, alice.revealed_model) == ("zhipu", "z-ai/glm-5")
+    assert (alice.bot_guess, alice.bot_confidence) == ("openai", 0.7)  # its call is the guess before the reveal
+    assert rows[1].correct is None and rows[2].revealed_vendor is None and rows[2].bot_guess is None
+    assert [row.member_id async for row in store.members.current_rows(GUILD, member_id=2)] == [2]
+    assert [row.model_id async for row in store.members.current_rows(GUILD, model_id=PONY)] == [PONY]
+    history = [row async for row in store.members.export_rows(GUILD, model_id=MODEL)]
+    assert {(row.bot_guess, row.revealed_vendor) for row in history} == {("openai", "zhipu")}

@@ -14,6 +14,8 @@ import pytest
 from bot.benchmarks.catalogue import run_catalogue_benchmark
 from bot.benchmarks.end_to_end.announce_latency import format_report as announce_text
 from bot.benchmarks.end_to_end.announce_latency import run_announce_benchmark
+from bot.benchmarks.end_to_end.first_guess import format_report as first_guess_text
+from bot.benchmarks.end_to_end.first_guess import run_first_guess_benchmark
 from bot.benchmarks.end_to_end.idle_memory import format_report as idle_text
 from bot.benchmarks.end_to_end.idle_memory import run_idle_memory
 from bot.benchmarks.end_to_end.vote_storm import format_report as storm_text
@@ -21,7 +23,9 @@ from bot.benchmarks.end_to_end.vote_storm import run_vote_storm
 from bot.benchmarks.export import format_report as export_text
 from bot.benchmarks.export import run_export_benchmark
 from bot.cli import build_parser, main
+from bot.testing.gateway_server import SNAPSHOT_2026_06_07
 from tests.support.scout_process import scout
+from tests.support.shared_data import snapshot_or_skip
 
 
 async def test_announce_latency_times_each_stage_of_one_launch_with_a_real_guess():
@@ -32,6 +36,16 @@ async def test_announce_latency_times_each_stage_of_one_launch_with_a_real_guess
     assert report["probe_requests"] > 1 and report["top_guesses"][0] is not None
     assert report["target_s"] == report["poll_interval_s"] + report["probe_latency_s"] + 1
     assert "edited with guesses" in announce_text(report)
+
+
+async def test_first_guess_follows_a_fresh_install_from_its_first_card_to_its_first_guess():
+    snapshot_or_skip(SNAPSHOT_2026_06_07)
+    report = await run_first_guess_benchmark(probe_latency=0.0)
+    stages = report["seconds_from_start"]
+    assert stages["card_posted"] <= stages["calibrating_line"] <= stages["first_guess"]
+    assert report["calibrating_line_said"].startswith("Calibrating: ")
+    assert report["reference_models"] > 1 and report["top_guess"] is not None
+    assert "first guess on the card" in first_guess_text(report)
 
 
 async def test_vote_storm_stores_each_members_vote_once():
@@ -75,7 +89,7 @@ async def test_catalogue_benchmark_polls_a_catalogue_served_by_another_process()
     assert report["diff_poll_longest_loop_stall_seconds"] >= 0 and report["peak_rss_mib"] > 0
 
 
-END_TO_END = ("announce-latency", "vote-storm", "ack-under-lock", "idle-memory", "whole-guess")
+END_TO_END = ("announce-latency", "first-guess", "vote-storm", "ack-under-lock", "idle-memory", "whole-guess")
 
 
 @pytest.mark.parametrize("name", END_TO_END)

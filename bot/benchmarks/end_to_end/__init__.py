@@ -39,7 +39,7 @@ def _benchmark(names: argparse._SubParsersAction, module: str, help_text: str) -
 
 
 def register(names: argparse._SubParsersAction) -> None:
-    """Add the end-to-end benchmarks to `scout bench`: announce-latency, vote-storm, ack-under-lock,
+    """Add the end-to-end benchmarks to `scout bench`: announce-latency, first-guess, vote-storm, ack-under-lock,
     ack-during-poll, idle-memory and whole-guess."""
     bench = _benchmark(
         names, "announce_latency", "time from a stealth model's appearance to its announcement with guesses"
@@ -53,6 +53,11 @@ def register(names: argparse._SubParsersAction) -> None:
     )
     bench.add_argument(
         "--probe-latency", type=float, default=2.0, help="seconds every probe takes at the fake gateway (default 2)"
+    )
+
+    bench = _benchmark(names, "first_guess", "a fresh install: start to first card, calibration line and first guess")
+    bench.add_argument(
+        "--probe-latency", type=float, default=2.0, help="seconds every request takes at the fake gateway (default 2)"
     )
 
     bench = _benchmark(names, "vote_storm", "members vote at once in a card: acknowledgement latency and votes stored")

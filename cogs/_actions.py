@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 
-from bot.store.database import is_busy
+from bot.store.database import is_transient
 from bot.store.outbox import Announcement
 from bot.store.votes import CastResult, VotingClosed
 from cogs import _safety as safety
@@ -49,10 +48,10 @@ async def until_stored(write: Callable[[], Awaitable[T]], what: str) -> T:
     while True:
         try:
             return await write()
-        except sqlite3.OperationalError as error:
-            if not is_busy(error) or loop.time() + wait > deadline:
+        except Exception as error:
+            if not is_transient(error) or loop.time() + wait > deadline:
                 raise
-            log.warning("%s waits for the database (held by another process); retrying in %.1fs", what, wait)
+            log.warning("%s waits for the database (busy or unreachable); retrying in %.1fs", what, wait)
         await asyncio.sleep(wait)
         wait = min(wait * 2, RETRY_MAX_SECONDS)
 

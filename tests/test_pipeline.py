@@ -112,7 +112,7 @@ async def test_start_resumes_unattributed_stealth_models_reusing_interrupted_ans
     finally:
         await pipeline.close()
     assert (await store.probes.run(crashed)).state == "abandoned"
-    latest_id, latest_state = probe_runs(store, STEALTH_ID)[0]
+    latest_id, latest_state = (await probe_runs(store, STEALTH_ID))[0]
     assert latest_id != crashed and latest_state == "finished"
     responses = {r.probe_id: r for r in await store.probes.responses(latest_id)}
     assert responses["identity"].carried_from_run == crashed
@@ -129,7 +129,7 @@ async def test_reprobe_joins_a_probe_already_running(store, gw, client, settings
         await pipeline.poll_once()
         outcome = await pipeline.reprobe(STEALTH_ID)
         assert outcome.report.model_id == STEALTH_ID and outcome.guess.id is not None
-        assert len(probe_runs(store, STEALTH_ID)) == 1
+        assert len(await probe_runs(store, STEALTH_ID)) == 1
         again = await pipeline.reprobe(STEALTH_ID)  # nothing running now: a fresh manual run
         assert again.report.run_id != outcome.report.run_id and again.report.purpose == "manual"
     finally:
@@ -145,7 +145,7 @@ async def test_close_cancels_probes_and_the_next_start_picks_them_up(store, gw, 
         await asyncio.sleep(0.01)
     await pipeline.close()
     assert pipeline.probing == ()
-    [(run_id, state)] = probe_runs(store, STEALTH_ID)
+    [(run_id, state)] = await probe_runs(store, STEALTH_ID)
     assert state == "running" and await store.guesses.latest(STEALTH_ID) is None
 
     gw.clear_faults()
@@ -205,7 +205,7 @@ async def test_retries_stop_at_the_limit_and_the_reason_says_so(store, gw, clien
     await asyncio.sleep(1.1)
     again, _ = await run_cycle(store, client, limited)
     assert again.probing == () and again.resumed == ()
-    assert len(probe_runs(store, STEALTH_ID)) == 1
+    assert len(await probe_runs(store, STEALTH_ID)) == 1
 
 
 async def test_without_references_the_guess_waits_and_is_made_when_they_arrive(store, gw, client, settings):

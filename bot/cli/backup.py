@@ -9,7 +9,7 @@ from pathlib import Path
 from bot.errors import EXIT_OK, UsageError
 from bot.settings import Settings
 from bot.store import Store
-from bot.store.database import restore_database
+from bot.store.sqlite import restore_database
 
 
 def _same_file(first: Path, second: Path) -> bool:

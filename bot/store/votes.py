@@ -15,10 +15,8 @@ from collections.abc import AsyncGenerator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import aiosqlite
-
 from bot.catalogue.vendors import canonical_vendor, display_name, vendor_for_label
-from bot.store.database import Database, utc_now
+from bot.store.database import Database, Row, Transaction, containing, utc_now
 from bot.store.outbox import ask_for_edits
 
 MAX_NOTE_LENGTH = 1000
@@ -199,7 +197,7 @@ def _checked_confidence(confidence: float | None) -> float | None:
     return confidence
 
 
-def _vote(row: aiosqlite.Row) -> Vote:
+def _vote(row: Row) -> Vote:
     return Vote(
         row["guild_id"],
         row["model_id"],
@@ -212,7 +210,7 @@ def _vote(row: aiosqlite.Row) -> Vote:
     )
 
 
-def _note(row: aiosqlite.Row) -> Note:
+def _note(row: Row) -> Note:
     return Note(
         row["id"],
         row["guild_id"],
@@ -224,7 +222,7 @@ def _note(row: aiosqlite.Row) -> Note:
     )
 
 
-def _reveal(row: aiosqlite.Row) -> Reveal:
+def _reveal(row: Row) -> Reveal:
     return Reveal(
         row["guild_id"],
         row["model_id"],
@@ -298,11 +296,10 @@ class VoteStore:
         name = member_name[:MAX_MEMBER_NAME_LENGTH]
         async with self._db.transaction() as tx:
             await _require_open(tx, guild_id, model_id)
-            cursor = await tx.execute(
+            row = await tx.fetchone(
                 "SELECT * FROM votes WHERE guild_id = ? AND model_id = ? AND member_id = ?",
                 (guild_id, model_id, member_id),
             )
-            row = await cursor.fetchone()
             previous = _vote(row) if row else None
             now = utc_now()
             if previous is not None and now <= previous.voted_at:
@@ -311,7 +308,7 @@ class VoteStore:
             await tx.execute(_UPSERT_VOTE, values)
             await tx.execute(_APPEND_HISTORY, values)
             await ask_for_edits(tx, [model_id], now, guild_id)
-        self._db.outbox_changed.set()
+            tx.signal_outbox()
         return CastResult(Vote(guild_id, model_id, member_id, name, vendor, now, vendor_name, confidence), previous)
 
     async def import_votes(self, votes: Iterable[Vote]) -> int:
@@ -349,8 +346,12 @@ class VoteStore:
         the model is revealed here. A vendor typed several ways shows the name its first current vote used."""
         rows = await self._db.fetchall(
             """
-            SELECT vendor, vendor_name, MIN(voted_at) AS first_vote, COUNT(*) AS n FROM votes
-            WHERE guild_id = ? AND model_id = ? GROUP BY vendor ORDER BY n DESC, vendor
+            SELECT v.vendor, COUNT(*) AS n,
+                   (SELECT f.vendor_name FROM votes f
+                    WHERE f.guild_id = v.guild_id AND f.model_id = v.model_id AND f.vendor = v.vendor
+                    ORDER BY f.voted_at LIMIT 1) AS vendor_name
+            FROM votes v WHERE v.guild_id = ? AND v.model_id = ?
+            GROUP BY v.guild_id, v.model_id, v.vendor ORDER BY n DESC, v.vendor
             """,
             (guild_id, model_id),
         )
@@ -369,9 +370,9 @@ class VoteStore:
             raise ValueError(f"a note holds at most {MAX_NOTE_LENGTH} characters")
         name = member_name[:MAX_MEMBER_NAME_LENGTH]
         now = utc_now()
-        note_id = await self._db.execute(
+        note_id = await self._db.insert(
             "INSERT INTO notes (guild_id, model_id, member_id, member_name, text, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             (guild_id, model_id, member_id, name, text, now),
         )
         return Note(note_id, guild_id, model_id, member_id, name, text, now)
@@ -402,17 +403,16 @@ class VoteStore:
                 """,
                 (guild_id, model_id, vendor, vendor_name, true_model or None, revealed_by, now),
             )
-            cursor = await tx.execute(
-                "SELECT COALESCE(SUM(vendor = ?), 0) AS right, COUNT(*) AS total FROM votes "
+            row = await tx.fetchone(
+                "SELECT COUNT(*) FILTER (WHERE vendor = ?) AS right_calls, COUNT(*) AS total FROM votes "
                 "WHERE guild_id = ? AND model_id = ?",
                 (vendor, guild_id, model_id),
             )
-            row = await cursor.fetchone()
             await ask_for_edits(tx, [model_id], now, guild_id)
-        self._db.outbox_changed.set()
+            tx.signal_outbox()
         assert row is not None
         reveal = Reveal(guild_id, model_id, vendor, vendor_name, true_model or None, revealed_by, now)
-        return RevealScore(reveal, int(row["right"]), int(row["total"]) - int(row["right"]))
+        return RevealScore(reveal, int(row["right_calls"]), int(row["total"]) - int(row["right_calls"]))
 
     async def reveal_for(self, guild_id: int, model_id: str) -> Reveal | None:
         """The truth if this guild knows it; another guild's reveal does not count here."""
@@ -425,12 +425,17 @@ class VoteStore:
         made before the reveal, unless that guess was "none of the vendors I know"."""
         rows = await self._db.fetchall(
             """
-            SELECT v.member_id, v.member_name, MAX(v.voted_at) AS last_vote, COUNT(*) AS calls,
-                   SUM(v.vendor = r.vendor) AS correct, COUNT(v.confidence) AS rated,
-                   SUM((v.confidence - (v.vendor = r.vendor)) * (v.confidence - (v.vendor = r.vendor))) AS brier_sum
-            FROM votes v JOIN reveals r ON r.guild_id = v.guild_id AND r.model_id = v.model_id
-            WHERE v.guild_id = ? AND r.revealed_at >= ?
-            GROUP BY v.member_id
+            WITH called AS (
+                SELECT v.member_id, v.member_name, v.voted_at, v.confidence,
+                       CASE WHEN v.vendor = r.vendor THEN 1 ELSE 0 END AS hit
+                FROM votes v JOIN reveals r ON r.guild_id = v.guild_id AND r.model_id = v.model_id
+                WHERE v.guild_id = ? AND r.revealed_at >= ?
+            )
+            SELECT member_id, COUNT(*) AS calls, SUM(hit) AS correct, COUNT(confidence) AS rated,
+                   SUM((confidence - hit) * (confidence - hit)) AS brier_sum,
+                   (SELECT latest.member_name FROM called latest WHERE latest.member_id = called.member_id
+                    ORDER BY latest.voted_at DESC LIMIT 1) AS member_name
+            FROM called GROUP BY member_id
             """,
             (guild_id, since or ""),
         )
@@ -487,14 +492,20 @@ class VoteStore:
         member's history goes only with their current votes, when they are forgotten."""
         rows = await self._db.fetchall(
             """
-            SELECT member_id, member_name, MAX(at) AS last_seen FROM (
+            WITH seen AS (
                 SELECT member_id, member_name, voted_at AS at FROM votes WHERE guild_id = ?1
                 UNION ALL SELECT member_id, member_name, created_at FROM notes WHERE guild_id = ?1
-            ) GROUP BY member_id
-            HAVING instr(lower(member_name), ?2) > 0 OR instr(CAST(member_id AS TEXT), ?2) > 0
+            ), members AS (
+                SELECT member_id, MAX(at) AS last_seen,
+                       (SELECT latest.member_name FROM seen latest WHERE latest.member_id = seen.member_id
+                        ORDER BY latest.at DESC LIMIT 1) AS member_name
+                FROM seen GROUP BY member_id
+            )
+            SELECT member_id, member_name FROM members
+            WHERE lower(member_name) LIKE ?2 ESCAPE '\\' OR CAST(member_id AS TEXT) LIKE ?2 ESCAPE '\\'
             ORDER BY last_seen DESC LIMIT ?3
             """,
-            (guild_id, text.strip().lower(), MEMBER_CHOICES),
+            (guild_id, containing(text.strip().lower()), MEMBER_CHOICES),
         )
         return [(row["member_id"], row["member_name"]) for row in rows]
 
@@ -503,11 +514,11 @@ class VoteStore:
         name on reveals they made. Nothing of theirs is left for a later export, tally or score to find; the cards
         whose tallies held their votes are asked to be edited in the same transaction."""
         async with self._db.transaction() as tx:
-            cursor = await tx.execute(
+            rows = await tx.fetchall(
                 "SELECT model_id FROM votes WHERE guild_id = ? AND member_id = ? ORDER BY model_id",
                 (guild_id, member_id),
             )
-            models = tuple(row["model_id"] for row in await cursor.fetchall())
+            models = tuple(row["model_id"] for row in rows)
             await tx.execute("DELETE FROM votes WHERE guild_id = ? AND member_id = ?", (guild_id, member_id))
             casts = await tx.execute(
                 "DELETE FROM vote_history WHERE guild_id = ? AND member_id = ?", (guild_id, member_id)
@@ -517,8 +528,8 @@ class VoteStore:
                 "UPDATE reveals SET revealed_by = NULL WHERE guild_id = ? AND revealed_by = ?", (guild_id, member_id)
             )
             await ask_for_edits(tx, models, utc_now(), guild_id)
-        self._db.outbox_changed.set()
-        return Forgotten(casts.rowcount, notes.rowcount, models)
+            tx.signal_outbox()
+        return Forgotten(casts, notes, models)
 
     async def export_rows(
         self,
@@ -601,14 +612,12 @@ class VoteStore:
                 )
 
 
-async def _require_open(tx: aiosqlite.Connection, guild_id: int, model_id: str) -> None:
+async def _require_open(tx: Transaction, guild_id: int, model_id: str) -> None:
     """Refuse, with the reason, a vote on a model that is not an anonymous one or that this guild revealed."""
-    cursor = await tx.execute("SELECT stealth FROM models WHERE id = ?", (model_id,))
-    model = await cursor.fetchone()
+    model = await tx.fetchone("SELECT stealth FROM models WHERE id = ?", (model_id,))
     if model is None or not model["stealth"]:
         raise VotingClosed(f"{model_id} is not an anonymous model, so there is no maker to guess")
-    cursor = await tx.execute("SELECT 1 FROM reveals WHERE guild_id = ? AND model_id = ?", (guild_id, model_id))
-    if await cursor.fetchone():
+    if await tx.fetchone("SELECT 1 FROM reveals WHERE guild_id = ? AND model_id = ?", (guild_id, model_id)):
         raise VotingClosed(f"{model_id} has been revealed in this server, so voting on it is closed")
 
 

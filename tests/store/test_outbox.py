@@ -3,8 +3,6 @@ transaction, so a failure keeps neither the change nor the edit, and a success k
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -80,20 +78,31 @@ async def test_a_change_raises_the_revision_of_the_cards_that_show_it(store: Sto
     assert store.db.outbox_changed.is_set()  # the announcer is woken once the change has committed
 
 
+REFUSE_CARD_EDITS = {
+    "sqlite": [
+        "CREATE TRIGGER refuse_card_edits BEFORE UPDATE OF revision ON announcements "
+        "BEGIN SELECT RAISE(ABORT, 'card edits refused'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse_card_edits() RETURNS trigger LANGUAGE plpgsql AS "
+        "'BEGIN RAISE EXCEPTION ''card edits refused''; END'",
+        "CREATE TRIGGER refuse_card_edits BEFORE UPDATE OF revision ON announcements "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_card_edits()",
+    ],
+}
+"""A trigger that makes every card edit fail, in each engine's dialect."""
+
+
 @pytest.mark.parametrize("change", CHANGES)
 async def test_a_change_whose_card_edit_fails_is_not_kept(store: Store, model_id: str, change: str):
     """A card edit that fails inside the transaction takes the change with it: had the edit been asked for after
     the change committed (as it once was, from the cogs), the change would be stored with a stale card."""
     before = await _revisions(store, model_id)
     assert not (await _change_happened(store, model_id))[change]
-    with contextlib.closing(sqlite3.connect(store.db.path)) as other:
-        other.execute(
-            "CREATE TRIGGER refuse_card_edits BEFORE UPDATE OF revision ON announcements "
-            "BEGIN SELECT RAISE(ABORT, 'card edits refused'); END"
-        )
-        other.commit()
+    for statement in REFUSE_CARD_EDITS[store.db.engine]:
+        await store.db.execute(statement)
 
-    with pytest.raises(sqlite3.IntegrityError, match="card edits refused"):
+    with pytest.raises(Exception, match="card edits refused"):
         await CHANGES[change](store, model_id)
 
     assert not (await _change_happened(store, model_id))[change]

@@ -129,7 +129,7 @@ async def test_upgrading_counts_models_attributed_before_as_probed_unless_every_
     from importlib import resources
 
     path = tmp_path / "old.db"
-    schema = resources.files("bot.store").joinpath("migrations/V1__initial.sql").read_text(encoding="utf-8")
+    schema = resources.files("bot.store").joinpath("migrations/V1__initial.sqlite.sql").read_text(encoding="utf-8")
     with sqlite3.connect(path) as old:
         old.executescript(schema + "PRAGMA user_version = 1;")
         for run_id, model, ok in ((1, "openrouter/good", 1), (2, "openrouter/failed", 0)):

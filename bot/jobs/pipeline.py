@@ -372,12 +372,14 @@ class Pipeline:
             await asyncio.wait(running)
 
     async def close(self) -> None:
-        """Cancel running probes and wait for them to stop; their runs are resumed by the next `start`."""
+        """Cancel running probes and wait for them to stop; their runs are resumed by the next `start` (here, once
+        this process holds the poller lease again, or in the process that takes it over)."""
         tasks = [task for task in self._tasks.values() if not task.done()]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks.clear()
+        self._started = False
 
     def _schedule(self, model_id: str, purpose: str) -> asyncio.Task[ProbeOutcome]:
         running = self._tasks.get(model_id)

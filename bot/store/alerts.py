@@ -14,7 +14,7 @@ from typing import Any
 from bot.alerts import AlertPreferences, plan_alerts
 from bot.catalogue.diff import CatalogueEvent
 from bot.catalogue.entry import CatalogueEntry
-from bot.store.database import Database, Row, Transaction, utc_now
+from bot.store.database import Database, Row, Shards, Transaction, utc_now
 from bot.store.outbox import queue_alerts
 
 FLAGS = ("paused", "stealth", "new_models", "free_only", "prices", "context", "removals")
@@ -109,10 +109,13 @@ class AlertStore:
         )
         return int(row["role_id"]) if row else None
 
-    async def pending(self, limit: int = 50) -> list[Alert]:
-        """Alerts still to post, oldest first; a row left in `posting` by a crash is among them."""
+    async def pending(self, limit: int = 50, *, shards: Shards | None = None) -> list[Alert]:
+        """Alerts still to post, oldest first; a row left in `posting` by a crash is among them. With `shards`, only
+        those of this process's guilds."""
+        where, params = shards.condition() if shards else ("1 = 1", ())
         rows = await self._db.fetchall(
-            "SELECT * FROM alerts WHERE state IN ('intended', 'posting') ORDER BY id LIMIT ?", (limit,)
+            f"SELECT * FROM alerts WHERE state IN ('intended', 'posting') AND {where} ORDER BY id LIMIT ?",
+            (*params, limit),
         )
         return [_alert(row) for row in rows]
 

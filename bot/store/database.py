@@ -22,6 +22,7 @@ import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -56,6 +57,23 @@ def utc_now() -> str:
 def containing(text: str) -> str:
     """A `LIKE … ESCAPE '\\'` pattern for any text that contains `text` literally (its own % and _ are escaped)."""
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+@dataclass(frozen=True)
+class Shards:
+    """The shards one bot process runs: Discord puts guild g on shard (g >> 22) % count."""
+
+    count: int
+    ids: tuple[int, ...]
+
+    def condition(self, column: str = "guild_id") -> tuple[str, tuple[int, ...]]:
+        """A WHERE condition (and its parameters) keeping the rows of this process's guilds."""
+        marks = ", ".join("?" for _ in self.ids)
+        return f"(({column} >> 22) % ?) IN ({marks})", (self.count, *self.ids)
+
+    def holds(self, guild_id: int) -> bool:
+        """Whether a guild's events reach this process."""
+        return (guild_id >> 22) % self.count in self.ids
 
 
 def is_transient(error: BaseException) -> bool:

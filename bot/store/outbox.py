@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.alerts import PlannedAlert
-from bot.store.database import Database, Row, Transaction, utc_now
+from bot.store.database import Database, Row, Shards, Transaction, utc_now
 
 
 @dataclass(frozen=True)
@@ -86,16 +86,19 @@ class OutboxStore:
         """
         await self._db.wait_for_outbox(timeout)
 
-    async def pending(self, limit: int = 100) -> list[Announcement]:
-        """Work left for the announcer, oldest first; resumes whatever a crash interrupted."""
+    async def pending(self, limit: int = 100, *, shards: Shards | None = None) -> list[Announcement]:
+        """Work left for the announcer, oldest first; resumes whatever a crash interrupted. With `shards`, only the
+        guilds of this process's shards: each card is delivered by the one process that holds its guild."""
+        where, params = shards.condition() if shards else ("1 = 1", ())
         rows = await self._db.fetchall(
-            """
+            f"""
             SELECT * FROM announcements
-            WHERE state IN ('intended', 'posting')
-               OR (state = 'posted' AND (posted_revision < revision OR removal_state IN ('intended', 'posting')))
+            WHERE (state IN ('intended', 'posting')
+               OR (state = 'posted' AND (posted_revision < revision OR removal_state IN ('intended', 'posting'))))
+              AND {where}
             ORDER BY id LIMIT ?
             """,
-            (limit,),
+            (*params, limit),
         )
         return [_announcement(row) for row in rows]
 

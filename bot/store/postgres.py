@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -54,6 +54,8 @@ CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.CannotConnectNowError,
     asyncpg.AdminShutdownError,
     asyncpg.CrashShutdownError,
+    # What asyncpg raises for a query sent just as the server's "terminating connection" message arrives.
+    asyncpg.InternalClientError,
 )
 PLACEHOLDER = re.compile(r"'(?:[^']|'')*'|\?(\d*)")
 
@@ -226,13 +228,29 @@ class PostgresDatabase(Database):
 
     # --- connections ---------------------------------------------------------------------------
 
+    async def _acquire(self) -> asyncpg.Connection:
+        """A pooled connection; one the server refuses to open (the database dropped, too many clients) is as
+        unreachable as a server that does not answer."""
+        try:
+            return await self._pool.acquire(timeout=CONNECT_TIMEOUT_S)
+        except asyncpg.PostgresError as error:
+            raise self._unavailable(error) from None
+
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
         try:
-            async with self._pool.acquire(timeout=CONNECT_TIMEOUT_S) as connection:
-                yield connection
+            connection = await self._acquire()
         except CONNECTION_ERRORS as error:
             raise self._unavailable(error) from None
+        try:
+            yield connection
+        except CONNECTION_ERRORS as error:
+            await self._discard(connection)
+            raise self._unavailable(error) from None
+        except BaseException:
+            await self._discard(connection, broken=False)
+            raise
+        await self._discard(connection, broken=False)
 
     def _unavailable(self, error: BaseException) -> DatabaseUnavailable:
         return DatabaseUnavailable(f"database {self.name} unreachable: {_without(self._url, one_line(error))}")
@@ -314,18 +332,20 @@ class PostgresDatabase(Database):
                 if tx.outbox_signalled:
                     await connection.execute("SELECT pg_notify($1, '')", OUTBOX_CHANNEL)
             except BaseException as error:
-                await _rollback(connection)
                 if isinstance(error, CONNECTION_ERRORS):
+                    await self._discard(connection)
                     raise self._unavailable(error) from None
+                await _rollback(connection)
                 raise
             try:
                 await connection.execute("COMMIT")
             except CONNECTION_ERRORS as error:
+                await self._discard(connection)
                 if not await self._committed(xid):
                     raise self._unavailable(error) from None
                 log.warning("database %s: connection lost during COMMIT, which had landed", self.name)
         finally:
-            await self._pool.release(connection)
+            await self._discard(connection, broken=False)
         if tx.outbox_signalled:
             self.outbox_changed.set()
 
@@ -336,24 +356,34 @@ class PostgresDatabase(Database):
         for attempt in range(RECONNECT_TRIES):
             connection: asyncpg.Connection | None = None
             try:
-                connection = await self._pool.acquire(timeout=CONNECT_TIMEOUT_S)
+                connection = await self._acquire()
                 await connection.execute("BEGIN")
                 xid = await connection.fetchval("SELECT txid_current() FROM pg_advisory_xact_lock($1)", WRITE_LOCK)
                 return connection, int(xid)
             except CONNECTION_ERRORS as error:
                 if connection is not None:
-                    await self._pool.release(connection)
+                    await self._discard(connection)
                 if attempt == RECONNECT_TRIES - 1:
                     raise self._unavailable(error) from None
             except BaseException:
                 if connection is not None:
                     await _rollback(connection)
-                    await self._pool.release(connection)
+                    await self._discard(connection, broken=False)
                 raise
             log.warning("database %s: connection lost, retrying in %.1fs", self.name, wait)
             await asyncio.sleep(wait)
             wait *= 2
         raise AssertionError("unreachable")
+
+    async def _discard(self, connection: asyncpg.Connection, *, broken: bool = True) -> None:
+        """Hand a connection back to the pool; a broken one is closed first, so the pool opens a new one. A
+        connection the server closed may already be back in the pool (asyncpg takes it back itself)."""
+        try:
+            if broken:
+                connection.terminate()
+            await self._pool.release(connection)
+        except asyncpg.InterfaceError:
+            pass
 
     async def _committed(self, xid: int) -> bool:
         """What became of a transaction whose COMMIT got no answer; waits while the server still runs it."""
@@ -411,18 +441,39 @@ class PostgresDatabase(Database):
             '(e.g. pg_dump --format=custom "$DATABASE_URL" > scout.dump) or your host\'s backups'
         )
 
-    async def copy_rows(self, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-        """Bulk-load rows into a table with COPY (used by `scout migrate`), in one transaction with the write lock."""
+    @asynccontextmanager
+    async def bulk_load(self) -> AsyncIterator[Callable[[str, list[str], list[tuple[Any, ...]]], Awaitable[None]]]:
+        """One transaction with the write lock, in which `await load(table, columns, rows)` COPYs rows in (what
+        `scout migrate` uses): all of them land, or none."""
         async with self._connection() as connection, connection.transaction():
             await connection.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
-            await connection.copy_records_to_table(table, records=list(rows), columns=list(columns))
+
+            async def load(table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
+                await connection.copy_records_to_table(table, records=rows, columns=columns)
+
+            yield load
+
+    async def columns(self, table: str) -> list[str]:
+        """The table's columns in order."""
+        rows = await self.fetchall(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = ? ORDER BY ordinal_position",
+            (table,),
+        )
+        return [row[0] for row in rows]
 
     async def reset_identity(self, table: str) -> None:
-        """After rows were copied in with their ids, the table's id sequence continues above the largest."""
-        await self.execute(
-            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-            f"GREATEST((SELECT COALESCE(MAX(id), 0) FROM {table}), 1), (SELECT COUNT(*) > 0 FROM {table}))"
+        """After rows were copied in with their ids, each identity column continues above the largest copied."""
+        rows = await self.fetchall(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = ? AND is_identity = 'YES'",
+            (table,),
         )
+        for column in (row[0] for row in rows):
+            await self.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
+                f"GREATEST((SELECT MAX({column}) FROM {table}), 1), (SELECT COUNT(*) > 0 FROM {table}))"
+            )
 
 
 async def _rollback(connection: asyncpg.Connection) -> None:

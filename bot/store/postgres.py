@@ -42,6 +42,9 @@ CONNECT_TIMEOUT_S = 10.0
 RECONNECT_TRIES = 6
 RECONNECT_FIRST_WAIT_S = 0.1
 LEASE_CHECK_S = 5.0
+# A writer waits this long for another's write lock, then lets its pooled connection go and tries again, so a
+# lock held elsewhere (a long `scout scan`, a stuck session) cannot take every connection of the pool.
+WRITE_LOCK_WAIT = "5s"
 LISTEN_RETRY_S = 1.0
 # A dead lease holder's connection is found by the server within about 10 + 3 × 5 seconds, not TCP's 2 hours.
 KEEPALIVES = {"tcp_keepalives_idle": "10", "tcp_keepalives_interval": "5", "tcp_keepalives_count": "3"}
@@ -357,9 +360,21 @@ class PostgresDatabase(Database):
             connection: asyncpg.Connection | None = None
             try:
                 connection = await self._acquire()
-                await connection.execute("BEGIN")
+                await connection.execute(f"BEGIN; SET LOCAL lock_timeout = '{WRITE_LOCK_WAIT}'")
                 xid = await connection.fetchval("SELECT txid_current() FROM pg_advisory_xact_lock($1)", WRITE_LOCK)
+                await connection.execute("SET LOCAL lock_timeout = 0")
                 return connection, int(xid)
+            except asyncpg.LockNotAvailableError:
+                assert connection is not None  # the lock is asked for on an acquired connection
+                await _rollback(connection)
+                await self._discard(connection, broken=False)
+                if attempt == RECONNECT_TRIES - 1:
+                    raise DatabaseUnavailable(
+                        f"database {self.name} is busy: another session held the write lock through "
+                        f"{RECONNECT_TRIES} waits of {WRITE_LOCK_WAIT}"
+                    ) from None
+                log.warning("database %s: write lock held elsewhere, waiting again", self.name)
+                continue
             except CONNECTION_ERRORS as error:
                 if connection is not None:
                     await self._discard(connection)

@@ -32,7 +32,7 @@ async def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
         target = target / settings.database_path.name
     if _same_file(target, settings.database_path):
         raise UsageError(f"PATH: {args.path} is the database itself; name another file")
-    async with await Store.open(settings.database_path, create=False) as store:
+    async with await Store.from_settings(settings, create=False) as store:
         await store.db.backup_to(target)
     print(f"backed up {settings.database_path} to {target}", file=sys.stderr)
     return EXIT_OK

@@ -166,7 +166,7 @@ class Settings(BaseSettings):
     def _shards_fit(self) -> Settings:
         shards = shard_id_list(self.shard_ids)
         if shards and self.shard_count is None:
-            raise ValueError("SHARD_IDS needs SHARD_COUNT: the total number of shards all processes share")
+            raise ValueError("SHARD_IDS: needs SHARD_COUNT, the total number of shards all processes share")
         if shards and self.shard_count is not None and shards[-1] >= self.shard_count:
             raise ValueError(f"SHARD_IDS: shard {shards[-1]} does not exist with SHARD_COUNT={self.shard_count}")
         return self

@@ -90,6 +90,14 @@ HOSTILE_SETTINGS = [
     ("ANNOUNCE_CHANNEL_ID", str(2**63)),
     ("ANNOUNCE_CHANNEL_ID", "99999999999999999999999"),
     ("LOG_LEVEL", "TRACE"),
+    ("DATABASE_URL", "mysql://scout:hunter2@db/scout"),
+    ("DATABASE_URL", "postgresql://scout:hunter2@db:99999/scout"),
+    ("DATABASE_URL", "postgresql://scout:hunter2@/scout"),
+    ("DATABASE_URL", "postgresql://scout:hunter2@db"),
+    ("DATABASE_POOL_SIZE", "0"),
+    ("DATABASE_POOL_SIZE", "1e9"),
+    ("SHARD_IDS", "one"),
+    ("SHARD_IDS", "0"),  # without SHARD_COUNT
 ]
 
 
@@ -101,6 +109,15 @@ def test_hostile_value_is_refused_in_one_line_naming_the_variable(monkeypatch, v
     message = str(error.value)
     assert message.startswith(f"{variable}: ") and "\n" not in message
     assert "hunter2" not in message and "pw@" not in message
+
+
+def test_shard_ids_must_exist_among_the_shards(monkeypatch):
+    monkeypatch.setenv("SHARD_COUNT", "3")
+    monkeypatch.setenv("SHARD_IDS", "1-2")
+    assert load_settings().shards == [1, 2]
+    monkeypatch.setenv("SHARD_IDS", "2,3")
+    with pytest.raises(SettingsError, match=r"^SHARD_IDS: shard 3 does not exist with SHARD_COUNT=3$"):
+        load_settings()
 
 
 def test_a_database_path_that_is_a_directory_is_refused(monkeypatch, tmp_path):

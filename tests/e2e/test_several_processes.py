@@ -174,6 +174,8 @@ async def test_three_processes_share_the_work_and_survive_the_poller_being_kille
 
             await _wait(every_tally_shows_its_vote, "every card edited with its vote")
             await asyncio.sleep(1.0)  # anything doubled would have had time to show
+            logs = [process.log() for process in cluster.by_shard.values()]
+            assert all(postgres_server.password not in log for log in logs)  # DATABASE_URL is a secret
 
         # Nothing doubled.
         for _, channel, _ in guilds:

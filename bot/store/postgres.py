@@ -42,8 +42,8 @@ CONNECT_TIMEOUT_S = 10.0
 RECONNECT_TRIES = 6
 RECONNECT_FIRST_WAIT_S = 0.1
 LEASE_CHECK_S = 5.0
-# A writer waits this long for another's write lock, then lets its pooled connection go and tries again, so a
-# lock held elsewhere (a long `scout scan`, a stuck session) cannot take every connection of the pool.
+# A writer waits this long for another's write lock (or any lock inside its transaction), then lets its pooled
+# connection go and tries again, so a lock held elsewhere (a stuck session) cannot take every connection.
 WRITE_LOCK_WAIT = "5s"
 LISTEN_RETRY_S = 1.0
 # A dead lease holder's connection is found by the server within about 10 + 3 × 5 seconds, not TCP's 2 hours.
@@ -134,6 +134,7 @@ class PostgresDatabase(Database):
         self._pool = pool
         self._url = url
         self._listener: asyncio.Task[None] | None = None
+        self._closed = False
 
     @property
     def name(self) -> str:
@@ -189,6 +190,7 @@ class PostgresDatabase(Database):
 
     async def close(self) -> None:
         """Stop listening and close the pool; a transaction still open is rolled back by the server."""
+        self._closed = True
         if self._listener is not None:
             self._listener.cancel()
             await asyncio.gather(self._listener, return_exceptions=True)
@@ -233,11 +235,18 @@ class PostgresDatabase(Database):
 
     async def _acquire(self) -> asyncpg.Connection:
         """A pooled connection; one the server refuses to open (the database dropped, too many clients) is as
-        unreachable as a server that does not answer."""
+        unreachable as a server that does not answer. Once the store is closed, nothing is retried."""
+        if self._closed:
+            raise StoreError(f"database {self.name} is closed")
         try:
             return await self._pool.acquire(timeout=CONNECT_TIMEOUT_S)
         except asyncpg.PostgresError as error:
             raise self._unavailable(error) from None
+        except TimeoutError:
+            raise DatabaseUnavailable(
+                f"database {self.name} is busy: no free connection of the pool ({self._pool.get_max_size()}) "
+                f"within {CONNECT_TIMEOUT_S:g} s"
+            ) from None
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[asyncpg.Connection]:
@@ -265,13 +274,15 @@ class PostgresDatabase(Database):
             try:
                 async with self._connection() as connection:
                     return await work(connection)
-            except DatabaseUnavailable:
+            except DatabaseUnavailable as unavailable:
                 if attempt == RECONNECT_TRIES - 1:
                     raise
+                reason = str(unavailable)
             except CONNECTION_ERRORS as error:
                 if attempt == RECONNECT_TRIES - 1:
                     raise self._unavailable(error) from None
-            log.warning("database %s: connection lost, retrying in %.1fs", self.name, wait)
+                reason = str(self._unavailable(error))
+            log.warning("%s; retrying in %.1fs", reason, wait)
             await asyncio.sleep(wait)
             wait *= 2
         raise AssertionError("unreachable")
@@ -362,7 +373,6 @@ class PostgresDatabase(Database):
                 connection = await self._acquire()
                 await connection.execute(f"BEGIN; SET LOCAL lock_timeout = '{WRITE_LOCK_WAIT}'")
                 xid = await connection.fetchval("SELECT txid_current() FROM pg_advisory_xact_lock($1)", WRITE_LOCK)
-                await connection.execute("SET LOCAL lock_timeout = 0")
                 return connection, int(xid)
             except asyncpg.LockNotAvailableError:
                 assert connection is not None  # the lock is asked for on an acquired connection
@@ -375,17 +385,22 @@ class PostgresDatabase(Database):
                     ) from None
                 log.warning("database %s: write lock held elsewhere, waiting again", self.name)
                 continue
+            except DatabaseUnavailable as unavailable:  # no free connection, or none could be opened
+                if attempt == RECONNECT_TRIES - 1:
+                    raise
+                reason = str(unavailable)
             except CONNECTION_ERRORS as error:
                 if connection is not None:
                     await self._discard(connection)
                 if attempt == RECONNECT_TRIES - 1:
                     raise self._unavailable(error) from None
+                reason = str(self._unavailable(error))
             except BaseException:
                 if connection is not None:
                     await _rollback(connection)
                     await self._discard(connection, broken=False)
                 raise
-            log.warning("database %s: connection lost, retrying in %.1fs", self.name, wait)
+            log.warning("%s; retrying in %.1fs", reason, wait)
             await asyncio.sleep(wait)
             wait *= 2
         raise AssertionError("unreachable")

@@ -14,6 +14,7 @@ from bot.store.database import Database, DatabaseUnavailable
 from bot.store.postgres import numbered
 from bot.store.schema import latest_version
 from bot.testing.postgres import PostgresServer, free_port
+from bot.testing.tcp_proxy import TcpProxy
 from tests.conftest import list_owl
 
 
@@ -193,3 +194,25 @@ async def test_driver_errors_are_not_swallowed_as_lost_connections(postgres_url:
     async with await Store.open(postgres_url) as store:
         with pytest.raises(asyncpg.UndefinedTableError):
             await store.db.fetchall("SELECT * FROM no_such_table")
+
+
+@pytest.mark.parametrize("landed", [True, False], ids=["commit-landed", "commit-lost"])
+async def test_a_connection_cut_during_commit_is_settled_by_asking_the_server(
+    postgres_server: PostgresServer, postgres_url: str, landed: bool
+):
+    """The worst moment: COMMIT sent, no answer. A vote that landed is reported done (and not cast twice by a
+    retry); one that did not is reported unavailable, so the caller retries it, and nothing of it is kept."""
+    async with TcpProxy("127.0.0.1", postgres_server.port) as proxy:
+        through_proxy = postgres_url.replace(f":{postgres_server.port}/", f":{proxy.port}/")
+        async with await Store.open(through_proxy) as store:
+            model = await list_owl(store)
+            proxy.cut_at_commit(after_the_server_answers=landed)
+            if landed:
+                await store.votes.cast(1, model, 7, "alice", "openai")
+            else:
+                with pytest.raises(DatabaseUnavailable):
+                    await store.votes.cast(1, model, 7, "alice", "openai")
+            assert proxy.cuts == 1
+            vote = await store.votes.current(1, model, 7)
+            history = await store.db.fetchone("SELECT COUNT(*) FROM vote_history")
+            assert (vote is not None, history[0] if history else None) == (landed, int(landed))

@@ -246,3 +246,18 @@ async def test_an_old_numbered_database_short_of_the_last_migration_gets_only_th
         assert await store.db.schema_version() == len(every)
         columns = {row[1] for row in await store.db.fetchall("PRAGMA table_info(votes)")}
         assert {"vendor_name", "confidence"} <= columns
+
+
+async def test_one_bot_on_a_sqlite_file_holds_the_poller_lease_until_it_lets_go(tmp_path):
+    first, second = await Database.open(tmp_path / "a.db"), await Database.open(tmp_path / "a.db")
+    try:
+        held = first.lease("poller")
+        await held.acquire()
+        waiting = asyncio.create_task(second.lease("poller").acquire())
+        await asyncio.sleep(1.2)
+        assert not waiting.done()  # a second bot on the same file waits instead of polling too
+        await held.release()
+        await asyncio.wait_for(waiting, 5)
+    finally:
+        await first.close()
+        await second.close()

@@ -135,6 +135,9 @@ class PostgresDatabase(Database):
         self._url = url
         self._listener: asyncio.Task[None] | None = None
         self._closed = False
+        # Writers of this process queue here, before taking a pooled connection: only one of them at a time waits
+        # for the database's write lock, and the rest of the pool stays free for reads (the cards, the commands).
+        self._write_queue = asyncio.Lock()
 
     @property
     def name(self) -> str:
@@ -338,6 +341,12 @@ class PostgresDatabase(Database):
     async def transaction(self) -> AsyncIterator[PostgresTransaction]:
         """BEGIN, the write lock, the block, COMMIT. A connection lost before COMMIT raises `DatabaseUnavailable`
         (the server rolls it back); one lost during COMMIT is settled with `txid_status`."""
+        async with self._write_queue:
+            async with self._transaction() as tx:
+                yield tx
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[PostgresTransaction]:
         connection, xid = await self._begin()
         try:
             tx = PostgresTransaction(connection)

@@ -244,3 +244,25 @@ async def test_a_model_recorded_by_scout_scan_in_another_process_is_probed_by_th
     finally:
         await pipeline.close()
     assert (await store.guesses.latest(STEALTH_ID)).top_vendor == "zhipu"
+
+
+async def test_two_processes_probing_one_model_pay_for_one_run(postgres_url, gw, client, settings):
+    """Two bot processes on one PostgreSQL database both asked to probe the same model (the poller on its own, an
+    admin's /scout probe on another process): the second waits for the first and takes its guess."""
+    first, second = await Store.open(postgres_url), await Store.open(postgres_url)
+    pipelines = [Pipeline(first, client, settings), Pipeline(second, client, settings)]
+    try:
+        await with_references(first, gw, client, settings)
+        await record_catalogue(first, catalogue(), "the stealth model is listed")
+        gw.set_fault("chat", Fault.hang(0.5), model=STEALTH_ID)  # slow enough for the runs to overlap
+        outcomes = await asyncio.gather(*(pipeline.reprobe(STEALTH_ID) for pipeline in pipelines))
+        finished = await first.db.fetchall(
+            "SELECT id FROM probe_runs WHERE model_id = ? AND state = 'finished'", (STEALTH_ID,)
+        )
+        assert len(finished) == 1
+        assert outcomes[0].guess.id == outcomes[1].guess.id and outcomes[0].report.run_id == finished[0][0]
+    finally:
+        for pipeline in pipelines:
+            await pipeline.close()
+        await first.close()
+        await second.close()

@@ -12,7 +12,8 @@ once where the two dialects agree. Both engines give the same guarantees:
   (SQLite) or a lost connection (PostgreSQL) is retried, and what stays unavailable raises
   `DatabaseUnavailable`, which callers that must not lose a write (a member's vote) retry;
 - a signal when the outbox has new work (`Transaction.signal_outbox`), seen by every process of the bot;
-- a lease (`Database.lease`) that one process at a time holds, for the work only one may do (polling).
+- a lease (`Database.lease`) that one process at a time holds, for the work only one may do (polling), and
+  claims (`Database.claim`) for work one process at a time may do on one thing (probing one model).
 """
 
 from __future__ import annotations
@@ -206,6 +207,11 @@ class Database(ABC):
     @abstractmethod
     def lease(self, name: str) -> Lease:
         """The lease called `name`, not yet acquired."""
+
+    @abstractmethod
+    def claim(self, name: str) -> AbstractAsyncContextManager[bool]:
+        """Hold `name` (e.g. one model's probe run) for the block, across processes; waits while another holds it.
+        Yields whether it had to wait, so the caller can use the other's result instead of repeating the work."""
 
     async def wait_for_outbox(self, timeout: float) -> None:
         """Sleep until some writer (of any process) signals outbox work, or until `timeout`."""

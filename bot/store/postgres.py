@@ -38,6 +38,8 @@ OUTBOX_CHANNEL = "model_scout_outbox"
 WRITE_LOCK = 0x4D53_4354_0001
 MIGRATION_LOCK = 0x4D53_4354_0002
 LEASE_KEYS = {"poller": 0x4D53_4354_0010}
+# Claims are two-key advisory locks (a namespace, then the name's hash): a key space apart from the ones above.
+CLAIM_NAMESPACE = 0x4D53_4354
 CONNECT_TIMEOUT_S = 10.0
 RECONNECT_TRIES = 6
 RECONNECT_FIRST_WAIT_S = 0.1
@@ -474,6 +476,30 @@ class PostgresDatabase(Database):
     def lease(self, name: str) -> Lease:
         """A session-level advisory lock on a connection of its own: the server frees it when the holder dies."""
         return AdvisoryLease(self._url, LEASE_KEYS[name], self.name)
+
+    @asynccontextmanager
+    async def claim(self, name: str) -> AsyncIterator[bool]:
+        """An advisory lock keyed by `name`, on a connection of its own for the block: a process that dies while
+        holding it frees it with its connection."""
+        try:
+            connection = await asyncpg.connect(self._url, timeout=CONNECT_TIMEOUT_S, server_settings=KEEPALIVES)
+        except (*CONNECTION_ERRORS, asyncpg.PostgresError) as error:
+            raise self._unavailable(error) from None
+        try:
+            key = (CLAIM_NAMESPACE & 0x7FFF_FFFF, name)
+            try:
+                held = await connection.fetchval("SELECT pg_try_advisory_lock($1, hashtext($2))", *key)
+                if not held:
+                    await connection.execute("SELECT pg_advisory_lock($1, hashtext($2))", *key)
+            except CONNECTION_ERRORS as error:
+                raise self._unavailable(error) from None
+            yield not held
+        finally:
+            if not connection.is_closed():
+                try:
+                    await connection.close(timeout=5)
+                except (*CONNECTION_ERRORS, asyncpg.PostgresError):
+                    connection.terminate()
 
     async def backup_to(self, target: Path) -> None:
         """Refused in one line: a PostgreSQL database is backed up with its own tools."""

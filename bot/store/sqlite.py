@@ -276,6 +276,11 @@ class SQLiteDatabase(Database):
         """A lock on a file beside the database (`<file>.<name>.lease`): the kernel frees it when the holder dies."""
         return FileLease(self.path.with_name(f"{self.path.name}.{name}.lease"))
 
+    @asynccontextmanager
+    async def claim(self, name: str) -> AsyncIterator[bool]:
+        """One bot runs on a SQLite file, and it never starts the same work twice itself: nothing to wait for."""
+        yield False
+
 
 class FileLease(Lease):
     """An exclusive `flock` on a small file: one process at a time on this machine, released at its death."""

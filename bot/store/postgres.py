@@ -1,5 +1,5 @@
 """The PostgreSQL engine (asyncpg): a pool of connections, migrations, one writer at a time, reconnects,
-LISTEN/NOTIFY for the outbox, advisory-lock leases, and COPY backups.
+LISTEN/NOTIFY for the outbox, advisory-lock leases and claims, and COPY for `scout migrate`.
 
 - **One writer at a time.** Every write transaction first takes a transaction-level advisory lock, so the
   store's read-then-write transactions keep SQLite's semantics across processes; reads never wait.
@@ -38,7 +38,7 @@ OUTBOX_CHANNEL = "model_scout_outbox"
 WRITE_LOCK = 0x4D53_4354_0001
 MIGRATION_LOCK = 0x4D53_4354_0002
 LEASE_KEYS = {"poller": 0x4D53_4354_0010}
-# Claims are two-key advisory locks (a namespace, then the name's hash): a key space apart from the ones above.
+# Claims are two-key advisory locks (this 32-bit namespace, then the name's hash): a key space apart from the above.
 CLAIM_NAMESPACE = 0x4D53_4354
 CONNECT_TIMEOUT_S = 10.0
 RECONNECT_TRIES = 6
@@ -486,7 +486,7 @@ class PostgresDatabase(Database):
         except (*CONNECTION_ERRORS, asyncpg.PostgresError) as error:
             raise self._unavailable(error) from None
         try:
-            key = (CLAIM_NAMESPACE & 0x7FFF_FFFF, name)
+            key = (CLAIM_NAMESPACE, name)
             try:
                 held = await connection.fetchval("SELECT pg_try_advisory_lock($1, hashtext($2))", *key)
                 if not held:

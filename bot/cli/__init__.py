@@ -26,7 +26,7 @@ from bot.cli.common import ScoutArgumentParser
 from bot.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CommandError, UsageError
 from bot.gateway import GatewayError
 from bot.jobs.polling import SuspiciousCatalogue
-from bot.settings import Settings, SettingsError, checked_database_url, load_settings
+from bot.settings import Settings, SettingsError, checked_database_url, database_file, load_settings
 from bot.store import StoreError
 from bot.store.database import is_postgresql_url
 
@@ -46,15 +46,10 @@ def _version() -> str:
 
 def _database_argument(text: str) -> Path | str:
     """A SQLite file, or a postgresql:// URL (better kept in DATABASE_URL: a command line is seen by `ps`)."""
-    if is_postgresql_url(text):
-        try:
-            return checked_database_url(text)
-        except ValueError as error:
-            raise argparse.ArgumentTypeError(str(error)) from None
-    path = Path(text)
-    if path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text} is a directory; name the database file inside it")
-    return path
+    try:
+        return checked_database_url(text) if is_postgresql_url(text) else database_file(Path(text))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _add_global_options(parser: argparse.ArgumentParser, *, default: object = None) -> None:

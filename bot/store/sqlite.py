@@ -19,6 +19,7 @@ from typing import IO, Any
 
 import aiosqlite
 
+from bot.settings import database_file
 from bot.store.database import Database, DatabaseBusy, Lease, Row, StoreError, Transaction
 from bot.store.schema import expected_tables, latest_version, migrations, statements
 
@@ -116,9 +117,10 @@ class SQLiteDatabase(Database):
         A file this code cannot use (not SQLite, a newer schema, a missing table) is refused before anything
         is written to it.
         """
-        path = Path(path)
-        if path.is_dir():
-            raise StoreError(f"cannot open database {path}: it is a directory, not a file")
+        try:
+            path = database_file(Path(path))
+        except ValueError as error:
+            raise StoreError(f"cannot open database: {error}") from None
         if not create and not path.is_file():
             raise StoreError(f"no database at {path}: run `scout scan` or start the bot first, or pass --database")
         try:

@@ -10,8 +10,8 @@ from bot.store import Store
 from bot.testing.discord import MemberSpec, StoredMessage
 from bot.testing.gateway_server import ScriptedModel, constant_reply
 from bot.testing.postgres import PostgresServer
-from tests.bot_process import run_scout
-from tests.e2e.conftest import ORDINARY_MODELS, OWL, OWL_SAYS, World, announcements_in, fields
+from tests.support.bot_process import run_scout
+from tests.support.world import ORDINARY_MODELS, OWL, OWL_SAYS, World, announcements_in, fields
 
 PONY = {**OWL, "id": "openrouter/pony-alpha", "name": "Pony Alpha"}
 

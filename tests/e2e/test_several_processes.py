@@ -20,8 +20,8 @@ from bot.store import Store
 from bot.testing.discord import ChannelSpec, FakeDiscord, GuildSpec, MemberSpec, StoredMessage
 from bot.testing.gateway_server import FakeGateway, ScriptedModel, constant_reply
 from bot.testing.postgres import PostgresServer
-from tests.bot_process import BotProcess, bot_environment, running_bot
-from tests.e2e.conftest import API_KEY, ORDINARY_MODELS, OWL, OWL_SAYS, announcements_in, make_guild
+from tests.support.bot_process import BotProcess, bot_environment, running_bot
+from tests.support.world import API_KEY, ORDINARY_MODELS, OWL, OWL_SAYS, announcements_in, make_guild
 
 SHARD_COUNT = 3
 POLL_INTERVAL_S = 5.0
@@ -83,9 +83,14 @@ async def _cluster(environment: dict[str, str], workdir: Path) -> AsyncIterator[
 
 
 async def _wait(check, what: str, timeout: float = 60.0):  # type: ignore[no-untyped-def]
-    """Wait for `check()` (sync or async) to give something other than None, False or an empty list."""
+    """Wait for `check()` (sync or async) to give something other than None, False or an empty list (a shard
+    number 0 is an answer)."""
     deadline = asyncio.get_running_loop().time() + timeout
-    while (result := await check() if asyncio.iscoroutinefunction(check) else check()) in (None, False, []):
+    while (
+        (result := await check() if asyncio.iscoroutinefunction(check) else check()) is None
+        or result is False
+        or (isinstance(result, list) and not result)
+    ):
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.1)

@@ -10,7 +10,7 @@ from bot.store import sqlite as sqlite_module
 from bot.store.database import Database, DatabaseBusy, is_transient
 from bot.store.schema import ENGINES, expected_tables, latest_version, migration_files
 from bot.store.sqlite import restore_database
-from tests.conftest import list_owl
+from tests.support.store import list_owl
 
 
 async def test_fresh_file_is_migrated_with_wal_and_foreign_keys(tmp_path):

@@ -15,7 +15,7 @@ from bot.store.postgres import numbered
 from bot.store.schema import latest_version
 from bot.testing.postgres import PostgresServer, free_port
 from bot.testing.tcp_proxy import TcpProxy
-from tests.conftest import list_owl
+from tests.support.store import list_owl
 
 
 def test_placeholders_are_numbered_outside_quotes():

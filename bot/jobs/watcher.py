@@ -55,7 +55,6 @@ class Watcher:
         self.pipeline = pipeline
         self.interval = interval
         self.poll_failures = 0
-        self.leading = False
         self._lease = lease
         self._before_first_poll = before_first_poll
         self._polls = BackgroundLoop("scout-watcher", self._poll, on_failure=self._poll_failed)
@@ -78,11 +77,9 @@ class Watcher:
         while True:
             await self._lease.acquire()
             log.info("this process holds the poller lease: it polls, probes and calibrates")
-            self.leading = True
             try:
                 await self._work_until_lost()
             finally:
-                self.leading = False
                 await self._polls.stop()
                 await self.pipeline.close()
                 await self._lease.release()

@@ -72,10 +72,6 @@ class Shards:
         marks = ", ".join("?" for _ in self.ids)
         return f"(({column} >> 22) % ?) IN ({marks})", (self.count, *self.ids)
 
-    def holds(self, guild_id: int) -> bool:
-        """Whether a guild's events reach this process."""
-        return (guild_id >> 22) % self.count in self.ids
-
 
 def is_transient(error: BaseException) -> bool:
     """Whether a failed write is worth trying again: the database was busy or unreachable, and wrote nothing."""

@@ -9,6 +9,7 @@ import pytest
 
 from bot.attribution.guess import Guess, RankedVendor
 from bot.store import Store
+from bot.store.database import Shards
 from tests.support.store import list_owl
 
 GUILD, OTHER_GUILD = 111, 222
@@ -107,3 +108,16 @@ async def test_a_change_whose_card_edit_fails_is_not_kept(store: Store, model_id
 
     assert not (await _change_happened(store, model_id))[change]
     assert await _revisions(store, model_id) == before
+
+
+async def test_each_process_reads_only_the_cards_of_its_own_shards(store: Store):
+    """Discord puts guild g on shard (g >> 22) % count: with three shards, each process delivers its third."""
+    guilds = {shard: (1_000 + shard) << 22 for shard in range(3)}  # guild ids whose shard is known
+    for guild_id in guilds.values():
+        await store.outbox.intend(guild_id, "openrouter/owl-alpha", 10)
+    for shard, guild_id in guilds.items():
+        mine = await store.outbox.pending(shards=Shards(3, (shard,)))
+        assert [announcement.guild_id for announcement in mine] == [guild_id]
+    both = await store.outbox.pending(shards=Shards(3, (0, 2)))
+    assert sorted(announcement.guild_id for announcement in both) == [guilds[0], guilds[2]]
+    assert len(await store.outbox.pending()) == 3

@@ -112,7 +112,7 @@ async def test_a_change_whose_card_edit_fails_is_not_kept(store: Store, model_id
 
 async def test_each_process_reads_only_the_cards_of_its_own_shards(store: Store):
     """Discord puts guild g on shard (g >> 22) % count: with three shards, each process delivers its third."""
-    guilds = {shard: (1_000 + shard) << 22 for shard in range(3)}  # guild ids whose shard is known
+    guilds = {shard: (3_000 + shard) << 22 for shard in range(3)}  # (id >> 22) % 3 == shard
     for guild_id in guilds.values():
         await store.outbox.intend(guild_id, "openrouter/owl-alpha", 10)
     for shard, guild_id in guilds.items():

@@ -113,6 +113,7 @@ class SQLiteDatabase(Database):
     @classmethod
     async def open(cls, path: Path | str, *, create: bool = True, pool_size: int = 1) -> SQLiteDatabase:
         """Open and migrate the database at `path`; with `create=False` a missing file is an error, not a new database.
+        A SQLite file has one connection, whatever `pool_size` says.
 
         A file this code cannot use (not SQLite, a newer schema, a missing table) is refused before anything
         is written to it.

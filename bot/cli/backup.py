@@ -7,14 +7,21 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.errors import EXIT_OK, UsageError
+from bot.errors import EXIT_OK, CommandError, UsageError
 from bot.settings import Settings
 from bot.store import Store
-from bot.store.database import restore_database
+from bot.store.sqlite import restore_database
 
 
 def _same_file(first: Path, second: Path) -> bool:
     return first.resolve() == second.resolve()
+
+
+PG_DUMP = (
+    "scout backup and restore copy SQLite files; DATABASE_URL is PostgreSQL: back it up with "
+    'pg_dump --format=custom "$DATABASE_URL" > scout.dump and restore with pg_restore --clean --dbname "$DATABASE_URL" '
+    "scout.dump (or your host's backups)"
+)
 
 
 def timestamped(folder: Path, database: Path, now: datetime) -> Path:
@@ -34,12 +41,14 @@ async def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
 
     Into a folder, each backup is a new time-stamped file; a file named explicitly is written as asked.
     """
+    if settings.database_url is not None:
+        raise CommandError(PG_DUMP)
     target = Path(args.path)
     if target.is_dir():
         target = timestamped(target, settings.database_path, datetime.now(UTC))
     if _same_file(target, settings.database_path):
         raise UsageError(f"PATH: {args.path} is the database itself; name another file")
-    async with await Store.open(settings.database_path, create=False) as store:
+    async with await Store.from_settings(settings, create=False) as store:
         await store.db.backup_to(target)
     print(f"backed up {settings.database_path} to {target}", file=sys.stderr)
     return EXIT_OK
@@ -47,6 +56,8 @@ async def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
 
 async def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     """Stop the bot first: it would keep writing over what is being restored."""
+    if settings.database_url is not None:
+        raise CommandError(PG_DUMP)
     backup = Path(args.backup)
     if _same_file(backup, settings.database_path):
         raise UsageError(f"BACKUP: {args.backup} is the database itself; name the backup file")

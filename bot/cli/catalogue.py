@@ -41,7 +41,7 @@ def summary_line(events: list[CatalogueEvent]) -> str:
 
 async def cmd_scan(settings: Settings, args: argparse.Namespace) -> int:
     """Record one catalogue (from the gateway or a saved file) and print what changed."""
-    async with await Store.open(settings.database_path) as store:
+    async with await Store.from_settings(settings) as store:
         result: PollResult
         if args.catalogue:
             try:
@@ -87,7 +87,7 @@ async def _stealth_facts(store: Store, model_id: str) -> tuple[Guess | None, lis
 
 async def cmd_models(settings: Settings, args: argparse.Namespace) -> int:
     """List what the store knows; read-only, so a missing database is an error, not a new file."""
-    async with await Store.open(settings.database_path, create=False) as store:
+    async with await Store.from_settings(settings, create=False) as store:
         models = await store.catalogue.models(stealth_only=args.stealth)
         facts = {model.id: await _stealth_facts(store, model.id) for model in models if args.stealth}
     with to_a_reader_who_may_leave():

@@ -33,7 +33,7 @@ async def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
         check_format(args.format, excel=args.excel)
     except ExportError as error:
         raise UsageError(str(error)) from None
-    async with await Store.open(settings.database_path, create=False) as store:
+    async with await Store.from_settings(settings, create=False) as store:
         if args.guild is None:
             _list_guilds(await store.members.guilds())
             return EXIT_USAGE

@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import aiosqlite
-
-from bot.store.database import Database, utc_now
+from bot.store.database import Database, Row, utc_now
 
 NEW_GUILD_HIDES_VOTES = True
 CLOSE_AT_REVEAL, CLOSE_AT_REMOVAL, CLOSE_AFTER_DAYS = "reveal", "removal", "days"
@@ -53,7 +51,7 @@ class GuildSettings:
     voting: VotingDeadline = VotingDeadline()
 
 
-def _settings(row: aiosqlite.Row) -> GuildSettings:
+def _settings(row: Row) -> GuildSettings:
     return GuildSettings(
         row["guild_id"],
         row["channel_id"],
@@ -64,6 +62,11 @@ def _settings(row: aiosqlite.Row) -> GuildSettings:
         bool(row["threads"]),
         VotingDeadline(row["voting_closes"], row["voting_days"]),
     )
+
+
+def _flag(value: bool | None) -> int | None:
+    """A yes/no setting as the integer column holds it; None stays None ("keep what is there")."""
+    return None if value is None else int(value)
 
 
 class GuildStore:
@@ -103,22 +106,25 @@ class GuildStore:
                 """
                 INSERT INTO guild_settings (guild_id, channel_id, all_models, hide_votes, threads, updated_at,
                     voting_closes, voting_days)
-                VALUES (?1, ?2, COALESCE(?3, 0), COALESCE(?4, ?7), COALESCE(?5, 0), ?6, COALESCE(?8, 'reveal'), ?9)
+                VALUES (?1, ?2, COALESCE(?3, 0), COALESCE(CAST(?4 AS INTEGER), CAST(?7 AS INTEGER)),
+                        COALESCE(?5, 0), ?6, COALESCE(CAST(?8 AS TEXT), 'reveal'), CAST(?9 AS INTEGER))
                 ON CONFLICT (guild_id) DO UPDATE SET channel_id = excluded.channel_id,
-                    all_models = COALESCE(?3, all_models), hide_votes = COALESCE(?4, hide_votes),
-                    threads = COALESCE(?5, threads), last_error = NULL, last_error_at = NULL,
-                    voting_closes = COALESCE(?8, voting_closes),
-                    voting_days = CASE WHEN ?8 IS NULL THEN voting_days ELSE ?9 END,
+                    all_models = COALESCE(?3, guild_settings.all_models),
+                    hide_votes = COALESCE(?4, guild_settings.hide_votes),
+                    threads = COALESCE(?5, guild_settings.threads), last_error = NULL, last_error_at = NULL,
+                    voting_closes = COALESCE(CAST(?8 AS TEXT), guild_settings.voting_closes),
+                    voting_days = CASE WHEN CAST(?8 AS TEXT) IS NULL THEN guild_settings.voting_days
+                                       ELSE CAST(?9 AS INTEGER) END,
                     updated_at = excluded.updated_at
                 """,
                 (
                     guild_id,
                     channel_id,
-                    all_models,
-                    hide_votes,
-                    threads,
+                    _flag(all_models),
+                    _flag(hide_votes),
+                    _flag(threads),
                     now,
-                    NEW_GUILD_HIDES_VOTES,
+                    int(NEW_GUILD_HIDES_VOTES),
                     voting.closes if voting else None,
                     voting.days if voting else None,
                 ),
@@ -141,12 +147,12 @@ class GuildStore:
         """Adopt the deployment's default channel for a guild that never ran /scout setup; True if adopted."""
         now = utc_now()
         async with self._db.transaction() as tx:
-            cursor = await tx.execute(
+            inserted = await tx.execute(
                 "INSERT INTO guild_settings (guild_id, channel_id, all_models, updated_at) VALUES (?, ?, 0, ?) "
                 "ON CONFLICT (guild_id) DO NOTHING",
                 (guild_id, channel_id, now),
             )
-            return cursor.rowcount > 0
+            return inserted > 0
 
     async def voting_deadline(self, guild_id: int) -> VotingDeadline:
         """When this guild stops taking votes besides the reveal (a guild never set up: only at the reveal)."""

@@ -12,10 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import aiosqlite
-
 from bot.catalogue.vendors import canonical_vendor, display_name, vendor_for_label
-from bot.store.database import Database, contains_pattern, utc_now
+from bot.store.database import Database, Row, Transaction, containing, utc_now
 from bot.store.guilds import VotingDeadline
 from bot.store.outbox import ask_for_edits
 
@@ -118,7 +116,7 @@ def _checked_confidence(confidence: float | None) -> float | None:
     return confidence
 
 
-def _vote(row: aiosqlite.Row) -> Vote:
+def _vote(row: Row) -> Vote:
     return Vote(
         row["guild_id"],
         row["model_id"],
@@ -150,12 +148,12 @@ _APPEND_HISTORY = """
 """
 
 
-def _closes_at(row: aiosqlite.Row) -> str | None:
+def _closes_at(row: Row) -> str | None:
     deadline = VotingDeadline(row["voting_closes"], row["voting_days"])
     return deadline.closes_at(row["card_made_at"], row["removed_at"])
 
 
-def _closed_reason(row: aiosqlite.Row, now: str) -> str | None:
+def _closed_reason(row: Row, now: str) -> str | None:
     """Why this guild takes no vote on the model now, in words; None while voting is open."""
     if not row["stealth"]:
         return f"{row['id']} is not an anonymous model, so there is no maker to guess"
@@ -196,11 +194,10 @@ class VoteStore:
         name = member_name[:MAX_MEMBER_NAME_LENGTH]
         async with self._db.transaction() as tx:
             await _require_open(tx, guild_id, model_id)
-            cursor = await tx.execute(
+            row = await tx.fetchone(
                 "SELECT * FROM votes WHERE guild_id = ? AND model_id = ? AND member_id = ?",
                 (guild_id, model_id, member_id),
             )
-            row = await cursor.fetchone()
             previous = _vote(row) if row else None
             now = utc_now()
             if previous is not None and now <= previous.voted_at:
@@ -209,7 +206,7 @@ class VoteStore:
             await tx.execute(_UPSERT_VOTE, values)
             await tx.execute(_APPEND_HISTORY, values)
             await ask_for_edits(tx, [model_id], now, guild_id)
-        self._db.outbox_changed.set()
+            tx.signal_outbox()
         return CastResult(Vote(guild_id, model_id, member_id, name, vendor, now, vendor_name, confidence), previous)
 
     async def import_votes(self, votes: Iterable[Vote]) -> int:
@@ -243,10 +240,10 @@ class VoteStore:
     async def open_models(self, guild_id: int, text: str = "", limit: int = OPEN_MODELS_SHOWN) -> list[tuple[str, str]]:
         """(id, name) of the models this guild can vote on now whose id or name contains `text`: anonymous, not
         revealed here, before the guild's deadline; listed before removed, newest first."""
-        pattern = contains_pattern(text)
+        pattern = containing(text.lower())
         rows = await self._db.fetchall(
             _VOTING_STATE
-            + " WHERE m.stealth = 1 AND (m.id LIKE ? ESCAPE '\\' OR m.name LIKE ? ESCAPE '\\')"
+            + " WHERE m.stealth = 1 AND (lower(m.id) LIKE ? ESCAPE '\\' OR lower(m.name) LIKE ? ESCAPE '\\')"
             + " ORDER BY m.removed_at IS NOT NULL, COALESCE(m.created, 0) DESC, m.first_seen DESC, m.id",
             _guild_params(guild_id, pattern, pattern),
         )
@@ -265,8 +262,12 @@ class VoteStore:
         the model is revealed here. A vendor typed several ways shows the name its first current vote used."""
         rows = await self._db.fetchall(
             """
-            SELECT vendor, vendor_name, MIN(voted_at) AS first_vote, COUNT(*) AS n FROM votes
-            WHERE guild_id = ? AND model_id = ? GROUP BY vendor ORDER BY n DESC, vendor
+            SELECT v.vendor, COUNT(*) AS n,
+                   (SELECT f.vendor_name FROM votes f
+                    WHERE f.guild_id = v.guild_id AND f.model_id = v.model_id AND f.vendor = v.vendor
+                    ORDER BY f.voted_at LIMIT 1) AS vendor_name
+            FROM votes v WHERE v.guild_id = ? AND v.model_id = ?
+            GROUP BY v.guild_id, v.model_id, v.vendor ORDER BY n DESC, v.vendor
             """,
             (guild_id, model_id),
         )
@@ -279,11 +280,10 @@ class VoteStore:
         return Tally(total, by_vendor, hidden=False)
 
 
-async def _require_open(tx: aiosqlite.Connection, guild_id: int, model_id: str) -> None:
+async def _require_open(tx: Transaction, guild_id: int, model_id: str) -> None:
     """Refuse, with the reason, a vote on a model that is not an anonymous one, that this guild revealed, or
     whose voting this guild closed (at the removal, or some days after the card)."""
-    cursor = await tx.execute(_VOTING_STATE + " WHERE m.id = ?", _guild_params(guild_id, model_id))
-    row = await cursor.fetchone()
+    row = await tx.fetchone(_VOTING_STATE + " WHERE m.id = ?", _guild_params(guild_id, model_id))
     if row is None:
         raise VotingClosed(f"{model_id} is not an anonymous model, so there is no maker to guess")
     reason = _closed_reason(row, utc_now())

@@ -114,3 +114,16 @@ async def test_the_current_log_has_one_row_per_member_and_model_and_the_bots_cal
     assert [row.model_id async for row in store.members.current_rows(GUILD, model_id=PONY)] == [PONY]
     history = [row async for row in store.members.export_rows(GUILD, model_id=MODEL)]
     assert {(row.bot_guess, row.revealed_vendor) for row in history} == {("openai", "zhipu")}
+
+
+async def test_the_guilds_with_data_are_listed_with_their_counts(store):
+    await store.votes.cast(GUILD, MODEL, 1, "alice", "openai")
+    await store.notes.add(GUILD, MODEL, 2, "bob", "hm")
+    await store.reveals.reveal(OTHER_GUILD, MODEL, "openai", None, 3)
+    await store.guilds.configure(333, 4)
+
+    assert [(g.guild_id, g.votes, g.notes, g.reveals, g.set_up) for g in await store.members.guilds()] == [
+        (GUILD, 1, 1, 0, False),
+        (OTHER_GUILD, 0, 0, 1, False),
+        (333, 0, 0, 0, True),
+    ]

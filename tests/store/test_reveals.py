@@ -145,3 +145,12 @@ async def test_a_correction_keeps_the_first_reveals_time_and_says_what_it_correc
     assert corrected.reveal.corrected_from == "OpenAI (openai/gpt-5)"
     assert (corrected.right, corrected.wrong) == (1, 0)
     assert await store.reveals.called_by(GUILD, MODEL) == ["alice"]
+
+
+async def test_every_guilds_reveal_of_a_model_is_listed_for_the_cli(store):
+    await store.reveals.reveal(GUILD, MODEL, "openai", "openai/gpt-5", 1)
+    await store.reveals.reveal(OTHER_GUILD, MODEL, "zhipu", None, 2)
+    assert [(r.guild_id, r.shown) for r in await store.reveals.of_model(MODEL)] == [
+        (GUILD, "OpenAI (openai/gpt-5)"),
+        (OTHER_GUILD, "Zhipu (GLM)"),
+    ]

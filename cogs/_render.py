@@ -48,6 +48,7 @@ PROBING_LINE = "**Probing…** the bot's guess appears here in a few minutes."
 NO_REFERENCES_HINT = (
     "An admin can add references with `scout calibrate`, or set an OpenRouter key so the bot calibrates itself."
 )
+CALIBRATION_FAILED_HINT = "`/scout status` says why; an admin can add references with `scout calibrate`."
 RETRY_NOW = "an admin can retry now with `/scout probe`."
 NO_RETRY_HINT = "It is not probed again by itself; an admin can retry with `/scout probe`."
 DEFAULT_HINT = "An admin can probe it again with `/scout probe`."
@@ -197,7 +198,8 @@ def _no_guess_lines(card: Card) -> list[str]:
     reason = no_guess_reason(guess).rstrip(".")
     lines = [f"**No guess yet:** {safety.plain_words(reason, REASON_LIMIT)}."]
     if guess.status == "no_references":
-        lines.append(NO_REFERENCES_HINT)
+        tried = card.calibration is not None and card.calibration.planned > 0 and card.calibration.complete
+        lines.append(CALIBRATION_FAILED_HINT if tried else NO_REFERENCES_HINT)
     elif guess.status in ("probes_failed", "not_found"):
         next_try = relative_time(card.next_probe_at)
         lines.append(f"Next try {next_try}; {RETRY_NOW}" if next_try else NO_RETRY_HINT)

@@ -139,6 +139,21 @@ def test_without_references_and_without_calibration_the_card_tells_an_admin_what
     assert "`scout calibrate`" in hint
 
 
+def test_when_calibration_probed_none_of_its_references_the_card_points_to_status_not_to_a_key():
+    failed = replace(
+        card(
+            guessed=guess(
+                status="no_references",
+                reason="no references yet — calibration could probe none of its 2 reference models",
+            )
+        ),
+        calibration=CalibrationProgress(2, 2, 0, 22),
+    )
+    lead, hint, _ = (card_embed(failed, announced=True).description or "").splitlines()
+    assert lead.endswith("calibration could probe none of its 2 reference models.")
+    assert hint == "`/scout status` says why; an admin can add references with `scout calibrate`."
+
+
 def test_a_card_whose_probes_failed_says_when_they_are_tried_again_or_that_they_are_not():
     failed = guess(status="probes_failed", reason="no guess yet: probes failed — rate limited ×11 (every probe failed)")
     again = replace(card(guessed=failed), next_probe_at="2026-06-07T12:10:00.000Z")

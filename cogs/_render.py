@@ -26,7 +26,7 @@ from bot.catalogue.vendors import display_name
 from bot.jobs.self_calibration import seconds_to_finish
 from bot.store.catalogue import ModelRecord
 from bot.store.notes import Note
-from bot.store.votes import Tally
+from bot.store.votes import Tally, VendorVotes
 from cogs import _safety as safety
 from cogs._card import Card, no_guess_reason, shown_ranking, supported_ranking
 
@@ -37,7 +37,6 @@ HEADLINE_LIMIT = 320
 REASON_LIMIT = 200
 EVIDENCE_LINE_LIMIT = 300
 NEAREST_SHOWN = 3
-TALLY_SHOWN = 5
 TALLY_ON_CARD = 3
 BAR_WIDTH = 10
 STEALTH_COLOUR = discord.Colour.dark_gold()
@@ -278,33 +277,38 @@ def _lead_lines(card: Card) -> list[str]:
     return lines
 
 
-def tally_text(tally: Tally, *, shown: int | None = None) -> str:
-    """Votes per vendor, by the name members typed or picked; only how many while the tally is hidden."""
-    votes = f"{tally.total} vote{_s(tally.total)}"
-    if tally.hidden:
-        return f"{votes} so far; who voted for what stays hidden until the reveal."
-    lines = [
-        f"**{safety.escape(item.name)}**: {item.votes} ({item.votes / tally.total:.0%})"
-        for item in tally.by_vendor[:shown]
-    ]
-    if shown is not None and len(tally.by_vendor) > shown:
-        lines.append(f"… and {len(tally.by_vendor) - shown} more")
-    return "\n".join([*lines, votes])
+def _hidden_tally(tally: Tally) -> str | None:
+    """While votes are hidden, only how many there are; None when the tally may show whom they chose."""
+    if not tally.hidden:
+        return None
+    return f"{tally.total} vote{_s(tally.total)} so far; who voted for what stays hidden until the reveal."
+
+
+def _share(item: VendorVotes, tally: Tally) -> str:
+    return f"{item.votes} ({item.votes / tally.total:.0%})"
+
+
+def tally_text(tally: Tally) -> str:
+    """Votes per vendor, by the name members typed or picked, one per line; only how many while hidden."""
+    hidden = _hidden_tally(tally)
+    if hidden is not None:
+        return hidden
+    lines = [f"**{safety.escape(item.name)}**: {_share(item, tally)}" for item in tally.by_vendor]
+    return "\n".join([*lines, f"{tally.total} vote{_s(tally.total)}"])
 
 
 def tally_line(tally: Tally) -> str:
     """The votes on one line for the card: the leading vendors and the total (or only the total while hidden)."""
-    votes = f"{tally.total} vote{_s(tally.total)}"
-    if tally.hidden:
-        return f"{votes} so far; who voted for what stays hidden until the reveal."
+    hidden = _hidden_tally(tally)
+    if hidden is not None:
+        return hidden
     leading = [
-        f"**{safety.plain_words(item.name, 60)}** {item.votes} ({item.votes / tally.total:.0%})"
-        for item in tally.by_vendor[:TALLY_ON_CARD]
+        f"**{safety.plain_words(item.name, 60)}** {_share(item, tally)}" for item in tally.by_vendor[:TALLY_ON_CARD]
     ]
     more = len(tally.by_vendor) - TALLY_ON_CARD
     if more > 0:
         leading.append(f"{more} more")
-    return " · ".join([*leading, votes])
+    return " · ".join([*leading, f"{tally.total} vote{_s(tally.total)}"])
 
 
 def votes_text(card: Card) -> str:

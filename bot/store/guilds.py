@@ -9,7 +9,6 @@ from bot.store.database import Database, Row, utc_now
 
 NEW_GUILD_HIDES_VOTES = True
 CLOSE_AT_REVEAL, CLOSE_AT_REMOVAL, CLOSE_AFTER_DAYS = "reveal", "removal", "days"
-VOTING_CLOSES = (CLOSE_AT_REVEAL, CLOSE_AT_REMOVAL, CLOSE_AFTER_DAYS)
 
 
 @dataclass(frozen=True)

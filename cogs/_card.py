@@ -22,7 +22,7 @@ REMOVAL_EVENTS_SCANNED = 20
 SHARE_SHOWN = 0.05
 """A vendor gets a ranking row (and a "the bot's guess" entry in the vote menu) from a 5% share on."""
 ROWS_SHOWN = 3
-_NO_GUESS_PREFIX = re.compile(r"^\s*no guess yet\s*:\s*", re.IGNORECASE)
+_NO_GUESS_PREFIX = re.compile(r"^\s*no guess( yet)?\s*:\s*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -139,6 +139,12 @@ def test_without_references_and_without_calibration_the_card_tells_an_admin_what
     assert "`scout calibrate`" in hint
 
 
+def test_a_model_the_gateway_does_not_know_says_so_once():
+    gone = guess(status="not_found", reason="no guess: the gateway does not know this model (404 on every probe)")
+    lead = (card_embed(card(guessed=gone), announced=True).description or "").splitlines()[0]
+    assert lead == "**No guess yet:** the gateway does not know this model (404 on every probe)."
+
+
 def test_when_calibration_probed_none_of_its_references_the_card_points_to_status_not_to_a_key():
     failed = replace(
         card(

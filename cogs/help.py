@@ -66,7 +66,9 @@ def help_embed(group: app_commands.Group) -> discord.Embed:
     embed = discord.Embed(title="Model Scout: commands", colour=discord.Colour.blurple())
     embed.add_field(name="For everyone", value="\n".join(everyone) or "—", inline=False)
     embed.add_field(name="For admins (Manage Server)", value="\n".join(admins) or "—", inline=False)
-    embed.set_footer(text="Cards of new stealth models also carry a vote menu, an Add note button and a Votes button.")
+    embed.set_footer(
+        text="Cards of new stealth models also carry a vote menu and the Evidence, Add note and Votes buttons."
+    )
     return safety.finish_embed(embed)
 
 

@@ -21,6 +21,7 @@ from bot.store.outbox import Announcement
 from bot.store.votes import CastResult, VotingClosed
 from cogs import _safety as safety
 from cogs._card import Card, load_card
+from cogs._render import announcement_footer
 from cogs._safety import CommandRefused
 
 if TYPE_CHECKING:
@@ -34,6 +35,8 @@ QUEUED_NOTICE_SECONDS = 2.0
 RETRY_FIRST_SECONDS = 0.2
 RETRY_MAX_SECONDS = 5.0
 GIVE_UP_SECONDS = 14 * 60.0  # an interaction's token lasts 15 minutes: past that the member cannot be told
+UNKNOWN_CARD = "This announcement is no longer known to me."
+OUT_OF_DATE_CARD = "This card is out of date: use the newest card of this model, or `/scout vote`."
 QUEUED_TEXT = "The database is busy right now: your {what} is queued and I will confirm here when it is stored."
 
 
@@ -78,12 +81,33 @@ async def store_and_tell(
     await safety.respond(interaction, text, **extra)
 
 
-async def announcement_for(interaction: discord.Interaction[ScoutBot], announcement_id: int) -> Announcement:
-    """The announcement behind a component, refusing ids that belong to another guild."""
+async def announcement_for(
+    interaction: discord.Interaction[ScoutBot], announcement_id: int, card_message_id: int | None
+) -> Announcement:
+    """The announcement behind a component used on the card message `card_message_id`, refusing ids that belong to
+    another guild, and a card the row does not own (one posted before a restore, or replaced since): the id in a
+    custom id alone must never decide which model a member votes on.
+
+    A card clicked in the instant between Discord storing it and the bot recording its id is the row's own when it
+    is the bot's message with the row's footer, as the announcer itself adopts such a message after a crash."""
     announcement = await interaction.client.store.outbox.get(announcement_id)
     if announcement is None or announcement.guild_id != interaction.guild_id:
-        raise CommandRefused("This announcement is no longer known to me.")
+        raise CommandRefused(UNKNOWN_CARD)
+    in_flight = (
+        announcement.state == "posting" and announcement.message_id is None and _is_card(interaction, announcement)
+    )
+    if card_message_id is None or (announcement.message_id != card_message_id and not in_flight):
+        raise CommandRefused(OUT_OF_DATE_CARD)
     return announcement
+
+
+def _is_card(interaction: discord.Interaction[ScoutBot], announcement: Announcement) -> bool:
+    """Whether the interaction's message is the bot's card of `announcement`, known by its footer."""
+    message, me = interaction.message, interaction.client.user
+    if message is None or me is None or message.author.id != me.id:
+        return False
+    footer = announcement_footer(announcement.id)
+    return any(embed.footer and embed.footer.text == footer for embed in message.embeds)
 
 
 async def guild_card(interaction: discord.Interaction[ScoutBot], model_id: str) -> Card:

@@ -32,6 +32,11 @@ APPLICATION_ID = 0x4D53_4354
 # The migrations were once numbered V1, V3, V4, V5, V8; they are 1..5 now. A database without the application
 # id still counts that way, and its version is translated once, in the transaction of its next migration.
 OLD_NUMBERS = {0: 0, 1: 1, 3: 2, 4: 3, 5: 4, 8: 5}
+# Tables whose ids reach Discord (in custom ids, footers and nonces): a restore keeps them from being handed out again.
+SEQUENCED_TABLES = ("announcements", "alerts")
+# When the database a restore replaces cannot be read, nobody knows which ids its channels show: jump this far.
+RESTORE_ID_GAP = 1_000_000
+SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_RETRIES = 8
 BUSY_FIRST_WAIT_S = 0.05
 BUSY_TIMEOUT_MS = 5000
@@ -39,6 +44,10 @@ BUSY_TIMEOUT_MS = 5000
 
 class StoreError(Exception):
     """The database could not be opened or migrated; the message says which file and why."""
+
+
+class DatabaseDamaged(StoreError):
+    """The file is an SQLite database whose pages no longer read back: only a backup can help."""
 
 
 class DatabaseBusy(StoreError, sqlite3.OperationalError):
@@ -130,11 +139,16 @@ class Database:
             await database._configure()
             await database._migrate()
             await database._check_tables()
-        except (sqlite3.Error, StoreError) as error:
+        except BaseException as error:
+            # Whatever went wrong, the connection's thread must end with it, or the process never exits.
             await connection.close()
-            if isinstance(error, StoreError):
+            if isinstance(error, StoreError) or not isinstance(error, Exception):
                 raise
-            raise StoreError(f"cannot prepare database {path}: {error}") from None
+            if _is_damage(error):
+                raise damaged(path, error) from None
+            if isinstance(error, sqlite3.Error):
+                raise StoreError(f"cannot prepare database {path}: {error}") from None
+            raise
         return database
 
     async def close(self) -> None:
@@ -176,12 +190,18 @@ class Database:
             await tx.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
     async def _check_schema(self) -> None:
-        """Refuse a database written by a newer Model Scout: migrating or writing it could lose what it holds."""
+        """Refuse a database written by a newer Model Scout (migrating or writing it could lose what it holds), and
+        another program's database (migrating it would add our tables to someone else's file)."""
         current, known = await self.schema_version(), _migrations()[-1][0]
         if current > known:
             raise StoreError(
                 f"database {self.path} has schema version {current}, newer than this Model Scout knows ({known}): "
                 "upgrade Model Scout or restore a backup"
+            )
+        if current == 0 and await self.fetchone("SELECT name FROM sqlite_master LIMIT 1") is not None:
+            raise StoreError(
+                f"database {self.path} is not a Model Scout database (it holds another program's tables): "
+                "point DATABASE_PATH or --database at Model Scout's file"
             )
 
     async def _check_tables(self) -> None:
@@ -230,6 +250,8 @@ class Database:
         for attempt in range(BUSY_RETRIES):
             try:
                 return await call(*args)
+            except UnicodeDecodeError as error:
+                raise damaged(self.path, error) from None
             except sqlite3.OperationalError as error:
                 if not is_busy(error):
                     raise
@@ -276,12 +298,18 @@ class Database:
             await tx.executemany(sql, rows)
 
 
-async def restore_database(backup: Path, target: Path) -> None:
-    """Put a backup back at `target` (the bot stopped): the backup is copied to a staging file beside `target`,
-    checked and migrated there like any database, and only then copied over `target` with the backup API,
-    which also takes care of `target`'s write-ahead log. The backup file itself is only read."""
+async def restore_database(backup: Path, target: Path) -> Path | None:
+    """Put a backup back at `target` (the bot stopped). The backup is checked first (a complete, intact Model Scout
+    database this version can use) and `target` is not touched when it fails. It is then copied to a staging file
+    beside `target`, migrated there like any database, given id sequences above every id `target` ever handed out
+    (cards in the channels carry them), and only then copied over `target` with the backup API, which also takes
+    care of `target`'s write-ahead log. The backup file itself is only read.
+
+    A `target` that cannot be read (the damage a restore is for) is set aside, renamed with its journal files, and
+    its new path returned, so nothing is lost that someone might still want to rescue."""
     if not backup.is_file():
         raise StoreError(f"no backup at {backup}")
+    await asyncio.to_thread(check_backup, backup)
     staging = target.with_name(target.name + ".restoring")
     _remove_quietly(*_with_sidecars(staging))
     try:
@@ -293,12 +321,118 @@ async def restore_database(backup: Path, target: Path) -> None:
                     raise StoreError(f"cannot read backup {backup}: {error}") from None
         checked = await Database.open(staging, create=False)
         await checked.close()
+        held = await asyncio.to_thread(_ids_handed_out, target)
+        await asyncio.to_thread(_continue_sequences, staging, held)
+        set_aside = _set_aside(target) if held is None else None
         async with connected(staging) as source, connected(target) as live:
             await source.backup(live)
+        return set_aside
     except (OSError, sqlite3.Error) as error:
         raise StoreError(f"cannot restore {target}: {getattr(error, 'strerror', None) or error}") from None
     finally:
         _remove_quietly(*_with_sidecars(staging))
+
+
+def check_backup(backup: Path) -> int:
+    """The schema version of a backup that is a complete, intact Model Scout database, or a `StoreError` saying why
+    not: the file is only read (a plain connection in this thread, closed whatever happens)."""
+    with backup.open("rb") as file:
+        header = file.read(len(SQLITE_HEADER))
+    if header != SQLITE_HEADER:
+        raise StoreError(f"{backup} is not a Model Scout database (not an SQLite file); nothing was restored")
+    try:
+        with contextlib.closing(sqlite3.connect(f"{backup.resolve().as_uri()}?mode=ro", uri=True)) as connection:
+            return _checked_schema(backup, connection)
+    except (sqlite3.DatabaseError, UnicodeDecodeError) as error:
+        raise damaged(backup, error, what="backup") from None
+
+
+def _checked_schema(backup: Path, connection: sqlite3.Connection) -> int:
+    application_id = connection.execute("PRAGMA application_id").fetchone()[0]
+    stored = connection.execute("PRAGMA user_version").fetchone()[0]
+    version = stored if application_id == APPLICATION_ID else OLD_NUMBERS.get(stored, 0) if not application_id else 0
+    if version == 0:
+        raise StoreError(f"{backup} is not a Model Scout database (no Model Scout schema in it); nothing was restored")
+    known = _migrations()[-1][0]
+    if version > known:
+        raise StoreError(
+            f"backup {backup} has schema version {version}, newer than this Model Scout knows ({known}): "
+            "upgrade Model Scout first; nothing was restored"
+        )
+    tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    missing = sorted(expected_tables(up_to=version) - tables)
+    if missing:
+        raise StoreError(
+            f"backup {backup} lacks the table(s) {', '.join(missing)}: it is damaged or not a Model Scout database; "
+            "nothing was restored"
+        )
+    problems = [row[0] for row in connection.execute("PRAGMA integrity_check(5)")]
+    if problems != ["ok"]:
+        raise damaged(backup, "; ".join(problems), what="backup")
+    return int(version)
+
+
+def _ids_handed_out(target: Path) -> dict[str, int] | None:
+    """The highest id of each sequenced table `target` ever handed out, or None when it cannot be read."""
+    if not target.is_file():
+        return {}
+    try:
+        with contextlib.closing(sqlite3.connect(f"{target.resolve().as_uri()}?mode=ro", uri=True)) as connection:
+            return {table: _highest_id(connection, table) for table in SEQUENCED_TABLES}
+    except (sqlite3.DatabaseError, UnicodeDecodeError):
+        return None
+
+
+def _highest_id(connection: sqlite3.Connection, table: str) -> int:
+    """The sequence's value where the table has one, else its highest id (a schema from before AUTOINCREMENT)."""
+    tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    highest = 0
+    if table in tables:
+        highest = connection.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}").fetchone()[0]
+    if "sqlite_sequence" in tables:
+        row = connection.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)).fetchone()
+        highest = max(highest, row[0] if row else 0)
+    return int(highest)
+
+
+def _continue_sequences(staging: Path, held: dict[str, int] | None) -> None:
+    """Make the restored sequences continue above every id the replaced database handed out; when it could not be
+    read, above the backup's own ids by RESTORE_ID_GAP. A card posted after the backup then never shares its id."""
+    with contextlib.closing(sqlite3.connect(staging)) as connection, connection:
+        for table in SEQUENCED_TABLES:
+            own = _highest_id(connection, table)
+            floor = own + RESTORE_ID_GAP if held is None else max(own, held.get(table, 0))
+            updated = connection.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = ?", (floor, table))
+            if updated.rowcount == 0:
+                connection.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (table, floor))
+
+
+def damaged(path: Path, error: BaseException | str, *, what: str = "database") -> DatabaseDamaged:
+    """The one line for a file whose pages do not read back, saying what to do about it."""
+    detail = str(error).splitlines()[0][:200] if str(error) else type(error).__name__
+    if what == "backup":
+        advice = "nothing was restored; restore a backup taken before the damage"
+    else:
+        advice = "restore a backup (`scout restore`) or point DATABASE_PATH elsewhere"
+    return DatabaseDamaged(f"{what} {path} is damaged ({detail}): {advice}")
+
+
+def _is_damage(error: BaseException) -> bool:
+    """Whether SQLite (or the text it hands back) says the file's pages are broken, not that it is busy or absent."""
+    if isinstance(error, UnicodeDecodeError):
+        return True
+    text = str(error).lower()
+    return isinstance(error, sqlite3.DatabaseError) and "malformed" in text
+
+
+def _set_aside(target: Path) -> Path:
+    """Rename an unreadable database and its journal files out of the way, under a name that says when and why."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    kept = target.with_name(f"{target.name}.damaged-{stamp}")
+    for path, moved in zip(_with_sidecars(target), _with_sidecars(kept), strict=True):
+        if path.exists():
+            path.replace(moved)
+    return kept
 
 
 def _with_sidecars(path: Path) -> tuple[Path, ...]:
@@ -313,10 +447,12 @@ def _remove_quietly(*paths: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def expected_tables() -> set[str]:
-    """The tables the migrations leave, replayed in order: created, renamed and dropped."""
+def expected_tables(up_to: int | None = None) -> set[str]:
+    """The tables the migrations (up to version `up_to`, or all) leave, replayed in order: created, renamed, dropped."""
     tables: set[str] = set()
-    for _, script in _migrations():
+    for number, script in _migrations():
+        if up_to is not None and number > up_to:
+            break
         for statement in _statements(script):
             if created := CREATE_TABLE.match(statement):
                 tables.add(created.group(1))

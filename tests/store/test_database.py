@@ -172,7 +172,7 @@ async def test_restore_refuses_what_is_not_a_usable_backup_and_keeps_the_databas
         pass
     with contextlib.closing(sqlite3.connect(newer)) as connection:
         connection.execute("PRAGMA user_version = 999")
-    for bad, reason in ((garbage, "cannot read backup"), (newer, "newer than"), (tmp_path / "absent.db", "no backup")):
+    for bad, reason in ((garbage, "not an SQLite file"), (newer, "newer than"), (tmp_path / "absent.db", "no backup")):
         with pytest.raises(StoreError, match=reason):
             await restore_database(bad, store.db.path)
     assert await store.state.get("kept") == "yes"
@@ -182,6 +182,10 @@ async def test_restore_refuses_what_is_not_a_usable_backup_and_keeps_the_databas
 def test_migration_numbers_run_from_one_without_a_gap():
     numbers = [number for number, _ in database_module._migrations()]
     assert numbers == list(range(1, len(numbers) + 1))
+
+
+OLD_NUMBERED = 5
+"""Migrations 1..5 existed while they were numbered V1, V3, V4, V5, V8; the ones after them never were."""
 
 
 def _old_numbered_database(path, applied_files: list[str], old_version: int) -> None:
@@ -199,7 +203,7 @@ async def test_a_database_numbered_the_old_way_is_translated_once_and_keeps_its_
         key=lambda name: int(name[1:].split("__")[0]),
     )
     path = tmp_path / "old.db"
-    _old_numbered_database(path, every, old_version=8)  # old V8 is today's last migration
+    _old_numbered_database(path, every[:OLD_NUMBERED], old_version=8)  # old V8 is today's 5
     with sqlite3.connect(path) as connection:
         connection.execute("INSERT INTO bot_state (key, value) VALUES ('kept', 'yes')")
 
@@ -211,15 +215,30 @@ async def test_a_database_numbered_the_old_way_is_translated_once_and_keeps_its_
         assert connection.execute("PRAGMA user_version").fetchone()[0] == len(every)
 
 
-async def test_an_old_numbered_database_short_of_the_last_migration_gets_only_that_one(tmp_path):
+async def test_an_old_numbered_database_short_of_old_v8_gets_only_the_missing_migrations(tmp_path):
     every = sorted(
         (entry.name for entry in database_module.resources.files("bot.store").joinpath("migrations").iterdir()),
         key=lambda name: int(name[1:].split("__")[0]),
     )
     path = tmp_path / "old.db"
-    _old_numbered_database(path, every[:-1], old_version=5)  # old V5 = today's 4
+    _old_numbered_database(path, every[: OLD_NUMBERED - 1], old_version=5)  # old V5 = today's 4
 
     async with await Store.open(path) as store:
         assert await store.db.schema_version() == len(every)
         columns = {row[1] for row in await store.db.fetchall("PRAGMA table_info(votes)")}
         assert {"vendor_name", "confidence"} <= columns
+
+
+async def test_a_restore_continues_card_ids_above_every_id_the_replaced_database_handed_out(tmp_path, store):
+    backup, unreadable = tmp_path / "backup.db", tmp_path / "unreadable.db"
+    await store.db.backup_to(backup)  # no card yet
+    for guild in (1, 2, 3):
+        await store.outbox.intend(guild, "openrouter/owl-alpha", 10)
+    unreadable.write_bytes(b"lost" * 1000)
+
+    assert await restore_database(backup, store.db.path) is None
+    set_aside = await restore_database(backup, unreadable)
+    assert set_aside is not None and set_aside.read_bytes() == b"lost" * 1000
+    async with await Store.open(store.db.path) as restored, await Store.open(unreadable) as guessed:
+        assert (await restored.outbox.intend(9, "openrouter/owl-alpha", 10)).id == 4
+        assert (await guessed.outbox.intend(9, "openrouter/owl-alpha", 10)).id == database_module.RESTORE_ID_GAP + 1

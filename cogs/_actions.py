@@ -152,7 +152,7 @@ async def record_note(interaction: discord.Interaction[ScoutBot], model_id: str,
     guild_id = interaction.guild_id
     assert guild_id is not None
     try:
-        await interaction.client.store.votes.add_note(
+        await interaction.client.store.notes.add(
             guild_id, model_id, interaction.user.id, member_name(interaction), text
         )
     except ValueError as error:

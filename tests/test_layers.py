@@ -35,7 +35,7 @@ def _importing(paths: Iterator[Path], package: str) -> list[str]:
 # The floors, lowest first (docs/architecture.md). A module imports only from its own floor and the ones below.
 FLOORS: tuple[tuple[str, ...], ...] = (
     ("bot/settings.py", "bot/errors.py", "bot/untrusted_json.py", "bot/console.py"),
-    ("bot/catalogue", "bot/probes", "bot/attribution", "bot/alerts.py"),
+    ("bot/catalogue", "bot/probes", "bot/attribution", "bot/alerts.py", "bot/scoring.py"),
     ("bot/store", "bot/gateway.py", "bot/export.py", "bot/discord_endpoints.py"),
     ("bot/jobs",),
     ("bot/cli", "bot/client.py", "bot/__main__.py", "bot/benchmarks", "bot/testing", "cogs"),

@@ -138,7 +138,7 @@ async def test_cli_failures_and_exports_never_show_the_key_or_token(tmp_path: Pa
     async with await Store.open(database) as store:
         await record_catalogue(store, [*ORDINARY_MODELS, OWL], "seed")
         await store.votes.cast(7, OWL["id"], 1, "alice", "openai")
-        await store.votes.add_note(7, OWL["id"], 1, "alice", "sounds like GPT")
+        await store.notes.add(7, OWL["id"], 1, "alice", "sounds like GPT")
     async with FakeGateway(api_key=API_KEY) as gateway:
         gateway.set_fault("models", Fault.http(500, message=f"upstream rejected Authorization: Bearer {API_KEY}"))
         environment = bot_environment(

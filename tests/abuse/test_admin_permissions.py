@@ -38,7 +38,7 @@ async def test_admin_commands_refuse_every_power_but_manage_server_and_leave_no_
             assert answer.ephemeral and text == REFUSAL, path
 
         assert await bot.store.guilds.get(world.guild.id) is None
-        assert await bot.store.votes.reveal_for(world.guild.id, OWL["id"]) is None
+        assert await bot.store.reveals.reveal_for(world.guild.id, OWL["id"]) is None
         assert len(world.gateway.requests_to("chat")) == chats_before  # no probe was spent
         assert (
             "Vote recorded"

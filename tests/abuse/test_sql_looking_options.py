@@ -64,8 +64,8 @@ async def test_sql_looking_options_are_stored_verbatim_and_harmless(world: World
                 await world.fake.wait_for_interaction_response(await world.fake.send_interaction(typing))
             ).choices == [], typed
 
-        assert [note.text for note in await bot.store.votes.notes(world.guild.id, OWL["id"])] == [FORMULA, DROP_VOTES]
-        assert (await bot.store.votes.reveal_for(world.guild.id, OWL["id"])).true_model == DELETE_REVEALS
+        assert [note.text for note in await bot.store.notes.newest(world.guild.id, OWL["id"])] == [FORMULA, DROP_VOTES]
+        assert (await bot.store.reveals.reveal_for(world.guild.id, OWL["id"])).true_model == DELETE_REVEALS
         bobby_vote = await bot.store.votes.current(world.guild.id, OWL["id"], bobby.id)
         assert bobby_vote.member_name == bobby.nick and "drop" in bobby_vote.vendor and ";" not in bobby_vote.vendor
 

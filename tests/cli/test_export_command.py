@@ -32,7 +32,7 @@ def database(tmp_path, monkeypatch):
             await store.votes.cast(BIG_GUILD, OWL["id"], ZOE, "Zoë 🦉 山田", "Totally Unknown Lab", confidence=0.6)
             await store.votes.cast(GUILD, "openrouter/owl-alpha", 1, "alice", "openai")
             await store.votes.cast(GUILD, "openrouter/owl-alpha", 1, "alice", "anthropic")
-            await store.votes.add_note(GUILD, "openrouter/owl-alpha", 2, "bob", "=cmd|' /C calc'!A0")
+            await store.notes.add(GUILD, "openrouter/owl-alpha", 2, "bob", "=cmd|' /C calc'!A0")
             await store.votes.cast(OTHER_GUILD, "openrouter/owl-alpha", 3, "mallory", "xai")
 
     asyncio.run(fill())

@@ -94,7 +94,7 @@ async def test_many_votes_are_each_stored_once_and_coalesced_into_few_edits(worl
         assert all("Vote recorded" in text for text, _, _ in answers)
         tally = await bot.store.votes.tally(world.guild.id, OWL["id"])
         assert [(item.vendor, item.votes) for item in tally.by_vendor] == [("openai", 20), ("google", 10)]
-        assert await bot.store.votes.counts(world.guild.id) == {"votes": 30, "notes": 0, "reveals": 0}
+        assert await bot.store.members.counts(world.guild.id) == {"votes": 30, "notes": 0, "reveals": 0}
         assert (
             announcement.edit_count == edits_before
         )  # the edit waits for the interval instead of following each click

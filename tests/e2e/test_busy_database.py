@@ -80,7 +80,7 @@ async def test_every_interaction_is_acknowledged_in_time_and_votes_land_after_a_
 
         answers = [(await world.answer(click, timeout=30))[0] for click in [*clicks, slash_vote]]
         assert all(answer.startswith("Vote recorded") for answer in answers), answers
-        history = [row async for row in bot.store.votes.export_rows(world.guild.id) if row.kind == "vote"]
+        history = [row async for row in bot.store.members.export_rows(world.guild.id) if row.kind == "vote"]
         assert sorted(row.member_id for row in history) == sorted([*(v.id for v in voters), world.admin.id])
         assert all(row.at >= released for row in history)  # stored after the other process let go
         tally = await bot.store.votes.tally(world.guild.id, OWL["id"])
@@ -96,7 +96,7 @@ async def test_forget_member_is_acknowledged_in_time_while_a_vote_waits_for_the_
     async with world.run_bot() as bot:
         announcement = await world.announce_owl(bot)
         vote_id = next(cid for cid in announcement.custom_ids() if ":vote:" in cid)
-        await bot.store.votes.add_note(world.guild.id, OWL["id"], 42, "left-already", "bye")
+        await bot.store.notes.add(world.guild.id, OWL["id"], 42, "left-already", "bye")
 
         async with write_lock_held_elsewhere(world.database) as locker:
             click = await world.fake.send_interaction(

@@ -70,6 +70,16 @@ class FaultInjection(MessageStore):
         await self._dispatch_guild_event(guild.id, "CHANNEL_DELETE", guild.channel_payload(channel), Intent.GUILDS)
         self._notify()
 
+    async def delete_message(self, message_id: int) -> None:
+        """A moderator deletes a message: gone from the channel (10008 Unknown Message afterwards), MESSAGE_DELETE
+        sent to sessions with the GUILD_MESSAGES intent."""
+        message = self.message(message_id)
+        message.deleted = True
+        event = {"id": str(message.id), "channel_id": str(message.channel_id), "guild_id": str(message.guild_id)}
+        if message.guild_id is not None:
+            await self._dispatch_guild_event(message.guild_id, "MESSAGE_DELETE", event, Intent.GUILD_MESSAGES)
+        self._notify()
+
     def expire_interaction(self, interaction_id: int) -> None:
         """Make the interaction's token unknown (10062), as Discord does after the 3 s / 15 min windows."""
         self.interaction(interaction_id).expired = True

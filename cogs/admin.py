@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
+from bot.jobs.key_health import stored_problem
 from bot.jobs.self_calibration import reference_status
+from bot.jobs.spend import usd
 from cogs import _safety as safety
 from cogs._actions import until_stored
 from cogs._scout_cog import ScoutCog
@@ -123,6 +125,8 @@ async def status_command(interaction: discord.Interaction[ScoutBot]) -> None:
     embed.add_field(name="This server", value=here, inline=False)
     references = (await reference_status(store)).describe()
     embed.add_field(name="Who the bot can name", value=safety.plain(references, 1000), inline=False)
+    embed.add_field(name="OpenRouter key", value=await _key_health(interaction.client), inline=False)
+    embed.add_field(name="Spend", value=await _spend(interaction.client), inline=False)
 
     outbox = await store.outbox.counts(guild_id)
     votes = await store.members.counts(guild_id)
@@ -136,6 +140,27 @@ async def status_command(interaction: discord.Interaction[ScoutBot]) -> None:
         inline=False,
     )
     await safety.respond(interaction, embed=embed)
+
+
+async def _key_health(bot: ScoutBot) -> str:
+    """Whether probes can run at all: no key, a key the gateway refuses (and what to do), or a working key."""
+    if bot.settings.openrouter_api_key is None:
+        return "Not set: the bot does not probe or calibrate (set OPENROUTER_API_KEY)."
+    problem = await stored_problem(bot.store)
+    if problem is not None:
+        return safety.plain(problem.describe(), 1000)
+    return "Set, and it works: no refusal on record."
+
+
+async def _spend(bot: ScoutBot) -> str:
+    """The week's spend against the limit, and what one run may cost."""
+    settings = bot.settings
+    spent = await bot.store.spend.last_week()
+    return (
+        f"{usd(spent)} in the last 7 days of {usd(settings.spend_limit_usd_per_week)} "
+        f"(SPEND_LIMIT_USD_PER_WEEK); a probe run may cost up to {usd(settings.probe_max_usd_per_run)} "
+        "(PROBE_MAX_USD_PER_RUN). Free models always run."
+    )
 
 
 class Admin(ScoutCog):

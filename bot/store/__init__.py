@@ -16,6 +16,7 @@ from bot.store.outbox import Announcement, OutboxStore
 from bot.store.probes import ProbeAttemptStore, ProbeStore
 from bot.store.references import Reference, ReferenceStore
 from bot.store.reveals import RevealStore
+from bot.store.spend import SpendStore
 from bot.store.state import StateStore
 from bot.store.votes import VoteStore
 
@@ -33,6 +34,7 @@ __all__ = [
     "NoteStore",
     "OutboxStore",
     "PollRecord",
+    "SpendStore",
     "StateStore",
     "Store",
     "StoreError",
@@ -56,6 +58,7 @@ class Store:
         self.alerts = AlertStore(db)
         self.outbox = OutboxStore(db)
         self.state = StateStore(db)
+        self.spend = SpendStore(db)
         self.probes = ProbeStore(db)
         self.references = ReferenceStore(db)
         self.guesses = GuessStore(db)

@@ -18,8 +18,16 @@ CREATE TABLE spend (
 CREATE INDEX spend_at ON spend (at);
 
 -- A calibration target that failed is tried again after a backoff: an outage must not disable guesses for good.
+-- `attempts` counts the runs that failed for the model's own reasons (only those end the retries), `outages` the
+-- runs the gateway or the account lost (the backoff grows with both). Targets that failed before this version
+-- have neither, so they are due again at once.
 ALTER TABLE calibration_targets ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE calibration_targets ADD COLUMN outages INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE calibration_targets ADD COLUMN next_attempt_at TEXT;
+
+-- The same split for stealth models' probe runs: a run lost to an outage does not bring the model nearer to
+-- PROBE_RETRY_MAX_ATTEMPTS.
+ALTER TABLE probe_attempts ADD COLUMN outages INTEGER NOT NULL DEFAULT 0;
 
 -- Guilds that removed the bot: their members' data is purged GUILD_DATA_RETENTION_DAYS after `left_at`.
 CREATE TABLE guild_departures (

@@ -5,7 +5,7 @@ side effect at all (no settings, no reveal, no probe spent, no cooldown started)
 from __future__ import annotations
 
 from bot.testing.discord import DEFAULT_EVERYONE_PERMISSIONS, ChannelArg, MemberSpec, Permission
-from tests.e2e.conftest import OWL, World
+from tests.support.world import OWL, World
 
 NOT_QUITE_ADMIN = int(
     DEFAULT_EVERYONE_PERMISSIONS

@@ -9,7 +9,7 @@ import json
 
 from bot.jobs.polling import record_catalogue
 from bot.store import Store
-from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, announcements_in, footer
+from tests.support.world import ORDINARY_MODELS, OWL, World, announcements_in, footer
 
 SECRET = "secret of the main guild"
 UNKNOWN = "This announcement is no longer known to me."

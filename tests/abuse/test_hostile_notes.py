@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from bot.store.notes import MAX_NOTE_LENGTH
 from bot.testing.discord import StoredMessage
-from tests.abuse.conftest import assert_nothing_smuggled, assert_pings_no_one
-from tests.e2e.conftest import OWL, World, footer
+from tests.support.sent_messages import assert_nothing_smuggled, assert_pings_no_one
+from tests.support.world import OWL, World, footer
 
 
 def hostile_text(world: World) -> str:

@@ -8,8 +8,8 @@ import io
 import json
 
 from bot.testing.discord import MemberSpec
-from tests.bot_process import read_rows
-from tests.e2e.conftest import ORDINARY_MODELS, OWL, World
+from tests.support.bot_process import read_rows
+from tests.support.world import ORDINARY_MODELS, OWL, World
 
 DROP_VOTES = "'; DROP TABLE votes; --"
 DELETE_REVEALS = "x'); DELETE FROM reveals; --"

@@ -9,7 +9,7 @@ import io
 import logging
 
 from bot.testing.discord import MemberSpec
-from tests.e2e.conftest import API_KEY, OWL, World, announcements_in, card_lead, eventually, fields, footer
+from tests.support.world import API_KEY, OWL, World, announcements_in, card_lead, eventually, fields, footer
 
 
 async def test_stealth_model_is_announced_guessed_voted_exported_and_survives_a_restart(world: World):

@@ -11,7 +11,7 @@ import pytest
 from bot.store import database
 from bot.testing.discord import ChannelArg, MemberSpec
 from bot.testing.locker import release, write_lock_held_elsewhere
-from tests.e2e.conftest import OWL, World, eventually
+from tests.support.world import OWL, World, eventually
 
 ACK_DEADLINE_S = 3.0
 
@@ -25,7 +25,7 @@ async def test_every_interaction_is_acknowledged_in_time_and_votes_land_after_a_
     world: World, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ):
     monkeypatch.setattr(database, "BUSY_RETRIES", 1)  # the store gives up after one 5 s busy timeout
-    caplog.set_level(logging.WARNING, logger="cogs._actions")
+    caplog.set_level(logging.WARNING, logger="bot.store.busy")
     voters = [world.member, MemberSpec("bob"), MemberSpec("carol")]
     async with world.run_bot() as bot:
         announcement = await world.announce_owl(bot)

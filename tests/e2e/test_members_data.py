@@ -11,7 +11,7 @@ from bot.attribution.guess import Guess, RankedVendor
 from bot.client import ScoutBot
 from bot.testing.discord import MemberSpec, StoredMessage
 from cogs.members import CANCEL_ID, CONFIRM_ID
-from tests.e2e.conftest import OWL, World, eventually, fields
+from tests.support.world import OWL, World, eventually, fields
 
 BOB_NOTE = "bob thinks it writes like GPT"
 

@@ -8,8 +8,8 @@ import io
 from bot.probes.suite import SUITE_VERSION
 from bot.store.references import Reference, ReferenceAnswer
 from bot.testing.discord import ChannelArg
-from tests.conftest import probe_runs
-from tests.e2e.conftest import OWL, World, footer
+from tests.support.store import probe_runs
+from tests.support.world import OWL, World, footer
 
 
 async def _with_owl_listed(world: World, bot) -> None:  # type: ignore[no-untyped-def]

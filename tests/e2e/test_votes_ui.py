@@ -5,7 +5,7 @@ optional confidence stated with the vote."""
 from __future__ import annotations
 
 from bot.testing.discord import ChannelArg, MemberSpec, StoredMessage
-from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, card_lead, eventually, fields
+from tests.support.world import ORDINARY_MODELS, OWL, World, card_lead, eventually, fields
 
 MISTRAL = {
     "id": "mistralai/mistral-9",

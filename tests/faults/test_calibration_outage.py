@@ -12,7 +12,7 @@ import pytest
 from bot.probes.suite import SUITE_VERSION
 from bot.testing.gateway_server import FakeGateway, Fault
 from bot.testing.scripted_labs import KNOWN_MODELS, STEALTH_ID, install_labs
-from tests.e2e.conftest import World, eventually
+from tests.support.world import World, eventually
 
 
 def _everything(fault: Fault) -> Callable[[FakeGateway], None]:

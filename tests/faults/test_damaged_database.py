@@ -11,9 +11,9 @@ import pytest
 
 from bot.jobs.polling import record_catalogue
 from bot.store import Store
-from tests.bot_process import CLI, bot_environment
-from tests.e2e.conftest import ORDINARY_MODELS, OWL
-from tests.faults.damage import damage_schema_names
+from tests.support.bot_process import CLI, bot_environment
+from tests.support.damage import damage_schema_names
+from tests.support.world import ORDINARY_MODELS, OWL
 
 PROMPTLY_S = 20.0
 GUILD = 4242

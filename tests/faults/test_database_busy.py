@@ -12,7 +12,7 @@ import logging
 
 from bot.testing.discord import MemberSpec, StoredMessage
 from bot.testing.locker import release, write_lock_held_elsewhere
-from tests.e2e.conftest import OWL, World, eventually
+from tests.support.world import OWL, World, eventually
 
 
 async def _announced(world: World, bot) -> StoredMessage:  # type: ignore[no-untyped-def]

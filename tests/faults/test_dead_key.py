@@ -11,7 +11,7 @@ import pytest
 
 from bot.probes.suite import SUITE_VERSION
 from bot.testing.gateway_server import Fault
-from tests.e2e.conftest import OWL, World, card_lead, eventually
+from tests.support.world import OWL, World, card_lead, eventually
 
 
 def _status_fields(answer) -> dict[str, str]:  # type: ignore[no-untyped-def]

@@ -19,8 +19,8 @@ import pytest
 from bot.export import ExportError, export_to_directory
 from bot.jobs.polling import record_catalogue
 from bot.store import Store
-from tests.bot_process import CliRun, bot_environment, read_rows, run_scout
-from tests.e2e.conftest import OWL
+from tests.support.bot_process import CliRun, bot_environment, read_rows, run_scout
+from tests.support.world import OWL
 
 GUILD = 4242
 VOTES = 1200

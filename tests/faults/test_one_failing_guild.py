@@ -16,7 +16,7 @@ from bot.jobs.polling import record_catalogue
 from bot.store import Store
 from bot.testing.discord import FakeDiscord
 from bot.testing.gateway_server import FakeGateway, ScriptedModel, constant_reply
-from tests.e2e.conftest import API_KEY, ORDINARY_MODELS, OWL, OWL_SAYS, World, announcements_in, card_lead, make_guild
+from tests.support.world import API_KEY, ORDINARY_MODELS, OWL, OWL_SAYS, World, announcements_in, card_lead, make_guild
 
 GUILDS = 50
 WITHIN_S = 5.0

@@ -8,7 +8,7 @@ from bot.jobs.polling import record_catalogue
 from bot.store import Store
 from bot.testing.discord import StoredMessage
 from cogs.announcements import Announcer
-from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, announcements_in, card_lead, eventually, footer
+from tests.support.world import ORDINARY_MODELS, OWL, World, announcements_in, card_lead, eventually, footer
 
 
 def _fast_retries(bot) -> None:  # type: ignore[no-untyped-def]

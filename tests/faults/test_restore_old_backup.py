@@ -11,8 +11,8 @@ from pathlib import Path
 from bot.testing.discord import StoredMessage
 from bot.testing.gateway_server import ScriptedModel, constant_reply
 from cogs._actions import OUT_OF_DATE_CARD, UNKNOWN_CARD
-from tests.bot_process import bot_environment, read_rows, run_scout
-from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, announcements_in, eventually, footer
+from tests.support.bot_process import bot_environment, read_rows, run_scout
+from tests.support.world import ORDINARY_MODELS, OWL, World, announcements_in, eventually, footer
 
 ZETA = {**OWL, "id": "openrouter/zeta-alpha", "name": "Zeta Alpha"}
 AARDVARK = {**OWL, "id": "openrouter/aardvark-alpha", "name": "Aardvark Alpha"}

@@ -13,9 +13,9 @@ import pytest
 
 from bot.jobs.polling import record_catalogue
 from bot.store import Store
-from tests.bot_process import bot_environment, read_rows, run_scout
-from tests.e2e.conftest import ORDINARY_MODELS, OWL
-from tests.faults.damage import damage_schema_names, flip_bytes
+from tests.support.bot_process import bot_environment, read_rows, run_scout
+from tests.support.damage import damage_schema_names, flip_bytes
+from tests.support.world import ORDINARY_MODELS, OWL
 
 GUILD = 4242
 

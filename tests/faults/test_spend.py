@@ -9,7 +9,7 @@ import logging
 import pytest
 
 from bot.testing.gateway_server import ScriptedModel, constant_reply
-from tests.e2e.conftest import ORDINARY_MODELS, OWL, OWL_SAYS, World, announcements_in, card_lead, eventually, footer
+from tests.support.world import ORDINARY_MODELS, OWL, OWL_SAYS, World, announcements_in, card_lead, eventually, footer
 
 CLOAKED = OWL["description"]
 

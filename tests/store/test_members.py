@@ -5,14 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bot.scoring import BOT_NAME
-from bot.store import Store
-from tests.support.voting import GUILD, MODEL, OTHER_GUILD, PONY, with_models_to_vote_on
+from tests.support.store import GUILD, MODEL, OTHER_GUILD, PONY
 
-
-@pytest.fixture
-async def store(store: Store) -> Store:
-    """The store with four anonymous models (Owl, Pony, Hunter, Silent) and two ordinary ones listed."""
-    return await with_models_to_vote_on(store)
+pytestmark = pytest.mark.usefixtures("models_to_vote_on")
 
 
 async def test_guilds_never_see_each_others_votes_notes_or_reveals(store):

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.store import Store
 from bot.store.notes import MAX_NOTE_LENGTH
-from tests.support.voting import GUILD, MODEL, with_models_to_vote_on
+from tests.support.store import GUILD, MODEL
 
-
-@pytest.fixture
-async def store(store: Store) -> Store:
-    """The store with four anonymous models (Owl, Pony, Hunter, Silent) and two ordinary ones listed."""
-    return await with_models_to_vote_on(store)
+pytestmark = pytest.mark.usefixtures("models_to_vote_on")
 
 
 async def test_notes_are_bounded_and_never_empty(store):

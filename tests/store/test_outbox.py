@@ -11,7 +11,7 @@ import pytest
 
 from bot.attribution.guess import Guess, RankedVendor
 from bot.store import Store
-from tests.conftest import list_owl
+from tests.support.store import list_owl
 
 GUILD, OTHER_GUILD = 111, 222
 CHANNEL = 999

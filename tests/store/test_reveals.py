@@ -8,15 +8,10 @@ import pytest
 
 from bot.attribution.guess import Guess, RankedVendor
 from bot.scoring import BOT_NAME, Call, brier_score
-from bot.store import Store
 from bot.store.votes import VotingClosed
-from tests.support.voting import GUILD, HUNTER, MODEL, OTHER_GUILD, PONY, SILENT, with_models_to_vote_on
+from tests.support.store import GUILD, HUNTER, MODEL, OTHER_GUILD, PONY, SILENT
 
-
-@pytest.fixture
-async def store(store: Store) -> Store:
-    """The store with four anonymous models (Owl, Pony, Hunter, Silent) and two ordinary ones listed."""
-    return await with_models_to_vote_on(store)
+pytestmark = pytest.mark.usefixtures("models_to_vote_on")
 
 
 async def test_reveal_scores_current_votes_and_locks_voting(store):

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.store import Store
 from bot.store.votes import Vote, VotingClosed
-from tests.support.voting import GUILD, MODEL, ORDINARY, OTHER_GUILD, PONY, pairs, with_models_to_vote_on
+from tests.support.store import GUILD, MODEL, ORDINARY, OTHER_GUILD, PONY, pairs
 
-
-@pytest.fixture
-async def store(store: Store) -> Store:
-    """The store with four anonymous models (Owl, Pony, Hunter, Silent) and two ordinary ones listed."""
-    return await with_models_to_vote_on(store)
+pytestmark = pytest.mark.usefixtures("models_to_vote_on")
 
 
 async def test_a_new_vote_replaces_the_current_one_and_history_keeps_both(store):

@@ -14,8 +14,8 @@ from bot.cli import main
 from bot.jobs.polling import record_catalogue
 from bot.store import Store
 from bot.store.votes import Vote
-from tests.cli.scout_process import CLEAN_ENV, SCOUT
-from tests.e2e.conftest import OWL
+from tests.support.scout_process import CLEAN_ENV, SCOUT
+from tests.support.world import OWL
 
 GUILD, OTHER_GUILD = 111, 222
 BIG_GUILD, ZOE = 1234567890123456789, 987654321098765432

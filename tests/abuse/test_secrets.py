@@ -21,8 +21,8 @@ from bot.settings import Settings, SettingsError, load_settings
 from bot.store import Store
 from bot.testing.discord import FakeDiscord
 from bot.testing.gateway_server import FakeGateway, Fault
-from tests.bot_process import bot_environment, read_rows, run_scout, running_bot
-from tests.e2e.conftest import ORDINARY_MODELS, OWL, make_guild
+from tests.support.bot_process import bot_environment, read_rows, run_scout, running_bot
+from tests.support.world import ORDINARY_MODELS, OWL, make_guild
 
 DISCORD_TOKEN = "MTk4NjIyNDgzNDcxOTI1MjQ4.Gx7Yq2.DISCORD-TOKEN-SENTINEL-5f1c9a"
 API_KEY = "sk-or-v1-OPENROUTER-KEY-SENTINEL-0b7e4d2c"

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.store.busy import until_stored
+from bot.store.busy import FULL, until_stored
 from bot.store.outbox import Announcement
 from bot.store.votes import CastResult, VotingClosed
 from cogs import _safety as safety
@@ -32,6 +32,10 @@ QUEUED_NOTICE_SECONDS = 2.0
 UNKNOWN_CARD = "This announcement is no longer known to me."
 OUT_OF_DATE_CARD = "This card is out of date: use the newest card of this model, or `/scout vote`."
 QUEUED_TEXT = "The database is busy right now: your {what} is queued and I will confirm here when it is stored."
+DISK_FULL_TEXT = (
+    "The bot's disk is full, so I cannot store your {what} yet: it is kept, and stored as soon as there is room "
+    "again. I will confirm here."
+)
 
 
 def member_name(interaction: discord.Interaction[ScoutBot]) -> str:
@@ -44,19 +48,34 @@ async def store_and_tell(
     what: str,
     view: discord.ui.View | None = None,
 ) -> None:
-    """Do a member's lookups and write, and answer with the outcome; say "queued" first if the database keeps
-    it waiting (a read waits too while SQLite sits out another process's lock, so the lookups count)."""
-    landing = asyncio.ensure_future(until_stored(work, what))
+    """Do a member's lookups and write, and answer with the outcome. While the write waits, say why: at once for a
+    full disk, after a short wait for a busy database (a read waits too while SQLite sits out another process's
+    lock, so the lookups count)."""
+    notices: list[asyncio.Task[None]] = []
+
+    def waiting(reason: str) -> None:
+        if reason == FULL:
+            notices.append(asyncio.ensure_future(_notice(interaction, DISK_FULL_TEXT.format(what=what), what)))
+
+    landing = asyncio.ensure_future(until_stored(work, what, waiting=waiting))
     try:
         text = await asyncio.wait_for(asyncio.shield(landing), QUEUED_NOTICE_SECONDS)
     except TimeoutError:
-        try:
-            await interaction.edit_original_response(content=QUEUED_TEXT.format(what=what))
-        except discord.HTTPException as error:  # the notice is a courtesy; the write goes on regardless
-            log.warning("could not tell a member their %s is queued: %s", what, error.status)
+        if not notices:
+            await _notice(interaction, QUEUED_TEXT.format(what=what), what)
         text = await landing
+    finally:
+        await asyncio.gather(*notices)
     extra: dict[str, Any] = {"view": view} if view else {}
     await safety.respond(interaction, text, **extra)
+
+
+async def _notice(interaction: discord.Interaction[ScoutBot], text: str, what: str) -> None:
+    """Tell the member why their write waits; a courtesy, so a failure to say it never stops the write."""
+    try:
+        await interaction.edit_original_response(content=text)
+    except discord.HTTPException as error:
+        log.warning("could not tell a member their %s is waiting: %s", what, error.status)
 
 
 async def announcement_for(

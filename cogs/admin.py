@@ -82,18 +82,7 @@ async def status_command(interaction: discord.Interaction[ScoutBot]) -> None:
     assert guild_id is not None
     embed = discord.Embed(title="Model Scout status", colour=discord.Colour.blurple())
 
-    last = await store.catalogue.last_polls(1)
-    success = await store.catalogue.last_successful_poll()
-    failures = await store.catalogue.failures_since_success()
-    if not last:
-        polls = "No poll yet."
-    else:
-        poll = last[0]
-        outcome = "ok" if poll.ok else f"failed: {safety.plain(poll.error or 'unknown error', 300)}"
-        polls = f"Last poll {poll.started_at[:19].replace('T', ' ')} UTC, {outcome}."
-        if success and not poll.ok:
-            good = success.started_at[:19].replace("T", " ")
-            polls += f"\nLast good poll {good} UTC; {failures} failed since (backing off)."
+    polls = await _polls(interaction.client)
     embed.add_field(name="Catalogue", value=polls, inline=False)
 
     counts = await store.catalogue.counts()
@@ -140,6 +129,35 @@ async def status_command(interaction: discord.Interaction[ScoutBot]) -> None:
         inline=False,
     )
     await safety.respond(interaction, embed=embed)
+
+
+def _when(stamp: str) -> str:
+    return stamp[:19].replace("T", " ")
+
+
+async def _polls(bot: ScoutBot) -> str:
+    """The catalogue's health: a poll under way, the last poll's outcome (also one the store could not record, kept
+    in memory), and how long the gateway has failed."""
+    store, pipeline = bot.store, bot.pipeline
+    last = await store.catalogue.last_polls(1)
+    unstored = pipeline.unstored_poll_failure
+    if pipeline.polling_since is not None:
+        text = f"Polling now (started {_when(pipeline.polling_since)} UTC)."
+    elif unstored is not None and (not last or unstored.started_at >= last[0].started_at):
+        text = f"Last poll {_when(unstored.started_at)} UTC failed: {safety.plain(unstored.error, 300)}"
+    elif not last:
+        return "No poll yet."
+    elif last[0].finished_at is None:
+        text = f"Last poll {_when(last[0].started_at)} UTC did not finish (interrupted, or running in another process)."
+    else:
+        poll = last[0]
+        outcome = "ok" if poll.ok else f"failed: {safety.plain(poll.error or 'unknown error', 300)}"
+        text = f"Last poll {_when(poll.started_at)} UTC, {outcome}."
+    success = await store.catalogue.last_successful_poll()
+    failures = await store.catalogue.failures_since_success()
+    if success is not None and last and success.id != last[0].id and failures:
+        text += f"\nLast good poll {_when(success.started_at)} UTC; {failures} failed since (backing off)."
+    return text
 
 
 async def _key_health(bot: ScoutBot) -> str:

@@ -63,8 +63,9 @@ from bot.jobs.self_calibration import (
 from bot.jobs.spend import SpendGuard, SpendRefused
 from bot.probes.suite import SUITE_VERSION
 from bot.settings import Settings
-from bot.store import Store
+from bot.store import Store, StoreError
 from bot.store.calibration import CalibrationProgress
+from bot.store.database import utc_now
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,14 @@ class ProbeOutcome:
 
     report: RunReport
     guess: Guess
+
+
+@dataclass(frozen=True)
+class PollFailure:
+    """A poll that failed where the store could not record it: when it started and why."""
+
+    started_at: str
+    error: str
 
 
 @dataclass(frozen=True)
@@ -279,6 +288,8 @@ class Pipeline:
         self._tasks: dict[str, asyncio.Task[ProbeOutcome]] = {}
         self._started = False
         self._resumed: tuple[str, ...] = ()
+        self.polling_since: str | None = None
+        self.unstored_poll_failure: PollFailure | None = None
 
     def _new_runner(self) -> ProbeRunner:
         """A runner sharing this pipeline's spend guard and key health: one process, one of each."""
@@ -363,13 +374,25 @@ class Pipeline:
         return await reattribute_waiting(self._store, {probe.probe_id for probe in self._runner.plan.probes})
 
     async def poll_once(self) -> CycleReport:
-        """Record one catalogue poll and start probing what the store says is due; returns before probes finish."""
-        resumed = await self.start()
+        """Record one catalogue poll and start probing what the store says is due; returns before probes finish.
+
+        A poll the store could not record (a full disk) is a failed poll too: it is kept here, in memory, since the
+        store could not take it, so `/scout status` still shows it rather than the last poll that was stored."""
+        began = self.polling_since = utc_now()
+        resumed: tuple[str, ...] = ()
         try:
+            resumed = await self.start()
             result = await poll_gateway(self._store, self._gateway)
         except (GatewayError, SuspiciousCatalogue) as error:
             log.warning("poll failed: %s", error)
             return CycleReport(False, str(error), None, (), await self.schedule_due(), resumed)
+        except StoreError as error:
+            log.error("poll failed: %s", error)
+            self.unstored_poll_failure = PollFailure(began, str(error))
+            return CycleReport(False, str(error), None, (), (), resumed)
+        finally:
+            self.polling_since = None
+        self.unstored_poll_failure = None
         await self.plan_calibration()
         await self._wake_calibration_when_due()
         started = await self.schedule_due()

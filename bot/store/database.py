@@ -52,6 +52,15 @@ class DatabaseDamaged(StoreError):
     """The file is an SQLite database whose pages no longer read back: only a backup can help."""
 
 
+class DatabaseGone(StoreError):
+    """The file this connection writes to was deleted or replaced: anything written now would be lost."""
+
+
+class StorageFull(StoreError, sqlite3.OperationalError):
+    """The disk (or the database's size limit) has no room for the write. Still an `OperationalError` saying
+    "full", so code that recognises SQLite's own error keeps recognising it; worth retrying once space is freed."""
+
+
 class DatabaseBusy(StoreError, sqlite3.OperationalError):
     """Another process held the write lock through every retry. Still an `OperationalError` saying "locked",
     so callers that retry busy databases keep recognising it."""
@@ -65,6 +74,15 @@ def utc_now() -> str:
 def is_busy(error: BaseException) -> bool:
     """Whether another connection holds the lock: worth waiting for, unlike every other SQLite error."""
     return isinstance(error, sqlite3.OperationalError) and ("locked" in str(error) or "busy" in str(error))
+
+
+def is_storage_full(error: BaseException) -> bool:
+    """Whether a write failed for want of room (a full disk, SQLITE_FULL) or the file could not be extended (a write
+    error such as EFBIG, SQLITE_IOERR): worth retrying once space is freed, and not the data's fault."""
+    if isinstance(error, StorageFull):
+        return True
+    text = str(error).lower()
+    return isinstance(error, sqlite3.OperationalError) and ("disk is full" in text or "disk i/o error" in text)
 
 
 async def connect(target: Path | str, *, what: str = "database", uri: bool = False) -> aiosqlite.Connection:
@@ -115,6 +133,7 @@ class Database:
         self.path = path
         self._write_lock = asyncio.Lock()
         self.outbox_changed = asyncio.Event()
+        self._identity = _identity(path)
 
     @classmethod
     async def open(cls, path: Path | str, *, create: bool = True) -> Database:
@@ -157,6 +176,17 @@ class Database:
     async def close(self) -> None:
         """Close the connection; the last one out checkpoints the write-ahead log into the file."""
         await self._conn.close()
+
+    def missing(self) -> str | None:
+        """Why the file at `path` is no longer the one this connection writes to (deleted, or replaced by another
+        file), or None while it is. SQLite keeps writing to an unlinked file without a word: whatever it wrote
+        there would be gone at the next start."""
+        now = _identity(self.path)
+        if now is None:
+            return f"database {self.path} was deleted while in use"
+        if now != self._identity:
+            return f"database {self.path} was replaced by another file while in use"
+        return None
 
     async def _configure(self) -> None:
         await self._conn.execute("PRAGMA journal_mode = WAL")
@@ -235,15 +265,32 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE … COMMIT, retried while another process holds the write lock."""
+        """BEGIN IMMEDIATE … COMMIT, retried while another process holds the write lock. Refused (`DatabaseGone`)
+        once the file was deleted or replaced; a write that finds no room raises `StorageFull`."""
         async with self._write_lock:
+            gone = self.missing()
+            if gone is not None:
+                raise DatabaseGone(f"{gone}; nothing more is written to it")
             await self._begin_immediate()
             try:
                 yield self._conn
-            except BaseException:
-                await self._conn.execute("ROLLBACK")
+            except BaseException as error:
+                await self._roll_back()
+                if is_storage_full(error) and not isinstance(error, StorageFull):
+                    raise _full(self.path, error) from None
                 raise
-            await self._with_busy_retry(self._conn.execute, "COMMIT")
+            try:
+                await self._with_busy_retry(self._conn.execute, "COMMIT")
+            except sqlite3.OperationalError as error:
+                await self._roll_back()
+                if is_storage_full(error):
+                    raise _full(self.path, error) from None
+                raise
+
+    async def _roll_back(self) -> None:
+        """Roll back what is open; after some failures (a full disk at COMMIT) SQLite has already done it."""
+        with contextlib.suppress(sqlite3.OperationalError):
+            await self._conn.execute("ROLLBACK")
 
     async def _begin_immediate(self) -> None:
         await self._with_busy_retry(self._conn.execute, "BEGIN IMMEDIATE")
@@ -436,6 +483,21 @@ def _set_aside(target: Path) -> Path:
         if path.exists():
             path.replace(moved)
     return kept
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """The file's device and inode: what stays the same while the path names the same file."""
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_dev, status.st_ino
+
+
+def _full(path: Path, error: BaseException) -> StorageFull:
+    return StorageFull(
+        f"database {path} could not be written: the disk is full or failing ({str(error).splitlines()[0]})"
+    )
 
 
 def _with_sidecars(path: Path) -> tuple[Path, ...]:

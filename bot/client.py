@@ -17,6 +17,7 @@ import json
 import logging
 import pkgutil
 import signal
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,7 +34,7 @@ from bot.jobs.pipeline import Pipeline
 from bot.jobs.retention import RETENTION_CHECK_SECONDS, purge_departed_guilds
 from bot.jobs.watcher import Watcher, one_line
 from bot.settings import Settings
-from bot.store import Store
+from bot.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,15 @@ class ScoutBot(commands.AutoShardedBot):
         await self._retention.stop()
         await self.pipeline.close()
         await super().close()
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        """An event handler that failed in the store (a full disk, a database file gone) is one line meant for
+        people; anything else is a bug, logged with its traceback as discord.py does."""
+        error = sys.exc_info()[1]
+        if isinstance(error, StoreError):
+            log.error("%s failed: %s", event_method, error)
+            return
+        await super().on_error(event_method, *args, **kwargs)
 
     def add_scout_commands(self, *scout_commands: app_commands.Command[Any, ..., Any]) -> None:
         """Extensions add their sub-commands to the one `/scout` group; a name used twice is an error."""

@@ -35,7 +35,7 @@ import discord
 from discord.ext import commands
 
 from bot.jobs.background import BackgroundLoop
-from bot.store import Store
+from bot.store import Store, StoreError
 from bot.store.alerts import Alert
 from bot.store.outbox import Announcement
 from cogs import _safety as safety
@@ -108,7 +108,10 @@ class _GuildWork:
 
 
 def _pass_failed(error: Exception) -> float:
-    log.error("announcer pass failed", exc_info=error)
+    if isinstance(error, StoreError):  # a full disk, a database file gone: one line says it all
+        log.error("announcer pass failed: %s", error)
+    else:
+        log.error("announcer pass failed", exc_info=error)
     return RETRY_FIRST_SECONDS
 
 
@@ -209,8 +212,11 @@ class Announcer(commands.Cog):
 
     def _worker_done(self, guild_id: int, worker: asyncio.Task[None]) -> None:
         self._workers.pop(guild_id, None)
-        if not worker.cancelled() and worker.exception() is not None:
-            log.error("guild %d: delivery failed", guild_id, exc_info=worker.exception())
+        error = None if worker.cancelled() else worker.exception()
+        if isinstance(error, StoreError):
+            log.error("guild %d: delivery failed: %s", guild_id, error)
+        elif error is not None:
+            log.error("guild %d: delivery failed", guild_id, exc_info=error)
         self.store.db.outbox_changed.set()
 
     async def _deliver(self, announcement: Announcement) -> None:

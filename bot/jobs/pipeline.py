@@ -353,7 +353,7 @@ class Pipeline:
                 )
                 await self.reattribute_waiting()
             except Exception as error:  # the calibration loop must outlive any single failure
-                log.warning("calibration round failed: %s", error, exc_info=error)
+                log.warning("calibration round failed: %s", error, exc_info=_traceback_of(error))
 
     async def schedule_due(self) -> tuple[str, ...]:
         """Start probing every stealth model that still needs it (not yet probed, or due for a retry).
@@ -450,4 +450,10 @@ def _log_failure(task: asyncio.Task[ProbeOutcome]) -> None:
     if isinstance(error, ProbeRefused):
         log.info("%s postponed: %s", task.get_name(), error)
     elif error is not None:
-        log.error("%s failed: %s", task.get_name(), error, exc_info=error)
+        log.error("%s failed: %s", task.get_name(), error, exc_info=_traceback_of(error))
+
+
+def _traceback_of(error: BaseException) -> BaseException | None:
+    """A store's failure (a full disk, a database file gone) is one line meant for people; anything else is a bug
+    whose traceback belongs in the log."""
+    return None if isinstance(error, StoreError) else error

@@ -94,18 +94,19 @@ async def test_the_weekly_limit_counts_reported_cost_stops_paid_runs_and_free_on
     for listing in (first, second):
         _serve(world, listing, request_price=0.004)
     world.add_owl()
-    async with world.run_bot(spend_limit_usd_per_week=0.06) as bot:
+    limited = {"spend_limit_usd_per_week": 0.06, "calibration_request_budget": 0}  # every dollar is a probe's
+    async with world.run_bot(**limited) as bot:
         await eventually(bot.store.catalogue.last_successful_poll, what="the baseline poll")
         await _listed(world, bot, first)
-        spent = await bot.store.spend.last_week()
-        assert spent == pytest.approx(0.004 * len(world.gateway.requests_to("chat", model=first["id"])))
         await _listed(world, bot, first, second, OWL)
         assert world.gateway.requests_to("chat", model=second["id"]) == []
         assert world.gateway.requests_to("chat", model=OWL["id"]), "a free stealth model always runs"
+        spent = await bot.store.spend.last_week()
+        assert spent == pytest.approx(0.004 * len(world.gateway.requests_to("chat", model=first["id"])))
         assert (await bot.store.guesses.latest(second["id"])).reason.find("SPEND_LIMIT_USD_PER_WEEK") >= 0
         spend = _status_fields(await world.answer(await world.command(bot, "scout status", world.admin)))["Spend"]
         assert spend.startswith(f"${spent:.2f} in the last 7 days of $0.06"), spend
-    async with world.run_bot(spend_limit_usd_per_week=0.06) as bot:  # the week's spend is kept across a restart
+    async with world.run_bot(**limited) as bot:  # the week's spend is kept across a restart
         await bot.pipeline.poll_once()
         await bot.pipeline.wait_idle()
         assert await bot.store.spend.last_week() == pytest.approx(spent)

@@ -37,7 +37,9 @@ RATE_LIMIT_DEFAULT_WAIT_S = 10.0
 RETRY_DELAY_S = 2.0
 RETRY_AFTER_CAP_S = 60.0
 PROBE_TEMPERATURE = 0.0
-KEY_VERDICT_WAIT_S = 3.0
+KEY_VERDICT_WAIT_S = 0.5
+"""A refusal of the key comes back at once (the gateway checks the key before any model); a first answer slower than
+this is a model taking its time, and the rest of the run goes ahead without waiting for it."""
 HTTP_NOT_FOUND = 404
 HTTP_FORBIDDEN = 403
 NOT_FOUND_KIND = "not_found"

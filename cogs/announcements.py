@@ -168,7 +168,7 @@ class Announcer(commands.Cog):
         now = time.monotonic()
         wake_in = IDLE_WAKE_SECONDS
         due: dict[int, _GuildWork] = {}
-        for announcement in await self.store.outbox.pending(PENDING_SCAN_LIMIT):
+        for announcement in await self.store.outbox.pending(PENDING_SCAN_LIMIT, shards=self.bot.held_shards):
             if announcement.guild_id in self._workers:
                 continue
             wait = self._wait_before(announcement, now)
@@ -176,7 +176,7 @@ class Announcer(commands.Cog):
                 wake_in = min(wake_in, wait)
                 continue
             due.setdefault(announcement.guild_id, _GuildWork()).announcements.append(announcement)
-        for alert in await self.store.alerts.pending():
+        for alert in await self.store.alerts.pending(shards=self.bot.held_shards):
             retry = self._retries.get(_alert_key(alert))
             if alert.guild_id in self._workers:
                 continue

@@ -87,7 +87,7 @@ async def cmd_probe(settings: Settings, args: argparse.Namespace) -> int:
         return EXIT_USAGE
     from bot.jobs.pipeline import RETRIED_STATUSES, RetryPolicy, probe_and_attribute
 
-    async with await Store.open(settings.database_path) as store, GatewayClient.from_settings(settings) as gateway:
+    async with await Store.from_settings(settings) as store, GatewayClient.from_settings(settings) as gateway:
         if await store.catalogue.model(args.model_id) is None:  # its prices bound what the run may cost
             await poll_gateway(store, gateway)
             if await store.catalogue.model(args.model_id) is None:
@@ -128,7 +128,7 @@ async def cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
     if args.status:
         from bot.jobs.self_calibration import reference_status
 
-        async with await Store.open(settings.database_path) as store:
+        async with await Store.from_settings(settings) as store:
             print((await reference_status(store)).describe())
         return EXIT_OK
     if not _has_api_key(settings):
@@ -136,7 +136,7 @@ async def cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
     from bot.jobs.references import calibrate, choose_calibration_models
 
     per_vendor = args.per_vendor or settings.calibration_models_per_vendor
-    async with await Store.open(settings.database_path) as store:
+    async with await Store.from_settings(settings) as store:
         if args.models:
             model_ids = [part.strip() for part in args.models.split(",") if part.strip()]
         elif settings.calibration_model_ids:
@@ -180,7 +180,7 @@ async def cmd_references_import(settings: Settings, args: argparse.Namespace) ->
     from bot.jobs.references import import_corpus
 
     path = Path(args.file)
-    async with await Store.open(settings.database_path) as store:
+    async with await Store.from_settings(settings) as store:
         try:
             summary = await import_corpus(store, path)
         except CorpusError as error:

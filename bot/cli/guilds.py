@@ -13,7 +13,7 @@ from bot.store import Store
 async def cmd_purge_guild(settings: Settings, args: argparse.Namespace) -> int:
     """Purge a server's members' names, votes, notes, reveals, cards and settings; safe while the bot runs (the
     bot's data for that server is simply gone; it keeps working for every other server)."""
-    async with await Store.open(settings.database_path, create=False) as store:
+    async with await Store.from_settings(settings, create=False) as store:
         deleted = await store.guilds.purge(args.guild)
     rows = sum(deleted.values())
     detail = ", ".join(f"{count} {table}" for table, count in deleted.items() if count) or "nothing was stored"

@@ -9,9 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import aiosqlite
-
-from bot.store.database import Database, utc_now
+from bot.store.database import Database, Row, utc_now
 from bot.store.probes import utc_in
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
@@ -47,7 +45,7 @@ class CalibrationProgress:
         return self.finished >= self.planned
 
 
-def _target(row: aiosqlite.Row) -> CalibrationTarget:
+def _target(row: Row) -> CalibrationTarget:
     return CalibrationTarget(
         row["model_id"],
         row["vendor"],
@@ -73,12 +71,11 @@ class CalibrationStore:
         added = 0
         async with self._db.transaction() as tx:
             for model_id, vendor in targets:
-                cursor = await tx.execute(
-                    "INSERT OR IGNORE INTO calibration_targets (model_id, suite_version, vendor, state, planned_at) "
-                    "VALUES (?, ?, ?, 'pending', ?)",
+                added += await tx.execute(
+                    "INSERT INTO calibration_targets (model_id, suite_version, vendor, state, planned_at) "
+                    "VALUES (?, ?, ?, 'pending', ?) ON CONFLICT (model_id, suite_version) DO NOTHING",
                     (model_id, suite_version, vendor, now),
                 )
-                added += cursor.rowcount
         return added
 
     async def targets(self, suite_version: str) -> list[CalibrationTarget]:
@@ -141,8 +138,8 @@ class CalibrationStore:
     async def progress(self, suite_version: str) -> CalibrationProgress:
         """N/M for cards and `/scout status`, and the requests spent, which the budget is checked against."""
         row = await self._db.fetchone(
-            "SELECT COUNT(*) AS planned, COALESCE(SUM(state != 'pending'), 0) AS finished, "
-            "COALESCE(SUM(state = 'done'), 0) AS done, COALESCE(SUM(requests), 0) AS requests "
+            "SELECT COUNT(*) AS planned, COUNT(*) FILTER (WHERE state != 'pending') AS finished, "
+            "COUNT(*) FILTER (WHERE state = 'done') AS done, COALESCE(SUM(requests), 0) AS requests "
             "FROM calibration_targets WHERE suite_version = ?",
             (suite_version,),
         )

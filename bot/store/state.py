@@ -28,12 +28,12 @@ class StateStore:
         within the cooldown): one statement, so two servers, or two processes, asking at once cannot both win.
         Returns None when the turn was claimed, else the time of the turn that holds it."""
         async with self._db.transaction() as tx:
-            cursor = await tx.execute(
+            claimed = await tx.execute(
                 "INSERT INTO bot_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE "
                 "SET value = excluded.value WHERE bot_state.value <= ?",
                 (key, now, earliest_previous),
             )
-            if cursor.rowcount > 0:
+            if claimed > 0:
                 return None
-            held = await (await tx.execute("SELECT value FROM bot_state WHERE key = ?", (key,))).fetchone()
+            held = await tx.fetchone("SELECT value FROM bot_state WHERE key = ?", (key,))
         return str(held[0]) if held else None

@@ -7,6 +7,7 @@ import sqlite3
 from bot.probes.response import ProbeResponse
 from bot.store import Store
 from bot.store.references import Reference, ReferenceAnswer
+from tests.support.store import list_owl
 
 
 def response(probe_id: str, ok: bool = True, **fields) -> ProbeResponse:
@@ -36,12 +37,11 @@ async def test_each_response_updates_its_run_in_the_same_write(store: Store):
     assert (await store.probes.run(run_id)).state == "finished"
 
 
-async def test_a_crash_leaves_runs_running_until_the_next_start_abandons_them(tmp_path):
-    path = tmp_path / "scout.db"
-    async with await Store.open(path) as store:
+async def test_a_crash_leaves_runs_running_until_the_next_start_abandons_them(database_target):
+    async with await Store.open(database_target) as store:
         run_id = await store.probes.start_run("acme/a", "v1", "stealth")
         await store.probes.record_response(run_id, response("p1", content="kept"))
-    async with await Store.open(path) as store:
+    async with await Store.open(database_target) as store:
         stale = await store.probes.abandon_running()
         assert [run.id for run in stale] == [run_id]
         assert (await store.probes.run(run_id)).state == "abandoned"
@@ -128,7 +128,7 @@ async def test_upgrading_counts_models_attributed_before_as_probed_unless_every_
     from importlib import resources
 
     path = tmp_path / "old.db"
-    schema = resources.files("bot.store").joinpath("migrations/V1__initial.sql").read_text(encoding="utf-8")
+    schema = resources.files("bot.store").joinpath("migrations/V1__initial.sqlite.sql").read_text(encoding="utf-8")
     with sqlite3.connect(path) as old:
         old.executescript(schema + "PRAGMA user_version = 1;")
         for run_id, model, ok in ((1, "openrouter/good", 1), (2, "openrouter/failed", 0)):
@@ -152,3 +152,26 @@ async def test_upgrading_counts_models_attributed_before_as_probed_unless_every_
         assert good is not None and good.succeeded_run_id == 1
         assert await store.probe_attempts.get("openrouter/failed", "v1") is None  # probed again after the upgrade
         assert (await store.guesses.latest("openrouter/good")).status == "ranked"
+
+
+async def test_a_postponed_run_counts_nothing_and_an_outage_counts_apart(store):
+    from bot.probes.suite import SUITE_VERSION
+
+    model = await list_owl(store)
+    await store.probe_attempts.postpone(model, SUITE_VERSION, retry_in=3600, reason="the key is refused")
+    postponed = await store.probe_attempts.get(model, SUITE_VERSION)
+    assert (postponed.attempts, postponed.outages, postponed.last_reason) == (0, 0, "the key is refused")
+    assert await store.probe_attempts.due(SUITE_VERSION, 6) == []  # due again only when the refusal says
+
+    run = await store.probes.start_run(model, SUITE_VERSION, "stealth")
+    await store.probe_attempts.record(
+        model, SUITE_VERSION, run_id=run, succeeded=False, reason="5xx", retry_in=0, outage=True
+    )
+    await store.probe_attempts.record(model, SUITE_VERSION, run_id=run, succeeded=False, reason="404", retry_in=0)
+    counted = await store.probe_attempts.get(model, SUITE_VERSION)
+    assert (counted.attempts, counted.outages) == (1, 1)
+    assert await store.probe_attempts.due(SUITE_VERSION, 2) == [model]
+    assert await store.probe_attempts.due(SUITE_VERSION, 1) == []
+
+    await store.probes.abandon_run(run)
+    assert (await store.probes.run(run)).state == "abandoned"

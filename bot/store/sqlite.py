@@ -333,6 +333,13 @@ class SQLiteDatabase(Database):
         finally:
             await cursor.close()
 
+    async def ids_handed_out(self) -> dict[str, int]:
+        """The highest id each AUTOINCREMENT table ever handed out (SQLite's `sqlite_sequence`), which may be above
+        its largest row's: a copy to another database continues above it, so no card's id is handed out again."""
+        if "sqlite_sequence" not in await self.table_names():
+            return {}
+        return {row[0]: int(row[1]) for row in await self.fetchall("SELECT name, seq FROM sqlite_sequence")}
+
     def lease(self, name: str) -> Lease:
         """A lock on a file beside the database (`<file>.<name>.lease`): the kernel frees it when the holder dies."""
         return FileLease(self.path.with_name(f"{self.path.name}.{name}.lease"))

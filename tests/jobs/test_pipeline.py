@@ -224,7 +224,7 @@ async def test_runs_lost_to_an_outage_never_use_up_the_retries(store, gw, client
         assert "gave up" not in guesses[STEALTH_ID].reason
         tried = await store.probe_attempts.get(STEALTH_ID, SUITE_VERSION)
         await asyncio.sleep(1.1 * 2 ** (tried.outages - 1))
-    assert len(probe_runs(store, STEALTH_ID)) == 3
+    assert len(await probe_runs(store, STEALTH_ID)) == 3
     assert (await store.probe_attempts.get(STEALTH_ID, SUITE_VERSION)).attempts == 0
 
 

@@ -13,7 +13,6 @@ import pytest
 
 from bot.jobs.polling import record_catalogue
 from bot.store import Store
-from bot.store.schema import migration_files
 from tests.support.bot_process import bot_environment, read_rows, run_scout
 from tests.support.damage import damage_schema_names, flip_bytes
 from tests.support.world import ORDINARY_MODELS, OWL
@@ -105,7 +104,8 @@ async def test_a_backup_of_an_older_model_scout_without_the_application_id_still
     live, backup = tmp_path / "scout.db", tmp_path / "backup.db"
     await _live_database(live)
     folder = resources.files("bot.store").joinpath("migrations")
-    old = [name for _, name in migration_files("sqlite")][:5]
+    sqlite_files = [entry.name for entry in folder.iterdir() if not entry.name.endswith(".postgresql.sql")]
+    old = sorted(sqlite_files, key=lambda name: int(name[1:].split("__")[0]))[:5]
     with contextlib.closing(sqlite3.connect(backup)) as connection:
         for name in old:
             connection.executescript(folder.joinpath(name).read_text(encoding="utf-8"))

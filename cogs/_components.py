@@ -21,7 +21,15 @@ import discord
 from bot.catalogue.vendors import COMMON_VENDOR_KEYS, canonical_vendor, display_name
 from bot.store.notes import MAX_NOTE_LENGTH
 from cogs import _safety as safety
-from cogs._actions import announcement_for, guild_card, record_note, record_vote, reveal_and_tell, store_and_tell
+from cogs._actions import (
+    UNKNOWN_CARD,
+    announcement_for,
+    guild_card,
+    record_note,
+    record_vote,
+    reveal_and_tell,
+    store_and_tell,
+)
 from cogs._card import Card, removal_candidates, shown_ranking
 from cogs._render import OPEN_SET_VENDOR, evidence_embed, votes_embed
 from cogs._safety import CommandRefused
@@ -60,10 +68,11 @@ def model_key(model_id: str) -> str:
     return "m" + hashlib.sha256(model_id.encode()).hexdigest()[:MODEL_KEY_DIGITS]
 
 
-async def model_for_key(interaction: discord.Interaction[ScoutBot], key: str) -> str:
-    """The model a card key stands for in this guild: an announcement of this guild, or an anonymous model."""
+async def model_for_key(interaction: discord.Interaction[ScoutBot], key: str, card_message_id: int | None) -> str:
+    """The model a card key stands for in this guild: an announcement of this guild that still owns the card the
+    component was used on (`card_message_id`), or an anonymous model."""
     if not key.startswith("m"):
-        return (await announcement_for(interaction, int(key))).model_id
+        return (await announcement_for(interaction, int(key), card_message_id)).model_id
     for model in await interaction.client.store.catalogue.models(stealth_only=True):
         if model_key(model.id) == key:
             return model.id
@@ -76,6 +85,14 @@ class ScoutItem(discord.ui.DynamicItem[ItemT], template=r"scout:[a-z-]+:" + KEY)
     def __init__(self, key: str) -> None:
         super().__init__(self.build(key))
         self.key = key
+
+    def card_message_id(self, interaction: discord.Interaction[ScoutBot]) -> int | None:
+        """The card this component was used on: the message it sits on, for every component placed on the card."""
+        return interaction.message.id if interaction.message is not None else None
+
+    async def model_id(self, interaction: discord.Interaction[ScoutBot]) -> str:
+        """The model behind this component, when its announcement still owns the card it was used on."""
+        return await model_for_key(interaction, self.key, self.card_message_id(interaction))
 
     def build(self, key: str) -> ItemT:
         """The Discord item carrying this card's custom id; each component says how it looks."""
@@ -141,23 +158,43 @@ class VendorSelect(ScoutItem[discord.ui.Select[Any]], template=r"scout:vote:" + 
 
     async def act(self, interaction: discord.Interaction[ScoutBot]) -> None:
         value = self.item.values[0] if self.item.values else ""
+        card = self.card_message_id(interaction)
         if value == OTHER_VALUE:
-            await interaction.response.send_modal(OtherVendorModal(self.key))
+            await interaction.response.send_modal(OtherVendorModal(self.key, card))
             return
         await safety.acknowledge(interaction)
 
         async def vote() -> str:
-            return await record_vote(interaction, await model_for_key(interaction, self.key), value)
+            return await record_vote(interaction, await self.model_id(interaction), value)
 
-        await store_and_tell(interaction, vote, "vote", confidence_view(self.key))
+        await store_and_tell(interaction, vote, "vote", confidence_view(self.key, card))
 
 
-class ConfidenceSelect(ScoutItem[discord.ui.Select[Any]], template=r"scout:sure:" + KEY):
-    """States how sure the member is of their current vote on this card (a probability, for scoring)."""
+class ConfidenceSelect(
+    ScoutItem[discord.ui.Select[Any]], template=r"scout:sure:" + KEY + r"(?::(?P<card>[0-9]{1,19}))?"
+):
+    """States how sure the member is of their current vote on this card (a probability, for scoring).
+
+    It is sent in the ephemeral answer to a vote, not on the card, so its custom id names the card's message too.
+    """
+
+    def __init__(self, key: str, card: int | None = None) -> None:
+        self.card = card
+        super().__init__(key)
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ConfidenceSelect:
+        return cls(match["key"], int(match["card"]) if match["card"] else None)
+
+    def card_message_id(self, interaction: discord.Interaction[ScoutBot]) -> int | None:
+        return self.card
 
     def build(self, key: str) -> discord.ui.Select[Any]:
+        suffix = f":{self.card}" if self.card is not None else ""
         return discord.ui.Select(
-            custom_id=safety.custom_id(f"scout:sure:{key}"),
+            custom_id=safety.custom_id(f"scout:sure:{key}{suffix}"),
             placeholder="How sure are you? (optional, for scoring)",
             options=[discord.SelectOption(label=f"{p}% sure", value=str(p)) for p in CONFIDENCE_CHOICES],
         )
@@ -169,7 +206,7 @@ class ConfidenceSelect(ScoutItem[discord.ui.Select[Any]], template=r"scout:sure:
         assert guild_id is not None
 
         async def restate() -> str:
-            model_id = await model_for_key(interaction, self.key)
+            model_id = await self.model_id(interaction)
             vote = await interaction.client.store.votes.current(guild_id, model_id, interaction.user.id)
             if vote is None:
                 raise safety.CommandRefused("Vote for a vendor first, then say how sure you are.")
@@ -178,10 +215,11 @@ class ConfidenceSelect(ScoutItem[discord.ui.Select[Any]], template=r"scout:sure:
         await store_and_tell(interaction, restate, "vote")
 
 
-def confidence_view(key: str) -> discord.ui.View:
-    """The "How sure are you?" select that follows every vote, whichever way it was cast."""
+def confidence_view(key: str, card: int | None) -> discord.ui.View:
+    """The "How sure are you?" select that follows every vote, whichever way it was cast; `card` is the message
+    the vote was cast on, when a card's menu cast it."""
     view = discord.ui.View(timeout=None)
-    view.add_item(ConfidenceSelect(key))
+    view.add_item(ConfidenceSelect(key, card))
     return view
 
 
@@ -194,7 +232,7 @@ class NoteButton(ScoutItem[discord.ui.Button[Any]], template=r"scout:note:" + KE
         )
 
     async def act(self, interaction: discord.Interaction[ScoutBot]) -> None:
-        await interaction.response.send_modal(NoteModal(self.key))
+        await interaction.response.send_modal(NoteModal(self.key, self.card_message_id(interaction)))
 
 
 class TallyButton(ScoutItem[discord.ui.Button[Any]], template=r"scout:votes:" + KEY):
@@ -207,8 +245,7 @@ class TallyButton(ScoutItem[discord.ui.Button[Any]], template=r"scout:votes:" + 
 
     async def act(self, interaction: discord.Interaction[ScoutBot]) -> None:
         await safety.acknowledge(interaction)
-        model_id = await model_for_key(interaction, self.key)
-        await safety.respond(interaction, embed=await tally_embed(interaction, model_id))
+        await safety.respond(interaction, embed=await tally_embed(interaction, await self.model_id(interaction)))
 
 
 class EvidenceButton(ScoutItem[discord.ui.Button[Any]], template=r"scout:evidence:" + KEY):
@@ -223,7 +260,7 @@ class EvidenceButton(ScoutItem[discord.ui.Button[Any]], template=r"scout:evidenc
 
     async def act(self, interaction: discord.Interaction[ScoutBot]) -> None:
         await safety.acknowledge(interaction)
-        card = await guild_card(interaction, await model_for_key(interaction, self.key))
+        card = await guild_card(interaction, await self.model_id(interaction))
         await safety.respond(interaction, embed=evidence_embed(card))
 
 
@@ -288,7 +325,7 @@ class ModelPicker(ScoutItem[discord.ui.Select[Any]], template=r"scout:pick-model
         chosen = self.item.values[0] if self.item.values else ""
         if not re.fullmatch(KEY, chosen) or not chosen.startswith("m"):
             raise CommandRefused("Pick a model from the list.")
-        card = await guild_card(interaction, await model_for_key(interaction, chosen))
+        card = await guild_card(interaction, await model_for_key(interaction, chosen, None))
         view = model_view(card)
         if view is None:
             raise CommandRefused(f"Voting on {safety.code(card.model.id)} is closed in this server.")
@@ -332,7 +369,11 @@ class RevealAsButton(
     async def act(self, interaction: discord.Interaction[ScoutBot]) -> None:
         safety.require_manage_guild(interaction)  # before anything else: a member's click is refused privately
         await safety.acknowledge(interaction, ephemeral=False)
-        announcement = await announcement_for(interaction, int(self.key))
+        announcement = await interaction.client.store.outbox.get(int(self.key))
+        if announcement is None or announcement.guild_id != interaction.guild_id:
+            raise CommandRefused(UNKNOWN_CARD)
+        if interaction.message is None or announcement.removal_message_id != interaction.message.id:
+            raise CommandRefused("This reply is out of date: use `/scout reveal`.")
         candidates = await removal_candidates(interaction.client.store, announcement.model_id)
         if self.index >= len(candidates):
             raise CommandRefused("That candidate is no longer known to me; use `/scout reveal`.")
@@ -350,11 +391,16 @@ def removal_view(announcement_id: int, candidates: list[str]) -> discord.ui.View
 
 
 class _CardModal(discord.ui.Modal):
-    """A modal opened from a card: it answers Discord first, then finds the card (the database may be busy)."""
+    """A modal opened from a card: it answers Discord first, then finds the card (the database may be busy).
 
-    def __init__(self, title: str, custom_id: str, key: str, stores: str, view: discord.ui.View | None = None) -> None:
+    It remembers the card it was opened from, so the row is checked against that message like a component."""
+
+    def __init__(
+        self, title: str, custom_id: str, key: str, card: int | None, stores: str, view: discord.ui.View | None = None
+    ) -> None:
         super().__init__(title=title, custom_id=safety.custom_id(custom_id))
         self.key = key
+        self.card = card
         self.stores = stores
         self.answer_view = view
 
@@ -364,7 +410,7 @@ class _CardModal(discord.ui.Modal):
         await safety.acknowledge(interaction)
 
         async def store() -> str:
-            return await self.submit(interaction, await model_for_key(interaction, self.key))
+            return await self.submit(interaction, await model_for_key(interaction, self.key, self.card))
 
         await store_and_tell(interaction, store, self.stores, self.answer_view)
 
@@ -386,8 +432,8 @@ class OtherVendorModal(_CardModal):
         label="Vendor", custom_id="vendor", placeholder="e.g. Zhipu, Meituan, StepFun", max_length=100
     )
 
-    def __init__(self, key: str) -> None:
-        super().__init__("Who made this model?", f"scout:other:{key}", key, "vote", confidence_view(key))
+    def __init__(self, key: str, card: int | None) -> None:
+        super().__init__("Who made this model?", f"scout:other:{key}", key, card, "vote", confidence_view(key, card))
 
     async def submit(self, interaction: discord.Interaction[ScoutBot], model_id: str) -> str:
         return await record_vote(interaction, model_id, self.vendor.value)
@@ -402,8 +448,8 @@ class NoteModal(_CardModal):
         placeholder="What did you notice?",
     )
 
-    def __init__(self, key: str) -> None:
-        super().__init__("Note on this model", f"scout:note-modal:{key}", key, "note")
+    def __init__(self, key: str, card: int | None) -> None:
+        super().__init__("Note on this model", f"scout:note-modal:{key}", key, card, "note")
 
     async def submit(self, interaction: discord.Interaction[ScoutBot], model_id: str) -> str:
         return await record_note(interaction, model_id, self.text.value)

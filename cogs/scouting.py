@@ -1,31 +1,37 @@
-"""Looking at models: `/scout recent`, `/scout model` and `/scout probe` (Manage Server, once per 10 minutes).
+"""Looking at models: `/scout recent`, `/scout model` and `/scout probe`.
 
 `/scout model` shows the card with everything behind it and, while voting is open here, the vote menu;
 `/scout recent` lists the latest stealth models with a picker to vote on any of them.
+
+`/scout probe` spends the operator's money: it needs Manage Server, probes only anonymous models unless the
+operator allows any (PROBE_COMMAND_ANY_MODEL), and runs once per PROBE_COMMAND_COOLDOWN_SECONDS for the whole
+deployment, every server together, kept in the store so a restart does not reset it. The run itself keeps to
+the spend limits (`bot.jobs.spend`).
 """
 
 from __future__ import annotations
 
-import time
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 
+from bot.jobs.pipeline import ProbeRefused
+from bot.jobs.spend import usd
 from cogs import _safety as safety
 from cogs._actions import guild_card
 from cogs._card import load_card, no_guess_reason, supported_ranking
 from cogs._components import model_view, recent_view
 from cogs._lookups import known_model_id, model_autocomplete
-from cogs._render import card_embed, evidence_embed, guessed_vendor_name, recent_line, relative_time
-from cogs._safety import CommandRefused
+from cogs._render import card_embed, evidence_embed, guessed_vendor_name, recent_line
 from cogs._scout_cog import ScoutCog
 
 if TYPE_CHECKING:
     from bot.client import ScoutBot
 
 RECENT_SHOWN = 10
-PROBE_COOLDOWN_SECONDS = 600.0
+PROBE_COOLDOWN_STATE = "probe_command.last_started_at"
 
 
 async def recent_command(interaction: discord.Interaction[ScoutBot]) -> None:
@@ -62,55 +68,56 @@ async def model_command(interaction: discord.Interaction[ScoutBot], model: app_c
     await safety.respond(interaction, embeds=embeds, ephemeral=False, view=view)
 
 
-class ProbeCooldown:
-    """Probes cost money: once per server per cooldown, whoever asks. Only a probe that starts uses it up, so an
-    admin who mistyped the model can try again at once; a refusal says when the next probe may start."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self._started: dict[int, float] = {}
-
-    def next_allowed(self, guild_id: int, now: float) -> float | None:
-        """When this server may probe again, or None if it may now."""
-        started = self._started.get(guild_id)
-        return None if started is None or now >= started + self.seconds else started + self.seconds
-
-    def start(self, guild_id: int, now: float) -> None:
-        """A probe starts: the cooldown runs from now."""
-        self._started[guild_id] = now
-
-    def cancel(self, guild_id: int) -> None:
-        """The probe did not start after all (the model was not found): it costs nothing."""
-        self._started.pop(guild_id, None)
+def _may_manage_guild(interaction: discord.Interaction[ScoutBot]) -> bool:
+    """Checked before anything else, so a member without the permission never uses up the probe."""
+    safety.require_manage_guild(interaction)
+    return True
 
 
-PROBE_COOLDOWN = ProbeCooldown(PROBE_COOLDOWN_SECONDS)
+async def _require_anonymous(interaction: discord.Interaction[ScoutBot], model_id: str) -> None:
+    """Only anonymous models are probed on request, unless the operator allows any: a named model's maker is known,
+    and a Manage Server member must not be able to spend the key on the catalogue's dearest listing."""
+    record = await interaction.client.store.catalogue.model(model_id)
+    if interaction.client.settings.probe_command_any_model or (record is not None and record.stealth):
+        return
+    raise safety.CommandRefused(
+        f"I only probe anonymous models on request; {safety.code(model_id)} is listed under its maker's name "
+        "(the bot's operator can allow any model with PROBE_COMMAND_ANY_MODEL)."
+    )
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+async def _claim_probe_turn(interaction: discord.Interaction[ScoutBot]) -> None:
+    """One on-demand run per cooldown for the whole deployment, whichever server asks; kept in the store, so a
+    restart does not hand out a fresh turn."""
+    store, cooldown = interaction.client.store, interaction.client.settings.probe_command_cooldown_seconds
+    now = datetime.now(UTC)
+    held = await store.state.claim_turn(PROBE_COOLDOWN_STATE, _stamp(now), _stamp(now - timedelta(seconds=cooldown)))
+    if held is not None:
+        since = (now - datetime.fromisoformat(held.replace("Z", "+00:00"))).total_seconds()
+        raise safety.CommandRefused(
+            f"Slow down: one probe per {cooldown:.0f} seconds for every server together; "
+            f"try again in {max(1.0, cooldown - since):.0f} seconds."
+        )
 
 
 @app_commands.describe(model="The model to probe again (type to search, or type its name)")
 @app_commands.autocomplete(model=model_autocomplete)
+@app_commands.check(_may_manage_guild)
 async def probe_command(interaction: discord.Interaction[ScoutBot], model: app_commands.Range[str, 1, 200]) -> None:
-    """Probes cost money, so only admins may ask, once per server per cooldown. The permission and the cooldown
-    are checked before anything else and answered at once; the probe itself is then waited for."""
-    safety.require_manage_guild(interaction)
-    guild_id = interaction.guild_id
-    assert guild_id is not None
-    now = time.time()
-    allowed_at = PROBE_COOLDOWN.next_allowed(guild_id, now)
-    if allowed_at is not None:
-        raise CommandRefused(
-            f"A probe was started here less than {PROBE_COOLDOWN.seconds / 60:.0f} minutes ago; "
-            f"the next may start {relative_time(allowed_at)}."
-        )
-    PROBE_COOLDOWN.start(guild_id, now)
+    """Probes cost money: only admins may ask, only for anonymous models, once per cooldown for every server."""
     await safety.acknowledge(interaction)
     bot = interaction.client
+    model_id = await known_model_id(interaction, model)
+    await _require_anonymous(interaction, model_id)
+    await _claim_probe_turn(interaction)
     try:
-        model_id = await known_model_id(interaction, model)
-    except CommandRefused:
-        PROBE_COOLDOWN.cancel(guild_id)
-        raise
-    await bot.pipeline.reprobe(model_id)
+        outcome = await bot.pipeline.reprobe(model_id)
+    except ProbeRefused as refused:
+        raise safety.CommandRefused(f"I did not probe {safety.code(model_id)}: {safety.plain(refused, 400)}.") from None
     guess = await bot.store.guesses.latest(model_id)
     ranking = supported_ranking(guess)
     if ranking:
@@ -118,7 +125,13 @@ async def probe_command(interaction: discord.Interaction[ScoutBot], model: app_c
         result = f"best guess **{safety.escape(guessed_vendor_name(vendor))}** ({probability:.0%})"
     else:
         result = safety.plain(no_guess_reason(guess) if guess else "no vendor stood out", 300)
-    await safety.respond(interaction, f"Probed {safety.code(model_id)} again: {result}. Its announcements are updated.")
+    trimmed = ""
+    if outcome.report.trimmed:
+        limit = usd(bot.settings.probe_max_usd_per_run)
+        trimmed = f" The run was trimmed to {len(outcome.report.planned)} probes to stay within {limit} a run."
+    await safety.respond(
+        interaction, f"Probed {safety.code(model_id)} again: {result}. Its announcements are updated.{trimmed}"
+    )
 
 
 class Scouting(ScoutCog):

@@ -44,7 +44,7 @@ async def vote_command(
         return await record_vote(interaction, chosen[-1], vendor, None if confidence is None else confidence / 100)
 
     def how_sure() -> discord.ui.View:
-        return confidence_view(model_key(chosen[-1]))
+        return confidence_view(model_key(chosen[-1]), None)
 
     await store_and_tell(interaction, vote, "vote", how_sure if confidence is None else None)
 

@@ -18,9 +18,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.catalogue.vendors import display_name, vendor_for_model_id
+from bot.jobs.key_health import KeyRefused
 from bot.jobs.probe_runner import ProbeRunner
 from bot.jobs.references import CALIBRATION_PARALLEL_MODELS, choose_calibration_models, probe_reference
-from bot.probes.suite import SUITE_VERSION
+from bot.jobs.retry import RetryPolicy
+from bot.jobs.spend import MIN_PROBES_WORTH_A_RUN, SpendRefused
+from bot.probes.cost import ListingPrices, plan_cost, plan_within
+from bot.probes.suite import SUITE_VERSION, plan_probes
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.calibration import PENDING, CalibrationProgress, CalibrationTarget
@@ -80,22 +84,47 @@ async def plan_self_calibration(store: Store, settings: Settings, requests_per_m
     return added
 
 
-async def run_pending_calibration(store: Store, make_runner: Callable[[], ProbeRunner]) -> CalibrationProgress:
-    """Probe every planned model not yet done, a few at once; each outcome is stored as soon as it is known."""
-    pending = [target for target in await store.calibration.targets(SUITE_VERSION) if target.state == PENDING]
+async def run_pending_calibration(
+    store: Store, make_runner: Callable[[], ProbeRunner], retry: RetryPolicy
+) -> CalibrationProgress:
+    """Probe every planned model that is due (never probed, or failed and due for its retry), a few at once; each
+    outcome is stored as soon as it is known.
+
+    A failed target is tried again after `retry`'s backoff: a run lost to an outage (every probe failed for the
+    gateway's, the network's or the account's reasons) never counts against it, one that failed for the model's own
+    reasons does, up to `retry.max_attempts`. A run refused before it started (the key, the spend limit) leaves the
+    target as it was, due again when the refusal says.
+    """
+    due = await store.calibration.due(SUITE_VERSION)
     gate = asyncio.Semaphore(CALIBRATION_PARALLEL_MODELS)
 
     async def one(target: CalibrationTarget) -> None:
-        async with gate:
-            step = await probe_reference(store, make_runner(), target.model_id, target.vendor)
+        try:
+            async with gate:
+                step = await probe_reference(store, make_runner(), target.model_id, target.vendor)
+        except (SpendRefused, KeyRefused) as refused:
+            await store.calibration.postpone(
+                target.model_id, SUITE_VERSION, retry_in=refused.retry_in, detail=str(refused)
+            )
+            log.info("calibration of %s put off: %s", target.model_id, refused)
+            return
         ok = step.status == "done"
+        attempts = target.attempts + (not ok and not step.outage)
+        retry_in = None if ok or attempts >= retry.max_attempts else retry.delay(attempts + target.outages + 1)
         await store.calibration.finish(
-            target.model_id, SUITE_VERSION, ok=ok, requests=step.requests, detail=step.detail
+            target.model_id,
+            SUITE_VERSION,
+            ok=ok,
+            requests=step.requests,
+            detail=step.detail,
+            retry_in=retry_in,
+            outage=step.outage,
         )
         progress = await store.calibration.progress(SUITE_VERSION)
-        log.info("calibration %d/%d: %s", progress.finished, progress.planned, step.describe())
+        again = f"; tried again in {retry_in:.0f}s" if retry_in is not None else ""
+        log.info("calibration %d/%d: %s%s", progress.finished, progress.planned, step.describe(), again)
 
-    await asyncio.gather(*(one(target) for target in pending))
+    await asyncio.gather(*(one(target) for target in due))
     return await store.calibration.progress(SUITE_VERSION)
 
 
@@ -106,6 +135,37 @@ def seconds_to_finish(progress: CalibrationProgress, now: datetime) -> float | N
         return None
     elapsed = max(0.0, (now - datetime.fromisoformat(progress.round_started_at)).total_seconds())
     return elapsed / progress.round_finished * (progress.planned - progress.finished)
+
+
+@dataclass(frozen=True)
+class RoundCost:
+    """What the current calibration round may cost: its reference models and the most their runs cost, each run
+    kept within PROBE_MAX_USD_PER_RUN as the spend guard keeps it (a run that cannot fit is not made)."""
+
+    models: int
+    usd: float
+
+
+async def calibration_round_cost(store: Store, settings: Settings) -> RoundCost:
+    """The most the models planned as references in the last week cost to probe, at their listings' prices."""
+    now = datetime.now(UTC)
+    plan = plan_probes(settings.probe_max_requests, settings.probe_max_tokens)
+    models, total = 0, 0.0
+    for target in await store.calibration.targets(SUITE_VERSION):
+        record = await store.catalogue.model(target.model_id)
+        prices = ListingPrices.of(record.entry) if record is not None and record.entry is not None else None
+        if _age_days(target.planned_at, now) >= REFRESH_AFTER_DAYS or prices is None:
+            continue
+        allowed = plan_within(
+            plan.max_requests,
+            plan.max_completion_tokens,
+            prices,
+            settings.probe_max_usd_per_run,
+            minimum_probes=MIN_PROBES_WORTH_A_RUN,
+        )
+        models += 1
+        total += plan_cost(allowed, prices) if allowed is not None else 0.0
+    return RoundCost(models, total)
 
 
 def _count(number: int, noun: str) -> str:

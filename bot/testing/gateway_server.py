@@ -133,6 +133,14 @@ class ScriptedModel:
     reasoning_only: bool = False
     empty: bool = False
     served_as: str | None = None
+    prompt_price: float = 0.0
+    completion_price: float = 0.0
+    request_price: float = 0.0
+    reported_completion_tokens: int | None = None
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        """What the request costs at this model's prices, as the gateway reports it in `usage.cost`."""
+        return self.request_price + prompt_tokens * self.prompt_price + completion_tokens * self.completion_price
 
     def prompt_tokens(self, messages: list[dict[str, Any]]) -> int:
         return sum(self.tokenizer(_message_text(message)) + self.per_message_overhead for message in messages)
@@ -400,6 +408,8 @@ class FakeGateway:
         text, truncated = model.truncate(reply, max_tokens)
         finish_reason = "length" if truncated else "stop"
         completion_tokens = model.tokenizer(text)
+        if model.reported_completion_tokens is not None:
+            completion_tokens = model.reported_completion_tokens
         prompt_tokens = model.prompt_tokens(messages)
         return {
             "id": f"gen-{next(self._ids)}",
@@ -425,6 +435,7 @@ class FakeGateway:
                 "prompt_tokens": prompt_tokens,
                 "completion_tokens": completion_tokens,
                 "total_tokens": prompt_tokens + completion_tokens,
+                "cost": model.cost(prompt_tokens, completion_tokens),
             },
         }
 

@@ -28,9 +28,18 @@ ITEMS = [
     (EvidenceButton, "scout:evidence:{}"),
     (NoteButton, "scout:note:{}"),
     (TallyButton, "scout:votes:{}"),
-    (ConfidenceSelect, "scout:sure:{}"),
 ]
 GUESSED = guess(("Zhipu/GLM", 0.5), ("openai", 0.3), ("qwen", 0.1), ("mistral", 0.1))
+
+
+async def test_the_confidence_select_names_its_card_and_round_trips():
+    announcement_id, card_message = "9007199254740993", 1_579_477_154_469_642_240
+    item = ConfidenceSelect(announcement_id, card_message)
+    assert item.custom_id == f"scout:sure:{announcement_id}:{card_message}" and len(item.custom_id) <= 100
+    match = ConfidenceSelect.__discord_ui_compiled_template__.fullmatch(item.custom_id)
+    assert match is not None
+    rebuilt = await ConfidenceSelect.from_custom_id(None, item.item, match)
+    assert (rebuilt.key, rebuilt.card, rebuilt.custom_id) == (announcement_id, card_message, item.custom_id)
 
 
 @pytest.mark.parametrize("key", ["9007199254740993", model_key("openrouter/owl-alpha" + "x" * 200)])
@@ -51,7 +60,7 @@ def test_templates_refuse_ids_of_other_components(item_class, pattern):
     template = item_class.__discord_ui_compiled_template__
     assert template.fullmatch(pattern.format("12abc")) is None
     assert template.fullmatch("other:" + pattern.format(1)) is None
-    others = [p for _, p in ITEMS if p != pattern]
+    others = [p for _, p in ITEMS if p != pattern] + ["scout:sure:{}"]
     assert all(template.fullmatch(other.format(1)) is None for other in others)
 
 

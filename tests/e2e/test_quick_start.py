@@ -61,7 +61,9 @@ def test_the_readme_keeps_exactly_the_two_set_up_commands_and_ci_runs_the_tests_
 
 def test_the_invite_asks_for_the_scopes_and_exactly_the_permissions_the_bot_needs():
     [invite] = [span for span in SPANS if span.startswith("https://discord.com/oauth2/authorize")]
-    assert "client_id=APP_ID" in invite and "scope=bot+applications.commands" in invite
+    assert (
+        "client_id=APP_ID" in invite and "`APP_ID`" in QUICK_START
+    )  # the one placeholder, said to be replaced and "scope=bot+applications.commands" in invite
     needed = discord.Permissions(**dict.fromkeys(INVITE_PERMISSIONS, True), use_application_commands=True)
     assert f"permissions={needed.value}" in invite
     assert f"`{needed.value}`" in (ROOT / "docs" / "discord.md").read_text(encoding="utf-8")
@@ -72,6 +74,8 @@ def test_every_setting_file_command_and_link_it_names_exists():
     example = (ROOT / ".env.example").read_text(encoding="utf-8").splitlines()
     for setting in (span for span in SPANS if re.fullmatch(r"[A-Z_]+=", span)):
         assert setting in example and setting[:-1].lower() in Settings.model_fields, setting
+    for named in (span for span in SPANS if re.fullmatch(r"[A-Z][A-Z_]+", span) and span != "APP_ID"):
+        assert named.lower() in Settings.model_fields and any(line.startswith(f"{named}=") for line in example), named
     for command in (span for span in SPANS if span.startswith("scout ")):
         build_parser().parse_args(command.split()[1:])  # exits (fails the test) on an unknown command or option
     for link in re.findall(r"\]\(([^)]+)\)", README):
@@ -95,7 +99,7 @@ async def test_following_the_quick_start_ends_with_a_first_guess_on_a_card(world
     async with running_bot(
         bot_environment(), workdir
     ) as bot:  # no setting in the environment: all from .env  # step 4: `python -m bot`, reading .env
-        await bot.wait_for(lambda: world.fake.sync_count() >= 1, what="the slash commands synced")
+        await bot.wait_for(lambda: world.fake.sync_count() >= 1 and world.fake.connected, what="the bot connected")
         # step 5: /scout setup channel:#model-scout
         interaction = await world.fake.send_interaction(
             world.fake.build_command(

@@ -5,11 +5,14 @@ from __future__ import annotations
 import csv
 import io
 
-from bot.probes.suite import SUITE_VERSION
+from bot.catalogue.entry import parse_entry
+from bot.jobs.spend import usd
+from bot.probes.cost import ListingPrices, plan_cost
+from bot.probes.suite import SUITE_VERSION, plan_probes
 from bot.store.references import Reference, ReferenceAnswer
 from bot.testing.discord import ChannelArg
 from tests.support.store import probe_runs
-from tests.support.world import OWL, World, footer
+from tests.support.world import ORDINARY_MODELS, OWL, World, footer
 
 
 async def _with_owl_listed(world: World, bot) -> None:  # type: ignore[no-untyped-def]
@@ -198,6 +201,18 @@ async def test_status_reports_polls_settings_and_counts(world: World):
         assert "\nVotes hidden until the reveal; voting stays open until the reveal." in shown["This server"]
         assert shown["Who the bot can name"].endswith("no references yet: no lab can be named")
         assert world.fake.token not in str(embeds)
+        # money, stated: the week's spend, nothing for a free stealth model, the calibration round at its prices
+        assert shown["Spend"].startswith("$0.00 in the last 7 days of $5.00 (SPEND_LIMIT_USD_PER_WEEK)")
+        assert "Probing a free stealth model costs nothing" in shown["Spend"]
+        plan = plan_probes(bot.settings.probe_max_requests, bot.settings.probe_max_tokens)
+        most = sum(
+            plan_cost(plan, ListingPrices.of(parse_entry(listing)))  # both runs fit PROBE_MAX_USD_PER_RUN untrimmed
+            for listing in ORDINARY_MODELS
+        )
+        assert shown["Spend"].endswith(
+            f"This week's calibration round: {len(ORDINARY_MODELS)} reference models, at most {usd(most)} at their "
+            "listings' prices."
+        )
 
         answers = {"identity": ReferenceAnswer("I am GLM.", 12)}
         await bot.store.references.save([Reference("z-ai/glm-4.6", "zhipu", "probe", SUITE_VERSION, answers)])
@@ -219,15 +234,11 @@ async def test_an_admin_can_reprobe_once_per_cooldown(world: World):
         assert text.startswith("Probed `openrouter/owl-alpha` again: no references yet — ") and "OpenAI" not in text
         assert len(await probe_runs(bot.store, OWL["id"])) == runs_before + 1
 
-        callback = await world.fake.wait_for_interaction_response(
-            await world.command(bot, "scout probe", world.admin, model=OWL["id"])
-        )
-        assert not callback.deferred and callback.ephemeral  # answered at once, before any database work
-        assert callback.content.startswith("A probe was started here less than 10 minutes ago; the next may start <t:")
-        assert len(await probe_runs(bot.store, OWL["id"])) == runs_before + 1
+        text, _, message = await world.answer(await world.command(bot, "scout probe", world.admin, model=OWL["id"]))
+        assert message.ephemeral and "try again in" in text
 
 
-async def test_a_mistyped_probe_does_not_use_up_the_servers_probe(world: World):
+async def test_a_mistyped_probe_does_not_use_up_the_turn(world: World):
     async with world.run_bot() as bot:
         await _with_owl_listed(world, bot)
         await bot.pipeline.wait_idle()

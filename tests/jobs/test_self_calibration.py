@@ -6,13 +6,14 @@ import asyncio
 
 import pytest
 
-from bot.catalogue.entry import load_catalogue_file
+from bot.catalogue.entry import load_catalogue_file, parse_entry
 from bot.catalogue.vendors import vendor_for_model_id
 from bot.jobs.pipeline import Pipeline
 from bot.jobs.polling import record_catalogue
 from bot.jobs.references import choose_calibration_models
-from bot.jobs.self_calibration import plan_self_calibration, reference_status
-from bot.probes.suite import SUITE_VERSION
+from bot.jobs.self_calibration import calibration_round_cost, plan_self_calibration, reference_status
+from bot.probes.cost import ListingPrices, plan_cost
+from bot.probes.suite import SUITE_VERSION, plan_probes
 from bot.settings import Settings, load_settings
 from bot.testing.scripted_labs import KNOWN_MODELS, STEALTH_ID, catalogue, catalogue_entry
 
@@ -109,3 +110,20 @@ async def test_a_new_flagship_is_planned_at_most_weekly(store, settings):
     await store.db.execute("UPDATE calibration_targets SET planned_at = '2020-01-01T00:00:00.000Z'")
     assert await plan_self_calibration(store, settings, requests_per_model=12) == 1
     assert [t.model_id for t in await store.calibration.targets(SUITE_VERSION)][-1] == "openai/gpt-6"
+
+
+async def test_the_calibration_rounds_cost_is_its_models_runs_at_their_prices_within_the_run_ceiling(store, settings):
+    cheap = {**catalogue_entry("z-ai/glm-4.6", "zhipu", 1), "pricing": {"prompt": "0.000001", "completion": "0.000004"}}
+    dear = {**catalogue_entry("openai/gpt-5", "openai", 2), "pricing": {"prompt": "0.00001", "completion": "0.0002"}}
+    unpriced = {**catalogue_entry("qwen/qwen3-max", "alibaba", 3), "pricing": {}}
+    await record_catalogue(store, [cheap, dear, unpriced], "fixture")
+    await store.calibration.plan(SUITE_VERSION, [(m["id"], vendor_for_model_id(m["id"]).key) for m in (cheap, dear)])
+    await store.calibration.plan(SUITE_VERSION, [(unpriced["id"], "alibaba")])
+
+    cost = await calibration_round_cost(store, settings)
+
+    plan = plan_probes(settings.probe_max_requests, settings.probe_max_tokens)
+    cheap_run = plan_cost(plan, ListingPrices.of(parse_entry(cheap)))
+    assert plan_cost(plan, ListingPrices.of(parse_entry(dear))) > settings.probe_max_usd_per_run  # so it is trimmed
+    assert cost.models == 2  # a listing without a price is never probed
+    assert cheap_run < cost.usd <= cheap_run + settings.probe_max_usd_per_run

@@ -7,7 +7,8 @@ import json
 from argparse import Namespace
 from pathlib import Path
 
-from bot.benchmarks.end_to_end.whole_guess import auroc, format_text, load_token_counter, run
+from bot.attribution.corpus import load_corpus
+from bot.benchmarks.end_to_end.whole_guess import auroc, format_text, load_token_counter, probe_corpus, probes_for, run
 from bot.probes.suite import PROBES, plan_probes
 
 STYLE_PROMPTS = [probe for probe in PROBES if probe.kind in ("style", "identity") and len(probe.probe_id) == 12]
@@ -18,7 +19,7 @@ WRITERS = {
 }
 
 
-def tiny_corpus(path: Path) -> Path:
+def tiny_corpus(path: Path, counted: bool = False) -> Path:
     lines = [
         {
             "model": f"{vendor}-{n}",
@@ -27,7 +28,8 @@ def tiny_corpus(path: Path) -> Path:
             "prompt": p.prompt,
             "response": template.format(p=p.prompt[: 30 + n]),
         }
-        for vendor, template in WRITERS.items()
+        | ({"prompt_tokens": len(p.prompt) // (3 + v) + 9 * n, "provider": f"Host{n}"} if counted else {})
+        for v, (vendor, template) in enumerate(WRITERS.items())
         for n in range(2)
         for p in STYLE_PROMPTS
     ]
@@ -60,7 +62,20 @@ async def test_every_model_is_probed_once_and_attributed_with_and_without_its_la
     assert "known vendor" in format_text(result) and "open set" in format_text(result)
 
 
-def test_auroc_and_the_token_counter_fallback():
+def test_auroc_and_the_token_counter_fallback(tmp_path):
     assert auroc([0.9, 0.8], [0.1, 0.2]) == 1.0 and auroc([0.5], [0.5]) == 0.5 and auroc([], [0.1]) is None
-    counter, reason = load_token_counter()
+    models = list(load_corpus(tiny_corpus(tmp_path / "tiny.jsonl.gz")).models.values())
+    counter, reason = load_token_counter(models)
     assert (counter is None) == ("left out" in reason)
+
+
+async def test_a_corpus_with_gateway_counts_is_probed_with_its_real_counts_and_providers(tmp_path):
+    models = list(load_corpus(tiny_corpus(tmp_path / "counted.jsonl.gz", counted=True)).models.values())
+    counter, reason = load_token_counter(models)
+    assert counter is not None and reason.startswith("real gateway token counts recorded in the corpus")
+    probes = probes_for(models, 0, 0)
+    fingerprints, asked, _ = await probe_corpus(models, probes, counter, 12)
+    for model, fingerprint in zip(models, fingerprints, strict=True):
+        expected = {p: n for p, n in model.prompt_tokens.items() if p in asked}
+        assert expected and fingerprint.token_counts == expected, "recorded counts only: tokenizer strings have none"
+        assert set(fingerprint.providers.values()) == {model.providers[next(iter(expected))]}

@@ -41,9 +41,10 @@ from bot.attribution.style import StyleReference, rank_style
 from bot.attribution.tokenizer import TokenCounts, compare_tokenizers
 from bot.catalogue.entry import CatalogueEntry
 from bot.catalogue.vendors import display_name
-from bot.probes.suite import PROBES, TOKENIZER_BASELINE_ID
+from bot.probes.suite import PROBES, PROBES_BY_ID
 
 IDENTITY_PROBE_IDS = frozenset(probe.probe_id for probe in PROBES if probe.kind == "identity")
+SUITE_PROMPTS = {probe_id: probe.prompt for probe_id, probe in PROBES_BY_ID.items()}
 SIGNALS = ("tokenizer", "identity", "style", "metadata")
 FITTED_SIGNALS = ("tokenizer", "identity", "style")
 MIN_EXAMPLES = 5
@@ -62,13 +63,19 @@ MIN_UNKNOWN_CASES = 20
 
 @dataclass(frozen=True)
 class Fingerprint:
-    """What is known of one model: answers and token counts by probe id, its listing, its vendor if known."""
+    """What is known of one model: answers and token counts by probe id, its listing, its vendor if known.
+
+    `providers` says who served each probe (token counts are aligned per provider); `prompts` gives the text
+    of probes that are not the suite's own (corpus prompts), which the tokenizer signal reads their script from.
+    """
 
     model_id: str
     vendor: str | None
     texts: Mapping[str, str]
     token_counts: Mapping[str, int]
     listing: CatalogueEntry | None = field(default=None, compare=False)
+    providers: Mapping[str, str] = field(default_factory=dict)
+    prompts: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def restricted(self, probe_ids: Collection[str]) -> Fingerprint:
         """The same model seen only through `probe_ids`, as a live run of a given plan sees it."""
@@ -76,6 +83,7 @@ class Fingerprint:
             self,
             texts={k: v for k, v in self.texts.items() if k in probe_ids},
             token_counts={k: v for k, v in self.token_counts.items() if k in probe_ids},
+            providers={k: v for k, v in self.providers.items() if k in probe_ids},
         )
 
 
@@ -113,8 +121,16 @@ def _style(query: Fingerprint, references: Sequence[Fingerprint]) -> SignalScore
 
 
 def _tokenizer(query: Fingerprint, references: Sequence[Fingerprint]) -> SignalScores:
-    usable = [TokenCounts(r.model_id, r.vendor, r.token_counts) for r in references if r.vendor and r.token_counts]
-    verdict = compare_tokenizers(query.token_counts, usable, TOKENIZER_BASELINE_ID)
+    usable = [
+        TokenCounts(r.model_id, r.vendor, r.token_counts, r.providers)
+        for r in references
+        if r.vendor and r.token_counts
+    ]
+    prompts = {
+        probe_id: SUITE_PROMPTS.get(probe_id) or query.prompts.get(probe_id, "") for probe_id in query.token_counts
+    }
+    asked = TokenCounts(query.model_id, query.vendor or "", query.token_counts, query.providers)
+    verdict = compare_tokenizers(asked, usable, prompts)
     nearest: dict[str, list[NearestModel]] = {}
     for match in verdict.matches:
         nearest.setdefault(match.vendor, []).append(

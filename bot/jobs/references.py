@@ -3,7 +3,8 @@
 
 A reference probed with the suite carries everything a live run yields (answers and token counts of
 every probe); one imported from an AlpacaEval-format corpus carries answers to the style probes only,
-which still lets the style and identity signals compare against labs nobody probed. The combiner is
+which still lets the style and identity signals compare against labs nobody probed, plus the gateway's
+prompt-token counts and providers where the corpus recorded them (the tokenizer signal compares those). The combiner is
 refitted whenever the references change and cached in the store, so a guess never waits for it twice.
 """
 
@@ -53,7 +54,8 @@ def fingerprint_of(reference: Reference, listing: CatalogueEntry | None = None) 
         for probe_id, answer in reference.answers.items()
         if answer.prompt_tokens is not None
     }
-    return Fingerprint(reference.model_id, reference.vendor, texts, counts, listing)
+    providers = {probe_id: answer.provider for probe_id, answer in reference.answers.items() if answer.provider}
+    return Fingerprint(reference.model_id, reference.vendor, texts, counts, listing, providers=providers)
 
 
 def reference_from_run(report: RunReport, vendor: str) -> Reference | None:
@@ -62,7 +64,9 @@ def reference_from_run(report: RunReport, vendor: str) -> Reference | None:
     for response in report.responses:
         content = response.content if response.ok and response.kind != "tokenizer" else None
         if content or response.prompt_tokens is not None:
-            answers[response.probe_id] = ReferenceAnswer(content, response.prompt_tokens)
+            answers[response.probe_id] = ReferenceAnswer(
+                content, response.prompt_tokens, response.completion_tokens, response.provider
+            )
     if not answers:
         return None
     return Reference(report.model_id, vendor, PROBE_SOURCE, report.suite_version, answers, report.run_id)
@@ -153,7 +157,15 @@ async def import_corpus(store: Store, path: Path) -> ImportSummary:
             canonical_vendor(answers.vendor),
             source,
             CORPUS_SUITE_VERSION,
-            {prompt_id: ReferenceAnswer(text) for prompt_id, text in answers.answers.items()},
+            {
+                prompt_id: ReferenceAnswer(
+                    text,
+                    answers.prompt_tokens.get(prompt_id),
+                    answers.completion_tokens.get(prompt_id),
+                    answers.providers.get(prompt_id),
+                )
+                for prompt_id, text in answers.answers.items()
+            },
         )
         for answers in corpus.models.values()
     ]

@@ -221,3 +221,19 @@ async def test_the_combiner_fit_is_cached_until_the_references_change(store: Sto
     )
     refreshed = await combiner_model(store, await load_fingerprints(store, listings), listings, plan)
     assert refreshed.examples == len(KNOWN_MODELS)
+
+
+async def test_gateway_counts_and_providers_survive_a_corpus_import(store: Store, tmp_path):
+    counted = row("qwen/qwen3-32b", "Alibaba/Qwen", STYLE_ID, "Qwen answer") | {
+        "prompt_tokens": 21,
+        "completion_tokens": 340,
+        "provider": "DeepInfra",
+    }
+    bare = row("qwen/qwen3-32b", "Alibaba/Qwen", "aaaaaaaaaaaa", "other")
+    await import_corpus(store, write_corpus(tmp_path / "counted.jsonl.gz", [counted, bare]))
+    (reference,) = await store.references.load(SUITE_VERSION)
+    assert reference.answers[STYLE_ID] == ReferenceAnswer("Qwen answer", 21, 340, "DeepInfra")
+    assert reference.answers["aaaaaaaaaaaa"] == ReferenceAnswer("other")
+    fingerprint = fingerprint_of(reference)
+    assert fingerprint.token_counts == {STYLE_ID: 21}
+    assert fingerprint.providers == {STYLE_ID: "DeepInfra"}

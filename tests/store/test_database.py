@@ -184,6 +184,17 @@ def test_migration_numbers_run_from_one_without_a_gap():
     assert numbers == list(range(1, len(numbers) + 1))
 
 
+def _migration_files() -> list[str]:
+    return sorted(
+        (entry.name for entry in database_module.resources.files("bot.store").joinpath("migrations").iterdir()),
+        key=lambda name: int(name[1:].split("__")[0]),
+    )
+
+
+# Today's migrations 1..5 were the old V1, V3, V4, V5 and V8; later ones never had another number.
+OLD_NUMBERED = 5
+
+
 def _old_numbered_database(path, applied_files: list[str], old_version: int) -> None:
     """A database as Model Scout left it while migrations were numbered V1, V3, V4, V5, V8: no application id."""
     folder = database_module.resources.files("bot.store").joinpath("migrations")
@@ -194,12 +205,9 @@ def _old_numbered_database(path, applied_files: list[str], old_version: int) -> 
 
 
 async def test_a_database_numbered_the_old_way_is_translated_once_and_keeps_its_data(tmp_path):
-    every = sorted(
-        (entry.name for entry in database_module.resources.files("bot.store").joinpath("migrations").iterdir()),
-        key=lambda name: int(name[1:].split("__")[0]),
-    )
+    every = _migration_files()
     path = tmp_path / "old.db"
-    _old_numbered_database(path, every, old_version=8)  # old V8 is today's last migration
+    _old_numbered_database(path, every[:OLD_NUMBERED], old_version=8)  # old V8 is today's 5
     with sqlite3.connect(path) as connection:
         connection.execute("INSERT INTO bot_state (key, value) VALUES ('kept', 'yes')")
 
@@ -211,13 +219,10 @@ async def test_a_database_numbered_the_old_way_is_translated_once_and_keeps_its_
         assert connection.execute("PRAGMA user_version").fetchone()[0] == len(every)
 
 
-async def test_an_old_numbered_database_short_of_the_last_migration_gets_only_that_one(tmp_path):
-    every = sorted(
-        (entry.name for entry in database_module.resources.files("bot.store").joinpath("migrations").iterdir()),
-        key=lambda name: int(name[1:].split("__")[0]),
-    )
+async def test_an_old_numbered_database_short_of_its_last_migration_gets_only_the_ones_it_lacks(tmp_path):
+    every = _migration_files()
     path = tmp_path / "old.db"
-    _old_numbered_database(path, every[:-1], old_version=5)  # old V5 = today's 4
+    _old_numbered_database(path, every[: OLD_NUMBERED - 1], old_version=5)  # old V5 = today's 4
 
     async with await Store.open(path) as store:
         assert await store.db.schema_version() == len(every)

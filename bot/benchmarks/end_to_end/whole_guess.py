@@ -6,9 +6,12 @@
 Every model of the corpus is served by the fake gateway (`bot/testing/gateway_server.py`, over real HTTP):
 it answers a prompt of the corpus with that model's answer from the corpus, and anything else (the
 identity, refusal and cutoff questions, which no corpus holds) with nothing, so those probes fail as
-they would against a model that says nothing. `usage.prompt_tokens` comes from a real tokenizer of the
-model's family when one is available offline (`bot.benchmarks.real_tokenizers`); a model with no such
-tokenizer has its token counts dropped, so the tokenizer signal never sees made-up counts.
+they would against a model that says nothing. `usage.prompt_tokens` is the real gateway's count when the
+corpus recorded one for that model (`prompt_tokens` and `provider` per answer, as speechmap_refusal_dev
+does): the fake replays it, with its provider, and reports no count for any prompt the corpus did not
+count (the suite's tokenizer strings included). For a model without recorded counts it comes from a
+real tokenizer of the model's family when one is available offline (`bot.benchmarks.real_tokenizers`);
+a model with neither has its token counts dropped, so the tokenizer signal never sees made-up counts.
 
 Each model is probed once with the real `ProbeRunner` into a real SQLite file; its run is both its
 reference and its query. Models are split into `--folds` folds: for each fold the combiner is fitted
@@ -56,7 +59,7 @@ from bot.jobs.rate_limit import RateLimiter
 from bot.probes.suite import PROBES, STYLE_MAX_TOKENS, Probe
 from bot.settings import Settings
 from bot.store import Store
-from bot.testing.gateway_server import FakeGateway, ScriptedModel, whitespace_words
+from bot.testing.gateway_server import FakeGateway, RecordedUsage, ScriptedModel
 
 UNKNOWN_VENDOR = "unknown"
 PARALLEL_MODELS = 8
@@ -65,20 +68,30 @@ TokenCounter = Callable[[str, str], int | None]
 """(corpus model name, text) -> prompt tokens by a real tokenizer of the model's family, or None without one."""
 
 
-def load_token_counter() -> tuple[TokenCounter | None, str]:
-    """The real-tokenizer counter, or None and the reason it is unavailable (the benchmark then says so)."""
+def _no_offline_counts(model: str, text: str) -> int | None:
+    return None
+
+
+def load_token_counter(models: Sequence[ModelAnswers]) -> tuple[TokenCounter | None, str]:
+    """What counts tokens: the corpus's recorded gateway counts, else real offline tokenizers; the note says which."""
+    recorded = sum(1 for model in models if model.prompt_tokens)
     missing = missing_packages()
+    if recorded == len(models):
+        return _no_offline_counts, "real gateway token counts recorded in the corpus (every model)"
     if missing:
-        return (
-            None,
-            f"no real tokenizers ({', '.join(missing)} missing: pip install -e '.[test]'); token counts left out",
-        )
+        note = f"no real tokenizers ({', '.join(missing)} missing: pip install -e '.[test]')"
+        if recorded:
+            return _no_offline_counts, f"real gateway counts for {recorded} models; {note}: the others left out"
+        return None, f"{note}; token counts left out"
 
     def counter(model: str, text: str) -> int | None:
         tokenizer = tokenizer_for_model(model)
         return None if tokenizer is None else tokenizer.count_prompt_tokens([{"role": "user", "content": text}])
 
-    return counter, "token counts from the real tokenizer of the model's family where one is available offline"
+    offline = "token counts from the real tokenizer of the model's family where one is available offline"
+    if recorded:
+        return counter, f"real gateway counts recorded in the corpus for {recorded} models; for the rest, {offline}"
+    return counter, offline
 
 
 def _reply_from_corpus(answers: ModelAnswers, prompt_ids: dict[str, str]) -> Callable[[list[dict[str, Any]]], str]:
@@ -146,6 +159,18 @@ def auroc(positives: Sequence[float], negatives: Sequence[float]) -> float | Non
     return wins / (len(positives) * len(negatives))
 
 
+def _recorded_usage(
+    answers: ModelAnswers, prompt_ids: dict[str, str]
+) -> Callable[[list[dict[str, Any]]], RecordedUsage | None]:
+    def usage(messages: list[dict[str, Any]]) -> RecordedUsage | None:
+        content = messages[-1].get("content") if messages else ""
+        prompt_id = prompt_ids.get(content if isinstance(content, str) else "", "")
+        counted = answers.prompt_tokens.get(prompt_id)
+        return RecordedUsage(counted, answers.providers.get(prompt_id)) if counted is not None else None
+
+    return usage
+
+
 def _family_tokenizer(counter: TokenCounter | None, model: str) -> Callable[[str], int] | None:
     """The model's real tokenizer as the fake's token rule, or None when its family has none offline."""
     if counter is None or counter(model, "probe") is None:
@@ -158,26 +183,34 @@ def _family_tokenizer(counter: TokenCounter | None, model: str) -> Callable[[str
     return tokens
 
 
+def _served(model: ModelAnswers, prompt_ids: dict[str, str], counter: TokenCounter | None) -> ScriptedModel | None:
+    """The fake's model: counting as recorded, or with a real offline tokenizer, or (None) not at all."""
+    respond = _reply_from_corpus(model, prompt_ids)
+    if counter is not None and model.prompt_tokens:
+        return ScriptedModel(model.model, respond, recorded_usage=_recorded_usage(model, prompt_ids))
+    tokenizer = _family_tokenizer(counter, model.model)
+    if tokenizer is None:
+        return None
+    return ScriptedModel(model.model, respond, tokenizer=tokenizer, per_message_overhead=0)
+
+
 async def probe_corpus(
     models: Sequence[ModelAnswers], probes: tuple[Probe, ...], counter: TokenCounter | None, max_requests: int
 ) -> tuple[list[Fingerprint], frozenset[str], int]:
-    """Probe every corpus model through the fake gateway; fingerprints, the query probe ids, and requests sent."""
+    """Probe every corpus model through the fake gateway; fingerprints, the query probe ids, and requests sent.
+
+    With `counter` None (`--no-tokenizers`) no count reaches the fingerprints, recorded or simulated.
+    """
     prompt_ids = {probe.prompt: probe.probe_id for probe in probes}
+    prompts = {probe.probe_id: probe.prompt for probe in probes}
     with tempfile.TemporaryDirectory() as folder:
         async with FakeGateway() as gateway, await Store.open(Path(folder) / "bench.db") as store:
             counted = set()
             for model in models:
-                tokenizer = _family_tokenizer(counter, model.model)
-                if tokenizer is not None:
+                served = _served(model, prompt_ids, counter)
+                if served is not None:
                     counted.add(model.model)
-                gateway.add_model(
-                    ScriptedModel(
-                        model.model,
-                        _reply_from_corpus(model, prompt_ids),
-                        tokenizer=tokenizer or whitespace_words,
-                        per_message_overhead=0 if tokenizer else 4,
-                    )
-                )
+                gateway.add_model(served or ScriptedModel(model.model, _reply_from_corpus(model, prompt_ids)))
             async with GatewayClient(gateway.base_url, "sk-bench", timeout_s=30) as client:
                 limiter = RateLimiter(1_000_000, 32)
                 runner = ProbeRunner(
@@ -195,7 +228,15 @@ async def probe_corpus(
                     async with gate:
                         report = await runner.run(model.model, purpose="reference")
                     counts = report.token_counts if model.model in counted else {}
-                    return Fingerprint(model.model, canonical_vendor(model.vendor), report.texts, counts)
+                    providers = {p: name for p, name in report.providers.items() if p in counts}
+                    return Fingerprint(
+                        model.model,
+                        canonical_vendor(model.vendor),
+                        report.texts,
+                        counts,
+                        providers=providers,
+                        prompts=prompts,
+                    )
 
                 fingerprints = list(await asyncio.gather(*(one(model) for model in models)))
                 requests = len(gateway.requests_to("chat"))
@@ -250,7 +291,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     corpus = load_corpus(Path(args.corpus))
     models = sorted(corpus.models.values(), key=lambda model: model.model)
     counter, tokenizer_note = (
-        (None, "token counts left out (--no-tokenizers)") if args.no_tokenizers else load_token_counter()
+        (None, "token counts left out (--no-tokenizers)") if args.no_tokenizers else load_token_counter(models)
     )
     probes = probes_for(models, args.corpus_prompts, args.seed)
     fingerprints, query_ids, requests = await probe_corpus(models, probes, counter, args.max_requests)

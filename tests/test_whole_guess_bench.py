@@ -8,8 +8,18 @@ from argparse import Namespace
 from pathlib import Path
 
 from bot.attribution.corpus import load_corpus
-from bot.benchmarks.end_to_end.whole_guess import auroc, format_text, load_token_counter, probe_corpus, probes_for, run
+from bot.benchmarks.end_to_end.whole_guess import (
+    auroc,
+    format_text,
+    load_token_counter,
+    probe_corpus,
+    probes_for,
+    run,
+    run_command,
+    targets,
+)
 from bot.probes.suite import PROBES, plan_probes
+from bot.settings import load_settings
 
 STYLE_PROMPTS = [probe for probe in PROBES if probe.kind in ("style", "identity") and len(probe.probe_id) == 12]
 WRITERS = {
@@ -51,7 +61,7 @@ async def test_every_model_is_probed_once_and_attributed_with_and_without_its_la
     result = await run(args)
     asked = {probe.probe_id for probe in plan_probes(12, 1_000_000).probes}
     assert (result["models"], result["vendors"]) == (6, 3)
-    assert result["k_corpus_prompts"] == len(asked & {p.probe_id for p in STYLE_PROMPTS}) == 4
+    assert result["k_corpus_prompts"] == len(asked & {p.probe_id for p in STYLE_PROMPTS}) == 5
     assert result["requests"] == 6 * result["probes"]  # the real runner, one request per probe, over HTTP
     assert result["models_with_token_counts"] == 0 and "left out" in result["tokenizers"]
     outcomes = result["outcomes"]
@@ -79,3 +89,41 @@ async def test_a_corpus_with_gateway_counts_is_probed_with_its_real_counts_and_p
         expected = {p: n for p, n in model.prompt_tokens.items() if p in asked}
         assert expected and fingerprint.token_counts == expected, "recorded counts only: tokenizer strings have none"
         assert set(fingerprint.providers.values()) == {model.providers[next(iter(expected))]}
+
+
+def test_each_whole_guess_target_is_checked_and_real_counts_raise_the_top1_bar():
+    result = {
+        "tokenizers": "real gateway token counts recorded in the corpus (every model)",
+        "top1": 0.92,
+        "top3": 0.99,
+        "ece": 0.08,
+        "open_set": {"auroc": 0.9, "abstain_unknown": 0.7, "abstain_known": 0.1},
+    }
+    missed = [target.name for target in targets(result) if not target.met]
+    assert missed == ["top1"]
+    simulated = {**result, "tokenizers": "token counts from the real tokenizer of the model's family"}
+    assert all(target.met for target in targets(simulated))
+    worse = {**simulated, "ece": 0.11, "open_set": {"auroc": None, "abstain_unknown": 0.5, "abstain_known": 0.2}}
+    assert [t.name for t in targets(worse) if not t.met] == [
+        "ece",
+        "open_set_auroc",
+        "unknown_first_unknown_lab",
+        "unknown_first_known_lab",
+    ]
+
+
+async def test_the_command_exits_1_exactly_when_a_target_is_missed(tmp_path, capsys):
+    args = Namespace(
+        corpus=str(tiny_corpus(tmp_path / "tiny.jsonl.gz")),
+        corpus_prompts=0,
+        folds=2,
+        max_requests=12,
+        seed=0,
+        no_tokenizers=True,
+        outcomes=False,
+        json=True,
+    )
+    code = await run_command(load_settings(), args)
+    printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert code == (0 if printed["targets"]["all_met"] else 1)
+    assert set(printed["selective"]) == {"threshold", "coverage", "precision"} and "aurc" in printed

@@ -27,14 +27,24 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.attribution.calibration import (
+    DEFAULT_THRESHOLD,
     UNKNOWN_VENDOR,
     Calibration,
     CalibrationExample,
     UnknownEntry,
     fit_calibration,
+    fit_threshold,
     fit_unknown,
 )
-from bot.attribution.guess import GUESS_TOO_LITTLE_EVIDENCE, Guess, NearestModel, RankedVendor
+from bot.attribution.guess import (
+    GUESS_TOO_LITTLE_EVIDENCE,
+    NOT_SURE_BETWEEN,
+    NOT_SURE_UNLIKE_ANY,
+    Guess,
+    NearestModel,
+    NotSure,
+    RankedVendor,
+)
 from bot.attribution.identity import IdentityReference, assess_identity
 from bot.attribution.metadata import compare_listing
 from bot.attribution.style import StyleReference, rank_style
@@ -197,6 +207,12 @@ class CombinerModel:
     top3: float | None = None
     ece: float | None = None
     unknown: UnknownEntry | None = None
+    threshold: float | None = None
+
+    @property
+    def naming_threshold(self) -> float:
+        """The confidence at which one vendor is named: learnt by cross-fitting, or `DEFAULT_THRESHOLD`."""
+        return DEFAULT_THRESHOLD if self.threshold is None else self.threshold
 
     @classmethod
     def uncalibrated(cls) -> CombinerModel:
@@ -241,6 +257,7 @@ class CombinerModel:
             "top3": self.top3,
             "ece": self.ece,
             "unknown": None if self.unknown is None else vars(self.unknown),
+            "threshold": self.threshold,
         }
 
     @classmethod
@@ -255,6 +272,7 @@ class CombinerModel:
             record.get("top3"),
             record.get("ece"),
             UnknownEntry(**record["unknown"]) if record.get("unknown") else None,
+            record.get("threshold"),
         )
 
     def describe(self) -> str:
@@ -265,7 +283,7 @@ class CombinerModel:
             return f"combiner fitted on {self.examples} leave-one-out cases (too few to measure it separately)"
         return (
             f"combiner fitted on {self.examples} leave-one-out cases; cross-fitted top-1 {self.top1:.2f}, "
-            f"top-3 {self.top3:.2f}, ECE {self.ece:.3f}"
+            f"top-3 {self.top3:.2f}, ECE {self.ece:.3f}; names one lab from {self.naming_threshold:.0%} confidence"
         )
 
 
@@ -304,6 +322,7 @@ def combine(model_id: str, found: SignalSet, model: CombinerModel) -> Guess:
         RankedVendor(vendor, _display_name(vendor), probability, _nearest(vendor, signals))
         for vendor, probability in ordered
     )
+    not_sure = _not_sure(ranking[0].vendor, model.probabilities(found), model.naming_threshold)
     evidence: list[str] = []
     for name in SIGNALS:
         if name in signals:
@@ -318,7 +337,41 @@ def combine(model_id: str, found: SignalSet, model: CombinerModel) -> Guess:
         evidence.append(f"without {', '.join(missing)} evidence: confidence is lower")
     if not model.calibrated:
         evidence.append(f"confidence not yet calibrated ({model.describe()})")
-    return Guess(model_id, ranking, ranking[0].probability, tuple(evidence))
+    if not_sure is not None:
+        evidence.insert(0, f"not sure: {not_sure.reason} ({_why_not_sure(not_sure, model)})")
+    return Guess(model_id, ranking, ranking[0].probability, tuple(evidence), not_sure=not_sure)
+
+
+CANDIDATES_NAMED = 3
+
+
+def _not_sure(first: str, known: Mapping[str, float], threshold: float) -> NotSure | None:
+    """Why no single vendor may be named, or None when the top known vendor reaches the threshold.
+
+    The candidates are the fewest vendors (at most `CANDIDATES_NAMED`) that together reach the threshold.
+    """
+    if first == UNKNOWN_VENDOR:
+        return NotSure(NOT_SURE_UNLIKE_ANY, (), "no reference writes like it", threshold)
+    ordered = sorted(known.items(), key=lambda item: (-item[1], item[0]))
+    if not ordered or ordered[0][1] >= threshold:
+        return None
+    candidates: list[str] = []
+    total = 0.0
+    for vendor, probability in ordered[:CANDIDATES_NAMED]:
+        candidates.append(vendor)
+        total += probability
+        if total >= threshold and len(candidates) >= 2:
+            break
+    names = [display_name(vendor) for vendor in candidates]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" or {names[-1]}"
+    return NotSure(NOT_SURE_BETWEEN, tuple(candidates), f"{listed}, not sure which", threshold)
+
+
+def _why_not_sure(not_sure: NotSure, model: CombinerModel) -> str:
+    if not_sure.kind == NOT_SURE_UNLIKE_ANY:
+        return "a lab without references is likelier than any lab the references cover"
+    learnt = "learnt on the references" if model.threshold is not None else "too few references to learn it"
+    return f"no lab reaches the {not_sure.threshold:.0%} confidence at which one is named, {learnt}"
 
 
 def _display_name(vendor: str) -> str:
@@ -425,6 +478,7 @@ def fit_combiner(cases: Sequence[LeaveOneOutCase], folds: int = FOLDS) -> Combin
         top1=sum(o[1] for o in outcomes) / len(outcomes),
         top3=sum(o[2] for o in outcomes) / len(outcomes),
         ece=expected_calibration_error((o[0], o[1]) for o in outcomes),
+        threshold=fit_threshold([(o[0], o[1]) for o in outcomes]),
     )
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.attribution.corpus import CorpusError
+from bot.catalogue.lines import PlannedReference, RunBudget
+from bot.catalogue.vendors import display_name
 from bot.cli.common import reveal
 from bot.console import positive_int, print_json
 from bot.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CommandError
@@ -119,6 +121,42 @@ async def _refit_and_describe(store: Store, settings: Settings) -> None:
     print(model.describe())
 
 
+def _format_plan(plan: list[PlannedReference], budget: RunBudget) -> str:
+    """The calibration plan as a table: model, lab, line and what its run costs at most, then the total."""
+    lines = [
+        f"calibration plan: {len(plan)} models, each run at most {budget.requests} requests, "
+        f"~{budget.prompt_tokens:,} prompt and {budget.completion_tokens:,} completion tokens (nothing is sent)",
+        f"{'model':48} {'lab':20} {'line':12} {'at most':>9}",
+    ]
+    lines += [
+        f"{item.model_id[:48]:48} {display_name(item.vendor)[:20]:20} {item.line:12} {f'${item.cost:.4f}':>9}"
+        for item in plan
+    ]
+    lines.append(f"{'total':82} {f'${sum(item.cost for item in plan):.2f}':>9}")
+    return "\n".join(lines)
+
+
+async def _print_plan(settings: Settings, lines_per_lab: int, as_json: bool) -> int:
+    from bot.jobs.references import calibration_plan, run_budget
+
+    budget = run_budget(plan_probes(settings.probe_max_requests, settings.probe_max_tokens))
+    async with await Store.open(settings.database_path) as store:
+        plan = calibration_plan(await store.catalogue.models(), lines_per_lab, budget)
+    if not plan:
+        raise CommandError("the store knows no catalogue models of the major labs: run `scout scan` first")
+    if as_json:
+        print_json(
+            {
+                "budget": vars(budget),
+                "models": [vars(item) for item in plan],
+                "total_usd": round(sum(item.cost for item in plan), 4),
+            }
+        )
+    else:
+        print(_format_plan(plan, budget))
+    return EXIT_OK
+
+
 async def cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
     """Probe models of known makers into references and refit the combiner; fails only if every probe failed."""
     if args.status:
@@ -127,22 +165,24 @@ async def cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
         async with await Store.open(settings.database_path) as store:
             print((await reference_status(store)).describe())
         return EXIT_OK
+    lines_per_lab = args.per_vendor or settings.calibration_models_per_vendor
+    if args.plan:
+        return await _print_plan(settings, lines_per_lab, args.json)
     key = _api_key(settings)
     if not key:
         return EXIT_USAGE
-    from bot.jobs.references import calibrate, choose_calibration_models
+    from bot.jobs.references import calibrate, choose_calibration_models, run_budget
 
-    per_vendor = args.per_vendor or settings.calibration_models_per_vendor
+    plan = plan_probes(settings.probe_max_requests, settings.probe_max_tokens)
     async with await Store.open(settings.database_path) as store:
         if args.models:
             model_ids = [part.strip() for part in args.models.split(",") if part.strip()]
         elif settings.calibration_model_ids:
             model_ids = settings.calibration_model_ids
         else:
-            model_ids = choose_calibration_models(await store.catalogue.models(), per_vendor)
+            model_ids = choose_calibration_models(await store.catalogue.models(), lines_per_lab, run_budget(plan))
             if not model_ids:
                 raise CommandError("the store knows no catalogue models of the major labs: run `scout scan` first")
-        plan = plan_probes(settings.probe_max_requests, settings.probe_max_tokens)
         print(
             f"calibrating {len(model_ids)} models with suite {SUITE_VERSION} "
             f"({len(plan.probes)} probes, at most {plan.max_requests} requests each)",
@@ -211,9 +251,17 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--models",
         metavar="ID,...",
         help="comma-separated model ids (default: CALIBRATION_MODELS, "
-        "else the newest text models of each major lab in the store's catalogue)",
+        "else the newest model of each product line of each major lab in the store's catalogue)",
     )
-    calibrate_.add_argument("--per-vendor", type=positive_int, metavar="N", help="models per lab when choosing them")
+    calibrate_.add_argument(
+        "--per-vendor", type=positive_int, metavar="N", help="product lines per lab when choosing models (default 5)"
+    )
+    calibrate_.add_argument(
+        "--plan",
+        action="store_true",
+        help="print the models it would probe (model, lab, line, most it costs in US dollars); sends nothing",
+    )
+    calibrate_.add_argument("--json", action="store_true", help="with --plan, print one JSON object")
     calibrate_.add_argument("--refresh", action="store_true", help="probe again models that already have a reference")
     calibrate_.add_argument(
         "--status", action="store_true", help="print the references per lab, their age and the bot's calibration N/M"

@@ -22,9 +22,10 @@ from bot.attribution.combiner import CombinerModel, Fingerprint, fit_combiner, l
 from bot.attribution.corpus import CorpusError, load_corpus
 from bot.catalogue.chat import is_chat_model
 from bot.catalogue.entry import CatalogueEntry
+from bot.catalogue.lines import PlannedReference, RunBudget, plan_references
 from bot.catalogue.vendors import COMMON_VENDOR_KEYS, canonical_vendor, vendor_for_model_id
 from bot.jobs.probe_runner import ProbeRunner, RunReport, request_extra_for
-from bot.probes.suite import PROBES_BY_ID, SUITE_VERSION
+from bot.probes.suite import PROBES_BY_ID, SUITE_VERSION, ProbePlan
 from bot.store import Store
 from bot.store.catalogue import ModelRecord
 from bot.store.references import CORPUS_SUITE_VERSION, Reference, ReferenceAnswer
@@ -200,28 +201,20 @@ def is_reference_candidate(record: ModelRecord) -> CatalogueEntry | None:
     return entry
 
 
-def _cost(entry: CatalogueEntry) -> float:
-    """What one probe run roughly costs on this endpoint: its prompt and completion prices per token."""
-    return (entry.price("prompt") or 0.0) + (entry.price("completion") or 0.0)
+def run_budget(plan: ProbePlan) -> RunBudget:
+    """The most one probe run of `plan` is billed: its prompts (estimated), every probe at its cap, every request."""
+    return RunBudget(plan.estimated_prompt_tokens, plan.reserved_tokens, plan.max_requests)
 
 
-def choose_calibration_models(records: Sequence[ModelRecord], per_vendor: int) -> list[str]:
-    """The newest `per_vendor` chat models of each major lab in the catalogue, in the order to probe them.
+def calibration_plan(records: Sequence[ModelRecord], lines_per_lab: int, budget: RunBudget) -> list[PlannedReference]:
+    """The newest listing of each product line of each major lab, in the order to probe them (`plan_references`)."""
+    entries = [entry for record in records if (entry := is_reference_candidate(record)) is not None]
+    return plan_references(entries, COMMON_VENDOR_KEYS, budget, lines_per_lab)
 
-    Every lab's newest model comes before any lab's second, so a budget that runs out still covers
-    the most labs; within each such round the cheapest endpoints go first.
-    """
-    newest: dict[str, list[tuple[int, CatalogueEntry]]] = {}
-    for record in records:
-        vendor = vendor_for_model_id(record.id)
-        entry = is_reference_candidate(record) if vendor is not None and vendor.key in COMMON_VENDOR_KEYS else None
-        if vendor is not None and entry is not None:
-            newest.setdefault(vendor.key, []).append((entry.created or 0, entry))
-    rounds: list[list[CatalogueEntry]] = [[] for _ in range(per_vendor)]
-    for listed in newest.values():
-        for position, (_, entry) in enumerate(sorted(listed, key=lambda item: (-item[0], item[1].id))[:per_vendor]):
-            rounds[position].append(entry)
-    return [entry.id for round_ in rounds for entry in sorted(round_, key=lambda entry: (_cost(entry), entry.id))]
+
+def choose_calibration_models(records: Sequence[ModelRecord], lines_per_lab: int, budget: RunBudget) -> list[str]:
+    """The model ids of `calibration_plan`, in order."""
+    return [item.model_id for item in calibration_plan(records, lines_per_lab, budget)]
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from bot.testing.scripted_labs import KNOWN_MODELS, install_labs
 from tests.bot_process import read_rows, running_bot
 from tests.e2e.conftest import World
 
-HUNG = "qwen/qwen3-32b"
+HUNG = "qwen/qwen3-8b"
 
 
 def _targets(world: World) -> dict[str, str]:

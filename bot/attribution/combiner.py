@@ -50,7 +50,8 @@ from bot.attribution.metadata import compare_listing
 from bot.attribution.style import StyleReference, rank_style
 from bot.attribution.tokenizer import TokenCounts, compare_tokenizers
 from bot.catalogue.entry import CatalogueEntry
-from bot.catalogue.vendors import display_name
+from bot.catalogue.lines import LINE_NAMES, LINES, line_of
+from bot.catalogue.vendors import display_name, vendor_for_model_id
 from bot.probes.suite import PROBES, PROBES_BY_ID
 
 IDENTITY_PROBE_IDS = frozenset(probe.probe_id for probe in PROBES if probe.kind == "identity")
@@ -169,11 +170,15 @@ class SignalSet:
     """The vendors in the running and what each available signal says about them.
 
     Only vendors with references are candidates: a lab nobody has probed has nothing to be compared
-    with, so naming it would rest on a bare self-claim or a prior, not on evidence.
+    with, so naming it would rest on a bare self-claim or a prior, not on evidence. `reference_lines`
+    gives each lab's references' product lines by model and `listed_lines` the lines it lists in the catalogue,
+    so the evidence can say when a lab's nearest reference is of another line than one it lists.
     """
 
     candidates: tuple[str, ...]
     signals: Mapping[str, SignalScores]
+    reference_lines: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    listed_lines: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
 def gather_signals(
@@ -193,7 +198,21 @@ def gather_signals(
         nearest = {v: (NearestModel(m.model_id, m.similarity),) for v, m in metadata.nearest.items()}
         mean = sum(metadata.scores.values()) / len(metadata.scores)
         signals["metadata"] = SignalScores("metadata", metadata.scores, mean, nearest, metadata.evidence)
-    return SignalSet(tuple(sorted(candidates)), signals)
+    listed: dict[str, set[str]] = {}
+    for listing in listings:
+        vendor = vendor_for_model_id(listing.id)
+        if vendor is not None and vendor.key in candidates:
+            listed.setdefault(vendor.key, set()).add(line_of(listing.id))
+    referenced: dict[str, dict[str, str]] = {}
+    for reference in references:
+        if reference.vendor:
+            referenced.setdefault(reference.vendor, {})[reference.model_id] = line_of(reference.model_id)
+    return SignalSet(
+        tuple(sorted(candidates)),
+        signals,
+        referenced,
+        {vendor: frozenset(lines) for vendor, lines in listed.items()},
+    )
 
 
 @dataclass(frozen=True)
@@ -332,6 +351,9 @@ def combine(model_id: str, found: SignalSet, model: CombinerModel) -> Guess:
                     f"{name} disagrees with the ranking: self-reports are weak, "
                     "distilled models repeat their teacher's name"
                 )
+    coverage = _line_coverage(ranking, found)
+    if coverage:
+        evidence.append(coverage)
     missing = [name for name in FITTED_SIGNALS if name not in signals or not signals[name].scores]
     if missing:
         evidence.append(f"without {', '.join(missing)} evidence: confidence is lower")
@@ -343,6 +365,27 @@ def combine(model_id: str, found: SignalSet, model: CombinerModel) -> Guess:
 
 
 CANDIDATES_NAMED = 3
+
+
+def _line_coverage(ranking: Sequence[RankedVendor], found: SignalSet) -> str | None:
+    """Which line the top lab's nearest reference is of, and the lines it lists that no reference covers.
+
+    A lab's reasoning or small model writes unlike its flagship, so a stealth model of a line nobody
+    probed is easily missed or misplaced: the reader should know when that may be the case.
+    """
+    top = next((item for item in ranking if item.vendor != UNKNOWN_VENDOR), None)
+    if top is None or not top.nearest:
+        return None
+    lines = found.reference_lines.get(top.vendor, {})
+    line = lines.get(top.nearest[0].model_id)
+    listed = found.listed_lines.get(top.vendor, frozenset())
+    missing = [LINE_NAMES[other] for other in LINES if other in listed and other not in lines.values()]
+    if line is None or not missing:
+        return None
+    return (
+        f"nearest {display_name(top.vendor)} reference is a {LINE_NAMES[line]} ({top.nearest[0].model_id}); "
+        f"no {' or '.join(missing)} reference yet"
+    )
 
 
 def _not_sure(first: str, known: Mapping[str, float], threshold: float) -> NotSure | None:

@@ -28,8 +28,9 @@ from bot.attribution.combiner import (
     leave_one_out_cases,
 )
 from bot.attribution.guess import NOT_SURE_BETWEEN, NOT_SURE_UNLIKE_ANY, NotSure
+from bot.catalogue.entry import parse_entry
 from bot.probes.suite import PROBES, plan_probes
-from bot.testing.scripted_labs import KNOWN_MODELS, LABS, STEALTH_ID, responder
+from bot.testing.scripted_labs import KNOWN_MODELS, LABS, STEALTH_ID, catalogue_entry, responder
 
 VENDORS = ("anthropic", "openai", "zhipu")
 
@@ -248,3 +249,19 @@ def test_fit_threshold_picks_the_lowest_confidence_reaching_the_target_precision
     assert fit_threshold([(0.9, True)], 0.9) == DEFAULT_THRESHOLD  # too few cases to learn from
     assert risk_coverage_area([(0.9, True), (0.5, False)]) == pytest.approx((0 + 0.5) / 2)
     assert risk_coverage_area([(0.9, False), (0.5, True)]) == pytest.approx((1 + 0.5) / 2)
+
+
+def test_the_evidence_says_when_the_nearest_same_lab_reference_is_of_another_line_than_one_listed():
+    references = [lab_fingerprint(model_id, vendor, vendor, variant) for model_id, vendor, variant in KNOWN_MODELS]
+    listings = [parse_entry(catalogue_entry(model_id, vendor, 1_760_000_000)) for model_id, vendor, _ in KNOWN_MODELS]
+    listings.append(parse_entry(catalogue_entry("openai/o4-mini", "openai", 1_760_000_000)))
+    stealth = lab_fingerprint("openrouter/quasar-alpha", None, "openai", 0)
+    guess = combine(
+        "openrouter/quasar-alpha", gather_signals(stealth, references, listings), CombinerModel.uncalibrated()
+    )
+    assert guess.ranking[0].vendor == "openai"
+    nearest = guess.ranking[0].nearest[0].model_id
+    line = {"openai/gpt-5": "flagship chat model", "openai/gpt-5-mini": "small model"}[nearest]
+    assert f"nearest OpenAI reference is a {line} ({nearest}); no reasoning model reference yet" in guess.evidence
+    covered = combine("m", gather_signals(stealth, references, listings[:-1]), CombinerModel.uncalibrated())
+    assert not [line for line in covered.evidence if "reference yet" in line]  # every listed line has a reference

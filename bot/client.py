@@ -190,9 +190,8 @@ async def run_bot(settings: Settings) -> None:
     """Open the store and the gateway, then run the bot until it is stopped."""
     token = settings.discord_token.get_secret_value() if settings.discord_token else ""
     point_discord_at(settings.discord_api_base, settings.discord_gateway_url)
-    api_key = settings.openrouter_api_key.get_secret_value() if settings.openrouter_api_key else None
     async with await Store.open(settings.database_path) as store:
-        gateway = GatewayClient(settings.openrouter_base_url, api_key)
+        gateway = GatewayClient.from_settings(settings)
         pipeline = Pipeline(store, gateway, settings)
         bot = ScoutBot(settings, store, pipeline)
         # A service manager stops the bot with SIGTERM: close it properly (pipeline, sessions, store).

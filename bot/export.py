@@ -1,6 +1,6 @@
 """Streaming vote-log writers: CSV or JSON Lines, gzipped or split when the file is too big to upload.
 
-Rows come from `VoteStore.export_rows` one at a time and go straight to a file, so memory stays flat
+Rows come from `MemberStore.export_rows` one at a time and go straight to a file, so memory stays flat
 however long the log is. Fitting a file under a size limit (Discord's per-guild upload limit) works
 from the file on disk, in a thread, never from a list of rows.
 
@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from bot.store.votes import ExportRow
+from bot.store.members import ExportRow
 
 FORMATS = ("csv", "jsonl")
 EXPORT_COLUMNS = (

@@ -23,6 +23,7 @@ from typing import Any, Literal
 import aiohttp
 from yarl import URL
 
+from bot.settings import Settings
 from bot.untrusted_json import (
     JsonItems,
     UntrustedJsonError,
@@ -260,6 +261,13 @@ class GatewayClient:
         self._app_url = app_url
         self._session = session
         self._owns_session = session is None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> GatewayClient:
+        """The client the settings describe, for the bot, the CLI and the benchmarks alike: their base URL, and
+        their API key, taken out of its `SecretStr` only here, to go into the request header."""
+        key = settings.openrouter_api_key
+        return cls(settings.openrouter_base_url, key.get_secret_value() if key is not None else None)
 
     @property
     def base_url(self) -> str:

@@ -53,6 +53,14 @@ def discord_id(value: int) -> int:
     return value
 
 
+def database_file(path: Path) -> Path:
+    """The one check of a database path, for the settings, `--database` and the store alike: a directory is
+    refused with the file name to use instead (SQLite's own error for it only says "unable to open")."""
+    if path.is_dir():
+        raise ValueError(f"{path} is a directory; name the database file inside it, e.g. {path / 'scout.db'}")
+    return path
+
+
 class Settings(BaseSettings):
     """Every setting of the bot and the CLI, one typed object, validated as a whole before anything runs."""
 
@@ -102,9 +110,7 @@ class Settings(BaseSettings):
     @field_validator("database_path")
     @classmethod
     def _database_file(cls, value: Path) -> Path:
-        if value.is_dir():
-            raise ValueError(f"{value} is a directory; name the database file inside it, e.g. {value / 'scout.db'}")
-        return value
+        return database_file(value)
 
     @field_validator("log_level")
     @classmethod

@@ -2,21 +2,20 @@
 
 Every caller has acknowledged the interaction before it gets here, so a busy database never costs
 Discord's 3-second window. A vote or a note is never lost to a busy database: while another process
-holds the write lock the write is retried (SQLite's own retries first, then ours) until it is stored;
-after a short wait the member is told it is queued, and told again when it lands.
+holds the write lock the store retries the write (`until_stored`) until it lands; after a short wait the
+member is told it is queued, and told again when it lands.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.store.database import is_busy
+from bot.store.busy import until_stored
 from bot.store.outbox import Announcement
 from bot.store.votes import CastResult, VotingClosed
 from cogs import _safety as safety
@@ -28,33 +27,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
 QUEUED_NOTICE_SECONDS = 2.0
-RETRY_FIRST_SECONDS = 0.2
-RETRY_MAX_SECONDS = 5.0
-GIVE_UP_SECONDS = 14 * 60.0  # an interaction's token lasts 15 minutes: past that the member cannot be told
 QUEUED_TEXT = "The database is busy right now: your {what} is queued and I will confirm here when it is stored."
 
 
 def member_name(interaction: discord.Interaction[ScoutBot]) -> str:
     return safety.label(interaction.user.display_name, 100)
-
-
-async def until_stored(write: Callable[[], Awaitable[T]], what: str) -> T:
-    """Run a write until the database takes it; only a lock held elsewhere for 14 minutes gives up."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + GIVE_UP_SECONDS
-    wait = RETRY_FIRST_SECONDS
-    while True:
-        try:
-            return await write()
-        except sqlite3.OperationalError as error:
-            if not is_busy(error) or loop.time() + wait > deadline:
-                raise
-            log.warning("%s waits for the database (held by another process); retrying in %.1fs", what, wait)
-        await asyncio.sleep(wait)
-        wait = min(wait * 2, RETRY_MAX_SECONDS)
 
 
 async def store_and_tell(
@@ -128,7 +106,7 @@ async def record_note(interaction: discord.Interaction[ScoutBot], model_id: str,
     guild_id = interaction.guild_id
     assert guild_id is not None
     try:
-        await interaction.client.store.votes.add_note(
+        await interaction.client.store.notes.add(
             guild_id, model_id, interaction.user.id, member_name(interaction), text
         )
     except ValueError as error:

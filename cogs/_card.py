@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from bot.attribution.guess import Guess
 from bot.store import Store
 from bot.store.catalogue import ModelRecord
-from bot.store.votes import Reveal, Tally
+from bot.store.reveals import Reveal
+from bot.store.votes import Tally
 
 REMOVAL_EVENTS_SCANNED = 20
 _NO_GUESS_PREFIX = re.compile(r"^\s*no guess yet\s*:\s*", re.IGNORECASE)
@@ -53,20 +54,14 @@ async def load_card(store: Store, guild_id: int, model_id: str) -> Card | None:
     model = await store.catalogue.model(model_id)
     if model is None:
         return None
-    reveal = await store.votes.reveal_for(guild_id, model_id)
+    reveal = await store.reveals.reveal_for(guild_id, model_id)
     return Card(
         model=model,
         guess=await store.guesses.latest(model_id),
         tally=await store.votes.tally(guild_id, model_id, hidden=await store.guilds.hides_votes(guild_id)),
         reveal=reveal,
-        called_by=await _called_by(store, guild_id, model_id) if reveal else [],
+        called_by=await store.reveals.called_by(guild_id, model_id) if reveal else [],
     )
-
-
-async def _called_by(store: Store, guild_id: int, model_id: str) -> list[str]:
-    """The members whose current vote matched the reveal, in the order they voted."""
-    rows = store.votes.export_rows(guild_id, model_id=model_id)
-    return [row.member_name async for row in rows if row.kind == "vote" and row.current_vote and row.correct]
 
 
 async def removal_candidates(store: Store, model_id: str) -> list[str]:

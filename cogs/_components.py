@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import discord
 
 from bot.catalogue.vendors import COMMON_VENDOR_KEYS, canonical_vendor, display_name
-from bot.store.votes import MAX_NOTE_LENGTH
+from bot.store.notes import MAX_NOTE_LENGTH
 from cogs import _safety as safety
 from cogs._actions import announcement_for, guild_card, record_note, record_vote, store_and_tell
 from cogs._card import Card, supported_ranking
@@ -194,7 +194,7 @@ async def tally_embed(interaction: discord.Interaction[ScoutBot], model_id: str)
     """This guild's votes and newest notes on a model; never another guild's."""
     assert interaction.guild_id is not None
     card = await guild_card(interaction, model_id)
-    notes = await interaction.client.store.votes.notes(interaction.guild_id, model_id, limit=NOTES_SHOWN)
+    notes = await interaction.client.store.notes.newest(interaction.guild_id, model_id, limit=NOTES_SHOWN)
     return votes_embed(card, notes)
 
 

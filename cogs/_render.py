@@ -19,7 +19,8 @@ from bot.attribution.guess import Guess
 from bot.catalogue.entry import CatalogueEntry
 from bot.catalogue.vendors import display_name
 from bot.store.catalogue import ModelRecord
-from bot.store.votes import Note, Tally
+from bot.store.notes import Note
+from bot.store.votes import Tally
 from cogs import _safety as safety
 from cogs._card import Card, no_guess_reason, supported_ranking
 

@@ -125,7 +125,7 @@ async def status_command(interaction: discord.Interaction[ScoutBot]) -> None:
     embed.add_field(name="Who the bot can name", value=safety.plain(references, 1000), inline=False)
 
     outbox = await store.outbox.counts(guild_id)
-    votes = await store.votes.counts(guild_id)
+    votes = await store.members.counts(guild_id)
     embed.add_field(
         name="Activity here",
         value=(

@@ -64,7 +64,7 @@ async def export_command(
     limit = interaction.guild.filesize_limit if interaction.guild else DEFAULT_UPLOAD_LIMIT
     name = export_basename(guild_id, model_id, format, member_id=member_id)
     with tempfile.TemporaryDirectory(prefix="scout-export-") as directory:
-        rows = store.votes.export_rows(guild_id, model_id=model_id, since=since_stamp, member_id=member_id)
+        rows = store.members.export_rows(guild_id, model_id=model_id, since=since_stamp, member_id=member_id)
         try:
             async with contextlib.aclosing(rows):
                 result = await export_to_directory(rows, format, Path(directory), name, size_limit=limit, excel=excel)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from bot.store.votes import Forgotten
+from bot.store.members import Forgotten
 from cogs import _safety as safety
 from cogs._safety import CommandRefused
 from cogs._scout_cog import ScoutCog
@@ -62,7 +62,7 @@ class ForgetConfirmation(discord.ui.View):
             await interaction.response.defer()
             store = interaction.client.store
             assert interaction.guild_id is not None
-            forgotten = await store.votes.forget_member(interaction.guild_id, self.member_id)
+            forgotten = await store.members.forget(interaction.guild_id, self.member_id)
             text = forgotten_text(forgotten, self.whose)
             await interaction.edit_original_response(**safety.message_kwargs(text, view=None))
         except Exception as error:
@@ -103,7 +103,7 @@ async def member_with_data_autocomplete(
     except app_commands.MissingPermissions:
         return []
     assert interaction.guild_id is not None
-    found = await interaction.client.store.votes.members_with_data(interaction.guild_id, current[:100])
+    found = await interaction.client.store.members.with_data(interaction.guild_id, current[:100])
     return [
         app_commands.Choice(name=safety.label(f"{name} ({member_id})", safety.CHOICE_NAME_LIMIT), value=str(member_id))
         for member_id, name in found
@@ -121,7 +121,7 @@ async def forget_member_command(
     assert interaction.guild_id is not None
     member_id = _member_id(member)
     await safety.acknowledge(interaction)
-    known = await interaction.client.store.votes.members_with_data(interaction.guild_id, str(member_id))
+    known = await interaction.client.store.members.with_data(interaction.guild_id, str(member_id))
     name = next((name for found_id, name in known if found_id == member_id), str(member_id))
     await _ask(
         interaction,

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 
 from bot.export import ExportError, parse_since
-from bot.store.votes import BOT_NAME, Scorecard
+from bot.scoring import BOT_NAME, Scorecard
 from cogs import _safety as safety
 from cogs._lookups import known_model_id, model_autocomplete, vendor_autocomplete
 from cogs._safety import CommandRefused
@@ -40,7 +40,7 @@ async def reveal_command(
     model_id = await known_model_id(interaction, model)
     if not vendor.strip():
         raise CommandRefused("Tell me which vendor made it.")
-    score = await store.votes.reveal(interaction.guild_id, model_id, vendor, true_model, interaction.user.id)
+    score = await store.reveals.reveal(interaction.guild_id, model_id, vendor, true_model, interaction.user.id)
     total = score.right + score.wrong
     truth = f"**{safety.escape(score.reveal.vendor_name)}**"
     if score.reveal.true_model:
@@ -87,7 +87,7 @@ async def leaderboard_command(
     except ExportError as error:
         raise CommandRefused(f"{error}.") from None
     await safety.acknowledge(interaction, ephemeral=False)
-    cards = await interaction.client.store.votes.scores(interaction.guild_id, since=season)
+    cards = await interaction.client.store.reveals.scores(interaction.guild_id, since=season)
     await safety.respond(interaction, embed=leaderboard_embed(cards, season), ephemeral=False)
 
 

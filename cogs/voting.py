@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
-from bot.store.votes import MAX_NOTE_LENGTH
+from bot.store.notes import MAX_NOTE_LENGTH
 from cogs import _safety as safety
 from cogs._actions import record_note, record_vote, store_and_tell
 from cogs._components import DYNAMIC_ITEMS, tally_embed

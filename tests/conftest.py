@@ -1,54 +1,19 @@
-"""Fixtures shared by the whole suite: the shared data folder beside the checkout and a real SQLite store."""
+"""Fixtures shared by the whole suite: the shared snapshots, a real SQLite store, the fake gateway and its client,
+and the two-guild world of the end-to-end, fault and abuse suites. Helpers live in `tests/support/`."""
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bot.gateway import GatewayClient
 from bot.store import Store
-from bot.testing.gateway_server import FakeGateway, load_snapshot
+from bot.testing.gateway_server import FakeGateway
 from bot.testing.scripted_labs import install_labs
-
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-
-SCOUT_SUBCOMMANDS = [
-    "alerts",
-    "export",
-    "forget-me",
-    "forget-member",
-    "help",
-    "leaderboard",
-    "model",
-    "note",
-    "probe",
-    "recent",
-    "reveal",
-    "setup",
-    "status",
-    "vote",
-    "votes",
-]
-"""Every `/scout` subcommand, sorted: as the bot registers them and as Discord receives them."""
-
-
-def shared_file(relative: str) -> Path:
-    """A file from ../shared/data, or a visible skip when the folder is not beside the checkout."""
-    path = SHARED_DATA / relative
-    if not path.exists():
-        pytest.skip(f"shared data not available: {path} is absent (it lives in ../shared beside the checkout)")
-    return path
-
-
-def snapshot_or_skip(name: str) -> dict[str, Any]:
-    """A shared catalogue snapshot for a test, or a visible skip when the shared data is not beside the repo."""
-    shared_file(f"catalogue/{name}")
-    return load_snapshot(name)
+from tests.support.shared_data import shared_file
+from tests.support.world import World, open_world
 
 
 @pytest.fixture
@@ -84,17 +49,8 @@ async def client(gw: FakeGateway) -> AsyncIterator[GatewayClient]:
         yield gateway_client
 
 
-def probe_runs(store: Store, model_id: str) -> list[tuple[int, str]]:
-    """The model's probe runs as (id, state), newest first, read from the file: the bot itself never lists them."""
-    with contextlib.closing(sqlite3.connect(store.db.path)) as connection:
-        query = "SELECT id, state FROM probe_runs WHERE model_id = ? ORDER BY id DESC"
-        return connection.execute(query, (model_id,)).fetchall()
-
-
-async def list_owl(store: Store) -> str:
-    """Record a catalogue that lists Owl Alpha as the stealth model it is (votes are taken only on those); its id."""
-    from bot.jobs.polling import record_catalogue
-    from tests.e2e.conftest import OWL
-
-    await record_catalogue(store, [OWL], "fixture")
-    return OWL["id"]
+@pytest.fixture
+async def world(tmp_path: Path) -> AsyncIterator[World]:
+    """Two guilds: the main one (alice and her admin) and another (mallory and hers), and both fakes."""
+    async with open_world(tmp_path) as opened:
+        yield opened

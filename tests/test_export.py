@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from bot.export import BYTE_ORDER_MARK, EXPORT_COLUMNS, ExportError, export_to_directory, parse_since, write_rows
-from bot.store.votes import ExportRow
+from bot.store.members import ExportRow
 
 GUILD = 111
 

@@ -12,6 +12,7 @@ import aiohttp
 import pytest
 
 from bot.gateway import ChatCompletion, ErrorKind, GatewayClient, GatewayError
+from bot.settings import load_settings
 from bot.testing.gateway_server import (
     MIB,
     SNAPSHOT_2025_12_18,
@@ -23,7 +24,7 @@ from bot.testing.gateway_server import (
     toy_bpe,
     whitespace_words,
 )
-from tests.conftest import snapshot_or_skip
+from tests.support.shared_data import snapshot_or_skip
 
 API_KEY = "sk-or-v1-LEAKCANARY0123456789abcdef"
 FAST = {
@@ -99,6 +100,16 @@ async def test_no_authorization_header_without_a_key(gw):
     async with GatewayClient(gw.base_url, **FAST) as client:
         await client.fetch_models()
     assert "Authorization" not in gw.requests[0].headers
+
+
+async def test_a_client_from_the_settings_uses_their_url_and_key_and_keeps_the_key_out_of_sight(gw):
+    settings = load_settings(_env_file=None, openrouter_base_url=gw.base_url, openrouter_api_key=API_KEY)
+    async with GatewayClient.from_settings(settings) as client:
+        await client.fetch_models()
+        assert client.base_url == gw.base_url and API_KEY not in repr(client)
+    async with GatewayClient.from_settings(load_settings(_env_file=None, openrouter_base_url=gw.base_url)) as keyless:
+        await keyless.fetch_models()
+    assert [request.headers.get("Authorization") for request in gw.requests] == [f"Bearer {API_KEY}", None]
 
 
 async def test_wrongly_typed_entries_come_back_raw_and_non_objects_are_dropped(gw, caplog):

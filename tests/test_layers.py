@@ -35,7 +35,7 @@ def _importing(paths: Iterator[Path], package: str) -> list[str]:
 # The floors, lowest first (docs/architecture.md). A module imports only from its own floor and the ones below.
 FLOORS: tuple[tuple[str, ...], ...] = (
     ("bot/settings.py", "bot/errors.py", "bot/untrusted_json.py", "bot/console.py"),
-    ("bot/catalogue", "bot/probes", "bot/attribution", "bot/alerts.py"),
+    ("bot/catalogue", "bot/probes", "bot/attribution", "bot/alerts.py", "bot/scoring.py"),
     ("bot/store", "bot/gateway.py", "bot/export.py", "bot/discord_endpoints.py"),
     ("bot/jobs",),
     ("bot/cli", "bot/client.py", "bot/__main__.py", "bot/benchmarks", "bot/testing", "cogs"),
@@ -105,3 +105,66 @@ def test_listings_are_parsed_only_by_the_poll_and_the_store():
         "bot/jobs/polling.py:parse_entries",
         "bot/store/catalogue.py:parse_entry",
     ]
+
+
+# The test tree mirrors the package: the tests of bot/x/y.py are in tests/x/test_y.py (a second file on the same
+# module adds an aspect: tests/x/test_y_aspect.py), those of cogs/y.py or cogs/_y.py in tests/cogs/test_y.py, and
+# those of a package as a whole (its __init__.py) in tests/x/test_package.py. Scenarios that cross the whole bot
+# have folders of their own, and shared helpers live in tests/support.
+SCENARIO_FOLDERS = ("e2e", "faults", "abuse", "support")
+NOT_A_MIRROR = {"tests/test_layers.py": "the rules of the whole house, over every module"}
+
+
+def _mirrored_module(test: Path) -> Path | None:
+    """The module or package a test file is about, or None when its name matches nothing in the package."""
+    folder = test.parent.relative_to(ROOT / "tests")
+    base = ROOT / folder if folder.parts[:1] == ("cogs",) else ROOT / "bot" / folder
+    subject = test.stem.removeprefix("test_")
+    for candidate in sorted(base.glob("*"), key=lambda path: -len(path.name)):
+        name = candidate.stem.lstrip("_") if candidate.suffix == ".py" else candidate.name
+        is_module = candidate.suffix == ".py" or (candidate / "__init__.py").is_file()
+        if is_module and name != "__init__" and (subject == name or subject.startswith(f"{name}_")):
+            return candidate
+    return None
+
+
+def test_the_tests_of_each_module_are_where_its_path_says():
+    astray = []
+    for test in _modules("tests"):
+        relative = str(test.relative_to(ROOT))
+        folder = test.relative_to(ROOT / "tests").parts[0]
+        if not test.name.startswith("test_") or folder in SCENARIO_FOLDERS or relative in NOT_A_MIRROR:
+            continue
+        if _mirrored_module(test) is None:
+            astray.append(relative)
+    assert astray == []
+
+
+def _declares_only_fixtures(conftest: Path) -> bool:
+    for node in ast.parse(conftest.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Import | ast.ImportFrom) or (
+            isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+        ):
+            continue
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) or not any(
+            "fixture" in ast.unparse(decorator) for decorator in node.decorator_list
+        ):
+            return False
+    return True
+
+
+def test_helpers_live_in_tests_support_and_conftest_files_declare_fixtures_only():
+    loose = [
+        str(path.relative_to(ROOT))
+        for path in _modules("tests")
+        if path.relative_to(ROOT / "tests").parts[0] != "support"
+        and not path.name.startswith("test_")
+        and not (path.name == "conftest.py" and _declares_only_fixtures(path))
+    ]
+    borrowed = [
+        f"{path.relative_to(ROOT)} -> {name}"
+        for path in _modules("tests")
+        for name in _imports(path)
+        if name.startswith("tests.") and not name.startswith("tests.support")
+    ]
+    assert (loose, borrowed) == ([], [])

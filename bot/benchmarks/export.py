@@ -39,7 +39,7 @@ def synthetic_vote(index: int) -> tuple[str, int, str, str]:
 
 async def load_votes(store: Store, total: int, on_progress: Callable[[int], None] | None = None) -> int:
     """Load votes until the guild holds `total`, in batches; how many this call added (0 when already loaded)."""
-    already = (await store.votes.counts(GUILD_ID))["votes"]
+    already = (await store.members.counts(GUILD_ID))["votes"]
     started = datetime(2026, 1, 1, tzinfo=UTC)
     for batch_start in range(already, total, LOAD_BATCH):
         batch = []
@@ -69,7 +69,7 @@ async def run_export_benchmark(
             formats: dict[str, dict[str, Any]] = {}
             for fmt in FORMATS:
                 with Stopwatch() as timer:
-                    files = await export_to_directory(store.votes.export_rows(GUILD_ID), fmt, folder, f"votes.{fmt}")
+                    files = await export_to_directory(store.members.export_rows(GUILD_ID), fmt, folder, f"votes.{fmt}")
                 formats[fmt] = {
                     "rows": files.rows,
                     "seconds": round(timer.seconds, 2),

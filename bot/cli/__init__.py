@@ -24,7 +24,7 @@ from bot.cli.common import ScoutArgumentParser
 from bot.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CommandError, UsageError
 from bot.gateway import GatewayError
 from bot.jobs.polling import SuspiciousCatalogue
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError, database_file, load_settings
 from bot.store import StoreError
 
 log = logging.getLogger(__name__)
@@ -42,10 +42,10 @@ def _version() -> str:
 
 
 def _database_argument(text: str) -> Path:
-    path = Path(text)
-    if path.is_dir():
-        raise argparse.ArgumentTypeError(f"{text} is a directory; name the database file inside it")
-    return path
+    try:
+        return database_file(Path(text))
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _add_global_options(parser: argparse.ArgumentParser, *, default: object = None) -> None:

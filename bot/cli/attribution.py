@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 from bot.attribution.corpus import CorpusError
 from bot.catalogue.lines import PlannedReference, RunBudget
 from bot.catalogue.vendors import display_name
-from bot.cli.common import reveal
 from bot.console import positive_int, print_json
 from bot.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CommandError
 from bot.gateway import GatewayClient
@@ -28,15 +27,11 @@ if TYPE_CHECKING:
 # it: every `scout` command builds this module's parser, and `scout scan` should not pay for it.
 
 
-def _api_key(settings: Settings) -> str | None:
-    key = reveal(settings.openrouter_api_key)
-    if not key:
+def _has_api_key(settings: Settings) -> bool:
+    if settings.openrouter_api_key is None or not settings.openrouter_api_key.get_secret_value():
         print("OPENROUTER_API_KEY is not set: probing sends chat requests, which need an API key", file=sys.stderr)
-    return key
-
-
-def _gateway(settings: Settings, key: str) -> GatewayClient:
-    return GatewayClient(settings.openrouter_base_url, key, timeout_s=settings.probe_timeout_seconds)
+        return False
+    return True
 
 
 def _query_probe_ids(settings: Settings) -> set[str]:
@@ -86,12 +81,11 @@ def _format_outcome(outcome: ProbeOutcome) -> str:
 
 async def cmd_probe(settings: Settings, args: argparse.Namespace) -> int:
     """Probe one model now and print the ranking; a result the bot would retry later fails the command."""
-    key = _api_key(settings)
-    if not key:
+    if not _has_api_key(settings):
         return EXIT_USAGE
     from bot.jobs.pipeline import RETRIED_STATUSES, RetryPolicy, probe_and_attribute
 
-    async with await Store.open(settings.database_path) as store, _gateway(settings, key) as gateway:
+    async with await Store.open(settings.database_path) as store, GatewayClient.from_settings(settings) as gateway:
         runner = ProbeRunner.from_settings(store, gateway, settings)
         retry = RetryPolicy.from_settings(settings)
         outcome = await probe_and_attribute(store, runner, args.model_id, purpose="manual", retry=retry)
@@ -168,8 +162,7 @@ async def cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
     lines_per_lab = args.per_vendor or settings.calibration_models_per_vendor
     if args.plan:
         return await _print_plan(settings, lines_per_lab, args.json)
-    key = _api_key(settings)
-    if not key:
+    if not _has_api_key(settings):
         return EXIT_USAGE
     from bot.jobs.references import calibrate, choose_calibration_models, run_budget
 
@@ -195,7 +188,7 @@ async def cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
             done += 1
             print(f"[{done}/{len(model_ids)}] {step.describe()}", flush=True)
 
-        async with _gateway(settings, key) as gateway:
+        async with GatewayClient.from_settings(settings) as gateway:
             steps = await calibrate(
                 store,
                 lambda: ProbeRunner.from_settings(store, gateway, settings),

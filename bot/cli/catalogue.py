@@ -8,7 +8,6 @@ from collections import Counter
 
 from bot.catalogue.diff import CatalogueEvent
 from bot.catalogue.entry import EntryError, load_catalogue_file
-from bot.cli.common import reveal
 from bot.console import print_json
 from bot.errors import EXIT_OK, CommandError
 from bot.gateway import GatewayClient
@@ -49,7 +48,7 @@ async def cmd_scan(settings: Settings, args: argparse.Namespace) -> int:
                 raise CommandError(f"cannot read catalogue {args.catalogue}: {error}") from None
             result = await record_catalogue(store, raw_entries, args.catalogue)
         else:
-            async with GatewayClient(settings.openrouter_base_url, reveal(settings.openrouter_api_key)) as client:
+            async with GatewayClient.from_settings(settings) as client:
                 result = await poll_gateway(store, client)
     for skipped in result.skipped:
         print(f"skipped entry #{skipped.position} ({skipped.model_id}): {skipped.reason}", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""What every `scout` sub-command shares: one-line usage errors, Discord id arguments, secrets.
+"""What every `scout` sub-command shares: one-line usage errors and Discord id arguments.
 
 Exit codes and error types are in `bot.errors`, JSON lines and count arguments in `bot.console`: the bot and
 the benchmarks use them too.
@@ -9,8 +9,6 @@ from __future__ import annotations
 import argparse
 import sys
 from typing import NoReturn
-
-from pydantic import SecretStr
 
 from bot.errors import EXIT_USAGE
 from bot.settings import discord_id
@@ -23,11 +21,6 @@ class ScoutArgumentParser(argparse.ArgumentParser):
         """Print the error on one line and exit 2, instead of argparse's usage block."""
         print(f"{self.prog}: error: {message} (see {self.prog} --help)", file=sys.stderr)
         sys.exit(EXIT_USAGE)
-
-
-def reveal(secret: SecretStr | None) -> str | None:
-    """The secret's value, for handing to a client that puts it in a header; never print the result."""
-    return secret.get_secret_value() if secret is not None else None
 
 
 def discord_id_argument(text: str) -> int:

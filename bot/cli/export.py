@@ -18,7 +18,7 @@ from bot.errors import EXIT_OK, CommandError, UsageError
 from bot.export import FORMATS, ExportError, check_format, parse_since, write_rows
 from bot.settings import Settings
 from bot.store import Store
-from bot.store.votes import ExportRow
+from bot.store.members import ExportRow
 
 
 async def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
@@ -32,7 +32,7 @@ async def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
     except ExportError as error:
         raise UsageError(str(error)) from None
     async with await Store.open(settings.database_path, create=False) as store:
-        log = store.votes.export_rows(args.guild, model_id=args.model, since=since, member_id=args.member)
+        log = store.members.export_rows(args.guild, model_id=args.model, since=since, member_id=args.member)
         async with contextlib.aclosing(log) as rows:
             if args.out is None:
                 await _write_stdout(rows, args.format, args.excel)

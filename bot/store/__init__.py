@@ -10,9 +10,12 @@ from bot.store.catalogue import CatalogueStore, ModelRecord, PollRecord
 from bot.store.database import Database, StoreError
 from bot.store.guesses import GuessStore
 from bot.store.guilds import GuildSettings, GuildStore
+from bot.store.members import MemberStore
+from bot.store.notes import NoteStore
 from bot.store.outbox import Announcement, OutboxStore
 from bot.store.probes import ProbeAttemptStore, ProbeStore
 from bot.store.references import Reference, ReferenceStore
+from bot.store.reveals import RevealStore
 from bot.store.state import StateStore
 from bot.store.votes import VoteStore
 
@@ -25,7 +28,9 @@ __all__ = [
     "Database",
     "GuildSettings",
     "GuildStore",
+    "MemberStore",
     "ModelRecord",
+    "NoteStore",
     "OutboxStore",
     "PollRecord",
     "StateStore",
@@ -37,6 +42,7 @@ __all__ = [
     "ProbeStore",
     "Reference",
     "ReferenceStore",
+    "RevealStore",
 ]
 
 
@@ -56,6 +62,9 @@ class Store:
         self.probe_attempts = ProbeAttemptStore(db)
         self.calibration = CalibrationStore(db)
         self.votes = VoteStore(db)
+        self.notes = NoteStore(db)
+        self.reveals = RevealStore(db)
+        self.members = MemberStore(db)
 
     @classmethod
     async def open(cls, path: Path | str, *, create: bool = True) -> Store:

@@ -91,10 +91,6 @@ class CatalogueStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def known_models(self) -> dict[str, KnownModel]:
-        """Every model the store knows, in the form the diff compares a new catalogue with."""
-        return await _known_models(self._db.fetchall)
-
     async def start_poll(self, source: str) -> int:
         """Open a poll row before fetching, so a fetch that fails is recorded too."""
         return await self._db.execute("INSERT INTO polls (started_at, source) VALUES (?, ?)", (utc_now(), source))

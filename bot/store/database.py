@@ -21,6 +21,8 @@ from typing import Any
 
 import aiosqlite
 
+from bot.settings import database_file
+
 log = logging.getLogger(__name__)
 
 MIGRATION_NAME = re.compile(r"^V(\d+)__\w+\.sql$")
@@ -112,9 +114,10 @@ class Database:
         A file this code cannot use (not SQLite, a newer schema, a missing table) is refused before anything
         is written to it.
         """
-        path = Path(path)
-        if path.is_dir():
-            raise StoreError(f"cannot open database {path}: it is a directory, not a file")
+        try:
+            path = database_file(Path(path))
+        except ValueError as error:
+            raise StoreError(f"cannot open database: {error}") from None
         if not create and not path.is_file():
             raise StoreError(f"no database at {path}: run `scout scan` or start the bot first, or pass --database")
         try:

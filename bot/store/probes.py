@@ -289,15 +289,6 @@ class ProbeAttemptStore:
         )
         return [row["id"] for row in rows]
 
-    async def next_due_at(self, suite_version: str, max_attempts: int) -> str | None:
-        """When the next retry falls due (None when none is waiting), so a loop can sleep until then."""
-        row = await self._db.fetchone(
-            "SELECT MIN(next_attempt_at) AS at FROM probe_attempts "
-            "WHERE suite_version = ? AND succeeded_run_id IS NULL AND attempts < ?",
-            (suite_version, max_attempts),
-        )
-        return row["at"] if row else None
-
 
 def _attempts(row: aiosqlite.Row) -> ProbeAttempts:
     return ProbeAttempts(

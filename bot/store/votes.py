@@ -1,17 +1,14 @@
-"""Members' votes and notes on models, reveals of the truth, scores, the vote log for export, and forgetting.
+"""Members' votes on models and their history, per guild.
 
-Everything here is scoped by guild: every query takes a `guild_id`, so one guild never reads another's
-votes, notes or reveals. A member has one current vote per model (`votes`); every cast is also appended
-to `vote_history`, which is what an export streams. Scores are never stored: they are computed from
-these tables on each request, so a member who is forgotten drops out of every score at once.
+Every query takes a `guild_id`, so one guild never reads another's votes. A member has one current vote per
+model (`votes`); every cast is also appended to `vote_history`, which is what an export streams
+(`bot/store/members.py`). Votes are scored against reveals in `bot/store/reveals.py`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
-import unicodedata
-from collections.abc import AsyncGenerator, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -21,13 +18,9 @@ from bot.catalogue.vendors import canonical_vendor, display_name, vendor_for_lab
 from bot.store.database import Database, utc_now
 from bot.store.outbox import ask_for_edits
 
-MAX_NOTE_LENGTH = 1000
 MAX_MEMBER_NAME_LENGTH = 100
 MAX_VENDOR_NAME_LENGTH = 100
-UNKNOWN_VENDOR = "unknown"
-"""The reserved key of the bot's open-set entry ("none of the vendors I know"): a guess led by it is no call."""
-BOT_NAME = "Model Scout"
-MEMBER_CHOICES = 25
+REVEALED_HERE = "SELECT 1 FROM reveals WHERE guild_id = ? AND model_id = ?"
 
 
 class VotingClosed(Exception):
@@ -90,96 +83,6 @@ class Tally:
     hidden: bool
 
 
-@dataclass(frozen=True)
-class Note:
-    """A member's free-text observation on a model, kept per guild."""
-
-    id: int
-    guild_id: int
-    model_id: str
-    member_id: int
-    member_name: str
-    text: str
-    created_at: str
-
-
-@dataclass(frozen=True)
-class Reveal:
-    """The truth about a model in one guild; `revealed_by` is cleared if that admin asks to be forgotten."""
-
-    guild_id: int
-    model_id: str
-    vendor: str
-    vendor_name: str
-    true_model: str | None
-    revealed_by: int | None
-    revealed_at: str
-
-
-@dataclass(frozen=True)
-class RevealScore:
-    """How the guild's current votes fared against a reveal."""
-
-    reveal: Reveal
-    right: int
-    wrong: int
-
-
-@dataclass(frozen=True)
-class Scorecard:
-    """One player's record on revealed models: a member's (by `member_id`) or the bot's (`member_id` None).
-
-    `brier` is the mean Brier score, (p - outcome)², of the probability the player gave that their call was
-    right, over the `rated_calls` that carried one: 0 is perfect, 0.25 is what always saying 50% earns, 1 is
-    a certain call that was wrong. None when no call carried a probability.
-    """
-
-    member_id: int | None
-    name: str
-    calls: int
-    correct: int
-    rated_calls: int
-    brier: float | None
-
-    @property
-    def is_bot(self) -> bool:
-        """The bot plays on the same board as the members, without a member id."""
-        return self.member_id is None
-
-    @property
-    def accuracy(self) -> float:
-        """Correct calls per call; 0 before the first call rather than a division error."""
-        return self.correct / self.calls if self.calls else 0.0
-
-
-@dataclass(frozen=True)
-class Forgotten:
-    """What forgetting a member removed: every vote they cast (history included), their notes, and the
-    models whose current tally changed (their cards need re-drawing)."""
-
-    votes: int
-    notes: int
-    models: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ExportRow:
-    """One line of a vote log: a cast vote (`kind == "vote"`) or a note (`kind == "note"`)."""
-
-    at: str
-    guild_id: int
-    model_id: str
-    member_id: int
-    member_name: str
-    kind: str
-    vendor: str | None
-    vendor_name: str | None
-    confidence: float | None
-    note: str | None
-    current_vote: bool | None
-    correct: bool | None
-
-
 def vendor_name_for(label: str) -> str:
     """The name a vendor label is shown with: the vendor table's name, else the label as typed (spaces folded)."""
     vendor = vendor_for_label(label)
@@ -188,7 +91,7 @@ def vendor_name_for(label: str) -> str:
     return " ".join(label.split())[:MAX_VENDOR_NAME_LENGTH] or display_name(canonical_vendor(label))
 
 
-def _shown(key: str, stored_name: str | None) -> str:
+def shown_vendor_name(key: str, stored_name: str | None) -> str:
     """Rows written before names were kept have none: they show the vendor table's name for their key."""
     return stored_name or display_name(key)
 
@@ -207,32 +110,8 @@ def _vote(row: aiosqlite.Row) -> Vote:
         row["member_name"],
         row["vendor"],
         row["voted_at"],
-        _shown(row["vendor"], row["vendor_name"]),
+        shown_vendor_name(row["vendor"], row["vendor_name"]),
         row["confidence"],
-    )
-
-
-def _note(row: aiosqlite.Row) -> Note:
-    return Note(
-        row["id"],
-        row["guild_id"],
-        row["model_id"],
-        row["member_id"],
-        row["member_name"],
-        row["text"],
-        row["created_at"],
-    )
-
-
-def _reveal(row: aiosqlite.Row) -> Reveal:
-    return Reveal(
-        row["guild_id"],
-        row["model_id"],
-        row["vendor"],
-        _shown(row["vendor"], row["vendor_name"]),
-        row["true_model"],
-        row["revealed_by"],
-        row["revealed_at"],
     )
 
 
@@ -240,20 +119,6 @@ def _after(stamp: str) -> str:
     """One millisecond after `stamp`, in the store's timestamp format."""
     moment = datetime.fromisoformat(stamp.replace("Z", "+00:00")) + timedelta(milliseconds=1)
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _visible(char: str) -> bool:
-    """A character that shows: not a space, control, format (zero-width, bidi) or unassigned code point."""
-    return not unicodedata.category(char).startswith(("C", "Z"))
-
-
-def _flag(value: object) -> bool | None:
-    return None if value is None else bool(value)
-
-
-def _ranked(cards: list[Scorecard]) -> list[Scorecard]:
-    """Most correct calls first; then the higher accuracy, the lower (better) Brier score, and the name."""
-    return sorted(cards, key=lambda c: (-c.correct, -c.accuracy, 2.0 if c.brier is None else c.brier, c.name))
 
 
 _UPSERT_VOTE = """
@@ -270,7 +135,7 @@ _APPEND_HISTORY = """
 
 
 class VoteStore:
-    """Votes, notes, reveals and scores of every guild; every method is scoped by `guild_id`."""
+    """Votes of every guild and their history; every method is scoped by `guild_id`."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -355,250 +220,12 @@ class VoteStore:
             (guild_id, model_id),
         )
         total = sum(int(row["n"]) for row in rows)
-        if hidden and total and await self.reveal_for(guild_id, model_id) is None:
+        if hidden and total and await self._db.fetchone(REVEALED_HERE, (guild_id, model_id)) is None:
             return Tally(total, (), hidden=True)
-        by_vendor = tuple(VendorVotes(r["vendor"], _shown(r["vendor"], r["vendor_name"]), int(r["n"])) for r in rows)
+        by_vendor = tuple(
+            VendorVotes(r["vendor"], shown_vendor_name(r["vendor"], r["vendor_name"]), int(r["n"])) for r in rows
+        )
         return Tally(total, by_vendor, hidden=False)
-
-    async def add_note(self, guild_id: int, model_id: str, member_id: int, member_name: str, text: str) -> Note:
-        """Keep a note; an invisible or over-long one is refused with a reason (ValueError) and nothing is stored."""
-        text = text.strip()
-        if not any(_visible(char) for char in text):
-            raise ValueError("a note cannot be empty")
-        if len(text) > MAX_NOTE_LENGTH:
-            raise ValueError(f"a note holds at most {MAX_NOTE_LENGTH} characters")
-        name = member_name[:MAX_MEMBER_NAME_LENGTH]
-        now = utc_now()
-        note_id = await self._db.execute(
-            "INSERT INTO notes (guild_id, model_id, member_id, member_name, text, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (guild_id, model_id, member_id, name, text, now),
-        )
-        return Note(note_id, guild_id, model_id, member_id, name, text, now)
-
-    async def notes(self, guild_id: int, model_id: str, limit: int = 20) -> list[Note]:
-        """The newest notes on a model in this guild."""
-        rows = await self._db.fetchall(
-            "SELECT * FROM notes WHERE guild_id = ? AND model_id = ? ORDER BY id DESC LIMIT ?",
-            (guild_id, model_id, limit),
-        )
-        return [_note(row) for row in rows]
-
-    async def reveal(
-        self, guild_id: int, model_id: str, vendor_label: str, true_model: str | None, revealed_by: int | None
-    ) -> RevealScore:
-        """Record (or correct) the truth about a model in this guild and score every current vote against it; the
-        guild's card is asked to show it in the same transaction."""
-        vendor, vendor_name = canonical_vendor(vendor_label), vendor_name_for(vendor_label)
-        now = utc_now()
-        async with self._db.transaction() as tx:
-            await tx.execute(
-                """
-                INSERT INTO reveals (guild_id, model_id, vendor, vendor_name, true_model, revealed_by, revealed_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (guild_id, model_id) DO UPDATE SET vendor = excluded.vendor,
-                    vendor_name = excluded.vendor_name, true_model = excluded.true_model,
-                    revealed_by = excluded.revealed_by, revealed_at = excluded.revealed_at
-                """,
-                (guild_id, model_id, vendor, vendor_name, true_model or None, revealed_by, now),
-            )
-            cursor = await tx.execute(
-                "SELECT COALESCE(SUM(vendor = ?), 0) AS right, COUNT(*) AS total FROM votes "
-                "WHERE guild_id = ? AND model_id = ?",
-                (vendor, guild_id, model_id),
-            )
-            row = await cursor.fetchone()
-            await ask_for_edits(tx, [model_id], now, guild_id)
-        self._db.outbox_changed.set()
-        assert row is not None
-        reveal = Reveal(guild_id, model_id, vendor, vendor_name, true_model or None, revealed_by, now)
-        return RevealScore(reveal, int(row["right"]), int(row["total"]) - int(row["right"]))
-
-    async def reveal_for(self, guild_id: int, model_id: str) -> Reveal | None:
-        """The truth if this guild knows it; another guild's reveal does not count here."""
-        row = await self._db.fetchone("SELECT * FROM reveals WHERE guild_id = ? AND model_id = ?", (guild_id, model_id))
-        return _reveal(row) if row else None
-
-    async def scores(self, guild_id: int, *, since: str | None = None) -> list[Scorecard]:
-        """Every member with a call on a model revealed here (on or after `since`, a season's start) and the bot,
-        ranked. A member's call is their current vote (votes lock at the reveal); the bot's is its latest guess
-        made before the reveal, unless that guess was "none of the vendors I know"."""
-        rows = await self._db.fetchall(
-            """
-            SELECT v.member_id, v.member_name, MAX(v.voted_at) AS last_vote, COUNT(*) AS calls,
-                   SUM(v.vendor = r.vendor) AS correct, COUNT(v.confidence) AS rated,
-                   SUM((v.confidence - (v.vendor = r.vendor)) * (v.confidence - (v.vendor = r.vendor))) AS brier_sum
-            FROM votes v JOIN reveals r ON r.guild_id = v.guild_id AND r.model_id = v.model_id
-            WHERE v.guild_id = ? AND r.revealed_at >= ?
-            GROUP BY v.member_id
-            """,
-            (guild_id, since or ""),
-        )
-        cards = [
-            Scorecard(
-                row["member_id"],
-                row["member_name"],
-                int(row["calls"]),
-                int(row["correct"]),
-                int(row["rated"]),
-                row["brier_sum"] / row["rated"] if row["rated"] else None,
-            )
-            for row in rows
-        ]
-        return _ranked([*cards, await self._bot_scorecard(guild_id, since)])
-
-    async def _bot_scorecard(self, guild_id: int, since: str | None) -> Scorecard:
-        rows = await self._db.fetchall(
-            """
-            SELECT r.vendor AS truth, g.top_vendor AS pick, g.confidence AS probability
-            FROM reveals r JOIN guesses g ON g.id = (
-                SELECT id FROM guesses WHERE model_id = r.model_id AND created_at <= r.revealed_at
-                ORDER BY id DESC LIMIT 1
-            )
-            WHERE r.guild_id = ? AND r.revealed_at >= ?
-            """,
-            (guild_id, since or ""),
-        )
-        calls = [
-            (canonical_vendor(row["pick"]) == row["truth"], float(row["probability"]))
-            for row in rows
-            if row["pick"] and canonical_vendor(row["pick"]) != UNKNOWN_VENDOR
-        ]
-        brier = sum((p - right) ** 2 for right, p in calls) / len(calls) if calls else None
-        return Scorecard(None, BOT_NAME, len(calls), sum(right for right, _ in calls), len(calls), brier)
-
-    async def counts(self, guild_id: int) -> dict[str, int]:
-        """How much this guild has stored, for /scout status."""
-        row = await self._db.fetchone(
-            """
-            SELECT (SELECT COUNT(*) FROM votes WHERE guild_id = ?1) AS votes,
-                   (SELECT COUNT(*) FROM notes WHERE guild_id = ?1) AS notes,
-                   (SELECT COUNT(*) FROM reveals WHERE guild_id = ?1) AS reveals
-            """,
-            (guild_id,),
-        )
-        assert row is not None
-        return {"votes": int(row["votes"]), "notes": int(row["notes"]), "reveals": int(row["reveals"])}
-
-    async def members_with_data(self, guild_id: int, text: str = "") -> list[tuple[int, str]]:
-        """Members who have a vote or a note here, with their latest name, whose name or id contains `text`,
-        most recently active first: the choices of an admin forgetting someone who has left (and is no longer
-        in Discord's member list). Current votes stand for the history: a cast is only ever replaced, and a
-        member's history goes only with their current votes, when they are forgotten."""
-        rows = await self._db.fetchall(
-            """
-            SELECT member_id, member_name, MAX(at) AS last_seen FROM (
-                SELECT member_id, member_name, voted_at AS at FROM votes WHERE guild_id = ?1
-                UNION ALL SELECT member_id, member_name, created_at FROM notes WHERE guild_id = ?1
-            ) GROUP BY member_id
-            HAVING instr(lower(member_name), ?2) > 0 OR instr(CAST(member_id AS TEXT), ?2) > 0
-            ORDER BY last_seen DESC LIMIT ?3
-            """,
-            (guild_id, text.strip().lower(), MEMBER_CHOICES),
-        )
-        return [(row["member_id"], row["member_name"]) for row in rows]
-
-    async def forget_member(self, guild_id: int, member_id: int) -> Forgotten:
-        """Delete everything this guild holds about one member: current votes, every past vote, notes, and their
-        name on reveals they made. Nothing of theirs is left for a later export, tally or score to find; the cards
-        whose tallies held their votes are asked to be edited in the same transaction."""
-        async with self._db.transaction() as tx:
-            cursor = await tx.execute(
-                "SELECT model_id FROM votes WHERE guild_id = ? AND member_id = ? ORDER BY model_id",
-                (guild_id, member_id),
-            )
-            models = tuple(row["model_id"] for row in await cursor.fetchall())
-            await tx.execute("DELETE FROM votes WHERE guild_id = ? AND member_id = ?", (guild_id, member_id))
-            casts = await tx.execute(
-                "DELETE FROM vote_history WHERE guild_id = ? AND member_id = ?", (guild_id, member_id)
-            )
-            notes = await tx.execute("DELETE FROM notes WHERE guild_id = ? AND member_id = ?", (guild_id, member_id))
-            await tx.execute(
-                "UPDATE reveals SET revealed_by = NULL WHERE guild_id = ? AND revealed_by = ?", (guild_id, member_id)
-            )
-            await ask_for_edits(tx, models, utc_now(), guild_id)
-        self._db.outbox_changed.set()
-        return Forgotten(casts.rowcount, notes.rowcount, models)
-
-    async def export_rows(
-        self,
-        guild_id: int,
-        *,
-        model_id: str | None = None,
-        since: str | None = None,
-        member_id: int | None = None,
-    ) -> AsyncGenerator[ExportRow, None]:
-        """Every vote cast and note written in this guild (or by one member of it), oldest first, streamed.
-
-        Votes and notes come from two cursors merged by time, so nothing is sorted or held in memory: an
-        export of a million votes costs the same memory as one of ten. A reader that may stop early should
-        use `contextlib.aclosing`, so the cursors close while the store is still open.
-        """
-        scope = _Scope(guild_id, model_id, since, member_id)
-        votes = self._vote_rows(scope)
-        notes = self._note_rows(scope)
-        try:
-            vote = await anext(votes, None)
-            note = await anext(notes, None)
-            while vote is not None or note is not None:
-                if note is None or (vote is not None and vote.at <= note.at):
-                    assert vote is not None
-                    yield vote
-                    vote = await anext(votes, None)
-                else:
-                    yield note
-                    note = await anext(notes, None)
-        finally:  # a reader that stops early (a failed write) must not leave cursors for the garbage collector
-            await votes.aclose()
-            await notes.aclose()
-
-    async def _vote_rows(self, scope: _Scope) -> AsyncGenerator[ExportRow, None]:
-        conditions, params = scope.filters("h", "voted_at")
-        sql = f"""
-            SELECT h.voted_at, h.guild_id, h.model_id, h.member_id, h.member_name, h.vendor, h.vendor_name,
-                   h.confidence, v.voted_at = h.voted_at AS current_vote,
-                   CASE WHEN r.vendor IS NULL THEN NULL ELSE h.vendor = r.vendor END AS correct
-            FROM vote_history h
-            LEFT JOIN votes v ON v.guild_id = h.guild_id AND v.model_id = h.model_id AND v.member_id = h.member_id
-            LEFT JOIN reveals r ON r.guild_id = h.guild_id AND r.model_id = h.model_id
-            WHERE {conditions} ORDER BY h.id
-        """
-        async with contextlib.aclosing(self._db.iterate(sql, params)) as rows:
-            async for row in rows:
-                yield ExportRow(
-                    row["voted_at"],
-                    row["guild_id"],
-                    row["model_id"],
-                    row["member_id"],
-                    row["member_name"],
-                    "vote",
-                    row["vendor"],
-                    _shown(row["vendor"], row["vendor_name"]),
-                    row["confidence"],
-                    None,
-                    bool(row["current_vote"]),
-                    _flag(row["correct"]),
-                )
-
-    async def _note_rows(self, scope: _Scope) -> AsyncGenerator[ExportRow, None]:
-        conditions, params = scope.filters("n", "created_at")
-        sql = f"SELECT n.* FROM notes n WHERE {conditions} ORDER BY n.id"
-        async with contextlib.aclosing(self._db.iterate(sql, params)) as rows:
-            async for row in rows:
-                yield ExportRow(
-                    row["created_at"],
-                    row["guild_id"],
-                    row["model_id"],
-                    row["member_id"],
-                    row["member_name"],
-                    "note",
-                    None,
-                    None,
-                    None,
-                    row["text"],
-                    None,
-                    None,
-                )
 
 
 async def _require_open(tx: aiosqlite.Connection, guild_id: int, model_id: str) -> None:
@@ -607,28 +234,6 @@ async def _require_open(tx: aiosqlite.Connection, guild_id: int, model_id: str) 
     model = await cursor.fetchone()
     if model is None or not model["stealth"]:
         raise VotingClosed(f"{model_id} is not an anonymous model, so there is no maker to guess")
-    cursor = await tx.execute("SELECT 1 FROM reveals WHERE guild_id = ? AND model_id = ?", (guild_id, model_id))
+    cursor = await tx.execute(REVEALED_HERE, (guild_id, model_id))
     if await cursor.fetchone():
         raise VotingClosed(f"{model_id} has been revealed in this server, so voting on it is closed")
-
-
-@dataclass(frozen=True)
-class _Scope:
-    """Which rows of a guild's log an export covers."""
-
-    guild_id: int
-    model_id: str | None
-    since: str | None
-    member_id: int | None
-
-    def filters(self, alias: str, time_column: str) -> tuple[str, list[object]]:
-        conditions = [f"{alias}.guild_id = ?"]
-        params: list[object] = [self.guild_id]
-        for column, value in (("model_id", self.model_id), ("member_id", self.member_id)):
-            if value is not None:
-                conditions.append(f"{alias}.{column} = ?")
-                params.append(value)
-        if self.since is not None:
-            conditions.append(f"{alias}.{time_column} >= ?")
-            params.append(self.since)
-        return " AND ".join(conditions), params

@@ -320,9 +320,6 @@ class FakeGateway:
     def add_model(self, model: ScriptedModel) -> None:
         self._models[model.id] = model
 
-    def remove_model(self, model_id: str) -> None:
-        self._models.pop(model_id, None)
-
     # faults
 
     def inject(self, route: Route, *faults: Fault, model: str | None = None) -> None:

@@ -5,7 +5,7 @@ side effect at all (no settings, no reveal, no probe spent, no cooldown started)
 from __future__ import annotations
 
 from bot.testing.discord import DEFAULT_EVERYONE_PERMISSIONS, ChannelArg, MemberSpec, Permission
-from tests.e2e.conftest import OWL, World
+from tests.support.world import OWL, World
 
 NOT_QUITE_ADMIN = int(
     DEFAULT_EVERYONE_PERMISSIONS
@@ -38,7 +38,7 @@ async def test_admin_commands_refuse_every_power_but_manage_server_and_leave_no_
             assert answer.ephemeral and text == REFUSAL, path
 
         assert await bot.store.guilds.get(world.guild.id) is None
-        assert await bot.store.votes.reveal_for(world.guild.id, OWL["id"]) is None
+        assert await bot.store.reveals.reveal_for(world.guild.id, OWL["id"]) is None
         assert len(world.gateway.requests_to("chat")) == chats_before  # no probe was spent
         assert (
             "Vote recorded"

@@ -9,7 +9,7 @@ import json
 
 from bot.jobs.polling import record_catalogue
 from bot.store import Store
-from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, announcements_in, footer
+from tests.support.world import ORDINARY_MODELS, OWL, World, announcements_in, footer
 
 SECRET = "secret of the main guild"
 UNKNOWN = "This announcement is no longer known to me."
@@ -57,7 +57,7 @@ async def test_component_ids_copied_from_another_guilds_announcement_are_refused
             text, embeds, answer = await world.answer(clicked)
             assert answer.ephemeral and text == UNKNOWN and not embeds, kind
 
-        assert await bot.store.votes.counts(world.other_guild.id) == {"votes": 0, "notes": 0, "reveals": 0}
+        assert await bot.store.members.counts(world.other_guild.id) == {"votes": 0, "notes": 0, "reveals": 0}
         assert [(i.vendor, i.votes) for i in (await bot.store.votes.tally(world.guild.id, OWL["id"])).by_vendor] == [
             ("openai", 1)
         ]
@@ -93,4 +93,4 @@ async def test_a_reveal_in_one_guild_neither_closes_nor_scores_voting_in_another
             await world.command(bot, "scout leaderboard", world.other_admin, guild=world.other_guild)
         )
         assert embeds[0]["description"] == "No revealed model has votes yet." and "alice" not in str(embeds)
-        assert await bot.store.votes.reveal_for(world.other_guild.id, OWL["id"]) is None
+        assert await bot.store.reveals.reveal_for(world.other_guild.id, OWL["id"]) is None

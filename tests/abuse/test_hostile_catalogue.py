@@ -8,8 +8,8 @@ import logging
 
 from bot.catalogue.entry import MAX_ID_LENGTH
 from bot.testing.discord import ChannelArg
-from tests.abuse.conftest import assert_nothing_smuggled, assert_pings_no_one
-from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, announcements_in, eventually, footer
+from tests.support.sent_messages import assert_nothing_smuggled, assert_pings_no_one
+from tests.support.world import ORDINARY_MODELS, OWL, World, announcements_in, eventually, footer
 
 HUNDRED_KB = 100 * 1024
 NASTY = (

@@ -6,10 +6,10 @@ is pinged and no invisible character gets through; an over-long note is refused 
 
 from __future__ import annotations
 
-from bot.store.votes import MAX_NOTE_LENGTH
+from bot.store.notes import MAX_NOTE_LENGTH
 from bot.testing.discord import StoredMessage
-from tests.abuse.conftest import assert_nothing_smuggled, assert_pings_no_one
-from tests.e2e.conftest import OWL, World, footer
+from tests.support.sent_messages import assert_nothing_smuggled, assert_pings_no_one
+from tests.support.world import OWL, World, footer
 
 
 def hostile_text(world: World) -> str:
@@ -82,7 +82,7 @@ async def test_hostile_notes_and_vendor_names_ping_no_one_wherever_they_are_show
             lambda: "Revealed" in str(message.embeds), what="the announcement showing the reveal"
         )
 
-        notes = await bot.store.votes.notes(world.guild.id, OWL["id"])
+        notes = await bot.store.notes.newest(world.guild.id, OWL["id"])
         assert [note.text for note in notes] == [hostile.strip()] * 2  # kept as typed; only what is shown is defused
     assert_pings_no_one(world.fake)
     assert_nothing_smuggled(world.fake)
@@ -110,7 +110,7 @@ async def test_a_5000_character_note_is_refused_in_one_sentence_by_command_and_b
         for text, _, answer in (by_command, by_modal):
             assert answer.ephemeral and f"at most {MAX_NOTE_LENGTH} characters" in text
             assert text.count(".") == 1 and "\n" not in text
-        assert await bot.store.votes.notes(world.guild.id, OWL["id"]) == []
+        assert await bot.store.notes.newest(world.guild.id, OWL["id"]) == []
 
         longest = "*" * MAX_NOTE_LENGTH  # accepted, and shown within Discord's 1,024-character field once escaped
         assert (await world.answer(await world.command(bot, "scout note", model=OWL["id"], text=longest)))[
@@ -126,5 +126,5 @@ async def test_a_note_of_only_invisible_characters_is_refused_as_empty(world: Wo
         text, _, answer = await world.answer(
             await world.command(bot, "scout note", model=OWL["id"], text="\u200b\u200d\u2060\ufeff")
         )
-        assert await bot.store.votes.notes(world.guild.id, OWL["id"]) == []
+        assert await bot.store.notes.newest(world.guild.id, OWL["id"]) == []
         assert answer.ephemeral and "empty" in text

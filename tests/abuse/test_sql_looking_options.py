@@ -8,8 +8,8 @@ import io
 import json
 
 from bot.testing.discord import MemberSpec
-from tests.bot_process import read_rows
-from tests.e2e.conftest import ORDINARY_MODELS, OWL, World
+from tests.support.bot_process import read_rows
+from tests.support.world import ORDINARY_MODELS, OWL, World
 
 DROP_VOTES = "'; DROP TABLE votes; --"
 DELETE_REVEALS = "x'); DELETE FROM reveals; --"
@@ -64,8 +64,8 @@ async def test_sql_looking_options_are_stored_verbatim_and_harmless(world: World
                 await world.fake.wait_for_interaction_response(await world.fake.send_interaction(typing))
             ).choices == [], typed
 
-        assert [note.text for note in await bot.store.votes.notes(world.guild.id, OWL["id"])] == [FORMULA, DROP_VOTES]
-        assert (await bot.store.votes.reveal_for(world.guild.id, OWL["id"])).true_model == DELETE_REVEALS
+        assert [note.text for note in await bot.store.notes.newest(world.guild.id, OWL["id"])] == [FORMULA, DROP_VOTES]
+        assert (await bot.store.reveals.reveal_for(world.guild.id, OWL["id"])).true_model == DELETE_REVEALS
         bobby_vote = await bot.store.votes.current(world.guild.id, OWL["id"], bobby.id)
         assert bobby_vote.member_name == bobby.nick and "drop" in bobby_vote.vendor and ";" not in bobby_vote.vendor
 

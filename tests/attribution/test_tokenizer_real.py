@@ -22,7 +22,7 @@ from bot.benchmarks.real_tokenizers import (
 )
 from bot.benchmarks.tokenizer import format_report
 from bot.probes.suite import PROBES, TOKENIZER_BASELINE_ID, plan_probes
-from tests.cli.scout_process import CLEAN_ENV, SCOUT
+from tests.support.scout_process import CLEAN_ENV, SCOUT
 
 MISSING = missing_packages()
 pytestmark = pytest.mark.skipif(

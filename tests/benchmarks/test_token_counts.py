@@ -6,7 +6,7 @@ import pytest
 
 from bot.attribution.tokenizer import CHANCE, NEAR_TOKENS, SAME_TOKENIZER
 from bot.benchmarks.token_counts import TEXT_CLASSES, run_token_count_benchmark
-from tests.conftest import shared_file
+from tests.support.shared_data import shared_file
 
 
 @pytest.fixture(scope="module")

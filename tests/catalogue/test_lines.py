@@ -22,7 +22,7 @@ from bot.catalogue.lines import (
 from bot.catalogue.vendors import COMMON_VENDOR_KEYS, vendor_for_model_id
 from bot.probes.suite import plan_probes
 from bot.settings import Settings
-from tests.conftest import shared_file
+from tests.support.shared_data import shared_file
 
 PLAN = plan_probes(
     Settings.model_fields["probe_max_requests"].default, Settings.model_fields["probe_max_tokens"].default

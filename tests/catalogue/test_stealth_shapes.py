@@ -16,7 +16,7 @@ import pytest
 
 from bot.catalogue.entry import load_catalogue_file, parse_entries
 from bot.catalogue.stealth import CatalogueContext, StealthVerdict, classify
-from tests.conftest import shared_file
+from tests.support.shared_data import shared_file
 
 Listing = dict[str, Any]
 Edit = Callable[[Listing], Listing]

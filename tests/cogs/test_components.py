@@ -16,7 +16,7 @@ from cogs._components import (
     announcement_view,
     vendor_options,
 )
-from tests.cogs.cards import GPT4_RAW, card, guess, model, reveal
+from tests.support.cards import GPT4_RAW, card, guess, model, reveal
 
 ITEMS = [
     (VendorSelect, "scout:vote:{}"),

@@ -16,7 +16,7 @@ from bot.attribution.guess import NOT_SURE_BETWEEN, NOT_SURE_UNLIKE_ANY, NotSure
 from bot.catalogue.entry import CatalogueEntry, parse_entry
 from cogs._card import Card
 from cogs._render import announcement_footer, card_embed, confidence_bar, pricing_text, recent_line, relative_time
-from tests.cogs.cards import GPT4_RAW, OWL_RAW, card, guess, model, reveal
+from tests.support.cards import GPT4_RAW, OWL_RAW, card, guess, model, reveal
 
 GOLDEN = Path(__file__).parent / "golden"
 DEFAULT_VIEW_LINES = 15

@@ -11,7 +11,7 @@ from bot.jobs.polling import record_catalogue
 from bot.store import Store
 from bot.testing.discord import ChannelArg, FakeDiscord, RoleArg, RoleSpec, StoredMessage, new_snowflake
 from bot.testing.gateway_server import FakeGateway
-from tests.e2e.conftest import API_KEY, ORDINARY_MODELS, OWL, World, announcements_in, eventually, footer, make_guild
+from tests.support.world import API_KEY, ORDINARY_MODELS, OWL, World, announcements_in, eventually, footer, make_guild
 
 SCOUTS = RoleSpec("scouts")
 

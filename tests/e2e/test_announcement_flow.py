@@ -9,7 +9,7 @@ import io
 import logging
 
 from bot.testing.discord import MemberSpec
-from tests.e2e.conftest import API_KEY, OWL, World, announcements_in, card_lead, eventually, fields, footer
+from tests.support.world import API_KEY, OWL, World, announcements_in, card_lead, eventually, fields, footer
 
 
 async def test_stealth_model_is_announced_guessed_voted_exported_and_survives_a_restart(world: World):
@@ -94,7 +94,7 @@ async def test_many_votes_are_each_stored_once_and_coalesced_into_few_edits(worl
         assert all("Vote recorded" in text for text, _, _ in answers)
         tally = await bot.store.votes.tally(world.guild.id, OWL["id"])
         assert [(item.vendor, item.votes) for item in tally.by_vendor] == [("openai", 20), ("google", 10)]
-        assert await bot.store.votes.counts(world.guild.id) == {"votes": 30, "notes": 0, "reveals": 0}
+        assert await bot.store.members.counts(world.guild.id) == {"votes": 30, "notes": 0, "reveals": 0}
         assert (
             announcement.edit_count == edits_before
         )  # the edit waits for the interval instead of following each click

@@ -11,7 +11,7 @@ import pytest
 from bot.store import database
 from bot.testing.discord import ChannelArg, MemberSpec
 from bot.testing.locker import release, write_lock_held_elsewhere
-from tests.e2e.conftest import OWL, World, eventually
+from tests.support.world import OWL, World, eventually
 
 ACK_DEADLINE_S = 3.0
 
@@ -25,7 +25,7 @@ async def test_every_interaction_is_acknowledged_in_time_and_votes_land_after_a_
     world: World, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ):
     monkeypatch.setattr(database, "BUSY_RETRIES", 1)  # the store gives up after one 5 s busy timeout
-    caplog.set_level(logging.WARNING, logger="cogs._actions")
+    caplog.set_level(logging.WARNING, logger="bot.store.busy")
     voters = [world.member, MemberSpec("bob"), MemberSpec("carol")]
     async with world.run_bot() as bot:
         announcement = await world.announce_owl(bot)
@@ -80,7 +80,7 @@ async def test_every_interaction_is_acknowledged_in_time_and_votes_land_after_a_
 
         answers = [(await world.answer(click, timeout=30))[0] for click in [*clicks, slash_vote]]
         assert all(answer.startswith("Vote recorded") for answer in answers), answers
-        history = [row async for row in bot.store.votes.export_rows(world.guild.id) if row.kind == "vote"]
+        history = [row async for row in bot.store.members.export_rows(world.guild.id) if row.kind == "vote"]
         assert sorted(row.member_id for row in history) == sorted([*(v.id for v in voters), world.admin.id])
         assert all(row.at >= released for row in history)  # stored after the other process let go
         tally = await bot.store.votes.tally(world.guild.id, OWL["id"])
@@ -96,7 +96,7 @@ async def test_forget_member_is_acknowledged_in_time_while_a_vote_waits_for_the_
     async with world.run_bot() as bot:
         announcement = await world.announce_owl(bot)
         vote_id = next(cid for cid in announcement.custom_ids() if ":vote:" in cid)
-        await bot.store.votes.add_note(world.guild.id, OWL["id"], 42, "left-already", "bye")
+        await bot.store.notes.add(world.guild.id, OWL["id"], 42, "left-already", "bye")
 
         async with write_lock_held_elsewhere(world.database) as locker:
             click = await world.fake.send_interaction(

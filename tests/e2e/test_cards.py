@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.attribution.guess import Guess, RankedVendor
 from bot.testing.gateway_server import Fault
-from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, card_lead, fields
+from tests.support.world import ORDINARY_MODELS, OWL, World, card_lead, fields
 
 
 async def test_a_card_leads_with_probing_then_the_guess_then_says_when_the_model_left(world: World):

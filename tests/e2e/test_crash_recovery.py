@@ -11,7 +11,7 @@ import sqlite3
 
 from bot.jobs.polling import record_catalogue
 from bot.store import Store
-from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, announcements_in, eventually
+from tests.support.world import ORDINARY_MODELS, OWL, World, announcements_in, eventually
 
 
 def _set_outbox(world: World, sql: str, *params: object) -> None:

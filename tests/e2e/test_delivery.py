@@ -8,8 +8,16 @@ from bot.jobs.polling import record_catalogue
 from bot.store import Store
 from bot.testing.discord import FakeDiscord, Permission
 from cogs.announcements import Announcer
-from tests.conftest import SCOUT_SUBCOMMANDS
-from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, announcements_in, eventually, footer, make_guild
+from tests.support.world import (
+    ORDINARY_MODELS,
+    OWL,
+    SCOUT_SUBCOMMANDS,
+    World,
+    announcements_in,
+    eventually,
+    footer,
+    make_guild,
+)
 
 
 async def _configure_both_guilds(world: World) -> None:

@@ -4,7 +4,7 @@ model autocomplete puts stealth and recent models first; a model's name typed in
 from __future__ import annotations
 
 from bot.testing.discord import ChannelSpec, GuildSpec, Permission
-from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, eventually
+from tests.support.world import ORDINARY_MODELS, OWL, World, eventually
 
 ADMIN_COMMANDS = {"forget-member", "probe", "reveal", "setup"}
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bot.probes.suite import SUITE_VERSION
 from bot.testing.gateway_server import Fault
-from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, announcements_in, card_lead, eventually
+from tests.support.world import ORDINARY_MODELS, OWL, World, announcements_in, card_lead, eventually
 
 
 async def test_the_first_card_of_a_fresh_install_says_calibration_is_under_way_and_names_nobody(world: World):

@@ -11,7 +11,7 @@ from bot.attribution.guess import Guess, RankedVendor
 from bot.client import ScoutBot
 from bot.testing.discord import MemberSpec, StoredMessage
 from cogs.members import CANCEL_ID, CONFIRM_ID
-from tests.e2e.conftest import OWL, World, eventually, fields
+from tests.support.world import OWL, World, eventually, fields
 
 BOB_NOTE = "bob thinks it writes like GPT"
 
@@ -122,7 +122,7 @@ async def test_an_admin_forgets_a_member_who_left_found_by_name_and_a_member_can
         await world.owl_appears(bot)
         ghost_id = 123456789012345678  # voted, then left: no longer in the guild's member list
         await bot.store.votes.cast(world.guild.id, OWL["id"], ghost_id, "gone-but-not-forgotten", "xai")
-        await bot.store.votes.add_note(world.guild.id, OWL["id"], ghost_id, "gone-but-not-forgotten", "bye")
+        await bot.store.notes.add(world.guild.id, OWL["id"], ghost_id, "gone-but-not-forgotten", "bye")
         await world.answer(await world.command(bot, "scout vote", model=OWL["id"], vendor="openai"))
 
         typing = world.fake.build_autocomplete(
@@ -159,7 +159,7 @@ async def test_an_admin_forgets_a_member_who_left_found_by_name_and_a_member_can
         assert "gone-but-not-forgotten" in question.content
         done = await _press(world, question, CONFIRM_ID, world.admin)
         assert done.startswith("Deleted 1 vote and 1 note of gone-but-not-forgotten's")
-        assert await bot.store.votes.members_with_data(world.guild.id) == [(world.member.id, "alice")]
+        assert await bot.store.members.with_data(world.guild.id) == [(world.member.id, "alice")]
 
 
 async def test_admins_export_the_guild_and_a_member_only_their_own_data(world: World):

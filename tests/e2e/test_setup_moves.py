@@ -7,7 +7,7 @@ import asyncio
 
 from bot.testing.discord import ChannelArg
 from cogs.announcements import Announcer
-from tests.e2e.conftest import OWL, World, announcements_in, eventually
+from tests.support.world import OWL, World, announcements_in, eventually
 
 
 async def _row(bot, guild_id: int):  # type: ignore[no-untyped-def]

@@ -8,8 +8,8 @@ import io
 from bot.probes.suite import SUITE_VERSION
 from bot.store.references import Reference, ReferenceAnswer
 from bot.testing.discord import ChannelArg
-from tests.conftest import probe_runs
-from tests.e2e.conftest import OWL, World, footer
+from tests.support.store import probe_runs
+from tests.support.world import OWL, World, footer
 
 
 async def _with_owl_listed(world: World, bot) -> None:  # type: ignore[no-untyped-def]
@@ -30,7 +30,7 @@ async def test_members_without_manage_server_are_refused_admin_commands(world: W
             assert callback.ephemeral and callback.content == "You need the Manage Server permission to do that.", path
 
         assert await bot.store.guilds.get(world.guild.id) is None
-        assert await bot.store.votes.reveal_for(world.guild.id, OWL["id"]) is None
+        assert await bot.store.reveals.reveal_for(world.guild.id, OWL["id"]) is None
 
 
 async def test_reveal_scores_votes_closes_voting_and_feeds_the_leaderboard(world: World):
@@ -112,7 +112,7 @@ async def test_other_and_note_buttons_open_modals_whose_answers_are_stored(world
             )
         )
         assert (await world.answer(submitted))[0].startswith("Note saved")
-        assert [note.text for note in await bot.store.votes.notes(world.guild.id, OWL["id"])] == [
+        assert [note.text for note in await bot.store.notes.newest(world.guild.id, OWL["id"])] == [
             "Refuses like GLM-4.6 does"
         ]
 
@@ -158,7 +158,7 @@ async def test_unknown_models_and_bad_options_are_one_sentence_errors(world: Wor
         ]:
             text, _, message = await world.answer(await world.command(bot, path, **options))
             assert message.ephemeral and text.endswith(".") and "\n" not in text, path
-        assert await bot.store.votes.counts(world.guild.id) == {"votes": 0, "notes": 0, "reveals": 0}
+        assert await bot.store.members.counts(world.guild.id) == {"votes": 0, "notes": 0, "reveals": 0}
 
 
 async def test_a_guild_never_sees_another_guilds_votes_notes_or_export(world: World):

@@ -12,7 +12,7 @@ import pytest
 
 from bot.client import run_bot
 from bot.errors import CommandError
-from tests.e2e.conftest import OWL, World, footer
+from tests.support.world import OWL, World, footer
 
 
 @contextlib.contextmanager

@@ -5,7 +5,7 @@ optional confidence stated with the vote."""
 from __future__ import annotations
 
 from bot.testing.discord import ChannelArg, MemberSpec, StoredMessage
-from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, card_lead, eventually, fields
+from tests.support.world import ORDINARY_MODELS, OWL, World, card_lead, eventually, fields
 
 MISTRAL = {
     "id": "mistralai/mistral-9",
@@ -85,7 +85,7 @@ async def test_a_vote_on_a_model_that_is_not_anonymous_is_refused_and_its_card_h
         assert message.ephemeral and text == (
             "I can't take that vote: mistralai/mistral-9 is not an anonymous model, so there is no maker to guess."
         )
-        assert await bot.store.votes.counts(world.guild.id) == {"votes": 0, "notes": 0, "reveals": 0}
+        assert await bot.store.members.counts(world.guild.id) == {"votes": 0, "notes": 0, "reveals": 0}
 
 
 async def test_a_member_may_say_how_sure_they_are_with_the_vote(world: World):

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import World
-from tests.holding_discord import HoldingDiscord
-from tests.worlds import open_world
+from tests.support.holding_discord import HoldingDiscord
+from tests.support.world import World, open_world
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import socket
 from pathlib import Path
 
 from bot.testing.discord import FakeDiscord
-from tests.bot_process import bot_environment, running_bot
-from tests.e2e.conftest import make_guild
+from tests.support.bot_process import bot_environment, running_bot
+from tests.support.world import make_guild
 
 WRONG_TOKEN = "MTIz.wrong.TOKEN-SENTINEL-9d2e"
 

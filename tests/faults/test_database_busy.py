@@ -12,7 +12,7 @@ import logging
 
 from bot.testing.discord import MemberSpec, StoredMessage
 from bot.testing.locker import release, write_lock_held_elsewhere
-from tests.e2e.conftest import OWL, World, eventually
+from tests.support.world import OWL, World, eventually
 
 
 async def _announced(world: World, bot) -> StoredMessage:  # type: ignore[no-untyped-def]
@@ -53,7 +53,7 @@ async def test_votes_cast_while_another_process_holds_the_write_lock_are_retried
 
         answers = [(await world.answer(click))[0] for click in clicks]
         assert all(answer.startswith("Vote recorded") for answer in answers), answers
-        history = [(row.member_id, row.at) async for row in bot.store.votes.export_rows(world.guild.id)]
+        history = [(row.member_id, row.at) async for row in bot.store.members.export_rows(world.guild.id)]
         assert sorted(member for member, _ in history) == sorted(voter.id for voter in voters)  # each vote once
         assert all(voted_at >= released for _, voted_at in history)  # stored after the lock was released
         assert [(i.vendor, i.votes) for i in (await bot.store.votes.tally(world.guild.id, OWL["id"])).by_vendor] == [

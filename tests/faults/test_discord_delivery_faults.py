@@ -12,8 +12,8 @@ from bot.jobs.polling import record_catalogue
 from bot.store import Store
 from bot.testing.discord import ChannelArg, OverwriteSpec, Permission
 from cogs.announcements import Announcer
-from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, announcements_in, eventually, fields
-from tests.holding_discord import HoldingDiscord
+from tests.support.holding_discord import HoldingDiscord
+from tests.support.world import ORDINARY_MODELS, OWL, World, announcements_in, eventually, fields
 
 
 async def _configure_both_guilds(world: World) -> None:

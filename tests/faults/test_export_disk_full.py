@@ -19,8 +19,8 @@ import pytest
 from bot.export import ExportError, export_to_directory
 from bot.jobs.polling import record_catalogue
 from bot.store import Store
-from tests.bot_process import CliRun, bot_environment, read_rows, run_scout
-from tests.e2e.conftest import OWL
+from tests.support.bot_process import CliRun, bot_environment, read_rows, run_scout
+from tests.support.world import OWL
 
 GUILD = 4242
 VOTES = 1200
@@ -35,7 +35,7 @@ async def _fill(database: Path) -> None:
         await record_catalogue(store, [OWL], "fixture")
         for member in range(1, VOTES + 1):
             await store.votes.cast(GUILD, OWL["id"], member, f"member {member}", "openai")
-        await store.votes.add_note(GUILD, OWL["id"], 1, "member 1", '=HYPERLINK("https://evil.example")')
+        await store.notes.add(GUILD, OWL["id"], 1, "member 1", '=HYPERLINK("https://evil.example")')
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +130,7 @@ async def test_the_bots_export_on_a_full_disk_is_an_export_error_and_leaves_noth
     (directory / "votes.csv").symlink_to(FULL_DEVICE)  # every byte written to this name hits a full disk
     async with await Store.open(database) as store:
         with pytest.raises(ExportError, match="No space left on device"):
-            await export_to_directory(store.votes.export_rows(GUILD), "csv", directory, "votes.csv")
+            await export_to_directory(store.members.export_rows(GUILD), "csv", directory, "votes.csv")
     assert list(directory.iterdir()) == []
     assert FULL_DEVICE.is_char_device()
     with sqlite3.connect(database) as connection:

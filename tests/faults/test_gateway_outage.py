@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.jobs.watcher import MAX_POLL_BACKOFF_SECONDS, poll_delay
 from bot.testing.gateway_server import Fault
-from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, announcements_in, eventually
+from tests.support.world import ORDINARY_MODELS, OWL, World, announcements_in, eventually
 
 OUTAGE_POLLS = 12
 

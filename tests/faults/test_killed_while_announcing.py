@@ -21,9 +21,9 @@ from bot.jobs.polling import record_catalogue
 from bot.store import Store
 from bot.testing.discord import StoredMessage, new_snowflake
 from bot.testing.gateway_server import ScriptedModel, constant_reply
-from tests.bot_process import read_rows, running_bot
-from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, announcements_in, footer
-from tests.holding_discord import HoldingDiscord
+from tests.support.bot_process import read_rows, running_bot
+from tests.support.holding_discord import HoldingDiscord
+from tests.support.world import ORDINARY_MODELS, OWL, World, announcements_in, footer
 
 
 def _rows(world: World) -> dict[int, dict[str, object]]:

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from bot.testing.gateway_server import Fault
 from bot.testing.scripted_labs import KNOWN_MODELS, install_labs
-from tests.bot_process import read_rows, running_bot
-from tests.e2e.conftest import World
+from tests.support.bot_process import read_rows, running_bot
+from tests.support.world import World
 
 HUNG = "qwen/qwen3-8b"
 

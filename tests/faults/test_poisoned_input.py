@@ -22,7 +22,7 @@ from bot.jobs.probe_runner import ProbeRunner
 from bot.jobs.rate_limit import RateLimiter
 from bot.store import Store
 from bot.testing.gateway_server import FakeGateway, Fault, ScriptedModel, constant_reply
-from tests.e2e.conftest import ORDINARY_MODELS, OWL, World, announcements_in
+from tests.support.world import ORDINARY_MODELS, OWL, World, announcements_in
 
 DEEP = "[" * 100_000 + "]" * 100_000
 DEEP_OBJECT = '{"a":' * 2_000 + "1" + "}" * 2_000

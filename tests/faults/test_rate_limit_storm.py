@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from bot.testing.discord.records import RecordedRequest
-from tests.e2e.conftest import OWL, World, announcements_in, eventually
+from tests.support.world import OWL, World, announcements_in, eventually
 
 RETRY_AFTER = 0.1
 STATED_WAIT = 1.0  # the fake's Retry-After header: whole seconds, at least 1, as Discord sends it

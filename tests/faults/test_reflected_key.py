@@ -16,8 +16,8 @@ import pytest
 
 from bot.store import Store
 from bot.testing.gateway_server import FakeGateway, Fault, ScriptedModel, constant_reply
-from tests.bot_process import bot_environment, run_scout
-from tests.e2e.conftest import ORDINARY_MODELS
+from tests.support.bot_process import bot_environment, run_scout
+from tests.support.world import ORDINARY_MODELS
 
 API_KEY = "sk-or-v1-Reflected-KEY-7c41d09e2b5a"
 WINDOW = 16

@@ -26,7 +26,7 @@ from bot.jobs.references import import_corpus
 from bot.probes.response import MAX_STORED_ANSWER_CHARS
 from bot.store import Store
 from bot.testing.gateway_server import FakeGateway, Fault, ScriptedModel, constant_reply
-from tests.bot_process import bot_environment, run_scout
+from tests.support.bot_process import bot_environment, run_scout
 
 MODEL = "acme/verbose"
 ANSWER_BYTES = 3_900_000

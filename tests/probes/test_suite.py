@@ -22,7 +22,7 @@ from bot.probes.suite import (
     style_probe_id,
 )
 from bot.settings import Settings
-from tests.conftest import shared_file
+from tests.support.shared_data import shared_file
 
 DEFAULT_REQUESTS = Settings.model_fields["probe_max_requests"].default
 DEFAULT_TOKENS = Settings.model_fields["probe_max_tokens"].default

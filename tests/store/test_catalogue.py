@@ -9,7 +9,7 @@ import sqlite3
 from bot.catalogue.entry import parse_entry
 from bot.jobs.polling import record_catalogue
 from bot.store import Store
-from tests.e2e.conftest import OWL
+from tests.support.world import OWL
 
 
 async def test_a_stored_model_hands_out_its_listing_typed(store: Store):

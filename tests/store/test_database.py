@@ -7,7 +7,7 @@ import pytest
 from bot.store import Store, StoreError
 from bot.store import database as database_module
 from bot.store.database import Database, DatabaseBusy, is_busy, restore_database
-from tests.conftest import list_owl
+from tests.support.store import list_owl
 
 
 async def test_fresh_file_is_migrated_with_wal_and_foreign_keys(tmp_path):

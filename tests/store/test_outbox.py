@@ -11,7 +11,7 @@ import pytest
 
 from bot.attribution.guess import Guess, RankedVendor
 from bot.store import Store
-from tests.conftest import list_owl
+from tests.support.store import list_owl
 
 GUILD, OTHER_GUILD = 111, 222
 CHANNEL = 999
@@ -26,11 +26,11 @@ async def _vote(store: Store, model_id: str) -> object:
 
 
 async def _reveal(store: Store, model_id: str) -> object:
-    return await store.votes.reveal(GUILD, model_id, "openai", None, ALICE)
+    return await store.reveals.reveal(GUILD, model_id, "openai", None, ALICE)
 
 
 async def _forget(store: Store, model_id: str) -> object:
-    return await store.votes.forget_member(GUILD, ALICE)
+    return await store.members.forget(GUILD, ALICE)
 
 
 async def _guess(store: Store, model_id: str) -> object:
@@ -42,7 +42,7 @@ async def _change_happened(store: Store, model_id: str) -> dict[str, bool]:
     vote = await store.votes.current(GUILD, model_id, ALICE)
     return {
         "vote": vote is not None and vote.vendor == "openai",
-        "reveal": await store.votes.reveal_for(GUILD, model_id) is not None,
+        "reveal": await store.reveals.reveal_for(GUILD, model_id) is not None,
         "forget": vote is None,
         "guess": await store.guesses.latest(model_id) is not None,
     }

@@ -109,7 +109,7 @@ async def prepare_template(folder: Path) -> Path:
         install_labs(gateway)
         settings = bench_settings(fake, gateway, template)
         async with await Store.open(template) as store:
-            await calibrate_references(store, gateway, settings)
+            await calibrate_references(store, settings)
     return template
 
 

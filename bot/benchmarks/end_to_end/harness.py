@@ -67,11 +67,11 @@ def bench_settings(fake: FakeDiscord, gateway: FakeGateway, database: Path, **ov
     return load_settings(_env_file=None, **values)
 
 
-async def calibrate_references(store: Store, gateway: FakeGateway, settings: Settings) -> None:
+async def calibrate_references(store: Store, settings: Settings) -> None:
     """Record the known models and probe them as references, then fit the combiner, as `scout scan` and
     `scout calibrate` would before a launch; so the stealth model's guesses are real ones."""
     await record_catalogue(store, known_catalogue(), "bench: before the launch")
-    async with GatewayClient(gateway.base_url, API_KEY) as client:
+    async with GatewayClient.from_settings(settings) as client:
         await calibrate(
             store,
             lambda: ProbeRunner.from_settings(store, client, settings, RateLimiter(6000, 12)),
@@ -88,7 +88,7 @@ async def calibrate_references(store: Store, gateway: FakeGateway, settings: Set
 @contextlib.asynccontextmanager
 async def running_bot(settings: Settings, fake: FakeDiscord, store: Store) -> AsyncIterator[ScoutBot]:
     """The real bot on `store`, logged in to `fake` and ready (its watcher's first poll starts now)."""
-    gateway = GatewayClient(settings.openrouter_base_url, API_KEY)
+    gateway = GatewayClient.from_settings(settings)
     try:
         bot = ScoutBot(settings, store, Pipeline(store, gateway, settings), guild_ready_timeout=GUILD_READY_TIMEOUT_S)
         async with connected_client(bot, fake, ready_timeout=30.0):

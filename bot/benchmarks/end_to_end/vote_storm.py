@@ -70,7 +70,7 @@ async def run_vote_storm(members: int = 500, window: float = 5.0) -> dict[str, A
         answers = [fake.followups(r.id)[0].content for r in records]
 
         tally = await store.votes.tally(guild.id, STEALTH_ID)
-        rows = [row async for row in store.votes.export_rows(guild.id, model_id=STEALTH_ID)]
+        rows = [row async for row in store.members.export_rows(guild.id, model_id=STEALTH_ID)]
     latencies = [r.callback.latency for r in records if r.callback is not None]
     vote_rows = [row for row in rows if row.kind == "vote"]
     current_votes = tally.total

@@ -37,14 +37,14 @@ class InteractionCallbacks(RestApi):
 
     def _record_for_token(self, interaction_id: int, token: str) -> InteractionRecord:
         record = self.interactions.get(interaction_id)
-        if record is None or record.token != token or record.expired:
+        if record is None or record.token != token:
             raise _unknown(ErrorCode.UNKNOWN_INTERACTION, "interaction")
         return record
 
     def _record_for_webhook(self, request: web.Request) -> InteractionRecord:
         token = request.match_info["token"]
         record = next((r for r in self.interactions.values() if r.token == token), None)
-        if int(request.match_info["app_id"]) != self.application_id or record is None or record.expired:
+        if int(request.match_info["app_id"]) != self.application_id or record is None:
             raise _unknown(ErrorCode.UNKNOWN_WEBHOOK, "Webhook")
         if record.callback is None:
             raise _unknown(ErrorCode.UNKNOWN_WEBHOOK, "Webhook")

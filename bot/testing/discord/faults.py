@@ -70,10 +70,6 @@ class FaultInjection(MessageStore):
         await self._dispatch_guild_event(guild.id, "CHANNEL_DELETE", guild.channel_payload(channel), Intent.GUILDS)
         self._notify()
 
-    def expire_interaction(self, interaction_id: int) -> None:
-        """Make the interaction's token unknown (10062), as Discord does after the 3 s / 15 min windows."""
-        self.interaction(interaction_id).expired = True
-
     def _injected_fault(self, method: str, path: str) -> web.Response | None:
         fault = next((f for f in self.faults if f.matches(method, path)), None)
         if fault is None:

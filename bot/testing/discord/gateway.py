@@ -43,11 +43,6 @@ class GatewayServer(RestApi):
                 await session.dispatch("GUILD_CREATE", event)
         self._notify()
 
-    def invalidate_sessions(self) -> None:
-        """Make every session unresumable: the next RESUME gets op 9 (discord.py then waits 5 s and identifies)."""
-        for session in self._sessions.values():
-            session.invalid = True
-
     # -- the websocket -----------------------------------------------------------------------------
 
     async def _gateway(self, request: web.Request) -> web.StreamResponse:
@@ -156,7 +151,7 @@ class GatewayServer(RestApi):
             await connection.close(4004, "Authentication failed")
             return
         session = self._sessions.get(str(data.get("session_id")))
-        if session is None or session.invalid:
+        if session is None:
             await connection.send({"op": 9, "d": False, "s": None, "t": None})
             return
         previous = session.connection

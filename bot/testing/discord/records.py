@@ -141,7 +141,6 @@ class InteractionRecord:
     callback: InteractionCallback | None = None
     original_message_id: int | None = None
     followup_ids: list[int] = field(default_factory=list)
-    expired: bool = False
 
     @property
     def guild_id(self) -> int | None:

@@ -52,7 +52,6 @@ class _Session:
         self.backlog: deque[tuple[int, str]] = deque(maxlen=self.BACKLOG)
         self.connection: _Connection | None = None
         self.lock = asyncio.Lock()
-        self.invalid = False
 
     @property
     def live(self) -> bool:

@@ -171,9 +171,6 @@ class FakeState:
 
         return await self.wait_until(find, timeout=timeout, what=f"matching message in channel {channel_id}")
 
-    async def wait_for_connection(self, *, timeout: float = 5.0) -> None:
-        await self.wait_until(lambda: self.connected, timeout=timeout, what="identified gateway session")
-
     def _notify(self) -> None:
         self._changed.set()
         self._changed = asyncio.Event()

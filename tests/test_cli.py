@@ -9,7 +9,7 @@ from importlib.metadata import version
 from bot.catalogue.entry import load_catalogue_file
 from bot.cli import build_parser
 from bot.jobs.polling import record_catalogue
-from tests.cli.scout_process import json_lines, scout
+from tests.support.scout_process import json_lines, scout
 
 
 async def test_version_prints_the_installed_version(tmp_path):

@@ -7,7 +7,7 @@ import pytest
 from bot.gateway import GatewayClient, GatewayError
 from bot.jobs.polling import SuspiciousCatalogue, poll_gateway
 from bot.testing.gateway_server import SNAPSHOT_2026_06_07, FakeGateway, Fault
-from tests.conftest import snapshot_or_skip
+from tests.support.shared_data import snapshot_or_skip
 
 
 def listing(model_id, name=None, price="0.000001"):

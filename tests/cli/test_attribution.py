@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from bot.testing.gateway_server import FakeGateway
-from tests.cli.scout_process import PROBE_JSON_KEYS, scout
+from tests.support.scout_process import PROBE_JSON_KEYS, scout
 
 
 def corpus(path: Path) -> Path:

@@ -1,8 +1,10 @@
-"""End-to-end harness: the real `ScoutBot` against FakeDiscord and FakeGateway, with a real SQLite file.
+"""The world of the end-to-end, fault and abuse suites: the real `ScoutBot` against FakeDiscord and FakeGateway,
+with a real SQLite file.
 
-`world` starts both fakes with one guild (an announcement channel, a member and an admin) and a
-catalogue of two ordinary models; `world.run_bot()` starts a bot on the same database each time it
-is entered, so a test can stop one bot and start another, as a restart would.
+`open_world` (the `world` fixture) starts both fakes with two guilds (each with an announcement channel, a member
+and an admin) and a catalogue of two ordinary models, optionally with a `FakeDiscord` subclass that has more
+faults; `world.run_bot()` starts a bot on the same database each time it is entered, so a test can stop one bot
+and start another, as a restart would.
 """
 
 from __future__ import annotations
@@ -13,8 +15,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
-
-import pytest
 
 from bot.client import ScoutBot
 from bot.gateway import GatewayClient
@@ -33,11 +33,29 @@ from bot.testing.discord import (
     connected_client,
 )
 from bot.testing.gateway_server import FakeGateway, ScriptedModel, constant_reply
-from tests.bot_process import bot_environment
+from tests.support.bot_process import bot_environment
 
 T = TypeVar("T")
 
 API_KEY = "sk-or-test-e2e-secret"
+SCOUT_SUBCOMMANDS = [
+    "alerts",
+    "export",
+    "forget-me",
+    "forget-member",
+    "help",
+    "leaderboard",
+    "model",
+    "note",
+    "probe",
+    "recent",
+    "reveal",
+    "setup",
+    "status",
+    "vote",
+    "votes",
+]
+"""Every `/scout` subcommand, sorted: as the bot registers them and as Discord receives them."""
 ORDINARY_MODELS = [
     {
         "id": "openai/gpt-4o",
@@ -233,12 +251,12 @@ def make_guild(name: str, member_name: str) -> tuple[GuildSpec, ChannelSpec, Mem
     )
 
 
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    """Two guilds: the main one (alice and her admin) and another (mallory and hers), and both fakes."""
+@contextlib.asynccontextmanager
+async def open_world(tmp_path: Path, discord_class: type[FakeDiscord] = FakeDiscord) -> AsyncIterator[World]:
+    """Main Guild (alice, alice-admin) and Other Guild (mallory, mallory-admin), the fakes, two ordinary models."""
     guild, channel, member, admin = make_guild("Main Guild", "alice")
     other_guild, other_channel, _, other_admin = make_guild("Other Guild", "mallory")
-    async with FakeGateway(api_key=API_KEY) as gateway, FakeDiscord(guilds=[guild, other_guild]) as fake:
+    async with FakeGateway(api_key=API_KEY) as gateway, discord_class(guilds=[guild, other_guild]) as fake:
         gateway.set_catalogue(ORDINARY_MODELS)
         yield World(
             fake, gateway, tmp_path / "scout.db", guild, channel, member, admin, other_guild, other_channel, other_admin

@@ -7,8 +7,8 @@ import json
 import sys
 
 from bot.testing.gateway_server import SNAPSHOT_2025_12_18, SNAPSHOT_2026_06_07, FakeGateway
-from tests.cli.scout_process import CLEAN_ENV, json_lines, scout
-from tests.conftest import snapshot_or_skip
+from tests.support.scout_process import CLEAN_ENV, json_lines, scout
+from tests.support.shared_data import snapshot_or_skip
 
 
 async def test_scan_saved_catalogue_reports_owl_alpha_once(tmp_path, catalogue_june):

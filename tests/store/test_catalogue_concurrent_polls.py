@@ -18,7 +18,7 @@ from bot.catalogue.entry import load_catalogue_file, parse_entries
 from bot.catalogue.stealth import CatalogueContext, classify
 from bot.jobs.polling import record_catalogue
 from bot.store import Store
-from tests.cli.scout_process import CLEAN_ENV, SCOUT, json_lines
+from tests.support.scout_process import CLEAN_ENV, SCOUT, json_lines
 
 OWL = "openrouter/owl-alpha"
 

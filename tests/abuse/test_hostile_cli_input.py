@@ -16,9 +16,9 @@ import pytest
 from bot.cli import main
 from bot.store import Store
 from bot.store import database as database_module
-from tests.cli.scout_process import CLEAN_ENV, scout
-from tests.conftest import list_owl
-from tests.test_settings import HOSTILE_SETTINGS
+from tests.support.hostile_settings import HOSTILE_SETTINGS
+from tests.support.scout_process import CLEAN_ENV, scout
+from tests.support.store import list_owl
 
 DEEP = 100_000
 UNWRITABLE = "/sys/scout-test-unwritable"  # sysfs refuses new files, even to root

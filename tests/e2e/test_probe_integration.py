@@ -9,8 +9,8 @@ from pathlib import Path
 
 from bot.testing.gateway_server import FakeGateway, Fault
 from bot.testing.scripted_labs import KNOWN_MODELS, STEALTH_ID
-from tests.cli.scout_process import PROBE_JSON_KEYS
-from tests.cli.scout_process import scout as scout_process
+from tests.support.scout_process import PROBE_JSON_KEYS
+from tests.support.scout_process import scout as scout_process
 
 BUDGET = 12
 

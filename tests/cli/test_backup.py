@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from bot.store import Store
-from tests.cli.scout_process import CLEAN_ENV, scout
-from tests.conftest import list_owl
+from tests.support.scout_process import CLEAN_ENV, scout
+from tests.support.store import list_owl
 
 GUILD, MODEL = 111, "openrouter/owl-alpha"
 # A member votes, and the vote is acknowledged (its number printed) only once the store has committed it.

@@ -14,8 +14,8 @@ from bot.cli import main
 from bot.jobs.polling import record_catalogue
 from bot.store import Store
 from bot.store.votes import Vote
-from tests.cli.scout_process import CLEAN_ENV, SCOUT
-from tests.e2e.conftest import OWL
+from tests.support.scout_process import CLEAN_ENV, SCOUT
+from tests.support.world import OWL
 
 GUILD, OTHER_GUILD = 111, 222
 BIG_GUILD, ZOE = 1234567890123456789, 987654321098765432
@@ -32,7 +32,7 @@ def database(tmp_path, monkeypatch):
             await store.votes.cast(BIG_GUILD, OWL["id"], ZOE, "Zoë 🦉 山田", "Totally Unknown Lab", confidence=0.6)
             await store.votes.cast(GUILD, "openrouter/owl-alpha", 1, "alice", "openai")
             await store.votes.cast(GUILD, "openrouter/owl-alpha", 1, "alice", "anthropic")
-            await store.votes.add_note(GUILD, "openrouter/owl-alpha", 2, "bob", "=cmd|' /C calc'!A0")
+            await store.notes.add(GUILD, "openrouter/owl-alpha", 2, "bob", "=cmd|' /C calc'!A0")
             await store.votes.cast(OTHER_GUILD, "openrouter/owl-alpha", 3, "mallory", "xai")
 
     asyncio.run(fill())

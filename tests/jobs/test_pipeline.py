@@ -19,7 +19,7 @@ from bot.settings import Settings, load_settings
 from bot.store import Store
 from bot.testing.gateway_server import FakeGateway, Fault
 from bot.testing.scripted_labs import KNOWN_MODELS, STEALTH_ID, catalogue
-from tests.conftest import probe_runs
+from tests.support.store import probe_runs
 
 GUILD, CHANNEL = 1001, 2002
 
@@ -227,7 +227,7 @@ async def test_without_references_the_guess_waits_and_is_made_when_they_arrive(s
 async def test_a_model_recorded_by_scout_scan_in_another_process_is_probed_by_the_bot(
     store, gw, client, settings, tmp_path
 ):
-    from tests.cli.scout_process import scout
+    from tests.support.scout_process import scout
 
     await with_references(store, gw, client, settings)
     pipeline = Pipeline(store, client, settings)

@@ -31,7 +31,7 @@ from bot.store import Store
 from bot.store.references import CORPUS_SUITE_VERSION, Reference, ReferenceAnswer
 from bot.testing.gateway_server import FakeGateway, Fault
 from bot.testing.scripted_labs import KNOWN_MODELS
-from tests.conftest import shared_file
+from tests.support.shared_data import shared_file
 
 STYLE_ID = PROBES[0].probe_id
 

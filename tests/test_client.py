@@ -13,9 +13,8 @@ from discord.ext import commands
 from bot.client import ScoutBot, discover_extensions
 from bot.gateway import GatewayClient
 from bot.jobs.pipeline import Pipeline
-from bot.jobs.watcher import poll_delay
 from bot.settings import Settings
-from tests.conftest import SCOUT_SUBCOMMANDS
+from tests.support.world import SCOUT_SUBCOMMANDS
 
 
 @pytest.fixture
@@ -92,16 +91,9 @@ async def test_a_second_command_with_the_same_name_is_refused(bot, tmp_path, mon
     sys.modules.pop("clashing_extension", None)
 
 
-def test_the_poll_backoff_doubles_and_is_capped():
-    assert poll_delay(60, 0) == 60
-    assert poll_delay(60, 1) == 120 and poll_delay(60, 3) == 480
-    assert poll_delay(60, 50) == 900
-    assert poll_delay(5, 100, cap=30) == 30
-
-
 def test_no_extension_imports_another_only_the_private_helpers():
     """Extensions share code through `cogs/_*.py`, as pydis's `_cog.py` modules and RoboDanny's `cogs/utils/`."""
-    cogs = Path(__file__).resolve().parents[2] / "cogs"
+    cogs = Path(__file__).resolve().parents[1] / "cogs"
     extensions = {path.stem for path in cogs.glob("*.py") if not path.stem.startswith("_")}
     for path in cogs.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):

@@ -21,8 +21,8 @@ from bot.settings import Settings, SettingsError, load_settings
 from bot.store import Store
 from bot.testing.discord import FakeDiscord
 from bot.testing.gateway_server import FakeGateway, Fault
-from tests.bot_process import bot_environment, read_rows, run_scout, running_bot
-from tests.e2e.conftest import ORDINARY_MODELS, OWL, make_guild
+from tests.support.bot_process import bot_environment, read_rows, run_scout, running_bot
+from tests.support.world import ORDINARY_MODELS, OWL, make_guild
 
 DISCORD_TOKEN = "MTk4NjIyNDgzNDcxOTI1MjQ4.Gx7Yq2.DISCORD-TOKEN-SENTINEL-5f1c9a"
 API_KEY = "sk-or-v1-OPENROUTER-KEY-SENTINEL-0b7e4d2c"
@@ -138,7 +138,7 @@ async def test_cli_failures_and_exports_never_show_the_key_or_token(tmp_path: Pa
     async with await Store.open(database) as store:
         await record_catalogue(store, [*ORDINARY_MODELS, OWL], "seed")
         await store.votes.cast(7, OWL["id"], 1, "alice", "openai")
-        await store.votes.add_note(7, OWL["id"], 1, "alice", "sounds like GPT")
+        await store.notes.add(7, OWL["id"], 1, "alice", "sounds like GPT")
     async with FakeGateway(api_key=API_KEY) as gateway:
         gateway.set_fault("models", Fault.http(500, message=f"upstream rejected Authorization: Bearer {API_KEY}"))
         environment = bot_environment(

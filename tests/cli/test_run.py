@@ -13,8 +13,8 @@ from bot.testing.discord import FakeDiscord
 from bot.testing.discord.server import connected_client
 from bot.testing.discord.specs import new_snowflake
 from bot.testing.gateway_server import FakeGateway
-from tests.bot_process import bot_environment, running_bot
-from tests.e2e.conftest import API_KEY, ORDINARY_MODELS, OWL, make_guild
+from tests.support.bot_process import bot_environment, running_bot
+from tests.support.world import API_KEY, ORDINARY_MODELS, OWL, make_guild
 
 
 def _guilds_on_both_shards() -> list:

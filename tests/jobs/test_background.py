@@ -41,19 +41,31 @@ async def test_the_loop_prepares_once_outlives_a_failing_pass_and_waits_as_each_
     assert waits == [2.0, 0.5, 0.25]
 
 
-async def test_stop_before_the_first_pass_ends_the_loop_and_a_restart_runs_again():
-    ran = asyncio.Event()
+async def test_stop_cancels_the_pass_under_way_and_a_restart_prepares_and_runs_again():
+    events: list[str] = []
+    passing = asyncio.Event()
+
+    async def prepare() -> None:
+        events.append("prepare")
 
     async def run_pass() -> float:
-        ran.set()
-        return 3600.0
+        events.append("pass")
+        passing.set()
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            events.append("cancelled")
+            raise
+        return 0.0
 
-    loop = BackgroundLoop("test-loop", run_pass, on_failure=lambda error: 1.0)
-    await loop.stop()  # never started: nothing to wait for
-    loop.start()
-    await asyncio.wait_for(ran.wait(), 5)
-    await asyncio.wait_for(loop.stop(), 5)
-    ran.clear()
-    loop.start()
-    await asyncio.wait_for(ran.wait(), 5)
-    await asyncio.wait_for(loop.stop(), 5)
+    loop = BackgroundLoop("test-loop", run_pass, on_failure=lambda error: 1.0, prepare=prepare)
+    await loop.stop()  # never started: nothing to wait for, nothing run
+    assert events == []
+    for run in (1, 2):
+        passing.clear()
+        loop.start()
+        loop.start()  # already running: no second loop (it would prepare and pass twice)
+        await asyncio.wait_for(passing.wait(), 5)
+        await asyncio.wait_for(loop.stop(), 5)
+        await asyncio.sleep(0.05)  # a stopped loop starts no further pass
+        assert events == ["prepare", "pass", "cancelled"] * run

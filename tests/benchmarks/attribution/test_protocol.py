@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.benchmarks.attribution.protocol import BenchmarkError, run_attribution_benchmark
-from tests.cli.scout_process import scout
-from tests.conftest import shared_file
+from tests.support.scout_process import scout
+from tests.support.shared_data import shared_file
 
 PROMPT_IDS = [f"q{i:02d}" for i in range(12)]
 WORDS = "seed soil light water budget saving rest sleep code test route map salt heat".split()

@@ -1,26 +1,15 @@
-"""The abuse suite's world: the end-to-end world of two guilds, and a check that nothing the bot sent pings anyone."""
+"""What the bot sent, read from the fake Discord: every message body, and checks that none pings anyone or carries
+a character a stranger smuggled in."""
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 
 from bot.testing.discord import FakeDiscord
-from tests.e2e.conftest import World
-from tests.worlds import open_world
 
 # Control and invisible characters a stranger may type; the bot's own "@\u200beveryone" defusing is allowed.
 SMUGGLED = re.compile("[\x00-\x08\x0b-\x1f\x7f\u200c-\u200f\u202a-\u202e\u2060-\u2064\ufeff]")
-
-
-@pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    async with open_world(tmp_path) as opened:
-        yield opened
 
 
 def sent_by_the_bot(fake: FakeDiscord) -> list[dict]:

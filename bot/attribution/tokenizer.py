@@ -60,9 +60,12 @@ OTHER_TEXT = "other script"
 """Classes of ordinary prompts by script: different tokenizers agree far less often outside Latin script."""
 
 # Same tokenizer, on real gateway counts: pairs of models of one known family, aligned per provider pair,
-# over seeded draws of 8 prompts (`scout bench token-counts`). The crafted strings are not Latin script.
+# over seeded draws of 8 prompts (`scout bench token-counts`). On plain ASCII text every such pair counts
+# (a template that shifts a prompt ending in "?" by a token is common, and so tolerated); on other scripts
+# only the better half, as the fit needs for no two different tokenizers to match on the whole corpus.
+# The crafted strings are weighed as other script.
 SAME_TOKENIZER: Mapping[str, OutcomeOdds] = {
-    LATIN_TEXT: OutcomeOdds(0.9949, 0.0044, 0.0007),
+    LATIN_TEXT: OutcomeOdds(0.917, 0.0688, 0.0142),
     OTHER_TEXT: OutcomeOdds(0.9833, 0.0067, 0.0100),
 }
 # Different tokenizers agreeing by chance. Ordinary prompts: real gateway counts as above. The crafted

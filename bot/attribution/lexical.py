@@ -6,6 +6,11 @@ model's answers into one document and weighs each word by how rare it is among t
 lab's pet words ("delve", "certainly", "I hope this helps") for a lot. Alone, the document nearest the
 query by cosine is the naive baseline `scout bench attribution` reports beside the ranking; in the
 ranking it is one more view, fused with the others (`bot.attribution.style`).
+
+Words are weighed over the references alone, so every reference-to-reference similarity is the same
+whatever the query: a fit on the references does not depend on it, and the table of those similarities
+is kept for the next query against the same references (a hundred references cost a second once, then
+a query costs a hundred dot products).
 """
 
 from __future__ import annotations
@@ -14,68 +19,115 @@ import math
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 from operator import mul
 
 # Words of two characters or more, lower-cased, and pairs of them: of the plain TF-IDF set-ups tried (words,
 # words and pairs, character 2-4-grams; raw or dampened counts), the strongest on all three dev corpora.
 _WORD = re.compile(r"\w\w+")
+# Like the other views, an answer's first characters only: a probe's answer is capped at a few hundred
+# tokens, and a corpus essay's tail would weigh more than everything a live run can see.
+_MAX_CHARS_PER_ANSWER = 6000
+_TERMS_CACHE_SIZE = 4096
+_SPACES_KEPT = 4
 
 SparseVector = Mapping[str, float]
 
 
-def _terms(text: str) -> Counter[str]:
-    """Words and word pairs: pairs catch phrasing ("hope this", "let me") that single words miss."""
+@lru_cache(maxsize=_TERMS_CACHE_SIZE)
+def _terms(text: str) -> dict[str, float]:
+    """Words and word pairs with dampened counts (1 + ln tf): one long list does not drown the rest."""
     words = _WORD.findall(text.lower())
-    terms = Counter(words)
-    terms.update(f"{a} {b}" for a, b in zip(words, words[1:], strict=False))
-    return terms
+    counts = Counter(words)
+    counts.update(f"{a} {b}" for a, b in zip(words, words[1:], strict=False))
+    return {term: 1.0 + math.log(count) for term, count in counts.items()}
 
 
-def tfidf_vectors(documents: Sequence[str], idf_from: Sequence[int] | None = None) -> list[dict[str, float]]:
-    """Unit-length TF-IDF vectors: term frequency dampened (1 + ln tf, so one long list does not drown the
-    rest), the IDF smoothed (ln((1 + n) / (1 + df)) + 1) over the documents `idf_from` (all by default).
-
-    Weighing words by the references alone keeps every reference-to-reference similarity the same
-    whatever the query, so a fit on the references does not depend on it.
-    """
-    counted = [_terms(document) for document in documents]
-    base = range(len(documents)) if idf_from is None else idf_from
-    frequency: Counter[str] = Counter()
-    for index in base:
-        frequency.update(counted[index].keys())
-    total = len(base)
-    unseen = math.log(1 + total) + 1.0
-    vectors = []
-    for terms in counted:
-        weights = {
-            term: (1.0 + math.log(count))
-            * (math.log((1 + total) / (1 + frequency[term])) + 1.0 if term in frequency else unseen)
-            for term, count in terms.items()
-        }
-        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-        vectors.append({term: w / norm for term, w in weights.items()})
-    return vectors
-
-
-def cosine(a: SparseVector, b: SparseVector) -> float:
-    """The dot product of two unit vectors; the smaller one is walked, in C."""
+def _dot(a: SparseVector, b: SparseVector) -> float:
+    """The dot product of two sparse vectors; the smaller one is walked, in C."""
     if len(a) > len(b):
         a, b = b, a
-    shared = a.keys() & b.keys()
-    return sum(map(mul, map(a.__getitem__, shared), map(b.__getitem__, shared)))
+    common = a.keys() & b.keys()
+    return sum(map(mul, map(a.__getitem__, common), map(b.__getitem__, common)))
+
+
+@dataclass(frozen=True)
+class _Space:
+    """The references' documents weighed by their own IDF, with every pair's similarity."""
+
+    idf: Mapping[str, float]
+    unseen: float
+    vectors: tuple[SparseVector, ...]
+    matrix: tuple[tuple[float, ...], ...]
+
+    def vector(self, document: str) -> dict[str, float]:
+        """A document outside the references, on their weights (a word none of them uses weighs the most)."""
+        weights = {term: tf * self.idf.get(term, self.unseen) for term, tf in _terms(document).items()}
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        return {term: w / norm for term, w in weights.items() if term in self.idf}
+
+
+@lru_cache(maxsize=_SPACES_KEPT)
+def _space(documents: tuple[str, ...]) -> _Space:
+    """IDF smoothed as ln((1 + n) / (1 + df)) + 1 over `documents`, and their pairwise cosines.
+
+    Only terms two of them share enter their dot products (the norms count every term).
+    """
+    counted = [_terms(document) for document in documents]
+    frequency: Counter[str] = Counter()
+    for terms in counted:
+        frequency.update(terms.keys())
+    total = len(documents)
+    idf = {term: math.log((1 + total) / (1 + df)) + 1.0 for term, df in frequency.items()}
+    vectors, shared_only = [], []
+    for terms in counted:
+        weights = {term: tf * idf[term] for term, tf in terms.items()}
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        vectors.append({term: w / norm for term, w in weights.items()})
+        shared_only.append({term: w / norm for term, w in weights.items() if frequency[term] >= 2})
+    matrix = [[1.0] * total for _ in range(total)]
+    for i in range(total):
+        for j in range(i + 1, total):
+            matrix[i][j] = matrix[j][i] = _dot(shared_only[i], shared_only[j])
+    return _Space(idf, math.log(1 + total) + 1.0, tuple(vectors), tuple(map(tuple, matrix)))
 
 
 def similarity_matrix(documents: Sequence[str], idf_from: Sequence[int] | None = None) -> list[list[float]]:
-    """Cosine similarity of every pair of documents (1 on the diagonal), words weighed over `idf_from`."""
-    vectors = tfidf_vectors(documents, idf_from)
-    size = len(vectors)
+    """Cosine similarity of the TF-IDF vectors of every pair of documents (1 on the diagonal).
+
+    Words are weighed over the documents `idf_from` (all by default); the others (the query) are measured
+    on those weights without changing them.
+    """
+    base = list(range(len(documents))) if idf_from is None else list(idf_from)
+    unique = tuple(sorted({documents[i] for i in base}))
+    space = _space(unique)
+    position = {document: index for index, document in enumerate(unique)}
+    outside = {i: space.vector(documents[i]) for i in range(len(documents)) if documents[i] not in position}
+    size = len(documents)
     matrix = [[1.0] * size for _ in range(size)]
     for i in range(size):
         for j in range(i + 1, size):
-            matrix[i][j] = matrix[j][i] = cosine(vectors[i], vectors[j])
+            matrix[i][j] = matrix[j][i] = _similarity(documents, i, j, space, position, outside)
     return matrix
 
 
+def _similarity(
+    documents: Sequence[str],
+    i: int,
+    j: int,
+    space: _Space,
+    position: Mapping[str, int],
+    outside: Mapping[int, SparseVector],
+) -> float:
+    a, b = documents[i], documents[j]
+    if a in position and b in position:
+        return space.matrix[position[a]][position[b]]
+    first = outside[i] if i in outside else space.vectors[position[a]]
+    second = outside[j] if j in outside else space.vectors[position[b]]
+    return _dot(first, second)
+
+
 def joined(answers: Mapping[str, str], prompt_ids: Sequence[str]) -> str:
-    """A model's answers to `prompt_ids` as one document, in prompt order."""
-    return "\n\n".join(answers[p] for p in prompt_ids if p in answers)
+    """A model's answers to `prompt_ids` as one document, in prompt order, each cut to its first characters."""
+    return "\n\n".join(answers[p][:_MAX_CHARS_PER_ANSWER] for p in prompt_ids if p in answers)

@@ -23,7 +23,7 @@ the query comes from a lab with no reference at all (`StyleVerdict.unknown_proba
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from operator import mul
@@ -373,6 +373,27 @@ def _evidence(
     return tuple(lines)
 
 
+# --- fits kept for the next query -----------------------------------------------------
+
+_FITS_KEPT = 8
+_fitted: OrderedDict[tuple[object, ...], Calibration] = OrderedDict()
+
+
+def _references_key(references: Sequence[StyleReference], prompt_ids: Sequence[str]) -> tuple[object, ...]:
+    """What a fit on the references depends on: their names, labs and answers to the compared prompts."""
+    return (
+        tuple(prompt_ids),
+        tuple((r.model, r.vendor, tuple(r.answers.get(p) for p in prompt_ids)) for r in references),
+    )
+
+
+def _remember(key: tuple[object, ...], calibration: Calibration) -> None:
+    """Keep the fit: it depends on the references alone, and the next query against them reuses it."""
+    _fitted[key] = calibration
+    while len(_fitted) > _FITS_KEPT:
+        _fitted.popitem(last=False)
+
+
 # --- public entry point --------------------------------------------------------------
 
 
@@ -385,8 +406,8 @@ def rank_style(
 
     Only prompts answered by the query and a reference are compared for that
     reference. Without a `calibration`, one is fitted on the references themselves
-    (leave-one-model-out, with the unknown entry); pass one from `calibrate_references`
-    to reuse it.
+    (leave-one-model-out, with the unknown entry) and kept for the next query against
+    the same references; pass one from `calibrate_references` to reuse it explicitly.
     """
     query_answers = {p: t for p, t in query.items() if isinstance(t, str) and t.strip()}
     usable = [r for r in references if any(p in query_answers for p in r.answers)]
@@ -402,7 +423,11 @@ def rank_style(
     if not model_scores:
         return StyleVerdict((), ("too few references per prompt to compare styles",), len(shared))
     if calibration is None:
-        calibration = _fit(*_calibration_examples(answerers, reference_indices, compared))
+        key = _references_key(usable, shared)
+        calibration = _fitted.get(key)
+        if calibration is None:
+            calibration = _fit(*_calibration_examples(answerers, reference_indices, compared))
+            _remember(key, calibration)
     vendor_scores = _vendor_scores(model_scores, answerers)
     probabilities = calibration.probabilities(vendor_scores)
 

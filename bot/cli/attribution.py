@@ -53,6 +53,7 @@ def _outcome_json(outcome: ProbeOutcome) -> dict[str, Any]:
         "reason": guess.reason,
         "ranking": [item.to_json() for item in guess.ranking],
         "confidence": round(guess.confidence, 4),
+        "not_sure": guess.not_sure.to_json() if guess.not_sure else None,
         "evidence": list(guess.evidence),
     }
 
@@ -63,8 +64,11 @@ def _format_outcome(outcome: ProbeOutcome) -> str:
         f"{report.model_id}: run {report.run_id}, suite {report.suite_version}, {report.requests} requests, "
         f"{len(report.failures)} of {len(report.responses)} probes failed, {report.wall_s:.1f}s"
     ]
-    if guess.ranking:
+    if guess.not_sure is not None:
+        lines.append(f"not sure: {guess.not_sure.reason} (a lab is named from {guess.not_sure.threshold:.0%})")
+    elif guess.ranking:
         lines.append(f"most likely {guess.ranking[0].name}, confidence {guess.confidence:.0%}")
+    if guess.ranking:
         for position, item in enumerate(guess.ranking, start=1):
             nearest = ", ".join(f"{n.model_id} ({n.similarity:.2f})" for n in item.nearest)
             lines.append(

@@ -317,7 +317,9 @@ def format_report(report: Mapping[str, Any]) -> str:
     same, other = report["same_family"], report["other_family"]
     lines.append(f"same family ranks first, alone: {same['first_alone']}/{same['queries']} queries")
     lines += [
-        f"  {item['query']}: {item['outcome']} ({', '.join(item['top'])} at {item['matched']})"
+        f"  {item['query']}: "
+        + ("no family matches (closest: " if item["outcome"] == "no match" else f"{item['outcome']} (")
+        + f"{', '.join(item['top'])} at {item['matched']})"
         for item in same["results"]
         if item["outcome"] != "first"
     ]

@@ -56,16 +56,24 @@ def _dot(a: SparseVector, b: SparseVector) -> float:
 class _Space:
     """The references' documents weighed by their own IDF, with every pair's similarity."""
 
-    idf: Mapping[str, float]
-    unseen: float
+    frequency: Mapping[str, int]
+    total: int
     vectors: tuple[SparseVector, ...]
     matrix: tuple[tuple[float, ...], ...]
 
     def vector(self, document: str) -> dict[str, float]:
-        """A document outside the references, on their weights (a word none of them uses weighs the most)."""
-        weights = {term: tf * self.idf.get(term, self.unseen) for term, tf in _terms(document).items()}
+        """A document outside the references, weighed as if it were one more of them.
+
+        Its words count in their document frequency as a reference's own words count in theirs, so the
+        query is measured exactly as a reference held out of the others is when the confidence is fitted.
+        """
+        scale = 2 + self.total
+        weights = {
+            term: tf * (math.log(scale / (2 + self.frequency.get(term, 0))) + 1.0)
+            for term, tf in _terms(document).items()
+        }
         norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-        return {term: w / norm for term, w in weights.items() if term in self.idf}
+        return {term: w / norm for term, w in weights.items() if term in self.frequency}
 
 
 @lru_cache(maxsize=_SPACES_KEPT)
@@ -90,7 +98,7 @@ def _space(documents: tuple[str, ...]) -> _Space:
     for i in range(total):
         for j in range(i + 1, total):
             matrix[i][j] = matrix[j][i] = _dot(shared_only[i], shared_only[j])
-    return _Space(idf, math.log(1 + total) + 1.0, tuple(vectors), tuple(map(tuple, matrix)))
+    return _Space(frequency, total, tuple(vectors), tuple(map(tuple, matrix)))
 
 
 def similarity_matrix(documents: Sequence[str], idf_from: Sequence[int] | None = None) -> list[list[float]]:

@@ -29,9 +29,10 @@ from bot.discord_endpoints import point_discord_at
 from bot.errors import CommandError
 from bot.gateway import GatewayClient
 from bot.jobs.pipeline import Pipeline
-from bot.jobs.watcher import Watcher, one_line
+from bot.jobs.watcher import POLLER_LEASE, Watcher, one_line
 from bot.settings import Settings
 from bot.store import Store
+from bot.store.database import Shards
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,8 @@ class ScoutBot(commands.AutoShardedBot):
     """Model Scout on Discord. Needs only the non-privileged `guilds` intent: everything else arrives as interactions.
 
     Auto-sharded, because Discord refuses a single connection for a bot in more than 2,500 guilds: the shard
-    count is Discord's recommendation unless SHARD_COUNT sets it.
+    count is Discord's recommendation unless SHARD_COUNT sets it. With SHARD_IDS, this process runs only those
+    shards, and other processes on the same PostgreSQL database run the rest.
     """
 
     def __init__(
@@ -72,6 +74,8 @@ class ScoutBot(commands.AutoShardedBot):
         # A text-only bot: discord.py's start-up warnings that voice libraries are missing are noise here.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         options.setdefault("shard_count", settings.shard_count)
+        if settings.shards is not None:
+            options.setdefault("shard_ids", settings.shards)
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,
@@ -83,6 +87,10 @@ class ScoutBot(commands.AutoShardedBot):
         self.store = store
         self.pipeline = pipeline
         self.extensions_package = extensions_package
+        self.held_shards = (
+            Shards(settings.shard_count, tuple(settings.shards)) if settings.shards and settings.shard_count else None
+        )
+        """The shards this process runs (SHARD_IDS), or None when it runs them all: it delivers only their cards."""
         self.announce_edit_interval = announce_edit_interval
         self.scout_group = app_commands.Group(
             name="scout",
@@ -90,7 +98,12 @@ class ScoutBot(commands.AutoShardedBot):
             guild_only=True,
             allowed_contexts=app_commands.AppCommandContext(guild=True, dm_channel=False, private_channel=False),
         )
-        self.watcher = Watcher(pipeline, settings.poll_interval_seconds, before_first_poll=self._before_first_poll)
+        self.watcher = Watcher(
+            pipeline,
+            settings.poll_interval_seconds,
+            store.db.lease(POLLER_LEASE),
+            before_first_poll=self._before_first_poll,
+        )
 
     async def setup_hook(self) -> None:
         """Load the cogs and sync before the watcher starts, so the first announcement has its commands."""
@@ -190,7 +203,7 @@ async def run_bot(settings: Settings) -> None:
     """Open the store and the gateway, then run the bot until it is stopped."""
     token = settings.discord_token.get_secret_value() if settings.discord_token else ""
     point_discord_at(settings.discord_api_base, settings.discord_gateway_url)
-    async with await Store.open(settings.database_path) as store:
+    async with await Store.from_settings(settings) as store:
         gateway = GatewayClient.from_settings(settings)
         pipeline = Pipeline(store, gateway, settings)
         bot = ScoutBot(settings, store, pipeline)

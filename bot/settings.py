@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_BASE_URL = "https://openrouter.ai/api/v1"
@@ -24,6 +24,7 @@ MAX_DISCORD_ID = 2**63 - 1
 MAX_SHARD_COUNT = 1000
 
 HTTP_SCHEMES = ("http", "https")
+DATABASE_SCHEMES = ("postgresql", "postgres")
 WEBSOCKET_SCHEMES = ("ws", "wss")
 
 
@@ -44,6 +45,47 @@ def checked_url(value: str, schemes: tuple[str, ...]) -> str:
     if parts.username is not None or parts.password is not None:
         raise ValueError("must not carry credentials (user:password@); API keys have their own settings")
     return value.rstrip("/")
+
+
+def masked_url(url: str) -> str:
+    """A database URL fit for a log line or an error: the password, if any, replaced by ***."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return "<unreadable DATABASE_URL>"
+    if password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+
+
+def checked_database_url(value: str) -> str:
+    """A PostgreSQL URL asyncpg can use: postgresql://user:password@host[:port]/database. The message never
+    repeats the URL, which holds a password."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - parsing the port is the check: a bad one raises ValueError
+    except ValueError:
+        raise ValueError("is not a URL; expected postgresql://user:password@host:port/database") from None
+    if parts.scheme not in DATABASE_SCHEMES:
+        raise ValueError("must be a postgresql:// URL (unset it to use the SQLite file DATABASE_PATH)")
+    if not parts.hostname and "host=" not in parts.query:
+        raise ValueError("must name a host: postgresql://user:password@host:port/database")
+    if not parts.path.strip("/"):
+        raise ValueError("must name a database: postgresql://user:password@host:port/database")
+    return value
+
+
+def shard_id_list(text: str) -> list[int]:
+    """SHARD_IDS as numbers: "0,2" -> [0, 2]; ranges "0-3" are spelt out."""
+    found: list[int] = []
+    for part in filter(None, (piece.strip() for piece in text.split(","))):
+        first, _, last = part.partition("-")
+        if not first.isdigit() or (last and not last.isdigit()):
+            raise ValueError(f"{part!r} is not a shard number or range (e.g. 0,1 or 0-3)")
+        found.extend(range(int(first), int(last or first) + 1))
+    return sorted(set(found))
 
 
 def discord_id(value: int) -> int:
@@ -73,12 +115,15 @@ class Settings(BaseSettings):
     openrouter_api_key: SecretStr | None = None
     openrouter_base_url: str = DEFAULT_BASE_URL
     database_path: Path = Path("model_scout.db")
+    database_url: SecretStr | None = None
+    database_pool_size: int = Field(4, ge=1, le=100)
     poll_interval_seconds: float = Field(60.0, ge=MIN_POLL_INTERVAL_SECONDS, le=MAX_POLL_INTERVAL_SECONDS)
     announce_channel_id: int | None = None
     dev_guild_id: int | None = None
     discord_api_base: str | None = None
     discord_gateway_url: str | None = None
     shard_count: int | None = Field(None, ge=1, le=MAX_SHARD_COUNT)
+    shard_ids: str = ""
     log_level: str = "INFO"
 
     probe_max_requests: int = Field(20, ge=1, le=100)
@@ -112,6 +157,26 @@ class Settings(BaseSettings):
     def _database_file(cls, value: Path) -> Path:
         return database_file(value)
 
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        return None if value is None else SecretStr(checked_database_url(value.get_secret_value()))
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _shard_ids(cls, value: str) -> str:
+        shard_id_list(value)
+        return value
+
+    @model_validator(mode="after")
+    def _shards_fit(self) -> Settings:
+        shards = shard_id_list(self.shard_ids)
+        if shards and self.shard_count is None:
+            raise ValueError("SHARD_IDS: needs SHARD_COUNT, the total number of shards all processes share")
+        if shards and self.shard_count is not None and shards[-1] >= self.shard_count:
+            raise ValueError(f"SHARD_IDS: shard {shards[-1]} does not exist with SHARD_COUNT={self.shard_count}")
+        return self
+
     @field_validator("log_level")
     @classmethod
     def _level(cls, value: str) -> str:
@@ -119,6 +184,21 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
+
+    @property
+    def database(self) -> Path | str:
+        """What the store opens: DATABASE_URL (PostgreSQL) when set, else the SQLite file DATABASE_PATH."""
+        return self.database_url.get_secret_value() if self.database_url else self.database_path
+
+    @property
+    def database_shown(self) -> str:
+        """The database for a message: the file, or the URL with its password masked."""
+        return masked_url(self.database_url.get_secret_value()) if self.database_url else str(self.database_path)
+
+    @property
+    def shards(self) -> list[int] | None:
+        """The shards this process runs (SHARD_IDS), or None for all of them."""
+        return shard_id_list(self.shard_ids) or None
 
     @property
     def calibration_model_ids(self) -> list[str]:
@@ -134,4 +214,6 @@ def load_settings(**overrides: Any) -> Settings:
         first = error.errors()[0]
         variable = str(first["loc"][0]).upper() if first["loc"] else "settings"
         message = first["msg"].removeprefix("Value error, ")
+        if not first["loc"]:  # a check across settings names its variables itself
+            raise SettingsError(message) from None
         raise SettingsError(f"{variable}: {message}") from None

@@ -102,6 +102,6 @@ async def deliver_alert(bot: ScoutBot, alert: Alert) -> bool:
 async def deliver_alerts(bot: ScoutBot) -> bool:
     """Post every pending alert; True when at least one was posted (so the announcer looks again at once)."""
     posted = False
-    for alert in await bot.store.alerts.pending():
+    for alert in await bot.store.alerts.pending(shards=bot.held_shards):
         posted = await deliver_alert(bot, alert) or posted
     return posted

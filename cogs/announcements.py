@@ -126,7 +126,7 @@ class Announcer(commands.Cog):
         now = time.monotonic()
         wake_in = IDLE_WAKE_SECONDS
         worked = False
-        for announcement in await self.store.outbox.pending():
+        for announcement in await self.store.outbox.pending(shards=self.bot.held_shards):
             retry = self._retries.get(announcement.id)
             if retry is not None and retry.channel_id == announcement.channel_id and retry.due > now:
                 wake_in = min(wake_in, retry.due - now)

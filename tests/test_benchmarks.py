@@ -94,6 +94,26 @@ def test_scout_bench_vote_storm_runs_from_the_command_line(capsys):
     assert code == 0 and report["acknowledged"] == 5 and report["current_votes"] == 5
 
 
+async def test_vote_storm_on_postgresql_stores_each_members_vote_once(postgres_server):
+    """`postgres_server` only makes the test skip, with the reason, where PostgreSQL cannot run: the benchmark starts
+    a server of its own."""
+    report = await run_vote_storm(members=10, window=0.2, engine="postgresql")
+    assert report["engine"] == "postgresql" and report["acknowledged"] == 10
+    assert report["current_votes"] == report["vote_history_rows"] == report["distinct_voters_in_history"] == 10
+
+
+def test_the_storm_across_three_processes_runs_from_the_command_line(postgres_server, capsys):
+    code = main(["bench", "vote-storm", "--engine", "postgresql", "--processes", "3", "--members", "4", "--json"])
+    report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert code == 0 and report["processes"] == 3 and report["acknowledged"] == 12
+    assert report["current_votes_per_guild"] == [4, 4, 4] and report["vote_history_rows"] == 12
+
+
+def test_several_processes_need_postgresql(capsys):
+    assert main(["bench", "vote-storm", "--processes", "3"]) == 2
+    assert "--engine postgresql" in capsys.readouterr().err
+
+
 async def test_scout_bench_catalogue_exits_1_when_a_target_is_missed(tmp_path):
     small = ("bench", "catalogue", "--models", "50", "--changes", "5", "--description-words", "3", "--json")
     code, out, err = await scout(tmp_path, *small)

@@ -69,6 +69,15 @@ def test_hostile_value_is_refused_in_one_line_naming_the_variable(monkeypatch, v
     assert "hunter2" not in message and "pw@" not in message
 
 
+def test_shard_ids_must_exist_among_the_shards(monkeypatch):
+    monkeypatch.setenv("SHARD_COUNT", "3")
+    monkeypatch.setenv("SHARD_IDS", "1-2")
+    assert load_settings().shards == [1, 2]
+    monkeypatch.setenv("SHARD_IDS", "2,3")
+    with pytest.raises(SettingsError, match=r"^SHARD_IDS: shard 3 does not exist with SHARD_COUNT=3$"):
+        load_settings()
+
+
 def test_a_database_path_that_is_a_directory_is_refused(monkeypatch, tmp_path):
     monkeypatch.setenv("DATABASE_PATH", str(tmp_path))
     with pytest.raises(SettingsError, match=r"^DATABASE_PATH: .* is a directory"):

@@ -20,12 +20,15 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+
 from bot.cli.common import ScoutArgumentParser
 from bot.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CommandError, UsageError
 from bot.gateway import GatewayError
 from bot.jobs.polling import SuspiciousCatalogue
-from bot.settings import Settings, SettingsError, database_file, load_settings
+from bot.settings import Settings, SettingsError, checked_database_url, database_file, load_settings
 from bot.store import StoreError
+from bot.store.database import is_postgresql_url
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +44,10 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
-def _database_argument(text: str) -> Path:
+def _database_argument(text: str) -> Path | str:
+    """A SQLite file, or a postgresql:// URL (better kept in DATABASE_URL: a command line is seen by `ps`)."""
     try:
-        return database_file(Path(text))
+        return checked_database_url(text) if is_postgresql_url(text) else database_file(Path(text))
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
 
@@ -57,7 +61,8 @@ def _add_global_options(parser: argparse.ArgumentParser, *, default: object = No
             type=_database_argument,
             default=default,
             metavar="PATH",
-            help="the SQLite file to use (default: DATABASE_PATH, else model_scout.db in the current folder)",
+            help="the SQLite file to use (default: DATABASE_URL if set, else DATABASE_PATH, else model_scout.db in "
+            "the current folder), or a postgresql:// URL",
         )
     if "--verbose" not in taken and "-v" not in taken:
         parser.add_argument(
@@ -122,8 +127,8 @@ def _run(
         return EXIT_USAGE
     except RUNTIME_ERRORS as error:
         print(f"error: {_one_line(str(error))}", file=sys.stderr)
-    except sqlite3.Error as error:
-        print(f"error: database {settings.database_path}: {_one_line(str(error))}", file=sys.stderr)
+    except (sqlite3.Error, asyncpg.PostgresError) as error:
+        print(f"error: database {settings.database_shown}: {_one_line(str(error))}", file=sys.stderr)
     except OSError as error:
         where = f"{error.filename}: " if error.filename else ""
         print(f"error: {where}{_one_line(error.strerror or str(error))}", file=sys.stderr)
@@ -137,6 +142,15 @@ def _run(
     return EXIT_FAILURE
 
 
+def _database_overrides(database: Path | str | None) -> dict[str, Any]:
+    """`--database` wins over DATABASE_URL and DATABASE_PATH: a URL for PostgreSQL, a path for SQLite."""
+    if database is None:
+        return {}
+    if isinstance(database, str):
+        return {"database_url": database}
+    return {"database_path": database, "database_url": None}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one `scout` command and return its exit code; tests call it in-process."""
     parser = build_parser()
@@ -145,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:
         return EXIT_USAGE if exit_.code else EXIT_OK
     try:
-        settings = load_settings(**({"database_path": args.database} if args.database else {}))
+        settings = load_settings(**_database_overrides(args.database))
     except SettingsError as error:
         print(f"settings error: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -89,7 +89,7 @@ async def cmd_probe(settings: Settings, args: argparse.Namespace) -> int:
         return EXIT_USAGE
     from bot.jobs.pipeline import RETRIED_STATUSES, RetryPolicy, probe_and_attribute
 
-    async with await Store.open(settings.database_path) as store, GatewayClient.from_settings(settings) as gateway:
+    async with await Store.from_settings(settings) as store, GatewayClient.from_settings(settings) as gateway:
         runner = ProbeRunner.from_settings(store, gateway, settings)
         retry = RetryPolicy.from_settings(settings)
         outcome = await probe_and_attribute(store, runner, args.model_id, purpose="manual", retry=retry)
@@ -138,7 +138,7 @@ async def _print_plan(settings: Settings, lines_per_lab: int, as_json: bool) -> 
     from bot.jobs.references import calibration_plan, run_budget
 
     budget = run_budget(plan_probes(settings.probe_max_requests, settings.probe_max_tokens))
-    async with await Store.open(settings.database_path) as store:
+    async with await Store.from_settings(settings) as store:
         plan = calibration_plan(await store.catalogue.models(), lines_per_lab, budget)
     if not plan:
         raise CommandError("the store knows no catalogue models of the major labs: run `scout scan` first")
@@ -160,7 +160,7 @@ async def cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
     if args.status:
         from bot.jobs.self_calibration import reference_status
 
-        async with await Store.open(settings.database_path) as store:
+        async with await Store.from_settings(settings) as store:
             print((await reference_status(store)).describe())
         return EXIT_OK
     lines_per_lab = args.per_vendor or settings.calibration_models_per_vendor
@@ -171,7 +171,7 @@ async def cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
     from bot.jobs.references import calibrate, choose_calibration_models, run_budget
 
     plan = plan_probes(settings.probe_max_requests, settings.probe_max_tokens)
-    async with await Store.open(settings.database_path) as store:
+    async with await Store.from_settings(settings) as store:
         if args.models:
             model_ids = [part.strip() for part in args.models.split(",") if part.strip()]
         elif settings.calibration_model_ids:
@@ -213,7 +213,7 @@ async def cmd_references_import(settings: Settings, args: argparse.Namespace) ->
     from bot.jobs.references import import_corpus
 
     path = Path(args.file)
-    async with await Store.open(settings.database_path) as store:
+    async with await Store.from_settings(settings) as store:
         try:
             summary = await import_corpus(store, path)
         except CorpusError as error:

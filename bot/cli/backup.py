@@ -6,24 +6,33 @@ import argparse
 import sys
 from pathlib import Path
 
-from bot.errors import EXIT_OK, UsageError
+from bot.errors import EXIT_OK, CommandError, UsageError
 from bot.settings import Settings
 from bot.store import Store
-from bot.store.database import restore_database
+from bot.store.sqlite import restore_database
 
 
 def _same_file(first: Path, second: Path) -> bool:
     return first.resolve() == second.resolve()
 
 
+PG_DUMP = (
+    "scout backup and restore copy SQLite files; DATABASE_URL is PostgreSQL: back it up with "
+    'pg_dump --format=custom "$DATABASE_URL" > scout.dump and restore with pg_restore --clean --dbname "$DATABASE_URL" '
+    "scout.dump (or your host's backups)"
+)
+
+
 async def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
     """Safe while the bot runs: SQLite's backup API copies one consistent state, whatever the bot writes meanwhile."""
+    if settings.database_url is not None:
+        raise CommandError(PG_DUMP)
     target = Path(args.path)
     if target.is_dir():
         target = target / settings.database_path.name
     if _same_file(target, settings.database_path):
         raise UsageError(f"PATH: {args.path} is the database itself; name another file")
-    async with await Store.open(settings.database_path, create=False) as store:
+    async with await Store.from_settings(settings, create=False) as store:
         await store.db.backup_to(target)
     print(f"backed up {settings.database_path} to {target}", file=sys.stderr)
     return EXIT_OK
@@ -31,6 +40,8 @@ async def cmd_backup(settings: Settings, args: argparse.Namespace) -> int:
 
 async def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     """Stop the bot first: it would keep writing over what is being restored."""
+    if settings.database_url is not None:
+        raise CommandError(PG_DUMP)
     backup = Path(args.backup)
     if _same_file(backup, settings.database_path):
         raise UsageError(f"BACKUP: {args.backup} is the database itself; name the backup file")

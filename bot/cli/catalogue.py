@@ -39,7 +39,7 @@ def summary_line(events: list[CatalogueEvent]) -> str:
 
 async def cmd_scan(settings: Settings, args: argparse.Namespace) -> int:
     """Record one catalogue (from the gateway or a saved file) and print what changed."""
-    async with await Store.open(settings.database_path) as store:
+    async with await Store.from_settings(settings) as store:
         result: PollResult
         if args.catalogue:
             try:
@@ -66,7 +66,7 @@ async def cmd_scan(settings: Settings, args: argparse.Namespace) -> int:
 
 async def cmd_models(settings: Settings, args: argparse.Namespace) -> int:
     """List what the store knows; read-only, so a missing database is an error, not a new file."""
-    async with await Store.open(settings.database_path, create=False) as store:
+    async with await Store.from_settings(settings, create=False) as store:
         models = await store.catalogue.models(stealth_only=args.stealth)
     for model in models:
         if args.json:

@@ -31,7 +31,7 @@ async def cmd_export(settings: Settings, args: argparse.Namespace) -> int:
         check_format(args.format, excel=args.excel)
     except ExportError as error:
         raise UsageError(str(error)) from None
-    async with await Store.open(settings.database_path, create=False) as store:
+    async with await Store.from_settings(settings, create=False) as store:
         log = store.members.export_rows(args.guild, model_id=args.model, since=since, member_id=args.member)
         async with contextlib.aclosing(log) as rows:
             if args.out is None:

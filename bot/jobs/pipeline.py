@@ -196,8 +196,28 @@ async def probe_and_attribute(
     """Probe one model, attribute it, store the guess and the attempt, and ask for its announcements to be edited.
 
     A run that failed is due again after `retry.delay(attempts)`; one that succeeded closes the model
-    for this suite, so no process probes it again unasked.
+    for this suite, so no process probes it again unasked. The run holds the model's claim: when another
+    process (several bots on one PostgreSQL database) is probing the same model, this waits for it and
+    takes its result instead of paying for a second run.
     """
+    before = await store.guesses.latest(model_id)
+    async with store.db.claim(f"probe:{model_id}") as waited:
+        joined = await _outcome_since(store, model_id, before) if waited else None
+        return joined or await _probe_and_attribute(store, runner, model_id, purpose=purpose, retry=retry)
+
+
+async def _outcome_since(store: Store, model_id: str, before: Guess | None) -> ProbeOutcome | None:
+    """The outcome of the run another process finished while we waited for the model's claim, if it made one."""
+    latest = await store.guesses.latest(model_id)
+    if latest is None or latest.run_id is None or (before is not None and latest.id == before.id):
+        return None
+    report = await stored_report(store, latest.run_id)
+    return ProbeOutcome(report, latest) if report is not None else None
+
+
+async def _probe_and_attribute(
+    store: Store, runner: ProbeRunner, model_id: str, *, purpose: str, retry: RetryPolicy
+) -> ProbeOutcome:
     listing = await _listing(store, model_id)
     extra = request_extra_for(listing.supported_parameters) if listing else {}
     report = await runner.run(model_id, purpose=purpose, request_extra=extra)
@@ -372,12 +392,14 @@ class Pipeline:
             await asyncio.wait(running)
 
     async def close(self) -> None:
-        """Cancel running probes and wait for them to stop; their runs are resumed by the next `start`."""
+        """Cancel running probes and wait for them to stop; their runs are resumed by the next `start` (here, once
+        this process holds the poller lease again, or in the process that takes it over)."""
         tasks = [task for task in self._tasks.values() if not task.done()]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._tasks.clear()
+        self._started = False
 
     def _schedule(self, model_id: str, purpose: str) -> asyncio.Task[ProbeOutcome]:
         running = self._tasks.get(model_id)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bot.settings import Settings
 from bot.store.alerts import Alert, AlertStore
 from bot.store.calibration import CalibrationStore
 from bot.store.catalogue import CatalogueStore, ModelRecord, PollRecord
-from bot.store.database import Database, StoreError
+from bot.store.database import Database, DatabaseUnavailable, StoreError
 from bot.store.guesses import GuessStore
 from bot.store.guilds import GuildSettings, GuildStore
 from bot.store.members import MemberStore
@@ -26,6 +27,7 @@ __all__ = [
     "CalibrationStore",
     "CatalogueStore",
     "Database",
+    "DatabaseUnavailable",
     "GuildSettings",
     "GuildStore",
     "MemberStore",
@@ -67,12 +69,18 @@ class Store:
         self.members = MemberStore(db)
 
     @classmethod
-    async def open(cls, path: Path | str, *, create: bool = True) -> Store:
-        """Open (and migrate) the database; `create=False` refuses a missing file instead of making an empty one."""
-        return cls(await Database.open(path, create=create))
+    async def open(cls, target: Path | str, *, create: bool = True, pool_size: int = 4) -> Store:
+        """Open (and migrate) a SQLite file or a `postgresql://` database; `create=False` refuses a missing one
+        instead of making an empty one."""
+        return cls(await Database.open(target, create=create, pool_size=pool_size))
+
+    @classmethod
+    async def from_settings(cls, settings: Settings, *, create: bool = True) -> Store:
+        """The database the settings name: DATABASE_URL (PostgreSQL) when set, else the file DATABASE_PATH."""
+        return await cls.open(settings.database, create=create, pool_size=settings.database_pool_size)
 
     async def close(self) -> None:
-        """Close the one connection; the store is unusable afterwards."""
+        """Close the database; the store is unusable afterwards."""
         await self.db.close()
 
     async def __aenter__(self) -> Store:

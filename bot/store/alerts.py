@@ -11,12 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
 from bot.alerts import AlertPreferences, plan_alerts
 from bot.catalogue.diff import CatalogueEvent
 from bot.catalogue.entry import CatalogueEntry
-from bot.store.database import Database, utc_now
+from bot.store.database import Database, Row, Shards, Transaction, utc_now
 from bot.store.outbox import queue_alerts
 
 FLAGS = ("paused", "stealth", "new_models", "free_only", "prices", "context", "removals")
@@ -39,7 +37,7 @@ class Alert:
     last_error: str | None
 
 
-def _alert(row: aiosqlite.Row) -> Alert:
+def _alert(row: Row) -> Alert:
     return Alert(
         row["id"],
         row["guild_id"],
@@ -54,7 +52,7 @@ def _alert(row: aiosqlite.Row) -> Alert:
     )
 
 
-def _preferences(row: aiosqlite.Row) -> AlertPreferences:
+def _preferences(row: Row) -> AlertPreferences:
     """Preferences from a row of `PREFERENCES_COLUMNS`; a guild with no `guild_alerts` row gets the defaults."""
     if row["updated_at"] is None:
         return AlertPreferences(row["guild_id"], row["channel_id"])
@@ -78,7 +76,7 @@ class AlertStore:
     async def preferences(self, guild_id: int) -> AlertPreferences:
         """A guild's preferences, its defaults when it never chose, with its announcement channel."""
         row = await self._db.fetchone(
-            f"SELECT g.guild_id AS guild_id, {PREFERENCES_COLUMNS} FROM (SELECT ? AS guild_id) g "
+            f"SELECT g.guild_id AS guild_id, {PREFERENCES_COLUMNS} FROM (SELECT CAST(? AS BIGINT) AS guild_id) g "
             "LEFT JOIN guild_settings s ON s.guild_id = g.guild_id LEFT JOIN guild_alerts a ON a.guild_id = g.guild_id",
             (guild_id,),
         )
@@ -111,10 +109,13 @@ class AlertStore:
         )
         return int(row["role_id"]) if row else None
 
-    async def pending(self, limit: int = 50) -> list[Alert]:
-        """Alerts still to post, oldest first; a row left in `posting` by a crash is among them."""
+    async def pending(self, limit: int = 50, *, shards: Shards | None = None) -> list[Alert]:
+        """Alerts still to post, oldest first; a row left in `posting` by a crash is among them. With `shards`, only
+        those of this process's guilds."""
+        where, params = shards.condition() if shards else ("1 = 1", ())
         rows = await self._db.fetchall(
-            "SELECT * FROM alerts WHERE state IN ('intended', 'posting') ORDER BY id LIMIT ?", (limit,)
+            f"SELECT * FROM alerts WHERE state IN ('intended', 'posting') AND {where} ORDER BY id LIMIT ?",
+            (*params, limit),
         )
         return [_alert(row) for row in rows]
 
@@ -155,7 +156,7 @@ class AlertStore:
 
 
 async def record_alerts(
-    tx: aiosqlite.Connection,
+    tx: Transaction,
     poll_id: int,
     events: Sequence[CatalogueEvent],
     entries: Sequence[CatalogueEntry],
@@ -164,11 +165,11 @@ async def record_alerts(
     """Plan this poll's alerts for every guild and queue them, inside the poll's transaction; returns how many."""
     if not events:
         return 0
-    cursor = await tx.execute(
+    rows = await tx.fetchall(
         f"SELECT s.guild_id AS guild_id, {PREFERENCES_COLUMNS} FROM guild_settings s "
         "LEFT JOIN guild_alerts a ON a.guild_id = s.guild_id"
     )
-    guilds = [_preferences(row) for row in await cursor.fetchall()]
+    guilds = [_preferences(row) for row in rows]
     planned = plan_alerts(events, {entry.id: entry for entry in entries}, guilds)
     await queue_alerts(tx, poll_id, planned, now)
     return len(planned)

@@ -1,8 +1,10 @@
-"""Waiting out a database that another process holds, for a write a member is waiting for.
+"""Waiting out a database that another process holds, or that is out of reach, for a write a member waits for.
 
-`Database` already retries a busy database for a few seconds (SQLite's busy timeout, then its own retries) and
-then raises `DatabaseBusy`. A member's vote or note must not be lost to a longer lock (a backup, `scout scan`
-next to the bot): `until_stored` keeps trying for as long as Discord lets the bot answer the member.
+`Database` already retries a busy database for a few seconds (SQLite's busy timeout, then its own retries;
+PostgreSQL's lock waits and reconnects) and then raises `DatabaseUnavailable` (`DatabaseBusy` on SQLite), having
+written nothing. A member's vote or note must not be lost to a longer lock (a backup, `scout scan` next to the
+bot) or a longer outage (a PostgreSQL restart or failover): `until_stored` keeps trying for as long as Discord
+lets the bot answer the member.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from bot.store.database import is_busy
+from bot.store.database import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +35,8 @@ async def until_stored(write: Callable[[], Awaitable[T]], what: str) -> T:
         try:
             return await write()
         except Exception as error:
-            if not is_busy(error) or loop.time() + wait > deadline:
+            if not is_transient(error) or loop.time() + wait > deadline:
                 raise
-            log.warning("%s waits for the database (held by another process); retrying in %.1fs", what, wait)
+            log.warning("%s waits for the database (busy or unreachable); retrying in %.1fs", what, wait)
         await asyncio.sleep(wait)
         wait = min(wait * 2, STORED_RETRY_MAX_S)

@@ -53,12 +53,11 @@ class CalibrationStore:
         added = 0
         async with self._db.transaction() as tx:
             for model_id, vendor in targets:
-                cursor = await tx.execute(
-                    "INSERT OR IGNORE INTO calibration_targets (model_id, suite_version, vendor, state, planned_at) "
-                    "VALUES (?, ?, ?, 'pending', ?)",
+                added += await tx.execute(
+                    "INSERT INTO calibration_targets (model_id, suite_version, vendor, state, planned_at) "
+                    "VALUES (?, ?, ?, 'pending', ?) ON CONFLICT (model_id, suite_version) DO NOTHING",
                     (model_id, suite_version, vendor, now),
                 )
-                added += cursor.rowcount
         return added
 
     async def targets(self, suite_version: str) -> list[CalibrationTarget]:
@@ -84,8 +83,8 @@ class CalibrationStore:
     async def progress(self, suite_version: str) -> CalibrationProgress:
         """N/M for cards and `/scout status`, and the requests spent, which the budget is checked against."""
         row = await self._db.fetchone(
-            "SELECT COUNT(*) AS planned, COALESCE(SUM(state != 'pending'), 0) AS finished, "
-            "COALESCE(SUM(state = 'done'), 0) AS done, COALESCE(SUM(requests), 0) AS requests "
+            "SELECT COUNT(*) AS planned, COUNT(*) FILTER (WHERE state != 'pending') AS finished, "
+            "COUNT(*) FILTER (WHERE state = 'done') AS done, COALESCE(SUM(requests), 0) AS requests "
             "FROM calibration_targets WHERE suite_version = ?",
             (suite_version,),
         )

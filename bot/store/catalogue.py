@@ -9,14 +9,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-import aiosqlite
-
 from bot.catalogue.diff import CatalogueEvent, KnownModel, missing_models
 from bot.catalogue.entry import CatalogueEntry, EntryError, parse_entry
 from bot.catalogue.stealth import StealthVerdict
 from bot.catalogue.vendors import vendor_for_model_id
 from bot.store.alerts import record_alerts
-from bot.store.database import Database, utc_now
+from bot.store.database import Database, Row, Transaction, containing, utc_now
 from bot.store.outbox import intend_announcements, intend_removal_replies
 
 
@@ -37,7 +35,7 @@ class ModelRecord:
     raw: dict[str, Any]
 
     @classmethod
-    def from_row(cls, row: aiosqlite.Row) -> ModelRecord:
+    def from_row(cls, row: Row) -> ModelRecord:
         """Build a record from a `models` row; the listing is parsed only when `entry` is asked for."""
         return cls(
             id=row["id"],
@@ -93,7 +91,9 @@ class CatalogueStore:
 
     async def start_poll(self, source: str) -> int:
         """Open a poll row before fetching, so a fetch that fails is recorded too."""
-        return await self._db.execute("INSERT INTO polls (started_at, source) VALUES (?, ?)", (utc_now(), source))
+        return await self._db.insert(
+            "INSERT INTO polls (started_at, source) VALUES (?, ?) RETURNING id", (utc_now(), source)
+        )
 
     async def fail_poll(self, poll_id: int, error: str) -> None:
         """Close a poll as failed; nothing else changes, so a bad fetch never marks a model removed."""
@@ -122,7 +122,7 @@ class CatalogueStore:
         """
         now = utc_now()
         async with self._db.transaction() as tx:
-            known = await _known_models(lambda sql: _fetchall(tx, sql))
+            known = await _known_models(tx.fetchall)
             events = await decide(known, await _recent_peak(tx))
             removed = {event.model_id for event in events if event.kind == "removed"}
             still_missing = [model.id for model in missing_models(entries, known) if model.id not in removed]
@@ -179,8 +179,8 @@ class CatalogueStore:
                 "WHERE id = ?",
                 (now, len(entries), skipped, len(events), int(not known), poll_id),
             )
-        if alerts or any(event.kind in ("new", "returned", "removed") for event in events):
-            self._db.outbox_changed.set()
+            if alerts or any(event.kind in ("new", "returned", "removed") for event in events):
+                tx.signal_outbox()
         return events, not known
 
     async def model(self, model_id: str) -> ModelRecord | None:
@@ -201,9 +201,9 @@ class CatalogueStore:
 
     async def search_models(self, text: str, limit: int = 25) -> list[ModelRecord]:
         """Models whose id or name contains `text` (for autocomplete): stealth, listed, newest released first."""
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = containing(text.lower())
         rows = await self._db.fetchall(
-            "SELECT * FROM models WHERE id LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\' "
+            "SELECT * FROM models WHERE lower(id) LIKE ? ESCAPE '\\' OR lower(name) LIKE ? ESCAPE '\\' "
             "ORDER BY stealth DESC, removed_at IS NOT NULL, COALESCE(created, 0) DESC, first_seen DESC, id LIMIT ?",
             (pattern, pattern, limit),
         )
@@ -242,8 +242,7 @@ class CatalogueStore:
     async def counts(self) -> dict[str, int]:
         """How many models the store knows, how many were stealth, how many are removed (for /scout status)."""
         row = await self._db.fetchone(
-            "SELECT COUNT(*) AS listed, COALESCE(SUM(stealth), 0) AS stealth, "
-            "COALESCE(SUM(removed_at IS NOT NULL), 0) AS removed FROM models"
+            "SELECT COUNT(*) AS listed, COALESCE(SUM(stealth), 0) AS stealth, COUNT(removed_at) AS removed FROM models"
         )
         assert row is not None  # an aggregate always returns one row
         return {"models": int(row["listed"]), "stealth": int(row["stealth"]), "removed": int(row["removed"])}
@@ -252,12 +251,7 @@ class CatalogueStore:
 RECENT_POLLS_FOR_PEAK = 10
 
 
-async def _fetchall(tx: aiosqlite.Connection, sql: str) -> list[aiosqlite.Row]:
-    cursor = await tx.execute(sql)
-    return list(await cursor.fetchall())
-
-
-async def _known_models(fetchall: Callable[[str], Awaitable[list[aiosqlite.Row]]]) -> dict[str, KnownModel]:
+async def _known_models(fetchall: Callable[[str], Awaitable[list[Row]]]) -> dict[str, KnownModel]:
     rows = await fetchall(
         "SELECT id, name, tracked_json, stealth, stealth_reasons, removed_at, missing_polls, first_seen, "
         "missing_since FROM models"
@@ -265,7 +259,7 @@ async def _known_models(fetchall: Callable[[str], Awaitable[list[aiosqlite.Row]]
     return await asyncio.to_thread(_known_models_of, rows)
 
 
-def _known_models_of(rows: list[aiosqlite.Row]) -> dict[str, KnownModel]:
+def _known_models_of(rows: list[Row]) -> dict[str, KnownModel]:
     """Built in a thread: for a store of 100,000 models this takes long enough to stall the event loop."""
     return {
         row["id"]: KnownModel(
@@ -283,17 +277,17 @@ def _known_models_of(rows: list[aiosqlite.Row]) -> dict[str, KnownModel]:
     }
 
 
-async def _recent_peak(tx: aiosqlite.Connection) -> int:
+async def _recent_peak(tx: Transaction) -> int:
     """The most models any of the last successful polls listed: the yardstick for a catalogue shrinking by steps."""
-    cursor = await tx.execute(
-        "SELECT COALESCE(MAX(listed), 0) FROM (SELECT listed FROM polls WHERE ok = 1 ORDER BY id DESC LIMIT ?)",
+    row = await tx.fetchone(
+        "SELECT COALESCE(MAX(listed), 0) FROM "
+        "(SELECT listed FROM polls WHERE ok = 1 ORDER BY id DESC LIMIT ?) AS recent",
         (RECENT_POLLS_FOR_PEAK,),
     )
-    row = await cursor.fetchone()
     return int(row[0]) if row else 0
 
 
-def _poll(row: aiosqlite.Row) -> PollRecord:
+def _poll(row: Row) -> PollRecord:
     return PollRecord(
         row["id"],
         row["started_at"],

@@ -1,51 +1,53 @@
-"""The one SQLite connection: pragmas, numbered migrations, serialised transactions, busy retries.
+"""The store's connection to its database, whichever engine: a SQLite file (the default) or PostgreSQL.
 
-Every concern module of the store goes through `Database`, so the WAL/foreign-key set-up and the
-handling of `database is locked` (another process, such as the CLI next to the running bot) live in
-one place.
+`Database.open` picks the engine from its target: a path opens SQLite (`bot/store/sqlite.py`), a
+`postgresql://` URL opens PostgreSQL (`bot/store/postgres.py`). Every concern module of the store goes
+through this interface, with `?` placeholders (PostgreSQL's backend numbers them), so a query is written
+once where the two dialects agree. Both engines give the same guarantees:
+
+- one writer at a time: a transaction holds the database's write lock from its first statement (SQLite's
+  `BEGIN IMMEDIATE`, a PostgreSQL advisory lock), so a read followed by a write in one transaction sees
+  no other writer in between, across processes too;
+- a failed write is either not written at all, or written and reported as done: a lock held elsewhere
+  (SQLite) or a lost connection (PostgreSQL) is retried, and what stays unavailable raises
+  `DatabaseUnavailable`, which callers that must not lose a write (a member's vote) retry;
+- a signal when the outbox has new work (`Transaction.signal_outbox`), seen by every process of the bot;
+- a lease (`Database.lease`) that one process at a time holds, for the work only one may do (polling), and
+  claims (`Database.claim`) for work one process at a time may do on one thing (probing one model).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
-import re
 import sqlite3
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from abc import ABC, abstractmethod
+from collections.abc import AsyncGenerator, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-import aiosqlite
-
-from bot.settings import database_file
-
-log = logging.getLogger(__name__)
-
-MIGRATION_NAME = re.compile(r"^V(\d+)__\w+\.sql$")
-CREATE_TABLE = re.compile(r"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?[\"`]?(\w+)", re.IGNORECASE)
-DROP_TABLE = re.compile(r"DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?[\"`]?(\w+)", re.IGNORECASE)
-RENAME_TABLE = re.compile(r"ALTER\s+TABLE\s+[\"`]?(\w+)[\"`]?\s+RENAME\s+TO\s+[\"`]?(\w+)", re.IGNORECASE)
-# SQLite's `application_id` of a Model Scout database ("MSCT"), set with the first migration.
-APPLICATION_ID = 0x4D53_4354
-# The migrations were once numbered V1, V3, V4, V5, V8; they are 1..5 now. A database without the application
-# id still counts that way, and its version is translated once, in the transaction of its next migration.
-OLD_NUMBERS = {0: 0, 1: 1, 3: 2, 4: 3, 5: 4, 8: 5}
-BUSY_RETRIES = 8
-BUSY_FIRST_WAIT_S = 0.05
-BUSY_TIMEOUT_MS = 5000
+POSTGRESQL_SCHEMES = ("postgresql", "postgres")
 
 
 class StoreError(Exception):
-    """The database could not be opened or migrated; the message says which file and why."""
+    """The database could not be opened, migrated or used; the message says which one and why, on one line."""
 
 
-class DatabaseBusy(StoreError, sqlite3.OperationalError):
-    """Another process held the write lock through every retry. Still an `OperationalError` saying "locked",
+class DatabaseUnavailable(StoreError):
+    """The database cannot take this now (locked elsewhere, connection lost); nothing was written, try again."""
+
+
+class DatabaseBusy(DatabaseUnavailable, sqlite3.OperationalError):
+    """Another process held SQLite's write lock through every retry. Still an `OperationalError` saying "locked",
     so callers that retry busy databases keep recognising it."""
+
+
+class Row(Protocol):
+    """A result row of either engine: by column name or position."""
+
+    def __getitem__(self, key: int | str, /) -> Any: ...
 
 
 def utc_now() -> str:
@@ -53,285 +55,174 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def is_busy(error: BaseException) -> bool:
-    """Whether another connection holds the lock: worth waiting for, unlike every other SQLite error."""
+def containing(text: str) -> str:
+    """A `LIKE … ESCAPE '\\'` pattern for any text that contains `text` literally (its own % and _ are escaped)."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+@dataclass(frozen=True)
+class Shards:
+    """The shards one bot process runs: Discord puts guild g on shard (g >> 22) % count."""
+
+    count: int
+    ids: tuple[int, ...]
+
+    def condition(self, column: str = "guild_id") -> tuple[str, tuple[int, ...]]:
+        """A WHERE condition (and its parameters) keeping the rows of this process's guilds."""
+        marks = ", ".join("?" for _ in self.ids)
+        return f"(({column} >> 22) % ?) IN ({marks})", (self.count, *self.ids)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether a failed write is worth trying again: the database was busy or unreachable, and wrote nothing."""
+    if isinstance(error, DatabaseUnavailable):
+        return True
     return isinstance(error, sqlite3.OperationalError) and ("locked" in str(error) or "busy" in str(error))
 
 
-async def connect(target: Path | str, *, what: str = "database", uri: bool = False) -> aiosqlite.Connection:
-    """An aiosqlite connection in autocommit mode, or a `StoreError` naming `what` and the file.
-
-    The file is opened once in a plain thread first: when aiosqlite's own connect fails, its worker thread
-    outlives the event loop and prints an "Event loop is closed" traceback after the one-line error.
-    """
-    try:
-        await asyncio.to_thread(lambda: sqlite3.connect(target, uri=uri).close())
-        return await aiosqlite.connect(target, isolation_level=None, uri=uri)
-    except (OSError, sqlite3.Error) as error:
-        raise StoreError(f"cannot open {what} {_display(target)}: {error}") from None
+def is_postgresql_url(target: Path | str) -> bool:
+    """Whether `target` names a PostgreSQL database rather than a SQLite file."""
+    return isinstance(target, str) and target.split(":", 1)[0].lower() in POSTGRESQL_SCHEMES
 
 
-@asynccontextmanager
-async def connected(
-    target: Path | str, *, what: str = "database", uri: bool = False
-) -> AsyncIterator[aiosqlite.Connection]:
-    """`connect`, closed on the way out."""
-    connection = await connect(target, what=what, uri=uri)
-    try:
-        yield connection
-    finally:
-        await connection.close()
+class Transaction(ABC):
+    """The open transaction handed to a `with` block: every statement in it commits together, or none does."""
+
+    @abstractmethod
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """One statement; returns how many rows it changed."""
+
+    @abstractmethod
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """One statement for many rows."""
+
+    @abstractmethod
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Every row; sees what this transaction wrote so far."""
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        """The first row or None (an `INSERT … RETURNING id` gives the new id)."""
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    @abstractmethod
+    def signal_outbox(self) -> None:
+        """Wake the announcers of every process once this transaction commits: it left work in the outbox."""
 
 
-def _display(target: Path | str) -> str:
-    """A file name for an error line: a `file:` URI is shown as the path it names."""
-    text = str(target)
-    return text.removeprefix("file://").split("?", 1)[0] if text.startswith("file:") else text
+class Lease(ABC):
+    """Work that one process at a time may do (polling, probing, calibrating). `acquire` waits for it;
+    `lost` is set if it is taken away while held (PostgreSQL: the lease's connection died)."""
+
+    def __init__(self) -> None:
+        self.lost = asyncio.Event()
+
+    @abstractmethod
+    async def acquire(self) -> None:
+        """Wait until this process holds the lease."""
+
+    @abstractmethod
+    async def release(self) -> None:
+        """Give the lease up (another process may take it at once); harmless when not held."""
 
 
-def _migrations() -> list[tuple[int, str]]:
-    found = []
-    for entry in resources.files("bot.store").joinpath("migrations").iterdir():
-        match = MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append((int(match.group(1)), entry.read_text(encoding="utf-8")))
-    return sorted(found)
+class Database(ABC):
+    """An open database of either engine. `outbox_changed` is set when the outbox may hold new work."""
 
+    engine: str
 
-class Database:
-    """An open SQLite file. Writes are serialised by an asyncio lock: one connection, one transaction at a time."""
-
-    def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
-        self._conn = connection
-        self.path = path
-        self._write_lock = asyncio.Lock()
+    def __init__(self) -> None:
         self.outbox_changed = asyncio.Event()
 
     @classmethod
-    async def open(cls, path: Path | str, *, create: bool = True) -> Database:
-        """Open and migrate the database at `path`; with `create=False` a missing file is an error, not a new database.
+    async def open(cls, target: Path | str, *, create: bool = True, pool_size: int = 4) -> Database:
+        """Open (and migrate) a SQLite file or, for a `postgresql://` URL, a PostgreSQL database.
 
-        A file this code cannot use (not SQLite, a newer schema, a missing table) is refused before anything
-        is written to it.
+        `create=False` refuses a database that does not exist yet (or has no Model Scout schema) instead of
+        making one; `pool_size` is how many connections a PostgreSQL database keeps open.
         """
-        try:
-            path = database_file(Path(path))
-        except ValueError as error:
-            raise StoreError(f"cannot open database: {error}") from None
-        if not create and not path.is_file():
-            raise StoreError(f"no database at {path}: run `scout scan` or start the bot first, or pass --database")
-        try:
-            if path.parent and not path.parent.exists():
-                path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise StoreError(f"cannot open database {path}: {error}") from None
-        connection = await connect(path)
-        connection.row_factory = aiosqlite.Row
-        database = cls(connection, path)
-        try:
-            await database._check_schema()
-            await database._configure()
-            await database._migrate()
-            await database._check_tables()
-        except (sqlite3.Error, StoreError) as error:
-            await connection.close()
-            if isinstance(error, StoreError):
-                raise
-            raise StoreError(f"cannot prepare database {path}: {error}") from None
-        return database
+        if is_postgresql_url(target):
+            from bot.store.postgres import PostgresDatabase
 
+            return await PostgresDatabase.open(str(target), create=create, pool_size=pool_size)
+        from bot.store.sqlite import SQLiteDatabase
+
+        return await SQLiteDatabase.open(Path(target), create=create)
+
+    @property
+    @abstractmethod
+    def name(self) -> str:
+        """The database as an error message or a log line shows it: the file, or the URL without its password."""
+
+    @abstractmethod
     async def close(self) -> None:
-        """Close the connection; the last one out checkpoints the write-ahead log into the file."""
-        await self._conn.close()
+        """Close every connection; the database is unusable afterwards."""
 
-    async def _configure(self) -> None:
-        await self._conn.execute("PRAGMA journal_mode = WAL")
-        await self._conn.execute("PRAGMA foreign_keys = ON")
-        await self._conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await self._conn.execute("PRAGMA synchronous = NORMAL")
-
-    async def _pragma(self, name: str) -> int:
-        row = await (await self._conn.execute(f"PRAGMA {name}")).fetchone()
-        assert row is not None  # the pragma answers one row on every SQLite database
-        return int(row[0])
-
+    @abstractmethod
     async def schema_version(self) -> int:
-        """The number of the last migration applied (SQLite's `user_version`, in today's numbering)."""
-        version = await self._pragma("user_version")
-        if await self._pragma("application_id") == APPLICATION_ID:
-            return version
-        return OLD_NUMBERS.get(version, version)
+        """The number of the last migration applied."""
 
-    async def _migrate(self) -> None:
-        """Apply the migrations newer than the schema version in one transaction: a failed upgrade leaves the old
-        schema. The same transaction stamps the application id, so an old numbering is translated exactly once."""
-        current = await self.schema_version()
-        pending = [(number, sql) for number, sql in _migrations() if number > current]
-        stamped = await self._pragma("application_id") == APPLICATION_ID
-        if not pending and stamped:
-            return
-        async with self.transaction() as tx:
-            for number, sql in pending:
-                for statement in _statements(sql):
-                    await tx.execute(statement)
-                log.info("database %s migrated to schema version %d", self.path.name, number)
-            await tx.execute(f"PRAGMA user_version = {pending[-1][0] if pending else current}")
-            await tx.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    @abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]:
+        """A write transaction holding the write lock; rolled back if the block raises."""
 
-    async def _check_schema(self) -> None:
-        """Refuse a database written by a newer Model Scout: migrating or writing it could lose what it holds."""
-        current, known = await self.schema_version(), _migrations()[-1][0]
-        if current > known:
-            raise StoreError(
-                f"database {self.path} has schema version {current}, newer than this Model Scout knows ({known}): "
-                "upgrade Model Scout or restore a backup"
-            )
+    @abstractmethod
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Every row of a read."""
 
-    async def _check_tables(self) -> None:
-        """Every table the migrations create must be there: a damaged or foreign file fails here, not mid-poll."""
-        rows = await self.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
-        missing = sorted(expected_tables() - {row[0] for row in rows})
-        if missing:
-            raise StoreError(
-                f"database {self.path} lacks the table(s) {', '.join(missing)}: "
-                "it is damaged or not a Model Scout database; restore a backup or point DATABASE_PATH elsewhere"
-            )
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        """The first row of a read, or None."""
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
 
-    async def backup_to(self, target: Path) -> None:
-        """Copy the database to `target` with SQLite's online backup API: a consistent snapshot, even while
-        another process (the running bot) writes. The copy is written beside `target` and renamed into place,
-        so a failed backup never leaves a half-written file under the backup's name."""
-        partial = target.with_name(target.name + ".partial")
-        _remove_quietly(partial)
-        try:
-            async with connected(partial, what="backup") as destination:
-                await self._with_busy_retry(self._conn.backup, destination)
-                await destination.execute("PRAGMA journal_mode = DELETE")  # one self-contained file, no -wal beside it
-            partial.replace(target)
-        except OSError as error:
-            raise StoreError(f"cannot write backup {target}: {error.strerror or error}") from None
-        finally:
-            _remove_quietly(partial)
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """BEGIN IMMEDIATE … COMMIT, retried while another process holds the write lock."""
-        async with self._write_lock:
-            await self._begin_immediate()
-            try:
-                yield self._conn
-            except BaseException:
-                await self._conn.execute("ROLLBACK")
-                raise
-            await self._with_busy_retry(self._conn.execute, "COMMIT")
-
-    async def _begin_immediate(self) -> None:
-        await self._with_busy_retry(self._conn.execute, "BEGIN IMMEDIATE")
-
-    async def _with_busy_retry(self, call: Any, *args: Any) -> Any:
-        wait = BUSY_FIRST_WAIT_S
-        for attempt in range(BUSY_RETRIES):
-            try:
-                return await call(*args)
-            except sqlite3.OperationalError as error:
-                if not is_busy(error):
-                    raise
-                if attempt == BUSY_RETRIES - 1:
-                    raise DatabaseBusy(
-                        f"database {self.path} is locked: another process held it through {BUSY_RETRIES} retries"
-                    ) from None
-                log.warning("database busy, retrying in %.2fs", wait)
-                await asyncio.sleep(wait)
-                wait *= 2
-        raise AssertionError("unreachable")
-
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[aiosqlite.Row]:
-        """Every row, retried while the database is busy."""
-        cursor = await self._with_busy_retry(self._conn.execute, sql, params)
-        return list(await cursor.fetchall())
-
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
-        """The first row or None, retried while the database is busy."""
-        cursor = await self._with_busy_retry(self._conn.execute, sql, params)
-        return await cursor.fetchone()
-
-    async def iterate(
-        self, sql: str, params: Sequence[Any] = (), batch: int = 500
-    ) -> AsyncGenerator[aiosqlite.Row, None]:
+    @abstractmethod
+    def iterate(self, sql: str, params: Sequence[Any] = (), batch: int = 500) -> AsyncGenerator[Row, None]:
         """Yield rows in batches, so an export of millions of rows never holds them all."""
-        cursor = await self._with_busy_retry(self._conn.execute, sql, params)
-        try:
-            while rows := await cursor.fetchmany(batch):
-                for row in rows:
-                    yield row
-        finally:
-            await cursor.close()
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """One write statement in its own transaction; returns lastrowid."""
+        """One write statement in its own transaction; returns how many rows it changed."""
         async with self.transaction() as tx:
-            cursor = await tx.execute(sql, params)
-            return cursor.lastrowid or 0
+            return await tx.execute(sql, params)
+
+    async def insert(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """One `INSERT … RETURNING id` in its own transaction; returns the new row's id."""
+        async with self.transaction() as tx:
+            row = await tx.fetchone(sql, params)
+        assert row is not None, "insert() needs an INSERT … RETURNING id"
+        return int(row[0])
 
     async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """One statement for many rows, all in one transaction."""
         async with self.transaction() as tx:
             await tx.executemany(sql, rows)
 
+    @abstractmethod
+    async def table_names(self) -> set[str]:
+        """The tables in the database (the store's own among them)."""
 
-async def restore_database(backup: Path, target: Path) -> None:
-    """Put a backup back at `target` (the bot stopped): the backup is copied to a staging file beside `target`,
-    checked and migrated there like any database, and only then copied over `target` with the backup API,
-    which also takes care of `target`'s write-ahead log. The backup file itself is only read."""
-    if not backup.is_file():
-        raise StoreError(f"no backup at {backup}")
-    staging = target.with_name(target.name + ".restoring")
-    _remove_quietly(*_with_sidecars(staging))
-    try:
-        async with connected(staging) as copy:
-            async with connected(f"{backup.resolve().as_uri()}?mode=ro", what="backup", uri=True) as source:
-                try:
-                    await source.backup(copy)
-                except sqlite3.Error as error:
-                    raise StoreError(f"cannot read backup {backup}: {error}") from None
-        checked = await Database.open(staging, create=False)
-        await checked.close()
-        async with connected(staging) as source, connected(target) as live:
-            await source.backup(live)
-    except (OSError, sqlite3.Error) as error:
-        raise StoreError(f"cannot restore {target}: {getattr(error, 'strerror', None) or error}") from None
-    finally:
-        _remove_quietly(*_with_sidecars(staging))
+    @abstractmethod
+    def lease(self, name: str) -> Lease:
+        """The lease called `name`, not yet acquired."""
 
+    @abstractmethod
+    def claim(self, name: str) -> AbstractAsyncContextManager[bool]:
+        """Hold `name` (e.g. one model's probe run) for the block, across processes; waits while another holds it.
+        Yields whether it had to wait, so the caller can use the other's result instead of repeating the work."""
 
-def _with_sidecars(path: Path) -> tuple[Path, ...]:
-    """A database file and the journal files SQLite keeps beside it."""
-    return (path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal")))
+    async def wait_for_outbox(self, timeout: float) -> None:
+        """Sleep until some writer (of any process) signals outbox work, or until `timeout`."""
+        try:
+            await asyncio.wait_for(self.outbox_changed.wait(), timeout)
+        except TimeoutError:
+            pass
+        self.outbox_changed.clear()
 
+    @abstractmethod
+    async def backup_to(self, target: Path) -> None:
+        """Write a consistent copy of the whole database to the file `target`."""
 
-def _remove_quietly(*paths: Path) -> None:
-    """Remove leftovers; where even that fails (a read-only file system), nothing could have been written."""
-    for path in paths:
-        with contextlib.suppress(OSError):
-            path.unlink(missing_ok=True)
+    async def __aenter__(self) -> Database:
+        return self
 
-
-def expected_tables() -> set[str]:
-    """The tables the migrations leave, replayed in order: created, renamed and dropped."""
-    tables: set[str] = set()
-    for _, script in _migrations():
-        for statement in _statements(script):
-            if created := CREATE_TABLE.match(statement):
-                tables.add(created.group(1))
-            elif dropped := DROP_TABLE.match(statement):
-                tables.discard(dropped.group(1))
-            elif renamed := RENAME_TABLE.match(statement):
-                tables.discard(renamed.group(1))
-                tables.add(renamed.group(2))
-    return tables
-
-
-def _statements(script: str) -> list[str]:
-    """Split a migration into statements; our migrations hold no semicolons inside literals or triggers."""
-    lines = [line for line in script.splitlines() if not line.strip().startswith("--")]
-    return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()

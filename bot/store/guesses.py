@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-import aiosqlite
-
 from bot.attribution.guess import GUESS_NO_REFERENCES, Guess, NotSure, RankedVendor
-from bot.store.database import Database, utc_now
+from bot.store.database import Database, Row, utc_now
 from bot.store.outbox import ask_for_edits
 from bot.store.probes import compact_json
 
 
-def _guess(row: aiosqlite.Row) -> Guess:
+def _guess(row: Row) -> Guess:
     return Guess(
         model_id=row["model_id"],
         ranking=tuple(RankedVendor.from_json(item) for item in json.loads(row["ranking_json"])),
@@ -39,9 +37,9 @@ class GuessStore:
         edited; returns it with its id and time."""
         now = utc_now()
         async with self._db.transaction() as tx:
-            cursor = await tx.execute(
+            inserted = await tx.fetchone(
                 "INSERT INTO guesses (model_id, run_id, created_at, top_vendor, confidence, ranking_json, "
-                "evidence_json, status, reason, not_sure_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "evidence_json, status, reason, not_sure_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     guess.model_id,
                     guess.run_id,
@@ -56,8 +54,9 @@ class GuessStore:
                 ),
             )
             await ask_for_edits(tx, [guess.model_id], now)
-        self._db.outbox_changed.set()
-        return replace(guess, id=cursor.lastrowid, created_at=now)
+            tx.signal_outbox()
+        assert inserted is not None
+        return replace(guess, id=inserted["id"], created_at=now)
 
     async def latest(self, model_id: str) -> Guess | None:
         """The guess a card shows for the model, or None before its first run finished."""

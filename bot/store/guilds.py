@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
-
-from bot.store.database import Database, utc_now
+from bot.store.database import Database, Row, utc_now
 
 NEW_GUILD_HIDES_VOTES = True
 
@@ -24,7 +22,7 @@ class GuildSettings:
     threads: bool = False
 
 
-def _settings(row: aiosqlite.Row) -> GuildSettings:
+def _settings(row: Row) -> GuildSettings:
     return GuildSettings(
         row["guild_id"],
         row["channel_id"],
@@ -34,6 +32,11 @@ def _settings(row: aiosqlite.Row) -> GuildSettings:
         bool(row["hide_votes"]),
         bool(row["threads"]),
     )
+
+
+def _flag(value: bool | None) -> int | None:
+    """A yes/no setting as the integer column holds it; None stays None ("keep what is there")."""
+    return None if value is None else int(value)
 
 
 class GuildStore:
@@ -71,13 +74,23 @@ class GuildStore:
             await tx.execute(
                 """
                 INSERT INTO guild_settings (guild_id, channel_id, all_models, hide_votes, threads, updated_at)
-                VALUES (?1, ?2, COALESCE(?3, 0), COALESCE(?4, ?7), COALESCE(?5, 0), ?6)
+                VALUES (?1, ?2, COALESCE(?3, 0), COALESCE(CAST(?4 AS INTEGER), CAST(?7 AS INTEGER)),
+                        COALESCE(?5, 0), ?6)
                 ON CONFLICT (guild_id) DO UPDATE SET channel_id = excluded.channel_id,
-                    all_models = COALESCE(?3, all_models), hide_votes = COALESCE(?4, hide_votes),
-                    threads = COALESCE(?5, threads), last_error = NULL, last_error_at = NULL,
+                    all_models = COALESCE(?3, guild_settings.all_models),
+                    hide_votes = COALESCE(?4, guild_settings.hide_votes),
+                    threads = COALESCE(?5, guild_settings.threads), last_error = NULL, last_error_at = NULL,
                     updated_at = excluded.updated_at
                 """,
-                (guild_id, channel_id, all_models, hide_votes, threads, now, NEW_GUILD_HIDES_VOTES),
+                (
+                    guild_id,
+                    channel_id,
+                    _flag(all_models),
+                    _flag(hide_votes),
+                    _flag(threads),
+                    now,
+                    int(NEW_GUILD_HIDES_VOTES),
+                ),
             )
             await tx.execute(
                 "UPDATE announcements SET channel_id = ?, state = 'intended', attempts = 0, last_error = NULL, "
@@ -97,12 +110,12 @@ class GuildStore:
         """Adopt the deployment's default channel for a guild that never ran /scout setup; True if adopted."""
         now = utc_now()
         async with self._db.transaction() as tx:
-            cursor = await tx.execute(
+            inserted = await tx.execute(
                 "INSERT INTO guild_settings (guild_id, channel_id, all_models, updated_at) VALUES (?, ?, 0, ?) "
                 "ON CONFLICT (guild_id) DO NOTHING",
                 (guild_id, channel_id, now),
             )
-            return cursor.rowcount > 0
+            return inserted > 0
 
     async def record_error(self, guild_id: int, error: str | None) -> None:
         """Remember the last delivery failure (None clears it), so `/scout status` can tell an admin what to fix."""

@@ -10,7 +10,7 @@ import contextlib
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
-from bot.store.database import Database, utc_now
+from bot.store.database import Database, containing, utc_now
 from bot.store.outbox import ask_for_edits
 from bot.store.votes import shown_vendor_name
 
@@ -75,14 +75,20 @@ class MemberStore:
         member's history goes only with their current votes, when they are forgotten."""
         rows = await self._db.fetchall(
             """
-            SELECT member_id, member_name, MAX(at) AS last_seen FROM (
+            WITH seen AS (
                 SELECT member_id, member_name, voted_at AS at FROM votes WHERE guild_id = ?1
                 UNION ALL SELECT member_id, member_name, created_at FROM notes WHERE guild_id = ?1
-            ) GROUP BY member_id
-            HAVING instr(lower(member_name), ?2) > 0 OR instr(CAST(member_id AS TEXT), ?2) > 0
+            ), members AS (
+                SELECT member_id, MAX(at) AS last_seen,
+                       (SELECT latest.member_name FROM seen latest WHERE latest.member_id = seen.member_id
+                        ORDER BY latest.at DESC LIMIT 1) AS member_name
+                FROM seen GROUP BY member_id
+            )
+            SELECT member_id, member_name FROM members
+            WHERE lower(member_name) LIKE ?2 ESCAPE '\\' OR CAST(member_id AS TEXT) LIKE ?2 ESCAPE '\\'
             ORDER BY last_seen DESC LIMIT ?3
             """,
-            (guild_id, text.strip().lower(), MEMBER_CHOICES),
+            (guild_id, containing(text.strip().lower()), MEMBER_CHOICES),
         )
         return [(row["member_id"], row["member_name"]) for row in rows]
 
@@ -91,11 +97,11 @@ class MemberStore:
         name on reveals they made. Nothing of theirs is left for a later export, tally or score to find; the cards
         whose tallies held their votes are asked to be edited in the same transaction."""
         async with self._db.transaction() as tx:
-            cursor = await tx.execute(
+            rows = await tx.fetchall(
                 "SELECT model_id FROM votes WHERE guild_id = ? AND member_id = ? ORDER BY model_id",
                 (guild_id, member_id),
             )
-            models = tuple(row["model_id"] for row in await cursor.fetchall())
+            models = tuple(row["model_id"] for row in rows)
             await tx.execute("DELETE FROM votes WHERE guild_id = ? AND member_id = ?", (guild_id, member_id))
             casts = await tx.execute(
                 "DELETE FROM vote_history WHERE guild_id = ? AND member_id = ?", (guild_id, member_id)
@@ -105,8 +111,8 @@ class MemberStore:
                 "UPDATE reveals SET revealed_by = NULL WHERE guild_id = ? AND revealed_by = ?", (guild_id, member_id)
             )
             await ask_for_edits(tx, models, utc_now(), guild_id)
-        self._db.outbox_changed.set()
-        return Forgotten(casts.rowcount, notes.rowcount, models)
+            tx.signal_outbox()
+        return Forgotten(casts, notes, models)
 
     async def export_rows(
         self,

@@ -5,9 +5,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-import aiosqlite
-
-from bot.store.database import Database, utc_now
+from bot.store.database import Database, Row, utc_now
 from bot.store.votes import MAX_MEMBER_NAME_LENGTH
 
 MAX_NOTE_LENGTH = 1000
@@ -31,7 +29,7 @@ def _visible(char: str) -> bool:
     return not unicodedata.category(char).startswith(("C", "Z"))
 
 
-def _note(row: aiosqlite.Row) -> Note:
+def _note(row: Row) -> Note:
     return Note(
         row["id"],
         row["guild_id"],
@@ -58,9 +56,9 @@ class NoteStore:
             raise ValueError(f"a note holds at most {MAX_NOTE_LENGTH} characters")
         name = member_name[:MAX_MEMBER_NAME_LENGTH]
         now = utc_now()
-        note_id = await self._db.execute(
+        note_id = await self._db.insert(
             "INSERT INTO notes (guild_id, model_id, member_id, member_name, text, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             (guild_id, model_id, member_id, name, text, now),
         )
         return Note(note_id, guild_id, model_id, member_id, name, text, now)

@@ -8,21 +8,18 @@ before posting again, so no guild ever sees a model announced twice.
 Every row that asks for a Discord message (an announcement, an alert, a removal reply, an edit of a card)
 is written here. The module-level helpers take the open transaction of the change that caused them (a
 poll, a vote, a reveal, a guess, a forgotten member), so the change and its message commit together: a
-crash keeps both or neither, never a change whose card is left stale. Their callers wake the announcer
-(`Database.outbox_changed`) once the transaction has committed.
+crash keeps both or neither, never a change whose card is left stale. Their callers wake the announcers
+(`Transaction.signal_outbox`) in the same transaction.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import aiosqlite
-
 from bot.alerts import PlannedAlert
-from bot.store.database import Database, utc_now
+from bot.store.database import Database, Row, Shards, Transaction, utc_now
 
 
 @dataclass(frozen=True)
@@ -58,7 +55,7 @@ class Announcement:
         return self.state == "posted" and self.removal_state in ("intended", "posting")
 
 
-def _announcement(row: aiosqlite.Row) -> Announcement:
+def _announcement(row: Row) -> Announcement:
     return Announcement(
         row["id"],
         row["guild_id"],
@@ -84,25 +81,24 @@ class OutboxStore:
     async def wait_for_work(self, timeout: float) -> None:
         """Sleep until some writer says there may be something to post or edit, or until `timeout`.
 
-        The signal lives on the database object, so the catalogue, votes and guesses can raise it in the
-        same process; another process (the CLI) is caught by the timeout.
+        Writers signal in the transaction that made the work: the same process at once, the other processes of
+        a PostgreSQL deployment through NOTIFY; the timeout catches what no one signalled (the CLI on SQLite).
         """
-        try:
-            await asyncio.wait_for(self._db.outbox_changed.wait(), timeout)
-        except TimeoutError:
-            pass
-        self._db.outbox_changed.clear()
+        await self._db.wait_for_outbox(timeout)
 
-    async def pending(self, limit: int = 100) -> list[Announcement]:
-        """Work left for the announcer, oldest first; resumes whatever a crash interrupted."""
+    async def pending(self, limit: int = 100, *, shards: Shards | None = None) -> list[Announcement]:
+        """Work left for the announcer, oldest first; resumes whatever a crash interrupted. With `shards`, only the
+        guilds of this process's shards: each card is delivered by the one process that holds its guild."""
+        where, params = shards.condition() if shards else ("1 = 1", ())
         rows = await self._db.fetchall(
-            """
+            f"""
             SELECT * FROM announcements
-            WHERE state IN ('intended', 'posting')
-               OR (state = 'posted' AND (posted_revision < revision OR removal_state IN ('intended', 'posting')))
+            WHERE (state IN ('intended', 'posting')
+               OR (state = 'posted' AND (posted_revision < revision OR removal_state IN ('intended', 'posting'))))
+              AND {where}
             ORDER BY id LIMIT ?
             """,
-            (limit,),
+            (*params, limit),
         )
         return [_announcement(row) for row in rows]
 
@@ -121,12 +117,13 @@ class OutboxStore:
     async def intend(self, guild_id: int, model_id: str, channel_id: int) -> Announcement:
         """Ask for an announcement outside a poll (a re-probe, a late `/scout setup`); a no-op when one exists."""
         now = utc_now()
-        await self._db.execute(
-            "INSERT INTO announcements (guild_id, model_id, channel_id, state, created_at, updated_at) "
-            "VALUES (?, ?, ?, 'intended', ?, ?) ON CONFLICT (guild_id, model_id) DO NOTHING",
-            (guild_id, model_id, channel_id, now, now),
-        )
-        self._db.outbox_changed.set()
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO announcements (guild_id, model_id, channel_id, state, created_at, updated_at) "
+                "VALUES (?, ?, ?, 'intended', ?, ?) ON CONFLICT (guild_id, model_id) DO NOTHING",
+                (guild_id, model_id, channel_id, now, now),
+            )
+            tx.signal_outbox()
         announcement = await self.for_model(guild_id, model_id)
         assert announcement is not None
         return announcement
@@ -150,9 +147,9 @@ class OutboxStore:
     async def mark_rendered(self, announcement_id: int, revision: int) -> None:
         """An edit landed; never moves back, as a slower edit may finish after a newer one."""
         await self._db.execute(
-            "UPDATE announcements SET posted_revision = MAX(posted_revision, ?), last_error = NULL, updated_at = ? "
-            "WHERE id = ?",
-            (revision, utc_now(), announcement_id),
+            "UPDATE announcements SET posted_revision = CASE WHEN posted_revision > ? THEN posted_revision ELSE ? END, "
+            "last_error = NULL, updated_at = ? WHERE id = ?",
+            (revision, revision, utc_now(), announcement_id),
         )
 
     async def mark_failed(self, announcement_id: int, error: str) -> None:
@@ -194,7 +191,7 @@ class OutboxStore:
         return {row["state"]: row["n"] for row in rows}
 
 
-async def intend_announcements(tx: aiosqlite.Connection, model_id: str, *, stealth: bool, now: str) -> None:
+async def intend_announcements(tx: Transaction, model_id: str, *, stealth: bool, now: str) -> None:
     """Record the intent to announce in every guild that wants this model; UNIQUE(guild, model) keeps it single.
 
     A guild that turned announcements off (`/scout alerts pause`) gets none; one that turned stealth
@@ -206,14 +203,14 @@ async def intend_announcements(tx: aiosqlite.Connection, model_id: str, *, steal
         SELECT s.guild_id, ?, s.channel_id, 'intended', ?, ? FROM guild_settings s
         LEFT JOIN guild_alerts a ON a.guild_id = s.guild_id
         WHERE s.channel_id IS NOT NULL AND COALESCE(a.paused, 0) = 0
-          AND ((? AND COALESCE(a.stealth, 1) = 1) OR s.all_models = 1)
+          AND ((? = 1 AND COALESCE(a.stealth, 1) = 1) OR s.all_models = 1)
         ON CONFLICT (guild_id, model_id) DO NOTHING
         """,
         (model_id, now, now, int(stealth)),
     )
 
 
-async def intend_removal_replies(tx: aiosqlite.Connection, model_id: str, now: str) -> None:
+async def intend_removal_replies(tx: Transaction, model_id: str, now: str) -> None:
     """The model left the catalogue: each card says so and gets a reply with the reveal candidates, except in
     guilds that paused announcements."""
     await tx.execute(
@@ -224,7 +221,7 @@ async def intend_removal_replies(tx: aiosqlite.Connection, model_id: str, now: s
     )
 
 
-async def queue_alerts(tx: aiosqlite.Connection, poll_id: int, planned: Sequence[PlannedAlert], now: str) -> None:
+async def queue_alerts(tx: Transaction, poll_id: int, planned: Sequence[PlannedAlert], now: str) -> None:
     """Queue a poll's planned alerts; UNIQUE(guild, poll, kind) keeps a re-recorded poll from doubling them."""
     await tx.executemany(
         "INSERT INTO alerts (guild_id, poll_id, kind, channel_id, lines_json, state, created_at, updated_at) "
@@ -236,9 +233,7 @@ async def queue_alerts(tx: aiosqlite.Connection, poll_id: int, planned: Sequence
     )
 
 
-async def ask_for_edits(
-    tx: aiosqlite.Connection, model_ids: Iterable[str], now: str, guild_id: int | None = None
-) -> None:
+async def ask_for_edits(tx: Transaction, model_ids: Iterable[str], now: str, guild_id: int | None = None) -> None:
     """Something the models' cards show changed (a guess in every guild; votes, a reveal or a forgotten member in
     one): raise their revision, so the announcer edits them."""
     where = "model_id = ?" if guild_id is None else "model_id = ? AND guild_id = ?"

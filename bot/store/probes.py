@@ -14,10 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import aiosqlite
-
 from bot.probes.response import MAX_STORED_ANSWER_CHARS, ProbeResponse, cap_answer
-from bot.store.database import Database, utc_now
+from bot.store.database import Database, Row, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +57,7 @@ class ProbeRun:
     completion_tokens: int
 
 
-def _run(row: aiosqlite.Row) -> ProbeRun:
+def _run(row: Row) -> ProbeRun:
     return ProbeRun(
         row["id"],
         row["model_id"],
@@ -75,7 +73,7 @@ def _run(row: aiosqlite.Row) -> ProbeRun:
     )
 
 
-def _response(row: aiosqlite.Row) -> ProbeResponse:
+def _response(row: Row) -> ProbeResponse:
     request = json.loads(row["request_json"])
     return ProbeResponse(
         probe_id=row["probe_id"],
@@ -104,9 +102,9 @@ class ProbeStore:
 
     async def start_run(self, model_id: str, suite_version: str, purpose: str) -> int:
         """Open a run as `running` before its first request, so a crash mid-run is visible at the next start."""
-        return await self._db.execute(
+        return await self._db.insert(
             "INSERT INTO probe_runs (model_id, suite_version, purpose, state, started_at) "
-            "VALUES (?, ?, ?, 'running', ?)",
+            "VALUES (?, ?, ?, 'running', ?) RETURNING id",
             (model_id, suite_version, purpose, utc_now()),
         )
 
@@ -173,8 +171,9 @@ class ProbeStore:
     async def abandon_running(self) -> list[ProbeRun]:
         """Mark runs a crash left `running` as `abandoned`; call once at start, before any new run begins."""
         async with self._db.transaction() as tx:
-            cursor = await tx.execute("SELECT * FROM probe_runs WHERE state = 'running' ORDER BY id")
-            stale = [_run(row) for row in await cursor.fetchall()]
+            stale = [
+                _run(row) for row in await tx.fetchall("SELECT * FROM probe_runs WHERE state = 'running' ORDER BY id")
+            ]
             await tx.execute(
                 "UPDATE probe_runs SET state = 'abandoned', finished_at = ? WHERE state = 'running'", (utc_now(),)
             )
@@ -244,8 +243,8 @@ class ProbeAttemptStore:
                     last_reason, updated_at)
                 VALUES (?, ?, 1, ?, ?, ?, ?)
                 ON CONFLICT (model_id, suite_version) DO UPDATE SET
-                    attempts = attempts + 1,
-                    succeeded_run_id = COALESCE(excluded.succeeded_run_id, succeeded_run_id),
+                    attempts = probe_attempts.attempts + 1,
+                    succeeded_run_id = COALESCE(excluded.succeeded_run_id, probe_attempts.succeeded_run_id),
                     next_attempt_at = excluded.next_attempt_at,
                     last_reason = excluded.last_reason,
                     updated_at = excluded.updated_at
@@ -259,10 +258,9 @@ class ProbeAttemptStore:
                     now,
                 ),
             )
-            cursor = await tx.execute(
+            row = await tx.fetchone(
                 "SELECT * FROM probe_attempts WHERE model_id = ? AND suite_version = ?", (model_id, suite_version)
             )
-            row = await cursor.fetchone()
         assert row is not None
         return _attempts(row)
 
@@ -290,7 +288,7 @@ class ProbeAttemptStore:
         return [row["id"] for row in rows]
 
 
-def _attempts(row: aiosqlite.Row) -> ProbeAttempts:
+def _attempts(row: Row) -> ProbeAttempts:
     return ProbeAttempts(
         row["model_id"],
         row["suite_version"],

@@ -61,9 +61,9 @@ class ReferenceStore:
                     "DELETE FROM reference_models WHERE model_id = ? AND source = ? AND suite_version = ?",
                     (reference.model_id, reference.source, reference.suite_version),
                 )
-                cursor = await tx.execute(
+                inserted = await tx.fetchone(
                     "INSERT INTO reference_models (model_id, vendor, source, suite_version, run_id, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                     (
                         reference.model_id,
                         reference.vendor,
@@ -73,12 +73,13 @@ class ReferenceStore:
                         now,
                     ),
                 )
+                assert inserted is not None
                 await tx.executemany(
                     "INSERT INTO reference_answers (reference_id, probe_id, content, prompt_tokens, "
                     "completion_tokens, provider) VALUES (?, ?, ?, ?, ?, ?)",
                     [
                         (
-                            cursor.lastrowid,
+                            inserted["id"],
                             probe_id,
                             _stored_answer(answer.content),
                             answer.prompt_tokens,
@@ -91,7 +92,7 @@ class ReferenceStore:
                 saved += 1
             await tx.execute(
                 "INSERT INTO bot_state (key, value) VALUES (?, '1') "
-                "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+                "ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(bot_state.value AS INTEGER) + 1 AS TEXT)",
                 (REFERENCES_REVISION_KEY,),
             )
         return saved

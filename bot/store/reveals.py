@@ -9,12 +9,10 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-import aiosqlite
-
 from bot.attribution.calibration import UNKNOWN_VENDOR
 from bot.catalogue.vendors import canonical_vendor
 from bot.scoring import BOT_NAME, Call, Scorecard, ranked, scorecard
-from bot.store.database import Database, utc_now
+from bot.store.database import Database, Row, utc_now
 from bot.store.outbox import ask_for_edits
 from bot.store.votes import shown_vendor_name, vendor_name_for
 
@@ -41,7 +39,7 @@ class RevealScore:
     wrong: int
 
 
-def _reveal(row: aiosqlite.Row) -> Reveal:
+def _reveal(row: Row) -> Reveal:
     return Reveal(
         row["guild_id"],
         row["model_id"],
@@ -77,17 +75,16 @@ class RevealStore:
                 """,
                 (guild_id, model_id, vendor, vendor_name, true_model or None, revealed_by, now),
             )
-            cursor = await tx.execute(
-                "SELECT COALESCE(SUM(vendor = ?), 0) AS right, COUNT(*) AS total FROM votes "
+            row = await tx.fetchone(
+                "SELECT COUNT(*) FILTER (WHERE vendor = ?) AS right_calls, COUNT(*) AS total FROM votes "
                 "WHERE guild_id = ? AND model_id = ?",
                 (vendor, guild_id, model_id),
             )
-            row = await cursor.fetchone()
             await ask_for_edits(tx, [model_id], now, guild_id)
-        self._db.outbox_changed.set()
+            tx.signal_outbox()
         assert row is not None
         reveal = Reveal(guild_id, model_id, vendor, vendor_name, true_model or None, revealed_by, now)
-        return RevealScore(reveal, int(row["right"]), int(row["total"]) - int(row["right"]))
+        return RevealScore(reveal, int(row["right_calls"]), int(row["total"]) - int(row["right_calls"]))
 
     async def reveal_for(self, guild_id: int, model_id: str) -> Reveal | None:
         """The truth if this guild knows it; another guild's reveal does not count here."""

@@ -12,10 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import aiosqlite
-
 from bot.catalogue.vendors import canonical_vendor, display_name, vendor_for_label
-from bot.store.database import Database, utc_now
+from bot.store.database import Database, Row, Transaction, utc_now
 from bot.store.outbox import ask_for_edits
 
 MAX_MEMBER_NAME_LENGTH = 100
@@ -102,7 +100,7 @@ def _checked_confidence(confidence: float | None) -> float | None:
     return confidence
 
 
-def _vote(row: aiosqlite.Row) -> Vote:
+def _vote(row: Row) -> Vote:
     return Vote(
         row["guild_id"],
         row["model_id"],
@@ -163,11 +161,10 @@ class VoteStore:
         name = member_name[:MAX_MEMBER_NAME_LENGTH]
         async with self._db.transaction() as tx:
             await _require_open(tx, guild_id, model_id)
-            cursor = await tx.execute(
+            row = await tx.fetchone(
                 "SELECT * FROM votes WHERE guild_id = ? AND model_id = ? AND member_id = ?",
                 (guild_id, model_id, member_id),
             )
-            row = await cursor.fetchone()
             previous = _vote(row) if row else None
             now = utc_now()
             if previous is not None and now <= previous.voted_at:
@@ -176,7 +173,7 @@ class VoteStore:
             await tx.execute(_UPSERT_VOTE, values)
             await tx.execute(_APPEND_HISTORY, values)
             await ask_for_edits(tx, [model_id], now, guild_id)
-        self._db.outbox_changed.set()
+            tx.signal_outbox()
         return CastResult(Vote(guild_id, model_id, member_id, name, vendor, now, vendor_name, confidence), previous)
 
     async def import_votes(self, votes: Iterable[Vote]) -> int:
@@ -214,8 +211,12 @@ class VoteStore:
         the model is revealed here. A vendor typed several ways shows the name its first current vote used."""
         rows = await self._db.fetchall(
             """
-            SELECT vendor, vendor_name, MIN(voted_at) AS first_vote, COUNT(*) AS n FROM votes
-            WHERE guild_id = ? AND model_id = ? GROUP BY vendor ORDER BY n DESC, vendor
+            SELECT v.vendor, COUNT(*) AS n,
+                   (SELECT f.vendor_name FROM votes f
+                    WHERE f.guild_id = v.guild_id AND f.model_id = v.model_id AND f.vendor = v.vendor
+                    ORDER BY f.voted_at LIMIT 1) AS vendor_name
+            FROM votes v WHERE v.guild_id = ? AND v.model_id = ?
+            GROUP BY v.guild_id, v.model_id, v.vendor ORDER BY n DESC, v.vendor
             """,
             (guild_id, model_id),
         )
@@ -228,12 +229,10 @@ class VoteStore:
         return Tally(total, by_vendor, hidden=False)
 
 
-async def _require_open(tx: aiosqlite.Connection, guild_id: int, model_id: str) -> None:
+async def _require_open(tx: Transaction, guild_id: int, model_id: str) -> None:
     """Refuse, with the reason, a vote on a model that is not an anonymous one or that this guild revealed."""
-    cursor = await tx.execute("SELECT stealth FROM models WHERE id = ?", (model_id,))
-    model = await cursor.fetchone()
+    model = await tx.fetchone("SELECT stealth FROM models WHERE id = ?", (model_id,))
     if model is None or not model["stealth"]:
         raise VotingClosed(f"{model_id} is not an anonymous model, so there is no maker to guess")
-    cursor = await tx.execute(REVEALED_HERE, (guild_id, model_id))
-    if await cursor.fetchone():
+    if await tx.fetchone(REVEALED_HERE, (guild_id, model_id)):
         raise VotingClosed(f"{model_id} has been revealed in this server, so voting on it is closed")

@@ -1,7 +1,9 @@
-"""Another OS process holding a SQLite database's write lock, as `scout scan` or a backup next to the bot would.
+"""Another OS process holding a database's write lock, as `scout scan` or a backup next to the bot would.
 
-The child takes the lock with `BEGIN IMMEDIATE` and keeps it until told to commit; it then prints the
-UTC time (in the store's format) just before committing, so a caller can tell what was written after.
+On a SQLite file the child takes the lock with `BEGIN IMMEDIATE`; on PostgreSQL (a `postgresql://` URL) it
+takes the store's write lock, the advisory lock every write transaction waits for. It keeps it until told
+to let go; it then prints the UTC time (in the store's format) just before, so a caller can tell what was
+written after.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+
+from bot.store.database import is_postgresql_url
 
 HOLD_WRITE_LOCK = """
 import datetime, sqlite3, sys
@@ -23,13 +27,33 @@ connection.execute("COMMIT")
 """
 
 
+HOLD_POSTGRES_WRITE_LOCK = """
+import asyncio, datetime, sys
+import asyncpg
+from bot.store.postgres import WRITE_LOCK
+
+async def main():
+    connection = await asyncpg.connect(sys.argv[1])
+    await connection.execute("SELECT pg_advisory_lock($1)", WRITE_LOCK)
+    print("locked", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    print(datetime.datetime.now(datetime.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"), flush=True)
+    await connection.execute("SELECT pg_advisory_unlock($1)", WRITE_LOCK)
+    await connection.close()
+
+asyncio.run(main())
+"""
+
+
 @asynccontextmanager
-async def write_lock_held_elsewhere(database: Path) -> AsyncIterator[asyncio.subprocess.Process]:
-    """A child process holding the write lock; `release` it to commit (leaving the block kills it)."""
+async def write_lock_held_elsewhere(database: Path | str) -> AsyncIterator[asyncio.subprocess.Process]:
+    """A child process holding the write lock of a SQLite file or a PostgreSQL URL; `release` it to let go
+    (leaving the block kills it)."""
+    script = HOLD_POSTGRES_WRITE_LOCK if is_postgresql_url(database) else HOLD_WRITE_LOCK
     locker = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
-        HOLD_WRITE_LOCK,
+        script,
         str(database),
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,

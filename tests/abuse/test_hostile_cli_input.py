@@ -15,7 +15,7 @@ import pytest
 
 from bot.cli import main
 from bot.store import Store
-from bot.store import database as database_module
+from bot.store import sqlite as sqlite_module
 from tests.support.hostile_settings import HOSTILE_SETTINGS
 from tests.support.scout_process import CLEAN_ENV, scout
 from tests.support.store import list_owl
@@ -167,8 +167,8 @@ async def test_a_database_from_newer_code_or_missing_a_table_is_one_line_and_unc
 
 def test_a_database_locked_for_long_is_one_line_exit_1(folder: Path, monkeypatch, capsys):
     """In-process, to shorten the retries: with SQLite's busy timeout and the store's own retries this takes ~45 s."""
-    monkeypatch.setattr(database_module, "BUSY_FIRST_WAIT_S", 0.001)
-    monkeypatch.setattr(database_module, "BUSY_TIMEOUT_MS", 0)
+    monkeypatch.setattr(sqlite_module, "BUSY_FIRST_WAIT_S", 0.001)
+    monkeypatch.setattr(sqlite_module, "BUSY_TIMEOUT_MS", 0)
     monkeypatch.chdir(folder)
     blocker = sqlite3.connect(folder / "scout.db", timeout=0)
     blocker.execute("BEGIN IMMEDIATE")

@@ -96,3 +96,22 @@ async def test_restore_puts_the_backed_up_state_back_over_a_later_one(tmp_path: 
     assert code == 0, err
     assert _votes(tmp_path / "scout.db") == ([1], 1)
     assert not list(tmp_path.glob("*.restoring*"))
+
+
+async def test_on_postgresql_backup_and_restore_say_in_one_line_to_use_pg_dump(tmp_path: Path, postgres_url: str):
+    password = postgres_url.split(":")[2].split("@")[0]
+    for args in (("backup", "copy.db"), ("restore", "copy.db")):
+        code, out, err = await scout(tmp_path, *args, DATABASE_URL=postgres_url)
+        assert (code, out) == (1, "") and err.count("\n") == 1, err
+        assert "pg_dump" in err and password not in err
+    assert not (tmp_path / "copy.db").exists()
+
+
+async def test_the_cli_works_on_postgresql_and_a_refused_connection_is_one_line(tmp_path: Path, postgres_url: str):
+    (tmp_path / "catalogue.json").write_text('{"data": []}')
+    code, _, err = await scout(tmp_path, "scan", "--catalogue", "catalogue.json", DATABASE_URL=postgres_url)
+    assert code == 0, err
+    refused = postgres_url.rsplit(":", 1)[0] + ":1/nowhere"
+    code, out, err = await scout(tmp_path, "models", DATABASE_URL=refused)
+    assert (code, out) == (1, "") and err.count("\n") == 1 and "cannot connect to database" in err, err
+    assert postgres_url.split(":")[2].split("@")[0] not in err

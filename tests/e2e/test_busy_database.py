@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from bot.store import database
+from bot.store import sqlite
 from bot.testing.discord import ChannelArg, MemberSpec
 from bot.testing.locker import release, write_lock_held_elsewhere
 from tests.support.world import OWL, World, eventually
@@ -24,7 +24,7 @@ def _gave_up_once(caplog: pytest.LogCaptureFixture) -> bool:
 async def test_every_interaction_is_acknowledged_in_time_and_votes_land_after_a_long_lock(
     world: World, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ):
-    monkeypatch.setattr(database, "BUSY_RETRIES", 1)  # the store gives up after one 5 s busy timeout
+    monkeypatch.setattr(sqlite, "BUSY_RETRIES", 1)  # the store gives up after one 5 s busy timeout
     caplog.set_level(logging.WARNING, logger="bot.store.busy")
     voters = [world.member, MemberSpec("bob"), MemberSpec("carol")]
     async with world.run_bot() as bot:
@@ -92,7 +92,7 @@ async def test_forget_member_is_acknowledged_in_time_while_a_vote_waits_for_the_
 ):
     """The admin's look-up of the member queues behind a vote stuck in SQLite's busy wait on the one connection:
     deferring first keeps the answer inside Discord's window, and the question follows once the lock is gone."""
-    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 20_000)  # the vote sits in one long busy wait
+    monkeypatch.setattr(sqlite, "BUSY_TIMEOUT_MS", 20_000)  # the vote sits in one long busy wait
     async with world.run_bot() as bot:
         announcement = await world.announce_owl(bot)
         vote_id = next(cid for cid in announcement.custom_ids() if ":vote:" in cid)

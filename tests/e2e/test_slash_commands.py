@@ -205,14 +205,14 @@ async def test_an_admin_can_reprobe_once_per_cooldown(world: World):
     async with world.run_bot() as bot:
         await _with_owl_listed(world, bot)
         await bot.pipeline.wait_idle()
-        runs_before = len(probe_runs(bot.store, OWL["id"]))
+        runs_before = len(await probe_runs(bot.store, OWL["id"]))
 
         text, _, _ = await world.answer(
             await world.command(bot, "scout probe", world.admin, model=OWL["id"]), timeout=30
         )
         # no references in this world: the bot says so instead of naming the lab the model claims
         assert text.startswith("Probed `openrouter/owl-alpha` again: no references yet — ") and "OpenAI" not in text
-        assert len(probe_runs(bot.store, OWL["id"])) == runs_before + 1
+        assert len(await probe_runs(bot.store, OWL["id"])) == runs_before + 1
 
         callback = await world.fake.wait_for_interaction_response(
             await world.command(bot, "scout probe", world.admin, model=OWL["id"])

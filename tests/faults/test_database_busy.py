@@ -31,7 +31,7 @@ async def _until(predicate, what: str) -> None:  # type: ignore[no-untyped-def]
 
 
 async def test_votes_cast_while_another_process_holds_the_write_lock_are_retried_and_kept(world: World, caplog):
-    caplog.set_level(logging.WARNING, logger="bot.store.database")
+    caplog.set_level(logging.WARNING, logger="bot.store.sqlite")
     voters = [world.member, world.admin, MemberSpec("bob"), MemberSpec("carol")]
     async with world.run_bot() as bot:
         announcement = await _announced(world, bot)
@@ -62,7 +62,7 @@ async def test_votes_cast_while_another_process_holds_the_write_lock_are_retried
 
 
 async def test_slash_votes_and_notes_are_acknowledged_while_the_database_is_locked(world: World, caplog):
-    caplog.set_level(logging.WARNING, logger="bot.store.database")
+    caplog.set_level(logging.WARNING, logger="bot.store.sqlite")
     async with world.run_bot() as bot:
         await _announced(world, bot)
         async with write_lock_held_elsewhere(world.database) as locker:

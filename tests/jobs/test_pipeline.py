@@ -112,7 +112,7 @@ async def test_start_resumes_unattributed_stealth_models_reusing_interrupted_ans
     finally:
         await pipeline.close()
     assert (await store.probes.run(crashed)).state == "abandoned"
-    latest_id, latest_state = probe_runs(store, STEALTH_ID)[0]
+    latest_id, latest_state = (await probe_runs(store, STEALTH_ID))[0]
     assert latest_id != crashed and latest_state == "finished"
     responses = {r.probe_id: r for r in await store.probes.responses(latest_id)}
     assert responses["identity"].carried_from_run == crashed
@@ -129,7 +129,7 @@ async def test_reprobe_joins_a_probe_already_running(store, gw, client, settings
         await pipeline.poll_once()
         outcome = await pipeline.reprobe(STEALTH_ID)
         assert outcome.report.model_id == STEALTH_ID and outcome.guess.id is not None
-        assert len(probe_runs(store, STEALTH_ID)) == 1
+        assert len(await probe_runs(store, STEALTH_ID)) == 1
         again = await pipeline.reprobe(STEALTH_ID)  # nothing running now: a fresh manual run
         assert again.report.run_id != outcome.report.run_id and again.report.purpose == "manual"
     finally:
@@ -145,7 +145,7 @@ async def test_close_cancels_probes_and_the_next_start_picks_them_up(store, gw, 
         await asyncio.sleep(0.01)
     await pipeline.close()
     assert pipeline.probing == ()
-    [(run_id, state)] = probe_runs(store, STEALTH_ID)
+    [(run_id, state)] = await probe_runs(store, STEALTH_ID)
     assert state == "running" and await store.guesses.latest(STEALTH_ID) is None
 
     gw.clear_faults()
@@ -205,7 +205,7 @@ async def test_retries_stop_at_the_limit_and_the_reason_says_so(store, gw, clien
     await asyncio.sleep(1.1)
     again, _ = await run_cycle(store, client, limited)
     assert again.probing == () and again.resumed == ()
-    assert len(probe_runs(store, STEALTH_ID)) == 1
+    assert len(await probe_runs(store, STEALTH_ID)) == 1
 
 
 async def test_without_references_the_guess_waits_and_is_made_when_they_arrive(store, gw, client, settings):
@@ -244,3 +244,25 @@ async def test_a_model_recorded_by_scout_scan_in_another_process_is_probed_by_th
     finally:
         await pipeline.close()
     assert (await store.guesses.latest(STEALTH_ID)).top_vendor == "zhipu"
+
+
+async def test_two_processes_probing_one_model_pay_for_one_run(postgres_url, gw, client, settings):
+    """Two bot processes on one PostgreSQL database both asked to probe the same model (the poller on its own, an
+    admin's /scout probe on another process): the second waits for the first and takes its guess."""
+    first, second = await Store.open(postgres_url), await Store.open(postgres_url)
+    pipelines = [Pipeline(first, client, settings), Pipeline(second, client, settings)]
+    try:
+        await with_references(first, gw, client, settings)
+        await record_catalogue(first, catalogue(), "the stealth model is listed")
+        gw.set_fault("chat", Fault.hang(0.5), model=STEALTH_ID)  # slow enough for the runs to overlap
+        outcomes = await asyncio.gather(*(pipeline.reprobe(STEALTH_ID) for pipeline in pipelines))
+        finished = await first.db.fetchall(
+            "SELECT id FROM probe_runs WHERE model_id = ? AND state = 'finished'", (STEALTH_ID,)
+        )
+        assert len(finished) == 1
+        assert outcomes[0].guess.id == outcomes[1].guess.id and outcomes[0].report.run_id == finished[0][0]
+    finally:
+        for pipeline in pipelines:
+            await pipeline.close()
+        await first.close()
+        await second.close()

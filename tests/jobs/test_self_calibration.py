@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 
 import pytest
 
@@ -107,7 +106,6 @@ async def test_a_new_flagship_is_planned_at_most_weekly(store, settings):
     flagship = catalogue_entry("openai/gpt-6", "openai", 1_790_000_000)
     await record_catalogue(store, [*catalogue(), flagship], "a new flagship")
     assert await plan_self_calibration(store, settings, requests_per_model=12) == 0  # planned less than a week ago
-    with sqlite3.connect(store.db.path) as connection:
-        connection.execute("UPDATE calibration_targets SET planned_at = '2020-01-01T00:00:00.000Z'")
+    await store.db.execute("UPDATE calibration_targets SET planned_at = '2020-01-01T00:00:00.000Z'")
     assert await plan_self_calibration(store, settings, requests_per_model=12) == 1
     assert [t.model_id for t in await store.calibration.targets(SUITE_VERSION)][-1] == "openai/gpt-6"

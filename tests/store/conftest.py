@@ -1,4 +1,5 @@
-"""Fixtures of the store's tests."""
+"""Fixtures of the store's tests. Every store test runs on both engines: `store` here is a SQLite file, then a
+PostgreSQL database."""
 
 from __future__ import annotations
 
@@ -6,6 +7,11 @@ import pytest
 
 from bot.store import Store
 from tests.support.store import list_models_to_vote_on
+
+
+@pytest.fixture
+async def store(any_store: Store) -> Store:
+    return any_store
 
 
 @pytest.fixture

@@ -7,18 +7,21 @@ import sqlite3
 
 import pytest
 
-from bot.store import Store, busy
-from bot.store import database as database_module
+from bot.store import Store, busy, postgres, sqlite
 from bot.store.database import DatabaseBusy
 from bot.testing.locker import release, write_lock_held_elsewhere
 
 
-async def test_a_write_waits_out_a_lock_held_past_the_stores_own_retries_until_it_is_stored(tmp_path, monkeypatch):
-    monkeypatch.setattr(database_module, "BUSY_RETRIES", 1)
+async def test_a_write_waits_out_a_lock_held_past_the_stores_own_retries_until_it_is_stored(
+    database_target, engine, monkeypatch
+):
+    monkeypatch.setattr(sqlite, "BUSY_RETRIES", 1)
+    monkeypatch.setattr(postgres, "RECONNECT_TRIES", 1)
+    monkeypatch.setattr(postgres, "WRITE_LOCK_WAIT", "50ms")
     monkeypatch.setattr(busy, "STORED_RETRY_FIRST_S", 0.01)
-    path = tmp_path / "locked.db"
-    async with await Store.open(path) as store:
-        await store.db.fetchone("PRAGMA busy_timeout = 0")
+    async with await Store.open(database_target) as store:
+        if engine == "sqlite":
+            await store.db.fetchone("PRAGMA busy_timeout = 0")
         attempts = 0
 
         async def write() -> str:
@@ -27,9 +30,9 @@ async def test_a_write_waits_out_a_lock_held_past_the_stores_own_retries_until_i
             await store.state.set("vote", "kept")
             return "stored"
 
-        async with write_lock_held_elsewhere(path) as locker:
+        async with write_lock_held_elsewhere(database_target) as locker:
             landing = asyncio.ensure_future(busy.until_stored(write, "vote"))
-            await asyncio.sleep(0.3)
+            await asyncio.sleep(0.5)
             assert not landing.done() and attempts > 1  # the store's own retry gave up, and the write is tried again
             await release(locker)
             assert await landing == "stored"

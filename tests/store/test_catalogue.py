@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import sqlite3
 
 from bot.catalogue.entry import parse_entry
 from bot.jobs.polling import record_catalogue
@@ -22,9 +20,8 @@ async def test_a_stored_model_hands_out_its_listing_typed(store: Store):
 
 async def test_a_stored_listing_that_no_longer_parses_has_no_entry_and_the_record_still_loads(store: Store):
     await record_catalogue(store, [OWL], "fixture")
-    with contextlib.closing(sqlite3.connect(store.db.path)) as connection, connection:
-        connection.execute(
-            "UPDATE models SET raw_json = ? WHERE id = ?", (json.dumps({"name": "no id any more"}), OWL["id"])
-        )
+    await store.db.execute(
+        "UPDATE models SET raw_json = ? WHERE id = ?", (json.dumps({"name": "no id any more"}), OWL["id"])
+    )
     record = await store.catalogue.model(OWL["id"])
     assert record is not None and record.id == OWL["id"] and record.entry is None

@@ -5,8 +5,11 @@ import sqlite3
 import pytest
 
 from bot.store import Store, StoreError
-from bot.store import database as database_module
-from bot.store.database import Database, DatabaseBusy, is_busy, restore_database
+from bot.store import schema as schema_module
+from bot.store import sqlite as sqlite_module
+from bot.store.database import Database, DatabaseBusy, is_transient
+from bot.store.schema import ENGINES, expected_tables, latest_version, migration_files
+from bot.store.sqlite import restore_database
 from tests.support.store import list_owl
 
 
@@ -16,7 +19,17 @@ async def test_fresh_file_is_migrated_with_wal_and_foreign_keys(tmp_path):
         assert await database.schema_version() >= 1
         assert (await database.fetchone("PRAGMA journal_mode"))[0] == "wal"
         assert (await database.fetchone("PRAGMA foreign_keys"))[0] == 1
-        tables = {row[0] for row in await database.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    finally:
+        await database.close()
+
+
+async def test_a_fresh_database_of_either_engine_has_every_table_at_the_latest_version(database_target, engine):
+    database = await Database.open(database_target)
+    try:
+        assert database.engine == engine
+        assert await database.schema_version() == latest_version(engine) >= 1
+        tables = await database.table_names()
+        assert expected_tables(engine) <= tables
         assert {
             "models",
             "catalogue_events",
@@ -34,11 +47,11 @@ async def test_fresh_file_is_migrated_with_wal_and_foreign_keys(tmp_path):
         await database.close()
 
 
-async def test_reopening_does_not_migrate_twice(tmp_path):
-    first = await Store.open(tmp_path / "a.db")
+async def test_reopening_does_not_migrate_twice(database_target):
+    first = await Store.open(database_target)
     await first.state.set("k", "v")
     await first.close()
-    second = await Store.open(tmp_path / "a.db")
+    second = await Store.open(database_target)
     try:
         assert await second.state.get("k") == "v"
     finally:
@@ -58,7 +71,8 @@ async def test_garbage_file_is_a_clear_error(tmp_path):
         await Database.open(path)
 
 
-async def test_transaction_rolls_back_on_error(store):
+async def test_transaction_rolls_back_on_error(any_store):
+    store = any_store
     with pytest.raises(RuntimeError):
         async with store.db.transaction() as tx:
             await tx.execute("INSERT INTO bot_state (key, value) VALUES ('a', 'b')")
@@ -116,8 +130,8 @@ def test_expected_tables_follow_creates_renames_and_drops(monkeypatch):
         (1, "CREATE TABLE a (x);\nCREATE TABLE IF NOT EXISTS b (y);\n-- CREATE TABLE in_a_comment (z);"),
         (2, 'ALTER TABLE a RENAME TO "c";\nDROP TABLE IF EXISTS b;\nCREATE INDEX c_x ON c (x)'),
     ]
-    monkeypatch.setattr(database_module, "_migrations", lambda: scripts)
-    assert database_module.expected_tables() == {"c"}
+    monkeypatch.setattr(schema_module, "migrations", lambda engine: scripts)
+    assert schema_module.expected_tables("sqlite") == {"c"}
 
 
 async def test_a_read_only_open_never_creates_a_database(tmp_path):
@@ -132,7 +146,7 @@ async def test_a_directory_is_refused(tmp_path):
 
 
 async def test_a_lock_held_through_every_retry_is_one_store_error_still_seen_as_busy(tmp_path, monkeypatch):
-    monkeypatch.setattr(database_module, "BUSY_FIRST_WAIT_S", 0.001)
+    monkeypatch.setattr(sqlite_module, "BUSY_FIRST_WAIT_S", 0.001)
     path = tmp_path / "locked.db"
     store = await Store.open(path)
     await store.db.fetchone("PRAGMA busy_timeout = 0")
@@ -144,14 +158,15 @@ async def test_a_lock_held_through_every_retry_is_one_store_error_still_seen_as_
     finally:
         blocker.rollback()
         blocker.close()
-    assert isinstance(busy.value, StoreError) and is_busy(busy.value)
+    assert isinstance(busy.value, StoreError) and is_transient(busy.value)
     assert str(busy.value).startswith(f"database {path} is locked")
     await store.state.set("vote", "kept")
     assert await store.state.get("vote") == "kept"
     await store.close()
 
 
-async def test_backup_is_one_consistent_file_that_restores(tmp_path, store):
+async def test_backup_is_one_consistent_file_that_restores(tmp_path, sqlite_store):
+    store = sqlite_store
     await store.votes.cast(1, await list_owl(store), 7, "alice", "openai")
     backup = tmp_path / "backup" / "copy.db"
     backup.parent.mkdir()
@@ -164,7 +179,8 @@ async def test_backup_is_one_consistent_file_that_restores(tmp_path, store):
     assert not list(tmp_path.glob("*.restoring*")) and not list(backup.parent.glob("*.partial"))
 
 
-async def test_restore_refuses_what_is_not_a_usable_backup_and_keeps_the_database(tmp_path, store):
+async def test_restore_refuses_what_is_not_a_usable_backup_and_keeps_the_database(tmp_path, sqlite_store):
+    store = sqlite_store
     await store.state.set("kept", "yes")
     garbage, newer = tmp_path / "garbage.db", tmp_path / "newer.db"
     garbage.write_bytes(b"not sqlite" * 100)
@@ -179,16 +195,22 @@ async def test_restore_refuses_what_is_not_a_usable_backup_and_keeps_the_databas
     assert not list(tmp_path.glob("*.restoring*"))
 
 
-def test_migration_numbers_run_from_one_without_a_gap():
-    numbers = [number for number, _ in database_module._migrations()]
+@pytest.mark.parametrize("engine_name", ENGINES)
+def test_migration_numbers_run_from_one_without_a_gap_on_every_engine(engine_name):
+    numbers = [number for number, _ in migration_files(engine_name)]
     assert numbers == list(range(1, len(numbers) + 1))
+    assert latest_version(engine_name) == latest_version(ENGINES[0])
 
 
-def _migration_files() -> list[str]:
-    return sorted(
-        (entry.name for entry in database_module.resources.files("bot.store").joinpath("migrations").iterdir()),
-        key=lambda name: int(name[1:].split("__")[0]),
-    )
+def test_a_migration_is_either_shared_or_written_for_every_engine():
+    folder = schema_module.resources.files("bot.store").joinpath("migrations")
+    by_number: dict[int, set[str | None]] = {}
+    for entry in folder.iterdir():
+        match = schema_module.MIGRATION_NAME.match(entry.name)
+        assert match, f"{entry.name} is not named V<n>__<name>[.<engine>].sql"
+        by_number.setdefault(int(match.group(1)), set()).add(match.group(3))
+    for number, engines in by_number.items():
+        assert engines in ({None}, set(ENGINES)), f"migration {number} has files for {engines}"
 
 
 # Today's migrations 1..5 were the old V1, V3, V4, V5 and V8; later ones never had another number.
@@ -197,7 +219,7 @@ OLD_NUMBERED = 5
 
 def _old_numbered_database(path, applied_files: list[str], old_version: int) -> None:
     """A database as Model Scout left it while migrations were numbered V1, V3, V4, V5, V8: no application id."""
-    folder = database_module.resources.files("bot.store").joinpath("migrations")
+    folder = schema_module.resources.files("bot.store").joinpath("migrations")
     with sqlite3.connect(path) as connection:
         for name in applied_files:
             connection.executescript(folder.joinpath(name).read_text(encoding="utf-8"))
@@ -205,7 +227,7 @@ def _old_numbered_database(path, applied_files: list[str], old_version: int) -> 
 
 
 async def test_a_database_numbered_the_old_way_is_translated_once_and_keeps_its_data(tmp_path):
-    every = _migration_files()
+    every = [name for _, name in migration_files("sqlite")]
     path = tmp_path / "old.db"
     _old_numbered_database(path, every[:OLD_NUMBERED], old_version=8)  # old V8 is today's 5
     with sqlite3.connect(path) as connection:
@@ -215,12 +237,12 @@ async def test_a_database_numbered_the_old_way_is_translated_once_and_keeps_its_
         assert await store.db.schema_version() == len(every)
         assert await store.state.get("kept") == "yes"
     with sqlite3.connect(path) as connection:
-        assert connection.execute("PRAGMA application_id").fetchone()[0] == database_module.APPLICATION_ID
+        assert connection.execute("PRAGMA application_id").fetchone()[0] == sqlite_module.APPLICATION_ID
         assert connection.execute("PRAGMA user_version").fetchone()[0] == len(every)
 
 
 async def test_an_old_numbered_database_short_of_its_last_migration_gets_only_the_ones_it_lacks(tmp_path):
-    every = _migration_files()
+    every = [name for _, name in migration_files("sqlite")]
     path = tmp_path / "old.db"
     _old_numbered_database(path, every[: OLD_NUMBERED - 1], old_version=5)  # old V5 = today's 4
 
@@ -228,3 +250,18 @@ async def test_an_old_numbered_database_short_of_its_last_migration_gets_only_th
         assert await store.db.schema_version() == len(every)
         columns = {row[1] for row in await store.db.fetchall("PRAGMA table_info(votes)")}
         assert {"vendor_name", "confidence"} <= columns
+
+
+async def test_one_bot_on_a_sqlite_file_holds_the_poller_lease_until_it_lets_go(tmp_path):
+    first, second = await Database.open(tmp_path / "a.db"), await Database.open(tmp_path / "a.db")
+    try:
+        held = first.lease("poller")
+        await held.acquire()
+        waiting = asyncio.create_task(second.lease("poller").acquire())
+        await asyncio.sleep(1.2)
+        assert not waiting.done()  # a second bot on the same file waits instead of polling too
+        await held.release()
+        await asyncio.wait_for(waiting, 5)
+    finally:
+        await first.close()
+        await second.close()

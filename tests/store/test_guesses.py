@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import sqlite3
 
 from bot.attribution.guess import NOT_SURE_BETWEEN, Guess, NearestModel, NotSure, RankedVendor
 from bot.store import Store
@@ -20,10 +18,9 @@ async def test_guesses_keep_history_and_their_status(store: Store):
     assert first.id and second.id and second.id > first.id and first.created_at
     latest = await store.guesses.latest("openrouter/owl-alpha")
     assert latest == second and latest.top_vendor == "openai" and latest.status == "ranked" and latest.reason is None
-    with contextlib.closing(sqlite3.connect(store.db.path)) as connection:
-        kept = connection.execute(
-            "SELECT confidence, ranking_json FROM guesses WHERE model_id = ? ORDER BY id", ("openrouter/owl-alpha",)
-        ).fetchall()
+    kept = await store.db.fetchall(
+        "SELECT confidence, ranking_json FROM guesses WHERE model_id = ? ORDER BY id", ("openrouter/owl-alpha",)
+    )
     assert [confidence for confidence, _ in kept] == [0.8, 0.6]  # the earlier guess stays as history
     assert tuple(RankedVendor.from_json(item) for item in json.loads(kept[0][1])) == ranking
     assert await store.guesses.latest("nobody/none") is None
@@ -40,6 +37,5 @@ async def test_a_guess_that_is_not_sure_keeps_its_candidates_and_names_no_vendor
     await store.guesses.save(Guess("openrouter/owl-alpha", ranking, 0.45, (), not_sure=not_sure))
     stored = await store.guesses.latest("openrouter/owl-alpha")
     assert stored is not None and stored.not_sure == not_sure and stored.top_vendor is None
-    with contextlib.closing(sqlite3.connect(store.db.path)) as connection:
-        (top,) = connection.execute("SELECT top_vendor FROM guesses").fetchone()
-    assert top is None  # the bot made no call to be scored on
+    row = await store.db.fetchone("SELECT top_vendor FROM guesses WHERE model_id = ?", ("openrouter/owl-alpha",))
+    assert row is not None and row["top_vendor"] is None  # the bot made no call to be scored on

@@ -66,7 +66,7 @@ async def test_a_new_guild_hides_votes_until_the_reveal_and_may_turn_that_off(st
 
 async def test_guilds_that_existed_before_the_upgrade_keep_seeing_the_tally(tmp_path: Path):
     database = tmp_path / "old.db"
-    initial = (Path(__file__).parents[2] / "bot/store/migrations/V1__initial.sql").read_text(encoding="utf-8")
+    initial = (Path(__file__).parents[2] / "bot/store/migrations/V1__initial.sqlite.sql").read_text(encoding="utf-8")
     with sqlite3.connect(database) as connection:
         connection.executescript(initial)
         connection.execute("INSERT INTO guild_settings (guild_id, channel_id, updated_at) VALUES (1, 100, 'x')")

@@ -3,14 +3,13 @@ transaction, so a failure keeps neither the change nor the edit, and a success k
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
 from collections.abc import Awaitable, Callable
 
 import pytest
 
 from bot.attribution.guess import Guess, RankedVendor
 from bot.store import Store
+from bot.store.database import Shards
 from tests.support.store import list_owl
 
 GUILD, OTHER_GUILD = 111, 222
@@ -80,21 +79,45 @@ async def test_a_change_raises_the_revision_of_the_cards_that_show_it(store: Sto
     assert store.db.outbox_changed.is_set()  # the announcer is woken once the change has committed
 
 
+REFUSE_CARD_EDITS = {
+    "sqlite": [
+        "CREATE TRIGGER refuse_card_edits BEFORE UPDATE OF revision ON announcements "
+        "BEGIN SELECT RAISE(ABORT, 'card edits refused'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse_card_edits() RETURNS trigger LANGUAGE plpgsql AS "
+        "'BEGIN RAISE EXCEPTION ''card edits refused''; END'",
+        "CREATE TRIGGER refuse_card_edits BEFORE UPDATE OF revision ON announcements "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_card_edits()",
+    ],
+}
+"""A trigger that makes every card edit fail, in each engine's dialect."""
+
+
 @pytest.mark.parametrize("change", CHANGES)
 async def test_a_change_whose_card_edit_fails_is_not_kept(store: Store, model_id: str, change: str):
     """A card edit that fails inside the transaction takes the change with it: had the edit been asked for after
     the change committed (as it once was, from the cogs), the change would be stored with a stale card."""
     before = await _revisions(store, model_id)
     assert not (await _change_happened(store, model_id))[change]
-    with contextlib.closing(sqlite3.connect(store.db.path)) as other:
-        other.execute(
-            "CREATE TRIGGER refuse_card_edits BEFORE UPDATE OF revision ON announcements "
-            "BEGIN SELECT RAISE(ABORT, 'card edits refused'); END"
-        )
-        other.commit()
+    for statement in REFUSE_CARD_EDITS[store.db.engine]:
+        await store.db.execute(statement)
 
-    with pytest.raises(sqlite3.IntegrityError, match="card edits refused"):
+    with pytest.raises(Exception, match="card edits refused"):
         await CHANGES[change](store, model_id)
 
     assert not (await _change_happened(store, model_id))[change]
     assert await _revisions(store, model_id) == before
+
+
+async def test_each_process_reads_only_the_cards_of_its_own_shards(store: Store):
+    """Discord puts guild g on shard (g >> 22) % count: with three shards, each process delivers its third."""
+    guilds = {shard: (3_000 + shard) << 22 for shard in range(3)}  # (id >> 22) % 3 == shard
+    for guild_id in guilds.values():
+        await store.outbox.intend(guild_id, "openrouter/owl-alpha", 10)
+    for shard, guild_id in guilds.items():
+        mine = await store.outbox.pending(shards=Shards(3, (shard,)))
+        assert [announcement.guild_id for announcement in mine] == [guild_id]
+    both = await store.outbox.pending(shards=Shards(3, (0, 2)))
+    assert sorted(announcement.guild_id for announcement in both) == [guilds[0], guilds[2]]
+    assert len(await store.outbox.pending()) == 3

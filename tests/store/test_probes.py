@@ -36,12 +36,11 @@ async def test_each_response_updates_its_run_in_the_same_write(store: Store):
     assert (await store.probes.run(run_id)).state == "finished"
 
 
-async def test_a_crash_leaves_runs_running_until_the_next_start_abandons_them(tmp_path):
-    path = tmp_path / "scout.db"
-    async with await Store.open(path) as store:
+async def test_a_crash_leaves_runs_running_until_the_next_start_abandons_them(database_target):
+    async with await Store.open(database_target) as store:
         run_id = await store.probes.start_run("acme/a", "v1", "stealth")
         await store.probes.record_response(run_id, response("p1", content="kept"))
-    async with await Store.open(path) as store:
+    async with await Store.open(database_target) as store:
         stale = await store.probes.abandon_running()
         assert [run.id for run in stale] == [run_id]
         assert (await store.probes.run(run_id)).state == "abandoned"
@@ -128,7 +127,7 @@ async def test_upgrading_counts_models_attributed_before_as_probed_unless_every_
     from importlib import resources
 
     path = tmp_path / "old.db"
-    schema = resources.files("bot.store").joinpath("migrations/V1__initial.sql").read_text(encoding="utf-8")
+    schema = resources.files("bot.store").joinpath("migrations/V1__initial.sqlite.sql").read_text(encoding="utf-8")
     with sqlite3.connect(path) as old:
         old.executescript(schema + "PRAGMA user_version = 1;")
         for run_id, model, ok in ((1, "openrouter/good", 1), (2, "openrouter/failed", 0)):

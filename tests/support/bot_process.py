@@ -30,7 +30,7 @@ LIMIT_FILE_SIZE = "import resource; resource.setrlimit(resource.RLIMIT_FSIZE, ({
 def bot_environment(**settings: object) -> dict[str, str]:
     """This process's environment without any Model Scout setting, plus `settings` (names in any case)."""
     environment = {key: value for key, value in os.environ.items() if key.upper() not in SETTINGS_VARIABLES}
-    environment.update({key.upper(): str(value) for key, value in settings.items()})
+    environment.update({key.upper(): str(value) for key, value in settings.items() if value is not None})
     environment["PYTHONUNBUFFERED"] = "1"
     return environment
 

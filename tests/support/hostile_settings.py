@@ -34,4 +34,12 @@ HOSTILE_SETTINGS = [
     ("ANNOUNCE_CHANNEL_ID", str(2**63)),
     ("ANNOUNCE_CHANNEL_ID", "99999999999999999999999"),
     ("LOG_LEVEL", "TRACE"),
+    ("DATABASE_URL", "mysql://scout:hunter2@db/scout"),
+    ("DATABASE_URL", "postgresql://scout:hunter2@db:99999/scout"),
+    ("DATABASE_URL", "postgresql://scout:hunter2@/scout"),
+    ("DATABASE_URL", "postgresql://scout:hunter2@db"),
+    ("DATABASE_POOL_SIZE", "0"),
+    ("DATABASE_POOL_SIZE", "1e9"),
+    ("SHARD_IDS", "one"),
+    ("SHARD_IDS", "0"),  # without SHARD_COUNT
 ]

@@ -3,9 +3,6 @@ store's file behind the bot's back."""
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
-
 from bot.jobs.polling import record_catalogue
 from bot.store import Store
 from bot.store.votes import Tally
@@ -32,11 +29,10 @@ def pairs(tally: Tally) -> list[tuple[str, int]]:
     return [(item.vendor, item.votes) for item in tally.by_vendor]
 
 
-def probe_runs(store: Store, model_id: str) -> list[tuple[int, str]]:
-    """The model's probe runs as (id, state), newest first, read from the file: the bot itself never lists them."""
-    with contextlib.closing(sqlite3.connect(store.db.path)) as connection:
-        query = "SELECT id, state FROM probe_runs WHERE model_id = ? ORDER BY id DESC"
-        return connection.execute(query, (model_id,)).fetchall()
+async def probe_runs(store: Store, model_id: str) -> list[tuple[int, str]]:
+    """The model's probe runs as (id, state), newest first, read from the database: the bot never lists them."""
+    rows = await store.db.fetchall("SELECT id, state FROM probe_runs WHERE model_id = ? ORDER BY id DESC", (model_id,))
+    return [(row[0], row[1]) for row in rows]
 
 
 async def list_owl(store: Store) -> str:

@@ -122,7 +122,8 @@ def announcements_in(fake: FakeDiscord, channel_id: int) -> list[StoredMessage]:
 class World:
     fake: FakeDiscord
     gateway: FakeGateway
-    database: Path
+    database: Path | str
+    """A SQLite file, or a postgresql:// URL (`on_database` moves the world to another database)."""
     guild: GuildSpec
     channel: ChannelSpec
     member: MemberSpec
@@ -137,7 +138,11 @@ class World:
             "discord_token": self.fake.token,
             "openrouter_api_key": API_KEY,
             "openrouter_base_url": self.gateway.base_url,
-            "database_path": self.database,
+            **(
+                {"database_url": self.database}
+                if isinstance(self.database, str)
+                else {"database_path": self.database, "database_url": None}
+            ),
             "poll_interval_seconds": 3600,
             "log_level": "DEBUG",
             "probe_requests_per_minute": 6000,
@@ -162,7 +167,7 @@ class World:
         """A bot on this world's database. The watcher's first poll runs at start; with the default hour-long
         interval, tests drive later polls themselves with `bot.pipeline.poll_once()`."""
         settings = self.settings(**overrides)
-        store = await Store.open(self.database)
+        store = await Store.from_settings(settings)
         gateway = GatewayClient(self.gateway.base_url, API_KEY, backoff_base_s=0.01, backoff_cap_s=0.05)
         try:
             bot = ScoutBot(

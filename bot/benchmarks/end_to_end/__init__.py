@@ -38,6 +38,15 @@ def _benchmark(names: argparse._SubParsersAction, module: str, help_text: str) -
     return bench
 
 
+def _engine_argument(bench: argparse.ArgumentParser) -> None:
+    bench.add_argument(
+        "--engine",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="the store: a SQLite file (default), or a PostgreSQL server started for the run",
+    )
+
+
 def register(names: argparse._SubParsersAction) -> None:
     """Add the end-to-end benchmarks to `scout bench`: announce-latency, vote-storm, ack-under-lock,
     ack-during-poll, idle-memory and whole-guess."""
@@ -58,12 +67,17 @@ def register(names: argparse._SubParsersAction) -> None:
     bench = _benchmark(names, "vote_storm", "members vote at once in a card: acknowledgement latency and votes stored")
     bench.add_argument("--members", type=int, default=500, help="members who vote (default 500)")
     bench.add_argument("--window", type=float, default=5.0, help="seconds over which the clicks are spread")
+    _engine_argument(bench)
+    bench.add_argument(
+        "--processes", type=int, default=1, help="bot processes, one shard and one guild each (PostgreSQL only)"
+    )
 
     bench = _benchmark(
         names, "ack_under_lock", "acknowledgements and votes while another process holds the database's write lock"
     )
     bench.add_argument("--hold", type=float, default=20.0, help="seconds the other process holds the write lock")
     bench.add_argument("--interactions", type=int, default=80, help="interactions sent during the hold (default 80)")
+    _engine_argument(bench)
 
     bench = _benchmark(
         names,

@@ -2,14 +2,15 @@
 
 A second process (as `scout scan`, a backup or a stray `sqlite3` shell would) takes SQLite's write lock
 with `BEGIN IMMEDIATE` and keeps it for `--hold` seconds, longer than the store's own busy retries
-(about 50 s by default) when asked. Meanwhile members pick vendors in an announcement's select and run
+(about 50 s by default) when asked; with `--engine postgresql` it holds the store's advisory write lock
+on a PostgreSQL server started for the run. Meanwhile members pick vendors in an announcement's select and run
 `/scout status`, `/scout model` and the Votes button, spread evenly over the hold. Discord drops an
 interaction not acknowledged within 3 s, so each must be acknowledged in time whatever the database is
 doing; every vote must be stored once the lock is gone (queued and retried, never lost).
 
 Acknowledgement latency is what FakeDiscord measures: INTERACTION_CREATE sent → callback received.
 
-    scout bench ack-under-lock [--hold 20] [--interactions 80] [--json]
+    scout bench ack-under-lock [--hold 20] [--interactions 80] [--engine sqlite|postgresql] [--json]
 """
 
 from __future__ import annotations
@@ -38,10 +39,10 @@ ACK_DEADLINE_S = 3.0
 KINDS = ("vote", "status", "model", "votes-button")
 
 
-async def run_ack_under_lock(hold: float = 20.0, interactions: int = 80) -> dict[str, Any]:
+async def run_ack_under_lock(hold: float = 20.0, interactions: int = 80, engine: str = "sqlite") -> dict[str, Any]:
     """One run: the figures as a dict, `met` saying whether every ack was in time and no vote was lost."""
     members = [MemberSpec(f"member-{index}") for index in range(interactions)]
-    async with stealth_announced("Busy Guild", announces_stealth) as launched:
+    async with stealth_announced("Busy Guild", announces_stealth, engine=engine) as launched:
         fake, store, guild, announcement = launched.fake, launched.store, launched.guild, launched.announcement
         await launched.bot.pipeline.wait_idle()
         await asyncio.sleep(launched.bot.announce_edit_interval + 0.5)  # the card's own edits are done
@@ -73,6 +74,7 @@ async def run_ack_under_lock(hold: float = 20.0, interactions: int = 80) -> dict
     met = len(latencies) == interactions and max(latencies) < ACK_DEADLINE_S and lost == 0
     return {
         "benchmark": "ack_under_lock",
+        "engine": engine,
         "lock_held_s": round(held_for, 1),
         "interactions": interactions,
         "mix": {kind: kinds.count(kind) for kind in KINDS},
@@ -94,7 +96,7 @@ def format_report(report: dict[str, Any]) -> str:
     mix = ", ".join(f"{count} {kind}" for kind, count in report["mix"].items())
     return "\n".join(
         [
-            f"ack under a held write lock: another process held it {report['lock_held_s']} s; "
+            f"ack under a held write lock on {report['engine']}: another process held it {report['lock_held_s']} s; "
             f"{report['interactions']} interactions ({mix})",
             f"  {ack_summary(report, report['interactions'])} (deadline {report['ack_deadline_s']:g} s)",
             f"  votes: {report['votes_cast']} cast, {report['votes_stored']} stored, {report['votes_lost']} lost; "
@@ -107,5 +109,5 @@ def format_report(report: dict[str, Any]) -> str:
 
 async def run_command(settings: Settings, args: argparse.Namespace) -> int:
     """Print the figures; exit 1 when the target was missed, so a script can tell."""
-    report = await run_ack_under_lock(args.hold, args.interactions)
+    report = await run_ack_under_lock(args.hold, args.interactions, args.engine)
     return finish(report, format_report(report), args.json)

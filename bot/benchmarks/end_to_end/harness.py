@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.client import ScoutBot
+from bot.errors import CommandError
 from bot.gateway import GatewayClient
 from bot.jobs.pipeline import Pipeline
 from bot.jobs.polling import record_catalogue
@@ -39,6 +40,7 @@ from bot.testing.discord import (
     connected_client,
 )
 from bot.testing.gateway_server import FakeGateway
+from bot.testing.postgres import PostgresUnavailable, start_server
 from bot.testing.scripted_labs import KNOWN_MODELS, STEALTH_ENTRY, STEALTH_ID, catalogue, install_labs
 
 API_KEY = "sk-or-bench-not-a-secret"
@@ -52,15 +54,16 @@ def known_catalogue() -> list[dict[str, Any]]:
     return [entry for entry in catalogue() if entry["id"] != STEALTH_ID]
 
 
-def bench_settings(fake: FakeDiscord, gateway: FakeGateway, database: Path, **overrides: Any) -> Settings:
-    """Deployment defaults, pointed at the fakes; `.env` is ignored so the machine's own settings never leak in."""
+def bench_settings(fake: FakeDiscord, gateway: FakeGateway, database: Path | str, **overrides: Any) -> Settings:
+    """Deployment defaults, pointed at the fakes; `.env` is ignored so the machine's own settings never leak in.
+    `database` is a SQLite file or a postgresql:// URL."""
     values: dict[str, Any] = {
         "discord_token": fake.token,
         "openrouter_api_key": API_KEY,
         "openrouter_base_url": gateway.base_url,
         "discord_api_base": fake.api_base,
         "discord_gateway_url": fake.gateway_url,
-        "database_path": database,
+        **({"database_url": database} if isinstance(database, str) else {"database_path": database}),
         "log_level": "WARNING",
     }
     values.update(overrides)
@@ -111,25 +114,45 @@ class AnnouncedBot:
     store: Store
     bot: ScoutBot
     guild: GuildSpec
-    database: Path
+    database: Path | str
     announcement: StoredMessage
 
 
 @contextlib.asynccontextmanager
-async def stealth_announced(guild_name: str, announced: Callable[[StoredMessage], bool]) -> AsyncIterator[AnnouncedBot]:
-    """The real bot in a fresh guild of one announcement channel, after its first poll saw the stealth model
-    appear and posted the card `announced` accepts; so each benchmark starts from the same launch."""
+async def fresh_database(engine: str) -> AsyncIterator[Path | str]:
+    """An empty database for one run: a SQLite file in a scratch folder, or a database on a PostgreSQL server
+    started for the run from the machine's binaries (the server and its data go afterwards)."""
+    if engine == "sqlite":
+        with tempfile.TemporaryDirectory() as scratch:
+            yield Path(scratch) / "bench.db"
+        return
+    try:
+        server = await asyncio.to_thread(start_server)
+    except PostgresUnavailable as error:
+        raise CommandError(f"--engine postgresql: {error}") from None
+    try:
+        yield await server.create_database("bench")
+    finally:
+        await asyncio.to_thread(server.stop)
+
+
+@contextlib.asynccontextmanager
+async def stealth_announced(
+    guild_name: str, announced: Callable[[StoredMessage], bool], *, engine: str = "sqlite"
+) -> AsyncIterator[AnnouncedBot]:
+    """The real bot in a fresh guild of one announcement channel, on a fresh database of `engine`, after its
+    first poll saw the stealth model appear and posted the card `announced` accepts; so each benchmark starts
+    from the same launch."""
     channel = ChannelSpec("model-scout")
     guild = GuildSpec(name=guild_name, channels=[channel])
-    with tempfile.TemporaryDirectory() as scratch:
-        database = Path(scratch) / "bench.db"
+    async with fresh_database(engine) as database:
         async with FakeGateway(api_key=None) as gateway, FakeDiscord(guilds=[guild]) as fake:
             install_labs(gateway)
             gateway.set_catalogue(known_catalogue())
             settings = bench_settings(
                 fake, gateway, database, poll_interval_seconds=3600, announce_channel_id=channel.id
             )
-            async with await Store.open(database) as store, running_bot(settings, fake, store) as bot:
+            async with await Store.from_settings(settings) as store, running_bot(settings, fake, store) as bot:
                 while await store.catalogue.last_successful_poll() is None:
                     await asyncio.sleep(0.01)
                 gateway.set_catalogue([*known_catalogue(), STEALTH_ENTRY])

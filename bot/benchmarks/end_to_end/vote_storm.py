@@ -10,7 +10,11 @@ is counted against the bot: a pessimistic set-up.
 The store is then checked through its API: 500 current votes in the tally, and 500 vote rows in the
 exported log, one per member.
 
-    scout bench vote-storm [--members 500] [--window 5] [--json]
+    scout bench vote-storm [--members 500] [--window 5] [--engine sqlite|postgresql] [--processes N] [--json]
+
+`--engine postgresql` runs the same storm on a PostgreSQL server started for the run; `--processes N` (with
+PostgreSQL) runs N bot processes, one shard and one guild each, storming every guild at once
+(`storm_across_processes.py`).
 """
 
 from __future__ import annotations
@@ -25,9 +29,12 @@ from bot.benchmarks.end_to_end.harness import (
     ack_summary,
     announces_stealth,
     finish,
+    fresh_database,
     stealth_announced,
 )
+from bot.benchmarks.end_to_end.storm_across_processes import run_storm_across_processes
 from bot.benchmarks.measure import machine
+from bot.errors import UsageError
 from bot.settings import Settings
 from bot.testing.discord import MemberSpec, StoredMessage
 from bot.testing.scripted_labs import STEALTH_ID
@@ -41,10 +48,10 @@ def _announced_and_probed(message: StoredMessage) -> bool:
     return announces_stealth(message) and not description.startswith("**Probing")
 
 
-async def run_vote_storm(members: int = 500, window: float = 5.0) -> dict[str, Any]:
+async def run_vote_storm(members: int = 500, window: float = 5.0, engine: str = "sqlite") -> dict[str, Any]:
     """One storm: the figures as a dict, `met` saying whether every click was acknowledged in time and stored once."""
     voters = [MemberSpec(f"voter-{index}") for index in range(members)]
-    async with stealth_announced("Storm Guild", _announced_and_probed) as launched:
+    async with stealth_announced("Storm Guild", _announced_and_probed, engine=engine) as launched:
         fake, store, guild, announcement = launched.fake, launched.store, launched.guild, launched.announcement
         [select_id] = [cid for cid in announcement.custom_ids() if cid.startswith("scout:vote:")]
         select = announcement.find_component(select_id)
@@ -86,6 +93,8 @@ async def run_vote_storm(members: int = 500, window: float = 5.0) -> dict[str, A
     )
     return {
         "benchmark": "vote_storm",
+        "engine": engine,
+        "processes": 1,
         "members": members,
         "window_s": window,
         "sent_within_s": round(sent_span, 2),
@@ -105,9 +114,22 @@ async def run_vote_storm(members: int = 500, window: float = 5.0) -> dict[str, A
 def format_report(report: dict[str, Any]) -> str:
     """The figures as lines for a person."""
     verdict = "met" if report["met"] else "MISSED"
+    if report["processes"] > 1:
+        return "\n".join(
+            [
+                f"vote storm on {report['engine']}, {report['processes']} processes: {report['members']} members in "
+                f"each of {report['processes']} guilds, {report['votes_sent']} clicks "
+                f"sent over {report['sent_within_s']} s",
+                f"  {ack_summary(report, report['votes_sent'])} (deadline {report['ack_deadline_s']:g} s)",
+                f"  every answer sent {report['all_answered_after_s']} s after the first click",
+                f"  store: {report['current_votes_per_guild']} current votes per guild, "
+                f"{report['vote_history_rows']} history rows: {verdict}",
+                f"  machine: {report['machine']}",
+            ]
+        )
     return "\n".join(
         [
-            f"vote storm: {report['members']} members pick a vendor in the select, "
+            f"vote storm on {report['engine']}: {report['members']} members pick a vendor in the select, "
             f"sent over {report['sent_within_s']} s",
             f"  {ack_summary(report, report['members'])} (deadline {report['ack_deadline_s']:g} s)",
             f"  every answer sent {report['all_answered_after_s']} s after the first click; "
@@ -121,5 +143,12 @@ def format_report(report: dict[str, Any]) -> str:
 
 async def run_command(settings: Settings, args: argparse.Namespace) -> int:
     """Print the figures; exit 1 when the target was missed, so a script can tell."""
-    report = await run_vote_storm(args.members, args.window)
+    if args.processes > 1:
+        if args.engine != "postgresql":
+            raise UsageError("--processes: several bot processes share one database only on --engine postgresql")
+        async with fresh_database(args.engine) as url:
+            assert isinstance(url, str)
+            report = await run_storm_across_processes(url, args.processes, args.members, args.window)
+    else:
+        report = await run_vote_storm(args.members, args.window, args.engine)
     return finish(report, format_report(report), args.json)

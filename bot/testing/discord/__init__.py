@@ -59,6 +59,7 @@ from bot.testing.discord.specs import (
     RoleSpec,
     UserArg,
     new_snowflake,
+    snowflake_on_shard,
 )
 from bot.testing.discord.validation import DiscordError
 
@@ -99,4 +100,5 @@ __all__ = [
     "connected_client",
     "json_response",
     "new_snowflake",
+    "snowflake_on_shard",
 ]

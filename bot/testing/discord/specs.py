@@ -166,6 +166,15 @@ def new_snowflake() -> int:
         return (ms << 22) | (1 << 17) | _snowflake_state["increment"]
 
 
+def snowflake_on_shard(shard: int, shard_count: int) -> int:
+    """A new guild id that Discord puts on `shard` of `shard_count` ((id >> 22) % count), for sharded tests."""
+    while True:
+        snowflake = new_snowflake()
+        if (snowflake >> 22) % shard_count == shard:
+            return snowflake
+        time.sleep(0.001)
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 

@@ -14,8 +14,14 @@ direction matters because some references are "hubs" that look a bit like everyb
 and the mutual score drops. A vendor scores as its best-matching model, so a vendor with
 many references is not favoured by count.
 
+Beside the per-prompt views, each model's answers are joined into one document and compared by
+TF-IDF cosine (`bot.attribution.lexical`): a lab's pet words and phrasing across prompts. Its
+similarity is standardised across the same candidates and added, at half the weight of the mean
+per-prompt score, in both directions like the rest.
+
 Probabilities come from a softmax whose temperature is fitted by attributing each
-reference against the other references (their labels are known), never from the query.
+reference against the other references (their labels are known), never from the query; the same
+cases teach the confidence at which one vendor is named (`StyleVerdict.threshold`).
 The same cases, with the reference's own vendor held out whole, teach the probability that
 the query comes from a lab with no reference at all (`StyleVerdict.unknown_probability`).
 """

@@ -219,8 +219,9 @@ async def cmd_references_import(settings: Settings, args: argparse.Namespace) ->
         except CorpusError as error:
             raise CommandError(str(error)) from None
         print(
-            f"imported {summary.models} models of {summary.vendors} vendors ({summary.answers} answers) "
-            f"from {path.name} as {summary.source} (suite-independent: {CORPUS_SUITE_VERSION})"
+            f"imported {summary.models} models of {summary.vendors} vendors ({summary.answers} answers, "
+            f"{summary.counted} with the gateway's token counts) from {path.name} as {summary.source} "
+            f"(suite-independent: {CORPUS_SUITE_VERSION})"
         )
         if summary.lines_skipped or summary.models_skipped:
             print(

@@ -142,6 +142,7 @@ class ImportSummary:
     lines_skipped: int
     models_skipped: tuple[str, ...]
     texts_cut: int = 0
+    counted: int = 0  # answers that came with the gateway's prompt-token count
 
 
 async def import_corpus(store: Store, path: Path) -> ImportSummary:
@@ -179,6 +180,7 @@ async def import_corpus(store: Store, path: Path) -> ImportSummary:
         corpus.stats.lines_skipped,
         corpus.stats.models_skipped,
         corpus.stats.texts_cut,
+        sum(1 for r in references for answer in r.answers.values() if answer.prompt_tokens is not None),
     )
 
 

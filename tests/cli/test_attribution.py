@@ -101,7 +101,9 @@ async def test_probe_json_has_the_documented_shape_even_with_no_references(tmp_p
 async def test_references_import_loads_a_corpus_and_rejects_a_missing_file(tmp_path):
     code, out, err = await scout(tmp_path, "references", "import", str(corpus(tmp_path / "mini.jsonl.gz")))
     assert code == 0, err
-    assert out.splitlines()[0].startswith("imported 4 models of 2 vendors (12 answers) from mini.jsonl.gz")
+    assert out.splitlines()[0].startswith(
+        "imported 4 models of 2 vendors (12 answers, 0 with the gateway's token counts) from mini.jsonl.gz"
+    )
     assert "references: 4 comparable with suite" in out
     code, _, err = await scout(tmp_path, "references", "import", str(tmp_path / "absent.jsonl"))
     assert code == 1 and err.startswith("error: cannot read corpus") and "Traceback" not in err

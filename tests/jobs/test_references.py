@@ -234,7 +234,8 @@ async def test_gateway_counts_and_providers_survive_a_corpus_import(store: Store
         "provider": "DeepInfra",
     }
     bare = row("qwen/qwen3-32b", "Alibaba/Qwen", "aaaaaaaaaaaa", "other")
-    await import_corpus(store, write_corpus(tmp_path / "counted.jsonl.gz", [counted, bare]))
+    summary = await import_corpus(store, write_corpus(tmp_path / "counted.jsonl.gz", [counted, bare]))
+    assert (summary.answers, summary.counted) == (2, 1)
     (reference,) = await store.references.load(SUITE_VERSION)
     assert reference.answers[STYLE_ID] == ReferenceAnswer("Qwen answer", 21, 340, "DeepInfra")
     assert reference.answers["aaaaaaaaaaaa"] == ReferenceAnswer("other")

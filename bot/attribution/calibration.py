@@ -8,10 +8,9 @@ small floor mixed in keeps a confident mistake from costing an infinite log-loss
 Both maps are monotone, so the ranking is never changed by calibration.
 
 How sure is sure enough to name one vendor is learnt the same way (`fit_threshold`): the lowest
-confidence above which the held-out cases were right at least `TARGET_PRECISION` of the time, that
-precision read by the rule of succession the confidence itself is kept modest with ((right + 1) /
-(named + 2): a few dozen cases measure a precision only roughly). Below it a guess says "not sure" and
-names the labs it cannot choose between.
+confidence above which the held-out cases were right at least `TARGET_PRECISION` of the time, with one
+standard error to spare (a few dozen cases measure a precision only roughly). Below it a guess says "not
+sure" and names the labs it cannot choose between.
 
 A query may come from a lab we hold no reference for. `UnknownEntry` gives that case its own
 probability, read from how well the best vendor scores and by how much it leads: a small logistic
@@ -175,18 +174,24 @@ TARGET_PRECISION = 0.90
 DEFAULT_THRESHOLD = 0.5
 """The confidence a vendor needs when too few cases were seen to learn one: more likely right than wrong."""
 MIN_NAMED = 5
+PRECISION_MARGIN_Z = 1.0
 
 
-def succession_precision(right: int, named: int) -> float:
-    """A precision measured as `right` of `named`, by the rule of succession: (right + 1) / (named + 2)."""
-    return (right + 1) / (named + 2)
+def precision_lower_bound(right: int, named: int, z: float = PRECISION_MARGIN_Z) -> float:
+    """The Wilson score lower bound of a precision measured as `right` of `named`, `z` standard errors down."""
+    if named == 0:
+        return 0.0
+    share = right / named
+    centre = share + z * z / (2 * named)
+    spread = z * math.sqrt(share * (1 - share) / named + z * z / (4 * named * named))
+    return (centre - spread) / (1 + z * z / named)
 
 
 def fit_threshold(outcomes: Sequence[tuple[float, bool]], target: float = TARGET_PRECISION) -> float:
     """The lowest confidence above which the cases (confidence, right) were right at least `target` of the time.
 
-    The precision is read by the rule of succession (`succession_precision`). Only cuts that keep at least
-    `MIN_NAMED` cases count; when none reaches the target, the cut with the best precision (the lower on a
+    "At least" with one standard error to spare (`precision_lower_bound`). Only cuts that keep at least
+    `MIN_NAMED` cases count; when none reaches the target, the cut with the best bound (the lower on a
     tie); with fewer than `MIN_NAMED` cases, `DEFAULT_THRESHOLD`.
     """
     ordered = sorted(outcomes, key=lambda item: -item[0])
@@ -198,7 +203,7 @@ def fit_threshold(outcomes: Sequence[tuple[float, bool]], target: float = TARGET
         right += correct
         last_of_its_value = index == len(ordered) or ordered[index][0] < confidence
         if index >= MIN_NAMED and last_of_its_value:
-            cuts.append((confidence, succession_precision(right, index)))
+            cuts.append((confidence, precision_lower_bound(right, index)))
     reaching = [confidence for confidence, precision in cuts if precision >= target]
     if reaching:
         return min(reaching)

@@ -17,6 +17,7 @@ import json
 import logging
 import pkgutil
 import signal
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -28,15 +29,19 @@ from discord.ext import commands
 from bot.discord_endpoints import point_discord_at
 from bot.errors import CommandError
 from bot.gateway import GatewayClient
+from bot.jobs.background import BackgroundLoop
 from bot.jobs.pipeline import Pipeline
+from bot.jobs.retention import RETENTION_CHECK_SECONDS, purge_departed_guilds
 from bot.jobs.watcher import POLLER_LEASE, Watcher, one_line
 from bot.settings import Settings
-from bot.store import Store
+from bot.store import Store, StoreError
 from bot.store.database import Shards
 
 log = logging.getLogger(__name__)
 
 EXTENSIONS_PACKAGE = "cogs"
+SHUTDOWN_GRACE_SECONDS = 7.0
+DATABASE_WATCH_SECONDS = 2.0
 SYNC_STATE_KEY = "command_tree_hash"
 
 
@@ -104,6 +109,12 @@ class ScoutBot(commands.AutoShardedBot):
             store.db.lease(POLLER_LEASE),
             before_first_poll=self._before_first_poll,
         )
+        self._retention = BackgroundLoop(
+            "scout-guild-retention",
+            self.purge_departed_guilds,
+            on_failure=_retention_failed,
+            prepare=self._note_guilds_left_while_offline,
+        )
 
     async def setup_hook(self) -> None:
         """Load the cogs and sync before the watcher starts, so the first announcement has its commands."""
@@ -113,12 +124,24 @@ class ScoutBot(commands.AutoShardedBot):
             log.info("loaded extension %s", name)
         await self.sync_commands_if_changed()
         self.watcher.start()
+        self._retention.start()
 
     async def close(self) -> None:
-        """Stop the watcher before Discord closes, then the pipeline: probes cut short resume at the next start."""
+        """Stop the watcher and the pipeline first (probes cut short resume at the next start), then Discord: the
+        bot's own work is stopped even when Discord takes too long to close."""
         await self.watcher.stop()
-        await super().close()
+        await self._retention.stop()
         await self.pipeline.close()
+        await super().close()
+
+    async def on_error(self, event_method: str, /, *args: Any, **kwargs: Any) -> None:
+        """An event handler that failed in the store (a full disk, a database file gone) is one line meant for
+        people; anything else is a bug, logged with its traceback as discord.py does."""
+        error = sys.exc_info()[1]
+        if isinstance(error, StoreError):
+            log.error("%s failed: %s", event_method, error)
+            return
+        await super().on_error(event_method, *args, **kwargs)
 
     def add_scout_commands(self, *scout_commands: app_commands.Command[Any, ..., Any]) -> None:
         """Extensions add their sub-commands to the one `/scout` group; a name used twice is an error."""
@@ -185,12 +208,37 @@ class ScoutBot(commands.AutoShardedBot):
             await self.store.outbox.intend(guild_id, model.id, channel_id)
 
     async def on_guild_join(self, guild: discord.Guild) -> None:
-        """A new guild hears announcements at once when the deployment has a default channel in it."""
+        """A new guild hears announcements at once when the deployment has a default channel in it; a guild that
+        comes back within the retention period finds its data where it left it."""
+        await self.store.guilds.record_return(guild.id)
         await self.adopt_default_channel(guild)
 
     async def on_guild_available(self, guild: discord.Guild) -> None:
         """A guild that joined while the bot was down gets the default channel too."""
+        await self.store.guilds.record_return(guild.id)
         await self.adopt_default_channel(guild)
+
+    async def on_guild_remove(self, guild: discord.Guild) -> None:
+        """Removed from a guild: its members' data is purged after GUILD_DATA_RETENTION_DAYS (at once with 0)."""
+        await self.store.guilds.record_departure(guild.id)
+        log.info(
+            "removed from guild %d: its data is purged in %g days", guild.id, self.settings.guild_data_retention_days
+        )
+        await self.purge_departed_guilds()
+
+    async def purge_departed_guilds(self) -> float:
+        """Purge the guilds whose retention has run out; returns when to look again."""
+        await purge_departed_guilds(self.store, self.settings.guild_data_retention_days)
+        return RETENTION_CHECK_SECONDS
+
+    async def _note_guilds_left_while_offline(self) -> None:
+        """Guilds the store holds data of that the bot is no longer in removed it while it was offline (only the
+        guilds of this process's shards: another process runs the others)."""
+        await self.wait_until_ready()
+        present = {guild.id for guild in self.guilds}
+        for guild_id in await self.store.guilds.with_data() - present:
+            if self.held_shards is None or (guild_id >> 22) % self.held_shards.count in self.held_shards.ids:
+                await self.store.guilds.record_departure(guild_id)
 
     async def _before_first_poll(self) -> None:
         """Wait for Discord, so guilds that adopt the default channel are known before the first poll's intents."""
@@ -199,19 +247,27 @@ class ScoutBot(commands.AutoShardedBot):
             await self.adopt_default_channel(guild)
 
 
+def _retention_failed(error: Exception) -> float:
+    log.warning("purging the data of departed guilds failed: %s", one_line(error))
+    return RETENTION_CHECK_SECONDS
+
+
 async def run_bot(settings: Settings) -> None:
-    """Open the store and the gateway, then run the bot until it is stopped."""
+    """Open the store and the gateway, then run the bot until it is stopped: by SIGTERM (within
+    SHUTDOWN_GRACE_SECONDS whatever Discord does), or by its database file going away (a `CommandError`, so the
+    process exits non-zero and its supervisor starts it again on the file now at that path)."""
     token = settings.discord_token.get_secret_value() if settings.discord_token else ""
     point_discord_at(settings.discord_api_base, settings.discord_gateway_url)
     async with await Store.from_settings(settings) as store:
         gateway = GatewayClient.from_settings(settings)
         pipeline = Pipeline(store, gateway, settings)
         bot = ScoutBot(settings, store, pipeline)
-        # A service manager stops the bot with SIGTERM: close it properly (pipeline, sessions, store).
-        asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, lambda: asyncio.create_task(bot.close()))
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, stop.set)  # a service manager stops the bot with SIGTERM
         try:
             async with bot:
-                await bot.start(token)
+                gone = await _serve(bot, token, store, stop)
         except discord.LoginFailure:
             raise CommandError(
                 "Discord refused the token: check DISCORD_TOKEN (the bot token from the Developer Portal)"
@@ -220,4 +276,49 @@ async def run_bot(settings: Settings) -> None:
             address = settings.discord_api_base or "https://discord.com/api"
             raise CommandError(f"cannot reach Discord at {address}: {one_line(error)}") from None
         finally:
+            loop.remove_signal_handler(signal.SIGTERM)
             await gateway.close()
+    if gone is not None:
+        raise CommandError(f"{gone}: the bot stopped writing and exits, for its supervisor to start it again")
+
+
+async def _serve(bot: ScoutBot, token: str, store: Store, stop: asyncio.Event) -> str | None:
+    """Run the bot until it ends by itself, `stop` is set, or the database file is deleted or replaced (then say so
+    loudly and stop); returns why the database went, if it did."""
+    running = asyncio.create_task(bot.start(token), name="scout-discord")
+    stopping = asyncio.create_task(stop.wait(), name="scout-sigterm")
+    watching = asyncio.create_task(_database_gone(store), name="scout-database-watch")
+    try:
+        await asyncio.wait({running, stopping, watching}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (stopping, watching):
+            task.cancel()
+        await asyncio.gather(stopping, watching, return_exceptions=True)
+    if running.done():
+        running.result()
+        return None
+    gone = watching.result() if watching.done() and not watching.cancelled() else None
+    if gone is not None:
+        log.critical("%s: stopping now, so nothing more is written to it; restart the bot", gone)
+    await _stop_within(bot, running, SHUTDOWN_GRACE_SECONDS)
+    return gone
+
+
+async def _database_gone(store: Store) -> str:
+    """Why the database file went (deleted, replaced), once it does; checked every DATABASE_WATCH_SECONDS."""
+    while (reason := store.db.missing()) is None:
+        await asyncio.sleep(DATABASE_WATCH_SECONDS)
+    return reason
+
+
+async def _stop_within(bot: ScoutBot, running: asyncio.Task[None], grace: float) -> None:
+    """Close the bot, but give up waiting after `grace` seconds: discord.py retries an unreachable gateway forever
+    and waits for a dead network's answer to its close frame, and a supervisor kills what outstays its stop."""
+    closing = asyncio.create_task(bot.close(), name="scout-close")
+    try:
+        await asyncio.wait_for(asyncio.shield(closing), grace)
+    except TimeoutError:
+        log.warning("closing the Discord connection took over %.0fs; stopping without it", grace)
+    running.cancel()
+    closing.cancel()
+    await asyncio.gather(running, closing, return_exceptions=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import logging
+import math
 import random
 import re
 import string
@@ -107,6 +108,8 @@ class ChatCompletion:
     `model` is what we asked for, `served_model` what the gateway says answered (they can differ:
     routers and aliases). `latency_s` covers the successful attempt only, from sending the request
     to having the whole body, so retries do not distort timing signals; `attempts` counts them.
+    `cost_usd` is what the gateway says the request cost (OpenRouter's `usage.cost`, in credits, which are
+    US dollars), or None when it did not say.
     """
 
     model: str
@@ -118,6 +121,7 @@ class ChatCompletion:
     latency_s: float
     served_model: str | None
     attempts: int
+    cost_usd: float | None
     raw: dict[str, Any] = field(repr=False)
 
 
@@ -611,6 +615,7 @@ def _parse_completion(model: str, response: _JsonReply) -> ChatCompletion:
         latency_s=response.latency_s,
         served_model=served_model if isinstance(served_model, str) else None,
         attempts=response.attempts,
+        cost_usd=_non_negative_number(usage.get("cost")),
         raw=payload,
     )
 
@@ -619,6 +624,12 @@ def _non_negative_int(value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         return None
     return value
+
+
+def _non_negative_number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        return None
+    return float(value)
 
 
 def _one_line(text: str) -> str:

@@ -136,6 +136,12 @@ class Settings(BaseSettings):
     calibration_request_budget: int = Field(1000, ge=0, le=100_000)
     probe_retry_base_seconds: float = Field(120.0, ge=1, le=86_400)
     probe_retry_max_attempts: int = Field(6, ge=1, le=100)
+    spend_limit_usd_per_week: float = Field(5.0, ge=0, le=100_000)
+    probe_max_usd_per_run: float = Field(0.5, ge=0, le=1_000)
+    probe_command_any_model: bool = False
+    probe_command_cooldown_seconds: float = Field(600.0, ge=10, le=7 * 86_400)
+    repost_deleted_cards: bool = True
+    guild_data_retention_days: float = Field(30.0, ge=0, le=3650)
 
     @field_validator("openrouter_base_url", "discord_api_base")
     @classmethod

@@ -1,9 +1,9 @@
 """Posting the alerts outbox: one grouped message per guild, poll and kind, exactly once.
 
-The announcer calls `deliver_alerts` on each pass. Like announcements, a row is marked `posting` before
-the HTTP call and carries a footer marker ("Model Scout · alert #<id>"); a row found in `posting` (the
-bot died around the call) is first looked for in the channel's recent messages, and the post carries
-a nonce derived from the row so Discord drops a repeat.
+The announcer hands each guild's pending alerts to that guild's delivery worker, after its cards. Like
+announcements, a row is marked `posting` before the HTTP call and carries a footer marker ("Model Scout ·
+alert #<id>"); a row found in `posting` (the bot died around the call) is first looked for in the channel's
+recent messages, and the post carries a nonce derived from the row so Discord drops a repeat.
 """
 
 from __future__ import annotations
@@ -79,29 +79,27 @@ async def _post(bot: ScoutBot, alert: Alert) -> None:
     log.info("alert #%d (%s, %d models) posted in guild %d", alert.id, alert.kind, len(alert.lines), alert.guild_id)
 
 
-async def deliver_alert(bot: ScoutBot, alert: Alert) -> bool:
-    """Post one alert; True when it was posted, False when it failed or waits for a retry."""
+async def deliver_alert(bot: ScoutBot, alert: Alert) -> str | None:
+    """Post one alert. None when done with it (posted, or failed until the settings change); otherwise why it must
+    be tried again later (Discord 5xx or 429, a network error, a permission missing for now)."""
     try:
         await _post(bot, alert)
-        return True
-    except (AlertUndeliverable, discord.Forbidden, discord.NotFound) as error:
+        return None
+    except (AlertUndeliverable, discord.NotFound) as error:
         reason = str(error) if isinstance(error, AlertUndeliverable) else f"Discord refused the alert ({error.status})"
         log.warning("guild %d: alert #%d failed: %s", alert.guild_id, alert.id, reason)
         await bot.store.alerts.mark_failed(alert.id, reason)
         await bot.store.guilds.record_error(alert.guild_id, reason)
+        return None
+    except discord.Forbidden:
+        reason = f"missing permission to post alerts in channel {alert.channel_id}; retrying until it is granted"
+        await bot.store.guilds.record_error(alert.guild_id, reason)
     except discord.HTTPException as error:
-        if error.status >= 500 or error.status == 429:
-            await bot.store.alerts.record_error(alert.id, f"Discord answered {error.status}")
-        else:
+        if error.status < 500 and error.status != 429:
             await bot.store.alerts.mark_failed(alert.id, f"Discord refused the alert ({error.status})")
+            return None
+        reason = f"Discord answered {error.status}"
     except (aiohttp.ClientError, TimeoutError, OSError) as error:
-        await bot.store.alerts.record_error(alert.id, f"network error: {type(error).__name__}")
-    return False
-
-
-async def deliver_alerts(bot: ScoutBot) -> bool:
-    """Post every pending alert; True when at least one was posted (so the announcer looks again at once)."""
-    posted = False
-    for alert in await bot.store.alerts.pending(shards=bot.held_shards):
-        posted = await deliver_alert(bot, alert) or posted
-    return posted
+        reason = f"network error: {type(error).__name__}"
+    await bot.store.alerts.record_error(alert.id, reason)
+    return reason

@@ -18,6 +18,7 @@ import discord
 
 from bot.catalogue.vendors import COMMON_VENDOR_KEYS, canonical_vendor, display_name
 from bot.store.notes import MAX_NOTE_LENGTH
+from bot.store.outbox import Announcement
 from cogs import _safety as safety
 from cogs._actions import announcement_for, guild_card, record_note, record_vote, store_and_tell
 from cogs._card import Card, supported_ranking
@@ -55,6 +56,14 @@ class ScoutItem(discord.ui.DynamicItem[ItemT], template=r"scout:[a-z-]+:(?P<anno
     def __init__(self, announcement_id: int) -> None:
         super().__init__(self.build(announcement_id))
         self.announcement_id = announcement_id
+
+    def card_message_id(self, interaction: discord.Interaction[ScoutBot]) -> int | None:
+        """The card this component was used on: the message it sits on, for every component placed on the card."""
+        return interaction.message.id if interaction.message is not None else None
+
+    async def announcement(self, interaction: discord.Interaction[ScoutBot]) -> Announcement:
+        """The row behind this component, when it still owns the card the component was used on."""
+        return await announcement_for(interaction, self.announcement_id, self.card_message_id(interaction))
 
     def build(self, announcement_id: int) -> ItemT:
         """The Discord item carrying this card's custom id; each component says how it looks."""
@@ -120,27 +129,47 @@ class VendorSelect(ScoutItem[discord.ui.Select[Any]], template=r"scout:vote:(?P<
 
     async def act(self, interaction: discord.Interaction[ScoutBot]) -> None:
         value = self.item.values[0] if self.item.values else ""
+        card = self.card_message_id(interaction)
         if value == OTHER_VALUE:
-            await interaction.response.send_modal(OtherVendorModal(self.announcement_id))
+            await interaction.response.send_modal(OtherVendorModal(self.announcement_id, card))
             return
         await safety.acknowledge(interaction)
 
         async def vote() -> str:
-            announcement = await announcement_for(interaction, self.announcement_id)
+            announcement = await self.announcement(interaction)
             return await record_vote(interaction, announcement.model_id, value)
 
-        await store_and_tell(interaction, vote, "vote", confidence_view(self.announcement_id))
+        await store_and_tell(interaction, vote, "vote", confidence_view(self.announcement_id, card))
 
 
-class ConfidenceSelect(ScoutItem[discord.ui.Select[Any]], template=r"scout:sure:(?P<announcement>[0-9]{1,19})"):
-    """States how sure the member is of their current vote on this card (a probability, for scoring)."""
+class ConfidenceSelect(
+    ScoutItem[discord.ui.Select[Any]], template=r"scout:sure:(?P<announcement>[0-9]{1,19})(?::(?P<card>[0-9]{1,19}))?"
+):
+    """States how sure the member is of their current vote on this card (a probability, for scoring).
+
+    It is sent in the ephemeral answer to a vote, not on the card, so its custom id names the card's message too.
+    """
+
+    def __init__(self, announcement_id: int, card: int | None) -> None:
+        self.card = card
+        super().__init__(announcement_id)
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> ConfidenceSelect:
+        return cls(int(match["announcement"]), int(match["card"]) if match["card"] else None)
 
     def build(self, announcement_id: int) -> discord.ui.Select[Any]:
+        suffix = f":{self.card}" if self.card is not None else ""
         return discord.ui.Select(
-            custom_id=safety.custom_id(f"scout:sure:{announcement_id}"),
+            custom_id=safety.custom_id(f"scout:sure:{announcement_id}{suffix}"),
             placeholder="How sure are you? (optional, for scoring)",
             options=[discord.SelectOption(label=f"{p}% sure", value=str(p)) for p in CONFIDENCE_CHOICES],
         )
+
+    def card_message_id(self, interaction: discord.Interaction[ScoutBot]) -> int | None:
+        return self.card
 
     async def act(self, interaction: discord.Interaction[ScoutBot]) -> None:
         await safety.acknowledge(interaction)
@@ -149,7 +178,7 @@ class ConfidenceSelect(ScoutItem[discord.ui.Select[Any]], template=r"scout:sure:
         assert guild_id is not None
 
         async def restate() -> str:
-            announcement = await announcement_for(interaction, self.announcement_id)
+            announcement = await self.announcement(interaction)
             vote = await interaction.client.store.votes.current(guild_id, announcement.model_id, interaction.user.id)
             if vote is None:
                 raise safety.CommandRefused("Vote for a vendor first, then say how sure you are.")
@@ -158,9 +187,9 @@ class ConfidenceSelect(ScoutItem[discord.ui.Select[Any]], template=r"scout:sure:
         await store_and_tell(interaction, restate, "vote")
 
 
-def confidence_view(announcement_id: int) -> discord.ui.View:
+def confidence_view(announcement_id: int, card: int | None) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    view.add_item(ConfidenceSelect(announcement_id))
+    view.add_item(ConfidenceSelect(announcement_id, card))
     return view
 
 
@@ -173,7 +202,7 @@ class NoteButton(ScoutItem[discord.ui.Button[Any]], template=r"scout:note:(?P<an
         )
 
     async def act(self, interaction: discord.Interaction[ScoutBot]) -> None:
-        await interaction.response.send_modal(NoteModal(self.announcement_id))
+        await interaction.response.send_modal(NoteModal(self.announcement_id, self.card_message_id(interaction)))
 
 
 class TallyButton(ScoutItem[discord.ui.Button[Any]], template=r"scout:votes:(?P<announcement>[0-9]{1,19})"):
@@ -186,7 +215,7 @@ class TallyButton(ScoutItem[discord.ui.Button[Any]], template=r"scout:votes:(?P<
 
     async def act(self, interaction: discord.Interaction[ScoutBot]) -> None:
         await safety.acknowledge(interaction)
-        announcement = await announcement_for(interaction, self.announcement_id)
+        announcement = await self.announcement(interaction)
         await safety.respond(interaction, embed=await tally_embed(interaction, announcement.model_id))
 
 
@@ -209,11 +238,14 @@ def announcement_view(announcement_id: int, card: Card) -> discord.ui.View:
 
 
 class _CardModal(discord.ui.Modal):
-    """A modal opened from a card: it answers Discord first, then finds the card (the database may be busy)."""
+    """A modal opened from a card: it answers Discord first, then finds the card (the database may be busy).
 
-    def __init__(self, title: str, custom_id: str, announcement_id: int, stores: str) -> None:
+    It remembers the card it was opened from, so the row is checked against that message like a component."""
+
+    def __init__(self, title: str, custom_id: str, announcement_id: int, card: int | None, stores: str) -> None:
         super().__init__(title=title, custom_id=safety.custom_id(custom_id))
         self.announcement_id = announcement_id
+        self.card = card
         self.stores = stores
 
     # discord.py types the argument `Interaction[ClientT]` with a type variable its class does not bind, so no
@@ -222,7 +254,7 @@ class _CardModal(discord.ui.Modal):
         await safety.acknowledge(interaction)
 
         async def store() -> str:
-            announcement = await announcement_for(interaction, self.announcement_id)
+            announcement = await announcement_for(interaction, self.announcement_id, self.card)
             return await self.submit(interaction, announcement.model_id)
 
         await store_and_tell(interaction, store, self.stores)
@@ -245,8 +277,8 @@ class OtherVendorModal(_CardModal):
         label="Vendor", custom_id="vendor", placeholder="e.g. Zhipu, Meituan, StepFun", max_length=100
     )
 
-    def __init__(self, announcement_id: int) -> None:
-        super().__init__("Who made this model?", f"scout:other:{announcement_id}", announcement_id, "vote")
+    def __init__(self, announcement_id: int, card: int | None) -> None:
+        super().__init__("Who made this model?", f"scout:other:{announcement_id}", announcement_id, card, "vote")
 
     async def submit(self, interaction: discord.Interaction[ScoutBot], model_id: str) -> str:
         return await record_vote(interaction, model_id, self.vendor.value)
@@ -261,8 +293,8 @@ class NoteModal(_CardModal):
         placeholder="What did you notice?",
     )
 
-    def __init__(self, announcement_id: int) -> None:
-        super().__init__("Note on this model", f"scout:note-modal:{announcement_id}", announcement_id, "note")
+    def __init__(self, announcement_id: int, card: int | None) -> None:
+        super().__init__("Note on this model", f"scout:note-modal:{announcement_id}", announcement_id, card, "note")
 
     async def submit(self, interaction: discord.Interaction[ScoutBot], model_id: str) -> str:
         return await record_note(interaction, model_id, self.text.value)

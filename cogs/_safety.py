@@ -23,6 +23,8 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.store.database import DatabaseGone, StorageFull
+
 log = logging.getLogger(__name__)
 
 SAFE_MENTIONS = discord.AllowedMentions.none()
@@ -209,13 +211,20 @@ def error_sentence(error: BaseException) -> str:
         return "One of the options has a value I cannot use."
     if isinstance(error, discord.Forbidden):
         return "I lack a Discord permission for that; ask an admin to run /scout status."
+    if isinstance(error, DatabaseGone):
+        return "I could not store that: my database file went missing, so I am restarting. Try again in a minute."
+    if isinstance(error, StorageFull):
+        return "I could not store that: the bot's disk is full. Try again once an admin has freed some space."
     return "Something went wrong on my side; the error has been logged."
 
 
 async def answer_error(interaction: discord.Interaction, error: BaseException) -> None:
     """Tell the member what went wrong, ephemerally, without letting a second failure escape."""
     expected = isinstance(error, (CommandRefused, app_commands.CheckFailure, app_commands.TransformerError))
-    if not expected:
+    cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+    if isinstance(cause, (DatabaseGone, StorageFull)):
+        log.warning("interaction not stored: %s", cause)
+    elif not expected:
         log.error("interaction %s failed", interaction.data.get("name") if interaction.data else "?", exc_info=error)
     try:
         await respond(interaction, error_sentence(error), ephemeral=True)

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING
 import discord
 from discord import app_commands
 
+from bot.jobs.key_health import stored_problem
 from bot.jobs.self_calibration import reference_status
+from bot.jobs.spend import usd
 from cogs import _safety as safety
 from cogs._actions import until_stored
 from cogs._scout_cog import ScoutCog
@@ -80,18 +82,7 @@ async def status_command(interaction: discord.Interaction[ScoutBot]) -> None:
     assert guild_id is not None
     embed = discord.Embed(title="Model Scout status", colour=discord.Colour.blurple())
 
-    last = await store.catalogue.last_polls(1)
-    success = await store.catalogue.last_successful_poll()
-    failures = await store.catalogue.failures_since_success()
-    if not last:
-        polls = "No poll yet."
-    else:
-        poll = last[0]
-        outcome = "ok" if poll.ok else f"failed: {safety.plain(poll.error or 'unknown error', 300)}"
-        polls = f"Last poll {poll.started_at[:19].replace('T', ' ')} UTC, {outcome}."
-        if success and not poll.ok:
-            good = success.started_at[:19].replace("T", " ")
-            polls += f"\nLast good poll {good} UTC; {failures} failed since (backing off)."
+    polls = await _polls(interaction.client)
     embed.add_field(name="Catalogue", value=polls, inline=False)
 
     counts = await store.catalogue.counts()
@@ -123,6 +114,8 @@ async def status_command(interaction: discord.Interaction[ScoutBot]) -> None:
     embed.add_field(name="This server", value=here, inline=False)
     references = (await reference_status(store)).describe()
     embed.add_field(name="Who the bot can name", value=safety.plain(references, 1000), inline=False)
+    embed.add_field(name="OpenRouter key", value=await _key_health(interaction.client), inline=False)
+    embed.add_field(name="Spend", value=await _spend(interaction.client), inline=False)
 
     outbox = await store.outbox.counts(guild_id)
     votes = await store.members.counts(guild_id)
@@ -136,6 +129,56 @@ async def status_command(interaction: discord.Interaction[ScoutBot]) -> None:
         inline=False,
     )
     await safety.respond(interaction, embed=embed)
+
+
+def _when(stamp: str) -> str:
+    return stamp[:19].replace("T", " ")
+
+
+async def _polls(bot: ScoutBot) -> str:
+    """The catalogue's health: a poll under way, the last poll's outcome (also one the store could not record, kept
+    in memory), and how long the gateway has failed."""
+    store, pipeline = bot.store, bot.pipeline
+    last = await store.catalogue.last_polls(1)
+    unstored = pipeline.unstored_poll_failure
+    if pipeline.polling_since is not None:
+        text = f"Polling now (started {_when(pipeline.polling_since)} UTC)."
+    elif unstored is not None and (not last or unstored.started_at >= last[0].started_at):
+        text = f"Last poll {_when(unstored.started_at)} UTC failed: {safety.plain(unstored.error, 300)}"
+    elif not last:
+        return "No poll yet."
+    elif last[0].finished_at is None:
+        text = f"Last poll {_when(last[0].started_at)} UTC did not finish (interrupted, or running in another process)."
+    else:
+        poll = last[0]
+        outcome = "ok" if poll.ok else f"failed: {safety.plain(poll.error or 'unknown error', 300)}"
+        text = f"Last poll {_when(poll.started_at)} UTC, {outcome}."
+    success = await store.catalogue.last_successful_poll()
+    failures = await store.catalogue.failures_since_success()
+    if success is not None and last and success.id != last[0].id and failures:
+        text += f"\nLast good poll {_when(success.started_at)} UTC; {failures} failed since (backing off)."
+    return text
+
+
+async def _key_health(bot: ScoutBot) -> str:
+    """Whether probes can run at all: no key, a key the gateway refuses (and what to do), or a working key."""
+    if bot.settings.openrouter_api_key is None:
+        return "Not set: the bot does not probe or calibrate (set OPENROUTER_API_KEY)."
+    problem = await stored_problem(bot.store)
+    if problem is not None:
+        return safety.plain(problem.describe(), 1000)
+    return "Set, and it works: no refusal on record."
+
+
+async def _spend(bot: ScoutBot) -> str:
+    """The week's spend against the limit, and what one run may cost."""
+    settings = bot.settings
+    spent = await bot.store.spend.last_week()
+    return (
+        f"{usd(spent)} in the last 7 days of {usd(settings.spend_limit_usd_per_week)} "
+        f"(SPEND_LIMIT_USD_PER_WEEK); a probe run may cost up to {usd(settings.probe_max_usd_per_run)} "
+        "(PROBE_MAX_USD_PER_RUN). Free models always run."
+    )
 
 
 class Admin(ScoutCog):

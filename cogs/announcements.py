@@ -11,16 +11,23 @@ around the call) is first looked for in the channel's recent history before anyt
 Posts also carry a nonce derived from the row (`enforce_nonce`), so Discord itself drops a repeat sent
 within minutes, such as discord.py re-sending a POST after a 5xx that Discord had in fact stored.
 
-One guild's broken channel never holds up another's: a deleted channel (404) or a missing permission
-(403) fails that row and records the error on the guild (shown in `/scout status`); Discord 5xx and
-network failures (discord.py already retried them) keep the row pending, retried with a per-row backoff.
+One guild's broken channel never holds up another's. Each pass hands every guild with due work to a
+worker of its own (a few run at once): discord.py retries a 500/502/504 inside its HTTP client for about
+25 s, and that wait now costs only the guild whose channel fails, and at most one attempt's timeout.
+A deleted channel (404) fails that guild's rows until `/scout setup`; a missing permission (403), a
+Discord 5xx or a network failure keeps the work pending, retried with a per-row backoff, and a failed
+edit is never counted as shown. The guild's last error is shown in `/scout status` until a delivery
+there succeeds. A card a moderator deleted is posted again once (REPOST_DELETED_CARDS), when the next
+edit finds it gone.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import aiohttp
@@ -28,10 +35,11 @@ import discord
 from discord.ext import commands
 
 from bot.jobs.background import BackgroundLoop
-from bot.store import Store
+from bot.store import Store, StoreError
+from bot.store.alerts import Alert
 from bot.store.outbox import Announcement
 from cogs import _safety as safety
-from cogs._alert_delivery import deliver_alerts
+from cogs._alert_delivery import deliver_alert
 from cogs._card import load_card, removal_candidates
 from cogs._components import announcement_view
 from cogs._render import announcement_footer, card_embed, removal_embed, removal_footer
@@ -47,7 +55,11 @@ RETRY_FIRST_SECONDS = 5.0
 RETRY_MAX_SECONDS = 300.0
 RATE_LIMIT_HEADERS = ("Retry-After", "X-RateLimit-Reset-After")
 HISTORY_SCAN_LIMIT = 100
+PENDING_SCAN_LIMIT = 2000
+PARALLEL_GUILDS = 8
+ATTEMPT_TIMEOUT_SECONDS = 15.0
 UNKNOWN_MESSAGE = 10008
+NEEDED_PERMISSIONS = "View Channel, Send Messages, Embed Links, Read Message History"
 THREAD_NAME_LIMIT = 100
 
 
@@ -73,7 +85,7 @@ async def render_announcement(store: Store, announcement: Announcement) -> Rende
 
 
 class DeliveryFailed(Exception):
-    """A guild's announcement cannot be delivered until its settings change (channel gone, no permission)."""
+    """A guild's announcement cannot be delivered until its settings change (channel gone, not a text channel)."""
 
 
 class RetryLater(Exception):
@@ -87,9 +99,28 @@ class _Retry:
     channel_id: int
 
 
+@dataclass
+class _GuildWork:
+    """What one guild's worker delivers in a pass: its due cards first, then its alerts."""
+
+    announcements: list[Announcement] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+
+
 def _pass_failed(error: Exception) -> float:
-    log.error("announcer pass failed", exc_info=error)
+    if isinstance(error, StoreError):  # a full disk, a database file gone: one line says it all
+        log.error("announcer pass failed: %s", error)
+    else:
+        log.error("announcer pass failed", exc_info=error)
     return RETRY_FIRST_SECONDS
+
+
+def _card_key(announcement: Announcement) -> tuple[str, int]:
+    return ("card", announcement.id)
+
+
+def _alert_key(alert: Alert) -> tuple[str, int]:
+    return ("alert", alert.id)
 
 
 class Announcer(commands.Cog):
@@ -105,16 +136,23 @@ class Announcer(commands.Cog):
             pause=bot.store.outbox.wait_for_work,
         )
         self._last_edit: dict[int, float] = {}
-        self._retries: dict[int, _Retry] = {}
+        self._retries: dict[tuple[str, int], _Retry] = {}
+        self._workers: dict[int, asyncio.Task[None]] = {}
+        self._slots = asyncio.Semaphore(PARALLEL_GUILDS)
         self.retry_first_seconds = RETRY_FIRST_SECONDS
+        self.attempt_timeout_seconds = ATTEMPT_TIMEOUT_SECONDS
 
     async def cog_load(self) -> None:
         """Start draining the outbox; the loop waits for the bot to be ready before its first pass."""
         self._loop.start()
 
     async def cog_unload(self) -> None:
-        """Stop the loop; a delivery under way is cancelled and its row stays pending for the next start."""
+        """Stop the loop and the guild workers; a delivery under way is cancelled and its row stays pending."""
         await self._loop.stop()
+        workers = list(self._workers.values())
+        for worker in workers:
+            worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
 
     @property
     def store(self) -> Store:
@@ -122,39 +160,87 @@ class Announcer(commands.Cog):
         return self.bot.store
 
     async def drain(self) -> float:
-        """One pass over the pending outbox rows; returns how long to sleep before the next pass."""
+        """One pass: hand each guild with due work to a worker of its own; returns how long to sleep.
+
+        A guild whose worker is still busy is left to it; each worker wakes the loop when it ends, so what it
+        left (an adopted post needs its edit, a post its removal reply) or what fell due meanwhile is seen at once.
+        """
         now = time.monotonic()
         wake_in = IDLE_WAKE_SECONDS
-        worked = False
-        for announcement in await self.store.outbox.pending(shards=self.bot.held_shards):
-            retry = self._retries.get(announcement.id)
-            if retry is not None and retry.channel_id == announcement.channel_id and retry.due > now:
+        due: dict[int, _GuildWork] = {}
+        for announcement in await self.store.outbox.pending(PENDING_SCAN_LIMIT, shards=self.bot.held_shards):
+            if announcement.guild_id in self._workers:
+                continue
+            wait = self._wait_before(announcement, now)
+            if wait > 0:
+                wake_in = min(wake_in, wait)
+                continue
+            due.setdefault(announcement.guild_id, _GuildWork()).announcements.append(announcement)
+        for alert in await self.store.alerts.pending(shards=self.bot.held_shards):
+            retry = self._retries.get(_alert_key(alert))
+            if alert.guild_id in self._workers:
+                continue
+            if retry is not None and retry.due > now:
                 wake_in = min(wake_in, retry.due - now)
                 continue
-            if announcement.needs_edit and not announcement.needs_removal_reply:
-                due = self._last_edit.get(announcement.id, -1e9) + self.bot.announce_edit_interval
-                if due > now:
-                    wake_in = min(wake_in, due - now)
-                    continue
-            await self._deliver(announcement)
-            worked = True
-            now = time.monotonic()
-        worked = await deliver_alerts(self.bot) or worked
-        # after any delivery look again at once: an adopted post still needs its edit, a post its removal reply
-        return MIN_WAKE_SECONDS if worked else max(wake_in, MIN_WAKE_SECONDS)
+            due.setdefault(alert.guild_id, _GuildWork()).alerts.append(alert)
+        for guild_id, work in due.items():
+            worker = asyncio.create_task(self._work(work), name=f"scout-announcer guild {guild_id}")
+            self._workers[guild_id] = worker
+            worker.add_done_callback(functools.partial(self._worker_done, guild_id))
+        return max(wake_in, MIN_WAKE_SECONDS)
+
+    def _wait_before(self, announcement: Announcement, now: float) -> float:
+        """Seconds before this row may be tried: its backoff, or the edit interval of its message; 0 when due.
+
+        A backoff ends early when the row's error was cleared (`/scout setup` ran) or its channel changed."""
+        retry = self._retries.get(_card_key(announcement))
+        if retry is not None and (retry.channel_id != announcement.channel_id or announcement.last_error is None):
+            self._retries.pop(_card_key(announcement), None)
+        elif retry is not None and retry.due > now:
+            return retry.due - now
+        if announcement.needs_edit and not announcement.needs_removal_reply:
+            return self._last_edit.get(announcement.id, -1e9) + self.bot.announce_edit_interval - now
+        return 0.0
+
+    async def _work(self, work: _GuildWork) -> None:
+        async with self._slots:
+            for announcement in work.announcements:
+                await self._deliver(announcement)
+            for alert in work.alerts:
+                await self._deliver_alert(alert)
+
+    def _worker_done(self, guild_id: int, worker: asyncio.Task[None]) -> None:
+        self._workers.pop(guild_id, None)
+        error = None if worker.cancelled() else worker.exception()
+        if isinstance(error, StoreError):
+            log.error("guild %d: delivery failed: %s", guild_id, error)
+        elif error is not None:
+            log.error("guild %d: delivery failed", guild_id, exc_info=error)
+        self.store.db.outbox_changed.set()
 
     async def _deliver(self, announcement: Announcement) -> None:
+        """One attempt at a row, bounded in time: a request discord.py keeps retrying is cut off and retried later."""
         try:
-            channel = await self._channel(announcement)
-            if announcement.needs_post:
-                await self._post(channel, announcement)
-            elif announcement.needs_edit:
-                await self._edit(channel, announcement)
-            if announcement.needs_removal_reply:
-                await self._reply_removal(channel, announcement)
-            self._retries.pop(announcement.id, None)
-        except (DeliveryFailed, discord.Forbidden, discord.NotFound) as error:
-            await self._fail(announcement, _delivery_reason(error, announcement))
+            async with asyncio.timeout(self.attempt_timeout_seconds):
+                await self._attempt(announcement)
+            self._retries.pop(_card_key(announcement), None)
+            if announcement.last_error is not None:
+                await self.store.guilds.record_error(announcement.guild_id, None)
+        except DeliveryFailed as error:
+            await self._fail(announcement, str(error))
+        except discord.Forbidden:
+            doing = "post" if announcement.needs_post else "edit the card"
+            reason = (
+                f"missing permission to {doing} in channel {announcement.channel_id} (needs {NEEDED_PERMISSIONS}); "
+                "retrying until it is granted"
+            )
+            await self.store.guilds.record_error(announcement.guild_id, reason)
+            await self._retry_later(announcement, reason)
+        except discord.NotFound:
+            await self._fail(
+                announcement, f"announcement channel {announcement.channel_id} no longer exists; run /scout setup"
+            )
         except discord.RateLimited as error:
             await self._retry_later(announcement, "Discord rate limit", wait=error.retry_after)
         except discord.HTTPException as error:
@@ -168,6 +254,26 @@ class Announcer(commands.Cog):
             await self._retry_later(announcement, str(error))
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
             await self._retry_later(announcement, f"network error: {type(error).__name__}")
+
+    async def _attempt(self, announcement: Announcement) -> None:
+        channel = await self._channel(announcement)
+        if announcement.needs_post:
+            await self._post(channel, announcement)
+        elif announcement.needs_edit and not await self._edit(channel, announcement):
+            return
+        if announcement.needs_removal_reply:
+            await self._reply_removal(channel, announcement)
+
+    async def _deliver_alert(self, alert: Alert) -> None:
+        try:
+            async with asyncio.timeout(self.attempt_timeout_seconds):
+                again = await deliver_alert(self.bot, alert)
+        except TimeoutError:
+            again = "no answer from Discord in time"
+        if again is None:
+            self._retries.pop(_alert_key(alert), None)
+        else:
+            self._back_off(_alert_key(alert), alert.channel_id, None)
 
     async def _channel(self, announcement: Announcement) -> discord.TextChannel:
         guild = self.bot.get_guild(announcement.guild_id)
@@ -194,9 +300,7 @@ class Announcer(commands.Cog):
             raise DeliveryFailed(f"model {announcement.model_id} is unknown to the store")
         ping = await self.store.alerts.stealth_ping_role(announcement.guild_id, announcement.model_id)
         message = await channel.send(
-            **safety.message_kwargs(
-                embed=rendered.embed, view=rendered.view, nonce=f"scout-a{announcement.id}", ping_role=ping
-            )
+            **safety.message_kwargs(embed=rendered.embed, view=rendered.view, nonce=announcement.nonce, ping_role=ping)
         )
         await self.store.outbox.mark_posted(announcement.id, message.id, rendered.revision)
         log.info("announced %s in guild %d (message %d)", announcement.model_id, announcement.guild_id, message.id)
@@ -214,15 +318,32 @@ class Announcer(commands.Cog):
                 "guild %d: no discussion thread for %s (%s)", announcement.guild_id, announcement.model_id, error.status
             )
 
-    async def _edit(self, channel: discord.TextChannel, announcement: Announcement) -> None:
+    async def _edit(self, channel: discord.TextChannel, announcement: Announcement) -> bool:
+        """Edit the card to the row's revision; False when the card turned out to be deleted (handled here)."""
         assert announcement.message_id is not None
         rendered = await render_announcement(self.store, announcement)
         if rendered is None:
             raise DeliveryFailed(f"model {announcement.model_id} is unknown to the store")
         message = channel.get_partial_message(announcement.message_id)
-        await message.edit(**safety.message_kwargs(embed=rendered.embed, view=rendered.view))
+        try:
+            await message.edit(**safety.message_kwargs(embed=rendered.embed, view=rendered.view))
+        except discord.NotFound as error:
+            if error.code != UNKNOWN_MESSAGE:
+                raise
+            await self._card_deleted(announcement)
+            return False
         self._last_edit[announcement.id] = time.monotonic()
         await self.store.outbox.mark_rendered(announcement.id, rendered.revision)
+        return True
+
+    async def _card_deleted(self, announcement: Announcement) -> None:
+        reposted = await self.store.outbox.mark_deleted(announcement.id, repost=self.bot.settings.repost_deleted_cards)
+        log.warning(
+            "guild %d: the card of %s was deleted from the channel; %s",
+            announcement.guild_id,
+            announcement.model_id,
+            "posting it again" if reposted else "not posting it again",
+        )
 
     async def _reply_removal(self, channel: discord.TextChannel, announcement: Announcement) -> None:
         assert announcement.message_id is not None
@@ -261,21 +382,13 @@ class Announcer(commands.Cog):
 
     async def _fail(self, announcement: Announcement, reason: str) -> None:
         log.warning("guild %d: announcement of %s failed: %s", announcement.guild_id, announcement.model_id, reason)
-        self._retries.pop(announcement.id, None)
+        self._retries.pop(_card_key(announcement), None)
         await self.store.guilds.record_error(announcement.guild_id, reason)
         await self.store.outbox.mark_failed(announcement.id, reason)
 
     async def _retry_later(self, announcement: Announcement, reason: str, *, wait: float | None = None) -> None:
-        """Back off exponentially from failures; when Discord said how long to wait (`wait`), wait exactly that.
-
-        A rate limit is not a failure of ours: growing a delay on top of Discord's `retry_after` would keep an
-        announcement back long after the limit lifted.
-        """
-        retry = self._retries.get(announcement.id)
-        failures = (retry.failures if retry else 0) + (wait is None)
-        backoff = self.retry_first_seconds * 2 ** (failures - 1)
-        delay = min(backoff if wait is None else wait, RETRY_MAX_SECONDS)
-        self._retries[announcement.id] = _Retry(failures, time.monotonic() + delay, announcement.channel_id)
+        """Keep the row pending, remember why (`/scout status`), and come back after a backoff."""
+        delay = self._back_off(_card_key(announcement), announcement.channel_id, wait)
         log.warning(
             "guild %d: announcement of %s will be retried in %.0fs: %s",
             announcement.guild_id,
@@ -284,6 +397,19 @@ class Announcer(commands.Cog):
             reason,
         )
         await self.store.outbox.record_error(announcement.id, reason)
+
+    def _back_off(self, key: tuple[str, int], channel_id: int, wait: float | None) -> float:
+        """Back off exponentially from failures; when Discord said how long to wait (`wait`), wait exactly that.
+
+        A rate limit is not a failure of ours: growing a delay on top of Discord's `retry_after` would keep an
+        announcement back long after the limit lifted.
+        """
+        retry = self._retries.get(key)
+        failures = (retry.failures if retry else 0) + (wait is None)
+        backoff = self.retry_first_seconds * 2 ** max(failures - 1, 0)
+        delay = min(backoff if wait is None else wait, RETRY_MAX_SECONDS)
+        self._retries[key] = _Retry(failures, time.monotonic() + delay, channel_id)
+        return delay
 
 
 def _retry_after(error: discord.HTTPException) -> float:
@@ -296,19 +422,6 @@ def _retry_after(error: discord.HTTPException) -> float:
             continue
     finite = [wait for wait in waits if 0 <= wait < float("inf")]
     return max(finite, default=RETRY_FIRST_SECONDS)
-
-
-def _delivery_reason(error: Exception, announcement: Announcement) -> str:
-    if isinstance(error, discord.Forbidden):
-        return (
-            f"missing permission to post in channel {announcement.channel_id} "
-            "(needs View Channel, Send Messages, Embed Links, Read Message History)"
-        )
-    if isinstance(error, discord.NotFound) and error.code == UNKNOWN_MESSAGE:
-        return "the announcement message was deleted; it will not be updated any more"
-    if isinstance(error, discord.NotFound):
-        return f"announcement channel {announcement.channel_id} no longer exists; run /scout setup"
-    return str(error)
 
 
 async def setup(bot: ScoutBot) -> None:

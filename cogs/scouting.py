@@ -1,12 +1,21 @@
-"""Looking at models: `/scout recent`, `/scout model` and `/scout probe` (Manage Server, once per 10 minutes)."""
+"""Looking at models: `/scout recent`, `/scout model` and `/scout probe`.
+
+`/scout probe` spends the operator's money: it needs Manage Server, probes only anonymous models unless the
+operator allows any (PROBE_COMMAND_ANY_MODEL), and runs once per PROBE_COMMAND_COOLDOWN_SECONDS for the whole
+deployment, every server together, kept in the store so a restart does not reset it. The run itself keeps to
+the spend limits (`bot.jobs.spend`).
+"""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 
+from bot.jobs.pipeline import ProbeRefused
+from bot.jobs.spend import usd
 from cogs import _safety as safety
 from cogs._actions import guild_card
 from cogs._card import load_card, no_guess_reason, supported_ranking
@@ -18,7 +27,7 @@ if TYPE_CHECKING:
     from bot.client import ScoutBot
 
 RECENT_SHOWN = 10
-PROBE_COOLDOWN_SECONDS = 600.0
+PROBE_COOLDOWN_STATE = "probe_command.last_started_at"
 
 
 async def recent_command(interaction: discord.Interaction[ScoutBot]) -> None:
@@ -46,27 +55,56 @@ async def model_command(interaction: discord.Interaction[ScoutBot], model: app_c
     await safety.respond(interaction, embed=card_embed(card, announced=False), ephemeral=False)
 
 
-def _probe_cooldown_key(interaction: discord.Interaction[ScoutBot]) -> int | None:
-    """Probes cost money: the cooldown is per server, whoever asks."""
-    return interaction.guild_id
-
-
 def _may_manage_guild(interaction: discord.Interaction[ScoutBot]) -> bool:
-    """Checked before the cooldown, so a member without the permission never uses up the server's probe."""
+    """Checked before anything else, so a member without the permission never uses up the probe."""
     safety.require_manage_guild(interaction)
     return True
 
 
+async def _require_anonymous(interaction: discord.Interaction[ScoutBot], model_id: str) -> None:
+    """Only anonymous models are probed on request, unless the operator allows any: a named model's maker is known,
+    and a Manage Server member must not be able to spend the key on the catalogue's dearest listing."""
+    record = await interaction.client.store.catalogue.model(model_id)
+    if interaction.client.settings.probe_command_any_model or (record is not None and record.stealth):
+        return
+    raise safety.CommandRefused(
+        f"I only probe anonymous models on request; {safety.code(model_id)} is listed under its maker's name "
+        "(the bot's operator can allow any model with PROBE_COMMAND_ANY_MODEL)."
+    )
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+async def _claim_probe_turn(interaction: discord.Interaction[ScoutBot]) -> None:
+    """One on-demand run per cooldown for the whole deployment, whichever server asks; kept in the store, so a
+    restart does not hand out a fresh turn."""
+    store, cooldown = interaction.client.store, interaction.client.settings.probe_command_cooldown_seconds
+    now = datetime.now(UTC)
+    held = await store.state.claim_turn(PROBE_COOLDOWN_STATE, _stamp(now), _stamp(now - timedelta(seconds=cooldown)))
+    if held is not None:
+        since = (now - datetime.fromisoformat(held.replace("Z", "+00:00"))).total_seconds()
+        raise safety.CommandRefused(
+            f"Slow down: one probe per {cooldown:.0f} seconds for every server together; "
+            f"try again in {max(1.0, cooldown - since):.0f} seconds."
+        )
+
+
 @app_commands.describe(model="The model to probe again (type to search, or type its name)")
 @app_commands.autocomplete(model=model_autocomplete)
-@app_commands.checks.cooldown(1, PROBE_COOLDOWN_SECONDS, key=_probe_cooldown_key)
 @app_commands.check(_may_manage_guild)
 async def probe_command(interaction: discord.Interaction[ScoutBot], model: app_commands.Range[str, 1, 200]) -> None:
-    """Probes cost money, so only admins may ask, once per server per cooldown."""
+    """Probes cost money: only admins may ask, only for anonymous models, once per cooldown for every server."""
     await safety.acknowledge(interaction)
     bot = interaction.client
     model_id = await known_model_id(interaction, model)
-    await bot.pipeline.reprobe(model_id)
+    await _require_anonymous(interaction, model_id)
+    await _claim_probe_turn(interaction)
+    try:
+        outcome = await bot.pipeline.reprobe(model_id)
+    except ProbeRefused as refused:
+        raise safety.CommandRefused(f"I did not probe {safety.code(model_id)}: {safety.plain(refused, 400)}.") from None
     guess = await bot.store.guesses.latest(model_id)
     ranking = supported_ranking(guess)
     if guess is not None and guess.not_sure is not None:
@@ -76,7 +114,13 @@ async def probe_command(interaction: discord.Interaction[ScoutBot], model: app_c
         result = f"best guess **{safety.escape(guessed_vendor_name(vendor))}** ({probability:.0%})"
     else:
         result = safety.plain(no_guess_reason(guess) if guess else "no vendor stood out", 300)
-    await safety.respond(interaction, f"Probed {safety.code(model_id)} again: {result}. Its announcements are updated.")
+    trimmed = ""
+    if outcome.report.trimmed:
+        limit = usd(bot.settings.probe_max_usd_per_run)
+        trimmed = f" The run was trimmed to {len(outcome.report.planned)} probes to stay within {limit} a run."
+    await safety.respond(
+        interaction, f"Probed {safety.code(model_id)} again: {result}. Its announcements are updated.{trimmed}"
+    )
 
 
 class Scouting(ScoutCog):

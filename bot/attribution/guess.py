@@ -90,6 +90,8 @@ GUESS_NO_REFERENCES = "no_references"
 GUESS_PROBES_FAILED = "probes_failed"
 GUESS_NOT_FOUND = "not_found"
 GUESS_TOO_LITTLE_EVIDENCE = "too_little_evidence"
+GUESS_NOT_PROBED = "not_probed"
+"""No run was started: it would cost too much, or the gateway refuses the key; `reason` says which."""
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,9 @@ import asyncpg
 from bot.cli.common import ScoutArgumentParser
 from bot.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CommandError, UsageError
 from bot.gateway import GatewayError
+from bot.jobs.key_health import KeyRefused
 from bot.jobs.polling import SuspiciousCatalogue
+from bot.jobs.spend import SpendRefused
 from bot.settings import Settings, SettingsError, checked_database_url, database_file, load_settings
 from bot.store import StoreError
 from bot.store.database import is_postgresql_url
@@ -33,7 +35,7 @@ from bot.store.database import is_postgresql_url
 log = logging.getLogger(__name__)
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-RUNTIME_ERRORS = (CommandError, GatewayError, StoreError, SuspiciousCatalogue)
+RUNTIME_ERRORS = (CommandError, GatewayError, StoreError, SuspiciousCatalogue, SpendRefused, KeyRefused)
 MAX_ERROR_LENGTH = 500
 
 

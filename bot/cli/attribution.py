@@ -13,7 +13,10 @@ from bot.catalogue.vendors import display_name
 from bot.console import positive_int, print_json
 from bot.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CommandError
 from bot.gateway import GatewayClient
+from bot.jobs.key_health import KeyHealth
+from bot.jobs.polling import poll_gateway
 from bot.jobs.probe_runner import ProbeRunner
+from bot.jobs.spend import SpendGuard
 from bot.probes.suite import SUITE_VERSION, plan_probes
 from bot.settings import Settings
 from bot.store import Store
@@ -84,12 +87,19 @@ def _format_outcome(outcome: ProbeOutcome) -> str:
 
 
 async def cmd_probe(settings: Settings, args: argparse.Namespace) -> int:
-    """Probe one model now and print the ranking; a result the bot would retry later fails the command."""
+    """Probe one model now and print the ranking; a result the bot would retry later fails the command. A model the
+    store does not know is looked up in the catalogue first: its prices bound what the run may cost."""
     if not _has_api_key(settings):
         return EXIT_USAGE
     from bot.jobs.pipeline import RETRIED_STATUSES, RetryPolicy, probe_and_attribute
 
     async with await Store.from_settings(settings) as store, GatewayClient.from_settings(settings) as gateway:
+        if await store.catalogue.model(args.model_id) is None:  # its prices bound what the run may cost
+            await poll_gateway(store, gateway)
+            if await store.catalogue.model(args.model_id) is None:
+                raise CommandError(
+                    f"{args.model_id} is not in the gateway's catalogue: its cost cannot be bounded; nothing was sent"
+                )
         runner = ProbeRunner.from_settings(store, gateway, settings)
         retry = RetryPolicy.from_settings(settings)
         outcome = await probe_and_attribute(store, runner, args.model_id, purpose="manual", retry=retry)
@@ -192,10 +202,11 @@ async def cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
             done += 1
             print(f"[{done}/{len(model_ids)}] {step.describe()}", flush=True)
 
+        spend, key_health = SpendGuard(store, settings), KeyHealth(store, settings.probe_retry_base_seconds)
         async with GatewayClient.from_settings(settings) as gateway:
             steps = await calibrate(
                 store,
-                lambda: ProbeRunner.from_settings(store, gateway, settings),
+                lambda: ProbeRunner.from_settings(store, gateway, settings, spend=spend, key=key_health),
                 model_ids,
                 refresh=args.refresh,
                 on_step=progress,

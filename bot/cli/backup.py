@@ -45,7 +45,9 @@ async def cmd_restore(settings: Settings, args: argparse.Namespace) -> int:
     backup = Path(args.backup)
     if _same_file(backup, settings.database_path):
         raise UsageError(f"BACKUP: {args.backup} is the database itself; name the backup file")
-    await restore_database(backup, settings.database_path)
+    set_aside = await restore_database(backup, settings.database_path)
+    if set_aside is not None:
+        print(f"the database could not be read; it was kept as {set_aside}", file=sys.stderr)
     print(f"restored {settings.database_path} from {backup}", file=sys.stderr)
     return EXIT_OK
 

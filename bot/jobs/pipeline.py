@@ -33,29 +33,47 @@ from collections.abc import Collection
 from dataclasses import dataclass, replace
 
 from bot.attribution.combiner import Fingerprint, combine, gather_signals
-from bot.attribution.guess import GUESS_NO_REFERENCES, GUESS_NOT_FOUND, GUESS_PROBES_FAILED, Guess
+from bot.attribution.guess import (
+    GUESS_NO_REFERENCES,
+    GUESS_NOT_FOUND,
+    GUESS_NOT_PROBED,
+    GUESS_PROBES_FAILED,
+    Guess,
+)
 from bot.catalogue.diff import CatalogueEvent
 from bot.catalogue.entry import CatalogueEntry
 from bot.gateway import GatewayClient, GatewayError
+from bot.jobs.key_health import KeyHealth, KeyRefused
 from bot.jobs.polling import SuspiciousCatalogue, poll_gateway
-from bot.jobs.probe_runner import NOT_FOUND_KIND, ProbeRunner, RunReport, request_extra_for
+from bot.jobs.probe_runner import (
+    FORBIDDEN_KIND,
+    KEY_REFUSED_KIND,
+    NOT_FOUND_KIND,
+    ProbeRunner,
+    RunReport,
+    request_extra_for,
+)
 from bot.jobs.references import catalogue_listings, combiner_model, load_fingerprints
+from bot.jobs.retry import RetryPolicy
 from bot.jobs.self_calibration import (
     plan_self_calibration,
     run_pending_calibration,
     self_calibration_enabled,
 )
+from bot.jobs.spend import SpendGuard, SpendRefused
 from bot.probes.suite import SUITE_VERSION
 from bot.settings import Settings
-from bot.store import Store
+from bot.store import Store, StoreError
 from bot.store.calibration import CalibrationProgress
+from bot.store.database import utc_now
 
 log = logging.getLogger(__name__)
 
 MIN_USABLE_PROBES = 3
 """Fewer usable probes than this is not a run to rank from: one answer cannot tell tokenizer, claim and style apart."""
 RETRIED_STATUSES = frozenset({GUESS_PROBES_FAILED, GUESS_NOT_FOUND})
-MAX_RETRY_DELAY_S = 6 * 3600.0
+ProbeRefused = (SpendRefused, KeyRefused)
+"""A run that was not started (or was stopped at once): nothing counts against the model, it is due again later."""
 CALIBRATION_PLAN_INTERVAL_S = 3600.0
 # What each failure kind means to a person reading a card.
 FAILURE_WORDS = {
@@ -64,6 +82,8 @@ FAILURE_WORDS = {
     "timeout": "timed out",
     "network": "network error",
     "payment_required": "out of credit",
+    KEY_REFUSED_KIND: "API key refused",
+    FORBIDDEN_KIND: "refused to this account (403)",
     "client_error": "request refused",
     "bad_response": "garbled reply",
     "too_large": "reply too large",
@@ -83,6 +103,14 @@ class ProbeOutcome:
 
 
 @dataclass(frozen=True)
+class PollFailure:
+    """A poll that failed where the store could not record it: when it started and why."""
+
+    started_at: str
+    error: str
+
+
+@dataclass(frozen=True)
 class CycleReport:
     """What one poll did. `probing` lists the stealth models whose probes it started (still running
     when `poll_once` returns)."""
@@ -93,23 +121,6 @@ class CycleReport:
     events: tuple[CatalogueEvent, ...]
     probing: tuple[str, ...]
     resumed: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How failed runs are retried: after base, 2×base, 4×base… seconds (capped), at most `max_attempts` runs."""
-
-    base_s: float
-    max_attempts: int
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> RetryPolicy:
-        """PROBE_RETRY_BASE_SECONDS and PROBE_RETRY_MAX_ATTEMPTS."""
-        return cls(settings.probe_retry_base_seconds, settings.probe_retry_max_attempts)
-
-    def delay(self, attempts: int) -> float:
-        """Seconds to wait after the `attempts`-th failed run: doubling spreads retries out over an outage."""
-        return min(self.base_s * 2 ** max(0, min(attempts - 1, 30)), MAX_RETRY_DELAY_S)
 
 
 async def _listing(store: Store, model_id: str) -> CatalogueEntry | None:
@@ -220,11 +231,16 @@ async def _probe_and_attribute(
 ) -> ProbeOutcome:
     listing = await _listing(store, model_id)
     extra = request_extra_for(listing.supported_parameters) if listing else {}
-    report = await runner.run(model_id, purpose=purpose, request_extra=extra)
-    guess = await attribute_run(store, report, listing, {probe.probe_id for probe in runner.plan.probes})
+    try:
+        report = await runner.run(model_id, purpose=purpose, request_extra=extra)
+    except ProbeRefused as refused:
+        await store.probe_attempts.postpone(model_id, SUITE_VERSION, retry_in=refused.retry_in, reason=str(refused))
+        await _say_why_not_probed(store, model_id, str(refused))
+        raise
+    guess = await attribute_run(store, report, listing, report.planned)
     failed = guess.status in RETRIED_STATUSES
     attempts = await store.probe_attempts.get(model_id, report.suite_version)
-    done_before = attempts.attempts if attempts else 0
+    done_before = attempts.attempts + attempts.outages if attempts else 0
     recorded = await store.probe_attempts.record(
         model_id,
         report.suite_version,
@@ -232,11 +248,20 @@ async def _probe_and_attribute(
         succeeded=not failed,
         reason=guess.reason,
         retry_in=retry.delay(done_before + 1),
+        outage=report.outage,
     )
     if failed and recorded.attempts >= retry.max_attempts:
         guess = replace(guess, reason=f"{guess.reason}; gave up after {recorded.attempts} runs")
     saved = await _save_and_announce(store, guess)
     return ProbeOutcome(report, saved)
+
+
+async def _say_why_not_probed(store: Store, model_id: str, why: str) -> None:
+    """A guess saying why the model was not probed, so its cards say it; not repeated while the reason stands."""
+    reason = f"no guess yet: {why}"
+    latest = await store.guesses.latest(model_id)
+    if latest is None or latest.status != GUESS_NOT_PROBED or latest.reason != reason:
+        await _save_and_announce(store, Guess(model_id, (), 0.0, (), None, status=GUESS_NOT_PROBED, reason=reason))
 
 
 async def stored_report(store: Store, run_id: int) -> RunReport | None:
@@ -274,13 +299,21 @@ class Pipeline:
         self._store = store
         self._gateway = gateway
         self._settings = settings
-        self._runner = runner or ProbeRunner.from_settings(store, gateway, settings)
+        self.spend = SpendGuard(store, settings)
+        self.key = KeyHealth(store, settings.probe_retry_base_seconds)
+        self._runner = runner or self._new_runner()
         self._retry = RetryPolicy.from_settings(settings)
         self._calibration_wanted = asyncio.Event()
         self._calibration_planned_at: float | None = None
         self._tasks: dict[str, asyncio.Task[ProbeOutcome]] = {}
         self._started = False
         self._resumed: tuple[str, ...] = ()
+        self.polling_since: str | None = None
+        self.unstored_poll_failure: PollFailure | None = None
+
+    def _new_runner(self) -> ProbeRunner:
+        """A runner sharing this pipeline's spend guard and key health: one process, one of each."""
+        return ProbeRunner.from_settings(self._store, self._gateway, self._settings, spend=self.spend, key=self.key)
 
     @property
     def probing(self) -> tuple[str, ...]:
@@ -334,15 +367,13 @@ class Pipeline:
             await self._calibration_wanted.wait()
             self._calibration_wanted.clear()
             try:
-                progress = await run_pending_calibration(
-                    self._store, lambda: ProbeRunner.from_settings(self._store, self._gateway, self._settings)
-                )
+                progress = await run_pending_calibration(self._store, self._new_runner, self._retry)
                 log.info(
                     "calibration finished a round: %d/%d, %d done", progress.finished, progress.planned, progress.done
                 )
                 await self.reattribute_waiting()
             except Exception as error:  # the calibration loop must outlive any single failure
-                log.warning("calibration round failed: %s", error, exc_info=error)
+                log.warning("calibration round failed: %s", error, exc_info=_traceback_of(error))
 
     async def schedule_due(self) -> tuple[str, ...]:
         """Start probing every stealth model that still needs it (not yet probed, or due for a retry).
@@ -363,17 +394,35 @@ class Pipeline:
         return await reattribute_waiting(self._store, {probe.probe_id for probe in self._runner.plan.probes})
 
     async def poll_once(self) -> CycleReport:
-        """Record one catalogue poll and start probing what the store says is due; returns before probes finish."""
-        resumed = await self.start()
+        """Record one catalogue poll and start probing what the store says is due; returns before probes finish.
+
+        A poll the store could not record (a full disk) is a failed poll too: it is kept here, in memory, since the
+        store could not take it, so `/scout status` still shows it rather than the last poll that was stored."""
+        began = self.polling_since = utc_now()
+        resumed: tuple[str, ...] = ()
         try:
+            resumed = await self.start()
             result = await poll_gateway(self._store, self._gateway)
         except (GatewayError, SuspiciousCatalogue) as error:
             log.warning("poll failed: %s", error)
             return CycleReport(False, str(error), None, (), await self.schedule_due(), resumed)
+        except StoreError as error:
+            log.error("poll failed: %s", error)
+            self.unstored_poll_failure = PollFailure(began, str(error))
+            return CycleReport(False, str(error), None, (), (), resumed)
+        finally:
+            self.polling_since = None
+        self.unstored_poll_failure = None
         await self.plan_calibration()
+        await self._wake_calibration_when_due()
         started = await self.schedule_due()
         await self.reattribute_waiting()
         return CycleReport(True, None, result.poll_id, tuple(result.events), started, resumed)
+
+    async def _wake_calibration_when_due(self) -> None:
+        """Failed or put-off calibration targets whose retry fell due are probed now, not at the next plan."""
+        if self_calibration_enabled(self._settings) and await self._store.calibration.due(SUITE_VERSION):
+            self._calibration_wanted.set()
 
     async def reprobe(self, model_id: str) -> ProbeOutcome:
         """Probe `model_id` now and wait for the guess; joins a probe of it already under way.
@@ -415,9 +464,18 @@ class Pipeline:
 
 
 def _log_failure(task: asyncio.Task[ProbeOutcome]) -> None:
-    """Background probes must never fail silently (and their exceptions must be retrieved)."""
+    """Background probes must never fail silently (and their exceptions must be retrieved); a run that was not
+    started for its cost or a refused key is no error: it was postponed and its cards say why."""
     if task.cancelled():
         return
     error = task.exception()
-    if error is not None:
-        log.error("%s failed: %s", task.get_name(), error, exc_info=error)
+    if isinstance(error, ProbeRefused):
+        log.info("%s postponed: %s", task.get_name(), error)
+    elif error is not None:
+        log.error("%s failed: %s", task.get_name(), error, exc_info=_traceback_of(error))
+
+
+def _traceback_of(error: BaseException) -> BaseException | None:
+    """A store's failure (a full disk, a database file gone) is one line meant for people; anything else is a bug
+    whose traceback belongs in the log."""
+    return None if isinstance(error, StoreError) else error

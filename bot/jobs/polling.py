@@ -7,6 +7,7 @@ pipeline and `scout scan` alike.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from bot.catalogue.diff import CatalogueEvent, KnownModel, diff_catalogue
 from bot.catalogue.entry import CatalogueEntry, SkippedEntry, parse_entries
 from bot.catalogue.stealth import CatalogueContext, StealthVerdict, classify
 from bot.gateway import GatewayClient, GatewayError
-from bot.store import Store
+from bot.store import Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -98,11 +99,17 @@ def _parse_and_classify(
 
 
 async def poll_gateway(store: Store, client: GatewayClient) -> PollResult:
-    """Fetch and record one catalogue. A failed fetch is written down as a failed poll and changes nothing else."""
+    """Fetch and record one catalogue. A failed fetch is written down as a failed poll and changes nothing else; so
+    is a catalogue the store could not record (a full disk), as far as the store can still write that down."""
     poll_id = await store.catalogue.start_poll(client.base_url)
     try:
         raw_entries = await client.fetch_models()
     except GatewayError as error:
         await store.catalogue.fail_poll(poll_id, str(error))
         raise
-    return await record_catalogue(store, raw_entries, client.base_url, poll_id)
+    try:
+        return await record_catalogue(store, raw_entries, client.base_url, poll_id)
+    except StoreError as error:
+        with contextlib.suppress(StoreError):
+            await store.catalogue.fail_poll(poll_id, str(error))
+        raise

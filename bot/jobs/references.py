@@ -24,7 +24,9 @@ from bot.catalogue.chat import is_chat_model
 from bot.catalogue.entry import CatalogueEntry
 from bot.catalogue.lines import PlannedReference, RunBudget, plan_references
 from bot.catalogue.vendors import COMMON_VENDOR_KEYS, canonical_vendor, vendor_for_model_id
+from bot.jobs.key_health import KeyRefused
 from bot.jobs.probe_runner import ProbeRunner, RunReport, request_extra_for
+from bot.jobs.spend import SpendRefused
 from bot.probes.suite import PROBES_BY_ID, SUITE_VERSION, ProbePlan
 from bot.store import Store
 from bot.store.catalogue import ModelRecord
@@ -229,6 +231,7 @@ class CalibrationStep:
     failures: int = 0
     probes: int = 0
     detail: str = ""
+    outage: bool = False
 
     def describe(self) -> str:
         """One line per reference model, logged as calibration goes, so a run reads as a list of what happened."""
@@ -266,8 +269,11 @@ async def calibrate(
                 model_id, "skipped", detail=f"reference of suite {SUITE_VERSION} exists; --refresh to probe again"
             )
         else:
-            async with gate:
-                step = await probe_reference(store, make_runner(), model_id, vendor.key)
+            try:
+                async with gate:
+                    step = await probe_reference(store, make_runner(), model_id, vendor.key)
+            except (SpendRefused, KeyRefused) as refused:
+                step = CalibrationStep(model_id, "skipped", detail=str(refused))
         if on_step is not None:
             on_step(step)
         return step
@@ -292,6 +298,7 @@ async def probe_reference(store: Store, runner: ProbeRunner, model_id: str, vend
             failures,
             len(report.responses),
             "no usable answer: " + ", ".join(kinds),
+            outage=report.outage,
         )
     await store.references.save([reference])
     return CalibrationStep(model_id, "done", report.requests, failures, len(report.responses))

@@ -19,8 +19,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.catalogue.vendors import display_name, vendor_for_model_id
+from bot.jobs.key_health import KeyRefused
 from bot.jobs.probe_runner import ProbeRunner
 from bot.jobs.references import CALIBRATION_PARALLEL_MODELS, choose_calibration_models, probe_reference, run_budget
+from bot.jobs.retry import RetryPolicy
+from bot.jobs.spend import SpendRefused
 from bot.probes.suite import SUITE_VERSION, plan_probes
 from bot.settings import Settings
 from bot.store import Store
@@ -82,22 +85,47 @@ async def plan_self_calibration(store: Store, settings: Settings, requests_per_m
     return added
 
 
-async def run_pending_calibration(store: Store, make_runner: Callable[[], ProbeRunner]) -> CalibrationProgress:
-    """Probe every planned model not yet done, a few at once; each outcome is stored as soon as it is known."""
-    pending = [target for target in await store.calibration.targets(SUITE_VERSION) if target.state == PENDING]
+async def run_pending_calibration(
+    store: Store, make_runner: Callable[[], ProbeRunner], retry: RetryPolicy
+) -> CalibrationProgress:
+    """Probe every planned model that is due (never probed, or failed and due for its retry), a few at once; each
+    outcome is stored as soon as it is known.
+
+    A failed target is tried again after `retry`'s backoff: a run lost to an outage (every probe failed for the
+    gateway's, the network's or the account's reasons) never counts against it, one that failed for the model's own
+    reasons does, up to `retry.max_attempts`. A run refused before it started (the key, the spend limit) leaves the
+    target as it was, due again when the refusal says.
+    """
+    due = await store.calibration.due(SUITE_VERSION)
     gate = asyncio.Semaphore(CALIBRATION_PARALLEL_MODELS)
 
     async def one(target: CalibrationTarget) -> None:
-        async with gate:
-            step = await probe_reference(store, make_runner(), target.model_id, target.vendor)
+        try:
+            async with gate:
+                step = await probe_reference(store, make_runner(), target.model_id, target.vendor)
+        except (SpendRefused, KeyRefused) as refused:
+            await store.calibration.postpone(
+                target.model_id, SUITE_VERSION, retry_in=refused.retry_in, detail=str(refused)
+            )
+            log.info("calibration of %s put off: %s", target.model_id, refused)
+            return
         ok = step.status == "done"
+        attempts = target.attempts + (not ok and not step.outage)
+        retry_in = None if ok or attempts >= retry.max_attempts else retry.delay(attempts + target.outages + 1)
         await store.calibration.finish(
-            target.model_id, SUITE_VERSION, ok=ok, requests=step.requests, detail=step.detail
+            target.model_id,
+            SUITE_VERSION,
+            ok=ok,
+            requests=step.requests,
+            detail=step.detail,
+            retry_in=retry_in,
+            outage=step.outage,
         )
         progress = await store.calibration.progress(SUITE_VERSION)
-        log.info("calibration %d/%d: %s", progress.finished, progress.planned, step.describe())
+        again = f"; tried again in {retry_in:.0f}s" if retry_in is not None else ""
+        log.info("calibration %d/%d: %s%s", progress.finished, progress.planned, step.describe(), again)
 
-    await asyncio.gather(*(one(target) for target in pending))
+    await asyncio.gather(*(one(target) for target in due))
     return await store.calibration.progress(SUITE_VERSION)
 
 

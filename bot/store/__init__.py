@@ -17,6 +17,7 @@ from bot.store.outbox import Announcement, OutboxStore
 from bot.store.probes import ProbeAttemptStore, ProbeStore
 from bot.store.references import Reference, ReferenceStore
 from bot.store.reveals import RevealStore
+from bot.store.spend import SpendStore
 from bot.store.state import StateStore
 from bot.store.votes import VoteStore
 
@@ -35,6 +36,7 @@ __all__ = [
     "NoteStore",
     "OutboxStore",
     "PollRecord",
+    "SpendStore",
     "StateStore",
     "Store",
     "StoreError",
@@ -58,6 +60,7 @@ class Store:
         self.alerts = AlertStore(db)
         self.outbox = OutboxStore(db)
         self.state = StateStore(db)
+        self.spend = SpendStore(db)
         self.probes = ProbeStore(db)
         self.references = ReferenceStore(db)
         self.guesses = GuessStore(db)

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from bot.store.database import Database, utc_now
+from bot.store.database import Database, Row, utc_now
+from bot.store.probes import utc_in
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
 
@@ -24,6 +25,9 @@ class CalibrationTarget:
     requests: int
     detail: str | None
     planned_at: str
+    attempts: int = 0
+    outages: int = 0
+    next_attempt_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,20 @@ class CalibrationProgress:
     def complete(self) -> bool:
         """True when nothing planned is still pending (also when nothing was planned)."""
         return self.finished >= self.planned
+
+
+def _target(row: Row) -> CalibrationTarget:
+    return CalibrationTarget(
+        row["model_id"],
+        row["vendor"],
+        row["state"],
+        row["requests"],
+        row["detail"],
+        row["planned_at"],
+        row["attempts"],
+        row["outages"],
+        row["next_attempt_at"],
+    )
 
 
 class CalibrationStore:
@@ -65,19 +83,56 @@ class CalibrationStore:
         rows = await self._db.fetchall(
             "SELECT * FROM calibration_targets WHERE suite_version = ? ORDER BY planned_at, rowid", (suite_version,)
         )
-        return [
-            CalibrationTarget(
-                row["model_id"], row["vendor"], row["state"], row["requests"], row["detail"], row["planned_at"]
-            )
-            for row in rows
-        ]
+        return [_target(row) for row in rows]
 
-    async def finish(self, model_id: str, suite_version: str, *, ok: bool, requests: int, detail: str) -> None:
-        """Close a target with what its run cost: a crash before this leaves it pending, to be probed again."""
+    async def due(self, suite_version: str) -> list[CalibrationTarget]:
+        """Targets to probe now: pending ones not put off, and failed ones whose retry has fallen due."""
+        rows = await self._db.fetchall(
+            "SELECT * FROM calibration_targets WHERE suite_version = ? AND ("
+            "(state = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= ?)) OR "
+            "(state = 'failed' AND next_attempt_at IS NOT NULL AND next_attempt_at <= ?)) ORDER BY planned_at, rowid",
+            (suite_version, utc_now(), utc_now()),
+        )
+        return [_target(row) for row in rows]
+
+    async def finish(
+        self,
+        model_id: str,
+        suite_version: str,
+        *,
+        ok: bool,
+        requests: int,
+        detail: str,
+        retry_in: float | None = None,
+        outage: bool = False,
+    ) -> None:
+        """Close a target's run with what it cost (added to what earlier runs cost): a crash before this leaves it
+        pending, to be probed again. A failure is tried again in `retry_in` seconds (None: given up); one lost to
+        an outage (`outage`) counts apart from the model's own failures."""
+        counted, lost = (0, 0) if ok else ((0, 1) if outage else (1, 0))
         await self._db.execute(
-            "UPDATE calibration_targets SET state = ?, requests = ?, detail = ?, finished_at = ? "
+            "UPDATE calibration_targets SET state = ?, requests = requests + ?, detail = ?, finished_at = ?, "
+            "attempts = attempts + ?, outages = outages + ?, next_attempt_at = ? "
             "WHERE model_id = ? AND suite_version = ?",
-            (DONE if ok else FAILED, requests, detail, utc_now(), model_id, suite_version),
+            (
+                DONE if ok else FAILED,
+                requests,
+                detail,
+                utc_now(),
+                counted,
+                lost,
+                None if ok or retry_in is None else utc_in(retry_in),
+                model_id,
+                suite_version,
+            ),
+        )
+
+    async def postpone(self, model_id: str, suite_version: str, *, retry_in: float, detail: str) -> None:
+        """A target whose run was not started (the key refused, the spend limit reached): due again later, as it
+        was (pending, or failed and waiting for its retry), with nothing counted against it."""
+        await self._db.execute(
+            "UPDATE calibration_targets SET next_attempt_at = ?, detail = ? WHERE model_id = ? AND suite_version = ?",
+            (utc_in(retry_in), detail, model_id, suite_version),
         )
 
     async def progress(self, suite_version: str) -> CalibrationProgress:

@@ -39,6 +39,20 @@ class DatabaseUnavailable(StoreError):
     """The database cannot take this now (locked elsewhere, connection lost); nothing was written, try again."""
 
 
+class DatabaseDamaged(StoreError):
+    """The database's pages no longer read back (a damaged file): only a backup can help."""
+
+
+class DatabaseGone(StoreError):
+    """The database the store writes to is no longer the one at its address (the file was deleted or replaced):
+    anything written now would be lost."""
+
+
+class StorageFull(DatabaseUnavailable, sqlite3.OperationalError):
+    """The disk has no room for the write (nothing was written); worth retrying once space is freed. Still an
+    `OperationalError` saying "full", so code that recognises SQLite's own error keeps recognising it."""
+
+
 class DatabaseBusy(DatabaseUnavailable, sqlite3.OperationalError):
     """Another process held SQLite's write lock through every retry. Still an `OperationalError` saying "locked",
     so callers that retry busy databases keep recognising it."""
@@ -74,10 +88,16 @@ class Shards:
 
 
 def is_transient(error: BaseException) -> bool:
-    """Whether a failed write is worth trying again: the database was busy or unreachable, and wrote nothing."""
+    """Whether a failed write is worth trying again: the database was busy, unreachable or out of room, and wrote
+    nothing."""
     if isinstance(error, DatabaseUnavailable):
         return True
     return isinstance(error, sqlite3.OperationalError) and ("locked" in str(error) or "busy" in str(error))
+
+
+def is_storage_full(error: BaseException) -> bool:
+    """Whether a write failed for want of room: what a member is told differs from a busy database's."""
+    return isinstance(error, StorageFull)
 
 
 def is_postgresql_url(target: Path | str) -> bool:
@@ -220,6 +240,11 @@ class Database(ABC):
     @abstractmethod
     async def backup_to(self, target: Path) -> None:
         """Write a consistent copy of the whole database to the file `target`."""
+
+    def missing(self) -> str | None:
+        """Why the database at the store's address is no longer the one it writes to (a SQLite file deleted or
+        replaced), or None while it is. A server database (PostgreSQL) cannot be swapped under a connection."""
+        return None
 
     async def __aenter__(self) -> Database:
         return self

@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from bot.store.database import Database, Row, utc_now
 
 NEW_GUILD_HIDES_VOTES = True
+# Every table holding a guild's data (member names, votes, notes, reveals, its cards and settings), purged together.
+GUILD_TABLES = (
+    "votes",
+    "vote_history",
+    "notes",
+    "reveals",
+    "announcements",
+    "alerts",
+    "guild_alerts",
+    "guild_settings",
+    "guild_departures",
+)
 
 
 @dataclass(frozen=True)
@@ -128,3 +141,38 @@ class GuildStore:
         """Every guild's settings, for tools that look across guilds (benchmarks, the CLI)."""
         rows = await self._db.fetchall("SELECT * FROM guild_settings ORDER BY guild_id")
         return [_settings(row) for row in rows]
+
+    async def record_departure(self, guild_id: int) -> None:
+        """The bot was removed from the guild: its data is purged after the retention period unless it comes back.
+        The first departure counts; a second notice of the same one does not restart the clock."""
+        await self._db.execute(
+            "INSERT INTO guild_departures (guild_id, left_at) VALUES (?, ?) ON CONFLICT (guild_id) DO NOTHING",
+            (guild_id, utc_now()),
+        )
+
+    async def record_return(self, guild_id: int) -> None:
+        """The bot is in the guild (again): nothing of it is due for purging."""
+        await self._db.execute("DELETE FROM guild_departures WHERE guild_id = ?", (guild_id,))
+
+    async def with_data(self) -> set[int]:
+        """Every guild the store holds anything of, to notice guilds that removed the bot while it was offline."""
+        selects = " UNION ".join(f"SELECT guild_id FROM {table}" for table in GUILD_TABLES)
+        return {row[0] for row in await self._db.fetchall(selects)}
+
+    async def departed_before(self, days: float) -> list[int]:
+        """Guilds the bot left more than `days` ago: their data is due for purging."""
+        moment = datetime.now(UTC) - timedelta(days=days)
+        cutoff = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        rows = await self._db.fetchall(
+            "SELECT guild_id FROM guild_departures WHERE left_at <= ? ORDER BY guild_id", (cutoff,)
+        )
+        return [row[0] for row in rows]
+
+    async def purge(self, guild_id: int) -> dict[str, int]:
+        """Delete everything the store holds of one guild (members' names, votes, notes, reveals, cards, settings),
+        in one transaction; returns the rows deleted per table. Other guilds' data is never touched."""
+        deleted = {}
+        async with self._db.transaction() as tx:
+            for table in GUILD_TABLES:
+                deleted[table] = await tx.execute(f"DELETE FROM {table} WHERE guild_id = ?", (guild_id,))
+        return deleted

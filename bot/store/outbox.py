@@ -38,6 +38,12 @@ class Announcement:
     removal_message_id: int | None
     attempts: int
     last_error: str | None
+    reposts: int = 0
+
+    @property
+    def nonce(self) -> str:
+        """The post's nonce: Discord drops a repeat of it, so a card posted again after a deletion needs its own."""
+        return f"scout-a{self.id}" + (f"-{self.reposts}" if self.reposts else "")
 
     @property
     def needs_post(self) -> bool:
@@ -69,6 +75,7 @@ def _announcement(row: Row) -> Announcement:
         row["removal_message_id"],
         row["attempts"],
         row["last_error"],
+        row["reposts"],
     )
 
 
@@ -161,6 +168,30 @@ class OutboxStore:
             "THEN 'failed' ELSE removal_state END, last_error = ?, updated_at = ? WHERE id = ?",
             (error[:300], utc_now(), announcement_id),
         )
+
+    async def mark_deleted(self, announcement_id: int, *, repost: bool) -> bool:
+        """The card's message is gone (a moderator deleted it). With `repost`, the first time, the row goes back to
+        `intended` for a new message; otherwise it stops being edited. True when it will be posted again."""
+        now = utc_now()
+        async with self._db.transaction() as tx:
+            reposted = (
+                repost
+                and await tx.execute(
+                    "UPDATE announcements SET state = 'intended', message_id = NULL, posted_revision = 0, "
+                    "reposts = reposts + 1, last_error = ?, updated_at = ? WHERE id = ? AND state = 'posted' "
+                    "AND reposts = 0",
+                    ("the card was deleted from the channel; posted again", now, announcement_id),
+                )
+                > 0
+            )
+            if reposted:
+                tx.signal_outbox()
+            else:
+                await tx.execute(
+                    "UPDATE announcements SET posted_revision = revision, last_error = ?, updated_at = ? WHERE id = ?",
+                    ("the card was deleted from the channel; it is not posted again", now, announcement_id),
+                )
+        return reposted
 
     async def record_error(self, announcement_id: int, error: str) -> None:
         """A transient failure: keep the work pending, remember why."""

@@ -26,7 +26,7 @@ from urllib.parse import unquote, urlsplit
 import asyncpg
 
 from bot.settings import masked_url
-from bot.store.database import Database, DatabaseUnavailable, Lease, Row, StoreError, Transaction
+from bot.store.database import Database, DatabaseUnavailable, Lease, Row, StorageFull, StoreError, Transaction
 from bot.store.schema import expected_tables, latest_version, migrations, statements
 
 log = logging.getLogger(__name__)
@@ -363,9 +363,14 @@ class PostgresDatabase(Database):
                     await self._discard(connection)
                     raise self._unavailable(error) from None
                 await _rollback(connection)
+                if isinstance(error, asyncpg.DiskFullError):
+                    raise self._full(error) from None
                 raise
             try:
                 await connection.execute("COMMIT")
+            except asyncpg.DiskFullError as error:
+                await _rollback(connection)
+                raise self._full(error) from None
             except CONNECTION_ERRORS as error:
                 await self._discard(connection)
                 if not await self._committed(xid):
@@ -375,6 +380,10 @@ class PostgresDatabase(Database):
             await self._discard(connection, broken=False)
         if tx.outbox_signalled:
             self.outbox_changed.set()
+
+    def _full(self, error: BaseException) -> StorageFull:
+        """The server's disk has no room for the write (SQLSTATE 53100): nothing was written, worth retrying later."""
+        return StorageFull(f"database {self.name} could not be written: the server's disk is full ({one_line(error)})")
 
     async def _begin(self) -> tuple[asyncpg.Connection, int]:
         """A pooled connection in a transaction holding the write lock, and the transaction's id. Nothing is
@@ -529,8 +538,9 @@ class PostgresDatabase(Database):
         )
         return [row[0] for row in rows]
 
-    async def reset_identity(self, table: str) -> None:
-        """After rows were copied in with their ids, each identity column continues above the largest copied."""
+    async def reset_identity(self, table: str, handed_out: int = 0) -> None:
+        """After rows were copied in with their ids, each identity column continues above the largest copied, and
+        above `handed_out` (the highest id the source ever gave: a deleted row's, or one a card in Discord shows)."""
         rows = await self.fetchall(
             "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
             "AND table_name = ? AND is_identity = 'YES'",
@@ -539,7 +549,9 @@ class PostgresDatabase(Database):
         for column in (row[0] for row in rows):
             await self.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
-                f"GREATEST((SELECT MAX({column}) FROM {table}), 1), (SELECT COUNT(*) > 0 FROM {table}))"
+                f"GREATEST((SELECT MAX({column}) FROM {table}), ?, 1), "
+                f"(SELECT COUNT(*) > 0 FROM {table}) OR ? > 0)",
+                (handed_out, handed_out),
             )
 
 

@@ -168,6 +168,13 @@ class ProbeStore:
             (utc_now(), run_id),
         )
 
+    async def abandon_run(self, run_id: int) -> None:
+        """Close a run cut short (the key was refused mid-run): its answers are reused by the model's next run."""
+        await self._db.execute(
+            "UPDATE probe_runs SET state = 'abandoned', finished_at = ? WHERE id = ? AND state = 'running'",
+            (utc_now(), run_id),
+        )
+
     async def abandon_running(self) -> list[ProbeRun]:
         """Mark runs a crash left `running` as `abandoned`; call once at start, before any new run begins."""
         async with self._db.transaction() as tx:
@@ -223,6 +230,7 @@ class ProbeAttempts:
     succeeded_run_id: int | None
     next_attempt_at: str | None
     last_reason: str | None
+    outages: int = 0
 
 
 class ProbeAttemptStore:
@@ -232,18 +240,31 @@ class ProbeAttemptStore:
         self._db = db
 
     async def record(
-        self, model_id: str, suite_version: str, *, run_id: int, succeeded: bool, reason: str | None, retry_in: float
+        self,
+        model_id: str,
+        suite_version: str,
+        *,
+        run_id: int,
+        succeeded: bool,
+        reason: str | None,
+        retry_in: float,
+        outage: bool = False,
     ) -> ProbeAttempts:
-        """Count one attempt: a success closes the model for this suite, a failure is due again in `retry_in` s."""
+        """Count one run: a success closes the model for this suite, a failure is due again in `retry_in` s.
+
+        A run lost to an outage (`outage`: the gateway or the account failed, not the model) is counted apart, so
+        it never brings the model nearer to being given up."""
         now = utc_now()
+        counted, lost = (0, 1) if outage and not succeeded else (1, 0)
         async with self._db.transaction() as tx:
             await tx.execute(
                 """
-                INSERT INTO probe_attempts (model_id, suite_version, attempts, succeeded_run_id, next_attempt_at,
-                    last_reason, updated_at)
-                VALUES (?, ?, 1, ?, ?, ?, ?)
+                INSERT INTO probe_attempts (model_id, suite_version, attempts, outages, succeeded_run_id,
+                    next_attempt_at, last_reason, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (model_id, suite_version) DO UPDATE SET
-                    attempts = probe_attempts.attempts + 1,
+                    attempts = probe_attempts.attempts + excluded.attempts,
+                    outages = probe_attempts.outages + excluded.outages,
                     succeeded_run_id = COALESCE(excluded.succeeded_run_id, probe_attempts.succeeded_run_id),
                     next_attempt_at = excluded.next_attempt_at,
                     last_reason = excluded.last_reason,
@@ -252,6 +273,8 @@ class ProbeAttemptStore:
                 (
                     model_id,
                     suite_version,
+                    counted,
+                    lost,
                     run_id if succeeded else None,
                     None if succeeded else utc_in(retry_in),
                     reason,
@@ -263,6 +286,20 @@ class ProbeAttemptStore:
             )
         assert row is not None
         return _attempts(row)
+
+    async def postpone(self, model_id: str, suite_version: str, *, retry_in: float, reason: str) -> None:
+        """A run that was not started (the key refused, the spend limit reached): due again in `retry_in` s, with
+        nothing counted against the model."""
+        now = utc_now()
+        await self._db.execute(
+            """
+            INSERT INTO probe_attempts (model_id, suite_version, attempts, next_attempt_at, last_reason, updated_at)
+            VALUES (?, ?, 0, ?, ?, ?)
+            ON CONFLICT (model_id, suite_version) DO UPDATE SET next_attempt_at = excluded.next_attempt_at,
+                last_reason = excluded.last_reason, updated_at = excluded.updated_at
+            """,
+            (model_id, suite_version, utc_in(retry_in), reason, now),
+        )
 
     async def get(self, model_id: str, suite_version: str) -> ProbeAttempts | None:
         """The model's attempts with this suite, or None when it was never probed with it."""
@@ -296,4 +333,5 @@ def _attempts(row: Row) -> ProbeAttempts:
         row["succeeded_run_id"],
         row["next_attempt_at"],
         row["last_reason"],
+        row["outages"],
     )

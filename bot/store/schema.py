@@ -59,10 +59,13 @@ def statements(script: str) -> list[str]:
     return [part.strip() for part in "\n".join(lines).split(";") if part.strip()]
 
 
-def expected_tables(engine: str) -> set[str]:
-    """The tables `engine`'s migrations leave, replayed in order: created, renamed and dropped."""
+def expected_tables(engine: str, up_to: int | None = None) -> set[str]:
+    """The tables `engine`'s migrations (up to version `up_to`, or all) leave, replayed in order: created, renamed
+    and dropped."""
     tables: set[str] = set()
-    for _, script in migrations(engine):
+    for number, script in migrations(engine):
+        if up_to is not None and number > up_to:
+            break
         for statement in statements(script):
             if created := CREATE_TABLE.match(statement):
                 tables.add(created.group(1))

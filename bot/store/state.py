@@ -22,3 +22,18 @@ class StateStore:
             "INSERT INTO bot_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
+
+    async def claim_turn(self, key: str, now: str, earliest_previous: str) -> str | None:
+        """Set `key` to the time `now` unless the time it holds is later than `earliest_previous` (a turn taken
+        within the cooldown): one statement, so two servers, or two processes, asking at once cannot both win.
+        Returns None when the turn was claimed, else the time of the turn that holds it."""
+        async with self._db.transaction() as tx:
+            claimed = await tx.execute(
+                "INSERT INTO bot_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE "
+                "SET value = excluded.value WHERE bot_state.value <= ?",
+                (key, now, earliest_previous),
+            )
+            if claimed > 0:
+                return None
+            held = await tx.fetchone("SELECT value FROM bot_state WHERE key = ?", (key,))
+        return str(held[0]) if held else None

@@ -22,6 +22,7 @@ TABLE_ORDER = (
     "catalogue_events",
     "probe_runs",
     "probe_responses",
+    "spend",
     "reference_models",
     "reference_answers",
     "guesses",
@@ -36,6 +37,7 @@ TABLE_ORDER = (
     "announcements",
     "alerts",
     "bot_state",
+    "guild_departures",
 )
 
 
@@ -72,8 +74,9 @@ async def copy_sqlite_to_postgres(source: SQLiteDatabase, target: PostgresDataba
                     batch = []
             if batch:
                 await load(table, columns, batch)
+    handed_out = await source.ids_handed_out()
     for table in tables:
-        await target.reset_identity(table)
+        await target.reset_identity(table, handed_out.get(table, 0))
     copies = [TableCopy(table, await _count(source, table), await _count(target, table)) for table in sorted(tables)]
     if wrong := [copy for copy in copies if copy.source_rows != copy.target_rows]:
         first = wrong[0]

@@ -144,6 +144,14 @@ class ScriptedModel:
     empty: bool = False
     served_as: str | None = None
     recorded_usage: Callable[[list[dict[str, Any]]], RecordedUsage | None] | None = None
+    prompt_price: float = 0.0
+    completion_price: float = 0.0
+    request_price: float = 0.0
+    reported_completion_tokens: int | None = None
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        """What the request costs at this model's prices, as the gateway reports it in `usage.cost`."""
+        return self.request_price + prompt_tokens * self.prompt_price + completion_tokens * self.completion_price
 
     def prompt_tokens(self, messages: list[dict[str, Any]]) -> int:
         return sum(self.tokenizer(_message_text(message)) + self.per_message_overhead for message in messages)
@@ -399,13 +407,18 @@ class FakeGateway:
         text, truncated = model.truncate(reply, max_tokens)
         finish_reason = "length" if truncated else "stop"
         completion_tokens = model.tokenizer(text)
+        if model.reported_completion_tokens is not None:
+            completion_tokens = model.reported_completion_tokens
         prompt_tokens: int | None = model.prompt_tokens(messages)
         provider = "FakeProvider"
         if model.recorded_usage is not None:
             recorded = model.recorded_usage(messages)
             prompt_tokens = recorded.prompt_tokens if recorded else None
             provider = (recorded.provider if recorded else None) or provider
-        usage = {"completion_tokens": completion_tokens}
+        usage: dict[str, Any] = {
+            "completion_tokens": completion_tokens,
+            "cost": model.cost(prompt_tokens or 0, completion_tokens),
+        }
         if prompt_tokens is not None:
             usage.update(prompt_tokens=prompt_tokens, total_tokens=prompt_tokens + completion_tokens)
         return {

@@ -22,9 +22,18 @@ ITEMS = [
     (VendorSelect, "scout:vote:{}"),
     (NoteButton, "scout:note:{}"),
     (TallyButton, "scout:votes:{}"),
-    (ConfidenceSelect, "scout:sure:{}"),
 ]
 GUESSED = guess(("Zhipu/GLM", 0.5), ("openai", 0.3), ("qwen", 0.1), ("mistral", 0.1))
+
+
+async def test_the_confidence_select_names_its_card_and_round_trips():
+    announcement_id, card_message = 9_007_199_254_740_993, 1_579_477_154_469_642_240
+    item = ConfidenceSelect(announcement_id, card_message)
+    assert item.custom_id == f"scout:sure:{announcement_id}:{card_message}" and len(item.custom_id) <= 100
+    match = ConfidenceSelect.__discord_ui_compiled_template__.fullmatch(item.custom_id)
+    assert match is not None
+    rebuilt = await ConfidenceSelect.from_custom_id(None, item.item, match)
+    assert (rebuilt.announcement_id, rebuilt.card, rebuilt.custom_id) == (announcement_id, card_message, item.custom_id)
 
 
 @pytest.mark.parametrize(("item_class", "pattern"), ITEMS)
@@ -45,7 +54,7 @@ def test_templates_refuse_ids_of_other_components(item_class, pattern):
     template = item_class.__discord_ui_compiled_template__
     assert template.fullmatch(pattern.format("12abc")) is None
     assert template.fullmatch("other:" + pattern.format(1)) is None
-    others = [p for _, p in ITEMS if p != pattern]
+    others = [p for _, p in ITEMS if p != pattern] + ["scout:sure:{}"]
     assert all(template.fullmatch(other.format(1)) is None for other in others)
 
 

@@ -83,7 +83,7 @@ async def test_probing_an_unknown_or_unreachable_model_exits_1_with_one_line(tmp
     await calibrated(tmp_path, gw)
     code, out, err = await scout(tmp_path, gw, "probe", "nobody/no-such-model", LOG_LEVEL="WARNING")
     assert (code, out) == (1, "") and err.splitlines() == [
-        "error: nobody/no-such-model: no guess: the gateway does not know this model (404 on every probe)"
+        "error: nobody/no-such-model is not in the gateway's catalogue: its cost cannot be bounded; nothing was sent"
     ]
     unreachable = "http://127.0.0.1:9/api/v1"
     code, out, err = await scout(
@@ -96,12 +96,12 @@ async def test_probing_an_unknown_or_unreachable_model_exits_1_with_one_line(tmp
 async def test_half_the_probes_failing_still_names_the_vendor_and_says_what_failed(tmp_path, gw):
     await calibrated(tmp_path, gw)
     healthy = await probe(tmp_path, gw)
-    gw.inject("chat", *[Fault.payment_required()] * 5, model=STEALTH_ID)
+    gw.inject("chat", *[Fault.http(400)] * 5, model=STEALTH_ID)  # refused requests, not worth a retry
     result = await probe(tmp_path, gw, PROBE_CONCURRENCY="1")  # one at a time: the first five probes fail
-    assert [f["kind"] for f in result["failures"]] == ["payment_required"] * 5
+    assert [f["kind"] for f in result["failures"]] == ["client_error"] * 5
     assert result["ranking"][0]["vendor"] == "zhipu"
     assert result["status"] == healthy["status"] == "ranked"
-    assert "probes: 5 of 11 failed (out of credit ×5)" in result["evidence"]
+    assert "probes: 5 of 11 failed (request refused ×5)" in result["evidence"]
     # what came back is still used
     assert any(line.startswith("tokenizer: 5/5 strings match z-ai/glm-4.5") for line in result["evidence"])
 

@@ -214,7 +214,5 @@ async def test_an_admin_can_reprobe_once_per_cooldown(world: World):
         assert text.startswith("Probed `openrouter/owl-alpha` again: no references yet — ") and "OpenAI" not in text
         assert len(await probe_runs(bot.store, OWL["id"])) == runs_before + 1
 
-        callback = await world.fake.wait_for_interaction_response(
-            await world.command(bot, "scout probe", world.admin, model=OWL["id"])
-        )
-        assert callback.ephemeral and "try again in" in callback.content
+        text, _, message = await world.answer(await world.command(bot, "scout probe", world.admin, model=OWL["id"]))
+        assert message.ephemeral and "try again in" in text

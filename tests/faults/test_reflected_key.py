@@ -22,6 +22,7 @@ from tests.support.world import ORDINARY_MODELS
 API_KEY = "sk-or-v1-Reflected-KEY-7c41d09e2b5a"
 WINDOW = 16
 MODEL = "acme/echo"
+ECHO_LISTING = {"id": MODEL, "name": "Acme: Echo", "pricing": {"prompt": "0", "completion": "0"}}
 
 TEXT_SHAPES = {
     "exact": API_KEY,
@@ -97,6 +98,7 @@ async def test_scout_probe_never_prints_or_stores_a_reflected_key(
 ):
     database = tmp_path / "db" / "scout.db"
     async with FakeGateway(api_key=API_KEY) as gateway:
+        gateway.set_catalogue([ECHO_LISTING])  # a listed model: its prices bound what the probe may cost
         reflect(gateway)
         environment = _scout_environment(gateway, database)
         run = await run_scout("probe", MODEL, "--json", environment=environment, workdir=tmp_path / "cwd")

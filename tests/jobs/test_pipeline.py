@@ -172,16 +172,17 @@ async def test_all_probes_failing_gives_no_ranking_and_is_retried_until_it_succe
         probe_retry_base_seconds=1,
     )
     await with_references(store, gw, client, retrying)
-    for status in (500, 404, 429):  # gateway error, model not found, rate limited: one class of failure
+    for status in (500, 404, 429):  # gateway error, model not found, rate limited: no ranking, retried alike
         gw.set_fault("chat", Fault.http(status), model=STEALTH_ID)
         await run_cycle(store, client, retrying)
         guess = await store.guesses.latest(STEALTH_ID)
         assert guess.ranking == () and guess.top_vendor is None and guess.status in {"probes_failed", "not_found"}
         assert guess.reason.startswith("no guess")
         assert (await store.outbox.for_model(GUILD, STEALTH_ID)).revision > 1  # the card says so
-        await asyncio.sleep(1.1 * 2 ** ((await store.probe_attempts.get(STEALTH_ID, SUITE_VERSION)).attempts - 1))
+        tried = await store.probe_attempts.get(STEALTH_ID, SUITE_VERSION)
+        await asyncio.sleep(1.1 * 2 ** (tried.attempts + tried.outages - 1))
     attempts = await store.probe_attempts.get(STEALTH_ID, SUITE_VERSION)
-    assert attempts.attempts == 3 and attempts.succeeded_run_id is None
+    assert (attempts.attempts, attempts.outages) == (1, 2) and attempts.succeeded_run_id is None  # only 404 counts
 
     gw.clear_faults()
     await run_cycle(store, client, retrying)  # a restart: the due retry is found in the store
@@ -199,13 +200,32 @@ async def test_retries_stop_at_the_limit_and_the_reason_says_so(store, gw, clien
         probe_retry_max_attempts=1,
     )
     await record_catalogue(store, catalogue(), "listed")
-    gw.set_fault("chat", Fault.http(503), model=STEALTH_ID)
+    gw.set_fault("chat", Fault.http(404), model=STEALTH_ID)  # the model's own failure, not the gateway's
     _, guesses = await run_cycle(store, client, limited)
     assert guesses[STEALTH_ID].reason.endswith("gave up after 1 runs")
     await asyncio.sleep(1.1)
     again, _ = await run_cycle(store, client, limited)
     assert again.probing == () and again.resumed == ()
     assert len(await probe_runs(store, STEALTH_ID)) == 1
+
+
+async def test_runs_lost_to_an_outage_never_use_up_the_retries(store, gw, client, tmp_path):
+    limited = load_settings(
+        database_path=tmp_path / "scout.db",
+        probe_timeout_seconds=5.0,
+        probe_requests_per_minute=1000,
+        probe_retry_base_seconds=1,
+        probe_retry_max_attempts=1,
+    )
+    await record_catalogue(store, catalogue(), "listed")
+    gw.set_fault("chat", Fault.http(503), model=STEALTH_ID)
+    for _ in range(3):
+        _, guesses = await run_cycle(store, client, limited)
+        assert "gave up" not in guesses[STEALTH_ID].reason
+        tried = await store.probe_attempts.get(STEALTH_ID, SUITE_VERSION)
+        await asyncio.sleep(1.1 * 2 ** (tried.outages - 1))
+    assert len(await probe_runs(store, STEALTH_ID)) == 3
+    assert (await store.probe_attempts.get(STEALTH_ID, SUITE_VERSION)).attempts == 0
 
 
 async def test_without_references_the_guess_waits_and_is_made_when_they_arrive(store, gw, client, settings):

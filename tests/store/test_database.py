@@ -188,7 +188,7 @@ async def test_restore_refuses_what_is_not_a_usable_backup_and_keeps_the_databas
         pass
     with contextlib.closing(sqlite3.connect(newer)) as connection:
         connection.execute("PRAGMA user_version = 999")
-    for bad, reason in ((garbage, "cannot read backup"), (newer, "newer than"), (tmp_path / "absent.db", "no backup")):
+    for bad, reason in ((garbage, "not an SQLite file"), (newer, "newer than"), (tmp_path / "absent.db", "no backup")):
         with pytest.raises(StoreError, match=reason):
             await restore_database(bad, store.db.path)
     assert await store.state.get("kept") == "yes"
@@ -213,8 +213,8 @@ def test_a_migration_is_either_shared_or_written_for_every_engine():
         assert engines in ({None}, set(ENGINES)), f"migration {number} has files for {engines}"
 
 
-# Today's migrations 1..5 were the old V1, V3, V4, V5 and V8; later ones never had another number.
 OLD_NUMBERED = 5
+"""Migrations 1..5 existed while they were numbered V1, V3, V4, V5, V8; the ones after them never were."""
 
 
 def _old_numbered_database(path, applied_files: list[str], old_version: int) -> None:
@@ -241,7 +241,7 @@ async def test_a_database_numbered_the_old_way_is_translated_once_and_keeps_its_
         assert connection.execute("PRAGMA user_version").fetchone()[0] == len(every)
 
 
-async def test_an_old_numbered_database_short_of_its_last_migration_gets_only_the_ones_it_lacks(tmp_path):
+async def test_an_old_numbered_database_short_of_old_v8_gets_only_the_missing_migrations(tmp_path):
     every = [name for _, name in migration_files("sqlite")]
     path = tmp_path / "old.db"
     _old_numbered_database(path, every[: OLD_NUMBERED - 1], old_version=5)  # old V5 = today's 4
@@ -265,3 +265,18 @@ async def test_one_bot_on_a_sqlite_file_holds_the_poller_lease_until_it_lets_go(
     finally:
         await first.close()
         await second.close()
+
+
+async def test_a_restore_continues_card_ids_above_every_id_the_replaced_database_handed_out(tmp_path, sqlite_store):
+    backup, unreadable = tmp_path / "backup.db", tmp_path / "unreadable.db"
+    await sqlite_store.db.backup_to(backup)  # no card yet
+    for guild in (1, 2, 3):
+        await sqlite_store.outbox.intend(guild, "openrouter/owl-alpha", 10)
+    unreadable.write_bytes(b"lost" * 1000)
+
+    assert await restore_database(backup, sqlite_store.db.path) is None
+    set_aside = await restore_database(backup, unreadable)
+    assert set_aside is not None and set_aside.read_bytes() == b"lost" * 1000
+    async with await Store.open(sqlite_store.db.path) as restored, await Store.open(unreadable) as guessed:
+        assert (await restored.outbox.intend(9, "openrouter/owl-alpha", 10)).id == 4
+        assert (await guessed.outbox.intend(9, "openrouter/owl-alpha", 10)).id == sqlite_module.RESTORE_ID_GAP + 1

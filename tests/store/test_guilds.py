@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 from bot.store import Store
+from tests.support.store import list_owl
 
 GUILD, OLD, NEW = 1, 100, 200
 MODELS = ["lab/intended", "lab/posting", "lab/failed", "lab/posted"]
@@ -75,3 +76,26 @@ async def test_guilds_that_existed_before_the_upgrade_keep_seeing_the_tally(tmp_
     async with await Store.open(database) as store:
         assert not await store.guilds.hides_votes(1)  # existing guild: as before the upgrade
         assert await store.guilds.hides_votes(3)  # new guild: hidden
+
+
+async def test_a_departed_guild_is_purged_whole_after_its_retention_and_no_other_guild_is_touched(store: Store):
+    model = await list_owl(store)
+    for guild in (1, 2):
+        await store.guilds.configure(guild, 10 * guild)
+        await store.outbox.intend(guild, model, 10 * guild)
+        await store.votes.cast(guild, model, 7, "alice", "openai")
+        await store.notes.add(guild, model, 7, "alice", "sounds like GPT")
+    assert await store.guilds.with_data() == {1, 2}
+    await store.guilds.record_departure(1)
+    await store.guilds.record_departure(1)  # a second notice keeps the first departure's time
+    assert await store.guilds.departed_before(1) == []
+    assert await store.guilds.departed_before(0) == [1]
+    await store.guilds.record_return(1)
+    assert await store.guilds.departed_before(0) == []
+    await store.guilds.record_departure(1)
+
+    deleted = await store.guilds.purge(1)
+    assert deleted["votes"] == deleted["vote_history"] == deleted["notes"] == deleted["guild_settings"] == 1
+    assert deleted["guild_departures"] == 1 and deleted["announcements"] == 1
+    assert await store.guilds.with_data() == {2}
+    assert (await store.votes.current(2, model, 7)).vendor == "openai"

@@ -121,3 +121,16 @@ async def test_each_process_reads_only_the_cards_of_its_own_shards(store: Store)
     both = await store.outbox.pending(shards=Shards(3, (0, 2)))
     assert sorted(announcement.guild_id for announcement in both) == [guilds[0], guilds[2]]
     assert len(await store.outbox.pending()) == 3
+
+
+async def test_a_deleted_card_is_posted_again_once_then_left_alone(store):
+    model = await list_owl(store)
+    row = await store.outbox.intend(1, model, 10)
+    await store.outbox.mark_posted(row.id, 111, row.revision)
+    assert await store.outbox.mark_deleted(row.id, repost=True)
+    again = await store.outbox.get(row.id)
+    assert (again.state, again.message_id, again.reposts, again.nonce) == ("intended", None, 1, f"scout-a{row.id}-1")
+    await store.outbox.mark_posted(row.id, 222, again.revision)
+    assert not await store.outbox.mark_deleted(row.id, repost=True)  # once only
+    gone = await store.outbox.get(row.id)
+    assert gone.state == "posted" and gone.posted_revision == gone.revision and "not posted again" in gone.last_error

@@ -7,6 +7,7 @@ import sqlite3
 from bot.probes.response import ProbeResponse
 from bot.store import Store
 from bot.store.references import Reference, ReferenceAnswer
+from tests.support.store import list_owl
 
 
 def response(probe_id: str, ok: bool = True, **fields) -> ProbeResponse:
@@ -151,3 +152,26 @@ async def test_upgrading_counts_models_attributed_before_as_probed_unless_every_
         assert good is not None and good.succeeded_run_id == 1
         assert await store.probe_attempts.get("openrouter/failed", "v1") is None  # probed again after the upgrade
         assert (await store.guesses.latest("openrouter/good")).status == "ranked"
+
+
+async def test_a_postponed_run_counts_nothing_and_an_outage_counts_apart(store):
+    from bot.probes.suite import SUITE_VERSION
+
+    model = await list_owl(store)
+    await store.probe_attempts.postpone(model, SUITE_VERSION, retry_in=3600, reason="the key is refused")
+    postponed = await store.probe_attempts.get(model, SUITE_VERSION)
+    assert (postponed.attempts, postponed.outages, postponed.last_reason) == (0, 0, "the key is refused")
+    assert await store.probe_attempts.due(SUITE_VERSION, 6) == []  # due again only when the refusal says
+
+    run = await store.probes.start_run(model, SUITE_VERSION, "stealth")
+    await store.probe_attempts.record(
+        model, SUITE_VERSION, run_id=run, succeeded=False, reason="5xx", retry_in=0, outage=True
+    )
+    await store.probe_attempts.record(model, SUITE_VERSION, run_id=run, succeeded=False, reason="404", retry_in=0)
+    counted = await store.probe_attempts.get(model, SUITE_VERSION)
+    assert (counted.attempts, counted.outages) == (1, 1)
+    assert await store.probe_attempts.due(SUITE_VERSION, 2) == [model]
+    assert await store.probe_attempts.due(SUITE_VERSION, 1) == []
+
+    await store.probes.abandon_run(run)
+    assert (await store.probes.run(run)).state == "abandoned"

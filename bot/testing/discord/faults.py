@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any
 
@@ -68,6 +69,32 @@ class FaultInjection(MessageStore):
         guild.spec.channels.remove(channel)
         self._deleted_channels.add(channel_id)
         await self._dispatch_guild_event(guild.id, "CHANNEL_DELETE", guild.channel_payload(channel), Intent.GUILDS)
+        self._notify()
+
+    def go_silent(self) -> None:
+        """Discord unreachable the way a dead network is, not the way a closed port is (which refuses at once):
+        nothing is answered any more. REST requests and new gateway connections hang, and open gateway connections
+        stop being read, so not even a close frame gets its reply."""
+        self._answering.clear()
+        for connection in self._connections:
+            if isinstance(connection.transport, asyncio.ReadTransport):
+                connection.transport.pause_reading()
+
+    def refuse_gateway(self, refused: bool = True) -> None:
+        """Discord's gateway down while its REST API answers: every websocket upgrade gets a 503."""
+        self.gateway_refused = refused
+
+    async def _until_answering(self) -> None:
+        await self._answering.wait()
+
+    async def delete_message(self, message_id: int) -> None:
+        """A moderator deletes a message: gone from the channel (10008 Unknown Message afterwards), MESSAGE_DELETE
+        sent to sessions with the GUILD_MESSAGES intent."""
+        message = self.message(message_id)
+        message.deleted = True
+        event = {"id": str(message.id), "channel_id": str(message.channel_id), "guild_id": str(message.guild_id)}
+        if message.guild_id is not None:
+            await self._dispatch_guild_event(message.guild_id, "MESSAGE_DELETE", event, Intent.GUILD_MESSAGES)
         self._notify()
 
     def _injected_fault(self, method: str, path: str) -> web.Response | None:

@@ -43,14 +43,26 @@ class GatewayServer(RestApi):
                 await session.dispatch("GUILD_CREATE", event)
         self._notify()
 
+    async def remove_from_guild(self, guild_id: int) -> None:
+        """The bot is kicked, or the guild deleted: GUILD_DELETE without `unavailable` (discord.py then calls
+        on_guild_remove), and the guild's REST routes answer 404 from now on."""
+        self.guilds.pop(guild_id)
+        for session in list(self._sessions.values()):
+            if session.live and session.intents & Intent.GUILDS and session.covers(guild_id):
+                await session.dispatch("GUILD_DELETE", {"id": str(guild_id)})
+        self._notify()
+
     # -- the websocket -----------------------------------------------------------------------------
 
     async def _gateway(self, request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(max_msg_size=0)
         if not ws.can_prepare(request).ok:
             return await self._unknown_route(request)
+        await self._until_answering()
+        if self.gateway_refused:
+            return web.Response(status=503, text="gateway unavailable (fake)")
         await ws.prepare(request)
-        connection = _Connection(ws)
+        connection = _Connection(ws, request.transport)
         self._connections.add(connection)
         try:
             if request.query.get("encoding", "json") != "json":

@@ -57,6 +57,7 @@ class RestApi(FaultInjection):
     ) -> web.StreamResponse:
         if not request.path.startswith(API_PREFIX + "/"):
             return await handler(request)
+        await self._until_answering()
         path = request.path[len(API_PREFIX) :]
         resource = request.match_info.route.resource
         canonical = resource.canonical if resource is not None else ""

@@ -50,7 +50,10 @@ class FakeDiscord(GatewayServer, InteractionCallbacks, Interactions):
             raise RuntimeError("the fake Discord failed internally:\n" + "\n".join(self.internal_errors))
 
     async def close(self) -> None:
+        self._answering.set()  # let whatever hangs on a silent fake end, so the server can shut down
         for connection in list(self._connections):
+            if isinstance(connection.transport, asyncio.ReadTransport) and not connection.transport.is_closing():
+                connection.transport.resume_reading()
             await connection.close(1001, "fake Discord shutting down")
         if self._runner is not None:
             await self._runner.cleanup()

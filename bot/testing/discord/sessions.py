@@ -15,8 +15,9 @@ from aiohttp import web
 class _Connection:
     """One websocket; sends are serialised so sequence numbers reach the client in order."""
 
-    def __init__(self, ws: web.WebSocketResponse) -> None:
+    def __init__(self, ws: web.WebSocketResponse, transport: asyncio.BaseTransport | None = None) -> None:
         self.ws = ws
+        self.transport = transport
         self.lock = asyncio.Lock()
         self.session: _Session | None = None
 

@@ -62,6 +62,9 @@ class FakeState:
         self._sessions: dict[str, _Session] = {}
         self._connections: set[_Connection] = set()
         self._deleted_channels: set[int] = set()
+        self.gateway_refused = False
+        self._answering = asyncio.Event()
+        self._answering.set()
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._port = 0

@@ -1,0 +1,3 @@
+-- Ids that reach Discord (a card's components and footer carry its announcement id, an alert's footer its alert id)
+-- are never handed out twice. PostgreSQL's identity columns draw from a sequence that never goes back, so there is
+-- nothing to change here; SQLite needs AUTOINCREMENT, and its tables a rebuild for it (V6__ids_never_reused.sqlite.sql).

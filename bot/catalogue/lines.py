@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from bot.catalogue.entry import CatalogueEntry
@@ -94,24 +94,6 @@ def family_of_listing(entry: CatalogueEntry) -> str:
 
 
 @dataclass(frozen=True)
-class RunBudget:
-    """What one probe run may cost at most, in tokens and requests (the suite's plan)."""
-
-    prompt_tokens: int
-    completion_tokens: int
-    requests: int
-
-
-def run_cost(entry: CatalogueEntry, budget: RunBudget) -> float:
-    """US dollars one probe run costs at most on this listing: its prices times the suite's token budget."""
-    return (
-        (entry.price("prompt") or 0.0) * budget.prompt_tokens
-        + (entry.price("completion") or 0.0) * budget.completion_tokens
-        + (entry.price("request") or 0.0) * budget.requests
-    )
-
-
-@dataclass(frozen=True)
 class PlannedReference:
     """One listing chosen as a reference: its lab, its line, and what probing it costs at most."""
 
@@ -138,29 +120,33 @@ def _lines(entries: Sequence[CatalogueEntry]) -> dict[str, list[CatalogueEntry]]
     return lines
 
 
-def _lab_plan(vendor: str, entries: Sequence[CatalogueEntry], budget: RunBudget) -> list[PlannedReference]:
+RunCost = Callable[[CatalogueEntry], float]
+"""The most one probe run costs on a listing, in US dollars (`bot.probes.cost.plan_cost` of the suite's plan)."""
+
+
+def _lab_plan(vendor: str, entries: Sequence[CatalogueEntry], cost: RunCost) -> list[PlannedReference]:
     """The newest listing of each line one lab lists, premium variants and derivatives left out."""
     usable = [e for e in entries if not _NOT_A_CHAT_PRODUCT.search(e.slug.lower()) and not is_derivative(e)]
     best: dict[str, CatalogueEntry] = {}
     for line, listed in _lines(usable).items():
-        median = statistics.median(run_cost(e, budget) for e in listed)
-        affordable = [e for e in listed if not is_premium(run_cost(e, budget), median)]
+        median = statistics.median(cost(e) for e in listed)
+        affordable = [e for e in listed if not is_premium(cost(e), median)]
         if affordable:
-            best[line] = min(affordable, key=lambda e: _recency(e, budget))
+            best[line] = min(affordable, key=lambda e: _recency(e, cost))
     return [
-        PlannedReference(best[line].id, vendor, line, run_cost(best[line], budget), best[line].created or 0)
+        PlannedReference(best[line].id, vendor, line, cost(best[line]), best[line].created or 0)
         for line in LINES
         if line in best
     ][:MAX_PER_LAB]
 
 
-def _recency(entry: CatalogueEntry, budget: RunBudget) -> tuple[int, float, int, str]:
+def _recency(entry: CatalogueEntry, cost: RunCost) -> tuple[int, float, int, str]:
     """Newest day first (aliases listed seconds apart are one release), then the cheaper, then the shorter id."""
-    return (-((entry.created or 0) // _DAY), run_cost(entry, budget), len(entry.id), entry.id)
+    return (-((entry.created or 0) // _DAY), cost(entry), len(entry.id), entry.id)
 
 
 def plan_references(
-    entries: Iterable[CatalogueEntry], labs: Sequence[str], budget: RunBudget, lines_per_lab: int = MAX_PER_LAB
+    entries: Iterable[CatalogueEntry], labs: Sequence[str], cost: RunCost, lines_per_lab: int = MAX_PER_LAB
 ) -> list[PlannedReference]:
     """The references to probe, in order: every lab's flagship first, then every lab's next line, and so on.
 
@@ -173,6 +159,6 @@ def plan_references(
         vendor = vendor_for_model_id(entry.id)
         if vendor is not None and vendor.key in labs:
             by_lab.setdefault(vendor.key, []).append(entry)
-    plans = [_lab_plan(vendor, listed, budget) for vendor, listed in sorted(by_lab.items())]
+    plans = [_lab_plan(vendor, listed, cost) for vendor, listed in sorted(by_lab.items())]
     rounds = [[plan[i] for plan in plans if i < len(plan)] for i in range(min(lines_per_lab, MAX_PER_LAB))]
     return [item for round_ in rounds for item in sorted(round_, key=lambda item: (item.cost, item.model_id))]

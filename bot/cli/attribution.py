@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.attribution.corpus import CorpusError
-from bot.catalogue.lines import PlannedReference, RunBudget
+from bot.catalogue.lines import PlannedReference
 from bot.catalogue.vendors import display_name
 from bot.console import positive_int, print_json
 from bot.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CommandError
@@ -17,7 +17,8 @@ from bot.jobs.key_health import KeyHealth
 from bot.jobs.polling import poll_gateway
 from bot.jobs.probe_runner import ProbeRunner
 from bot.jobs.spend import SpendGuard
-from bot.probes.suite import SUITE_VERSION, plan_probes
+from bot.probes.cost import most_prompt_tokens
+from bot.probes.suite import SUITE_VERSION, ProbePlan, plan_probes
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.references import CORPUS_SUITE_VERSION
@@ -129,11 +130,12 @@ async def _refit_and_describe(store: Store, settings: Settings) -> None:
     print(model.describe())
 
 
-def _format_plan(plan: list[PlannedReference], budget: RunBudget) -> str:
+def _format_plan(plan: list[PlannedReference], run: ProbePlan) -> str:
     """The calibration plan as a table: model, lab, line and what its run costs at most, then the total."""
+    prompt_tokens = sum(most_prompt_tokens(probe) for probe in run.probes)
     lines = [
-        f"calibration plan: {len(plan)} models, each run at most {budget.requests} requests, "
-        f"~{budget.prompt_tokens:,} prompt and {budget.completion_tokens:,} completion tokens (nothing is sent)",
+        f"calibration plan: {len(plan)} models, each run at most {run.max_requests} requests, "
+        f"{prompt_tokens:,} prompt and {run.reserved_tokens:,} completion tokens (nothing is sent)",
         f"{'model':48} {'lab':20} {'line':12} {'at most':>9}",
     ]
     lines += [
@@ -145,23 +147,27 @@ def _format_plan(plan: list[PlannedReference], budget: RunBudget) -> str:
 
 
 async def _print_plan(settings: Settings, lines_per_lab: int, as_json: bool) -> int:
-    from bot.jobs.references import calibration_plan, run_budget
+    from bot.jobs.references import calibration_plan
 
-    budget = run_budget(plan_probes(settings.probe_max_requests, settings.probe_max_tokens))
+    run = plan_probes(settings.probe_max_requests, settings.probe_max_tokens)
     async with await Store.from_settings(settings) as store:
-        plan = calibration_plan(await store.catalogue.models(), lines_per_lab, budget)
+        plan = calibration_plan(await store.catalogue.models(), lines_per_lab, run)
     if not plan:
         raise CommandError("the store knows no catalogue models of the major labs: run `scout scan` first")
     if as_json:
         print_json(
             {
-                "budget": vars(budget),
+                "run": {
+                    "requests": run.max_requests,
+                    "prompt_tokens": sum(most_prompt_tokens(probe) for probe in run.probes),
+                    "completion_tokens": run.reserved_tokens,
+                },
                 "models": [vars(item) for item in plan],
                 "total_usd": round(sum(item.cost for item in plan), 4),
             }
         )
     else:
-        print(_format_plan(plan, budget))
+        print(_format_plan(plan, run))
     return EXIT_OK
 
 
@@ -178,7 +184,7 @@ async def cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
         return await _print_plan(settings, lines_per_lab, args.json)
     if not _has_api_key(settings):
         return EXIT_USAGE
-    from bot.jobs.references import calibrate, choose_calibration_models, run_budget
+    from bot.jobs.references import calibrate, choose_calibration_models
 
     plan = plan_probes(settings.probe_max_requests, settings.probe_max_tokens)
     async with await Store.from_settings(settings) as store:
@@ -187,7 +193,7 @@ async def cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
         elif settings.calibration_model_ids:
             model_ids = settings.calibration_model_ids
         else:
-            model_ids = choose_calibration_models(await store.catalogue.models(), lines_per_lab, run_budget(plan))
+            model_ids = choose_calibration_models(await store.catalogue.models(), lines_per_lab, plan)
             if not model_ids:
                 raise CommandError("the store knows no catalogue models of the major labs: run `scout scan` first")
         print(

@@ -22,11 +22,12 @@ from bot.attribution.combiner import CombinerModel, Fingerprint, fit_combiner, l
 from bot.attribution.corpus import CorpusError, load_corpus
 from bot.catalogue.chat import is_chat_model
 from bot.catalogue.entry import CatalogueEntry
-from bot.catalogue.lines import PlannedReference, RunBudget, plan_references
+from bot.catalogue.lines import PlannedReference, RunCost, plan_references
 from bot.catalogue.vendors import COMMON_VENDOR_KEYS, canonical_vendor, vendor_for_model_id
 from bot.jobs.key_health import KeyRefused
 from bot.jobs.probe_runner import ProbeRunner, RunReport, request_extra_for
 from bot.jobs.spend import SpendRefused
+from bot.probes.cost import ListingPrices, plan_cost
 from bot.probes.suite import PROBES_BY_ID, SUITE_VERSION, ProbePlan
 from bot.store import Store
 from bot.store.catalogue import ModelRecord
@@ -205,20 +206,26 @@ def is_reference_candidate(record: ModelRecord) -> CatalogueEntry | None:
     return entry
 
 
-def run_budget(plan: ProbePlan) -> RunBudget:
-    """The most one probe run of `plan` is billed: its prompts (estimated), every probe at its cap, every request."""
-    return RunBudget(plan.estimated_prompt_tokens, plan.reserved_tokens, plan.max_requests)
+def run_cost(plan: ProbePlan) -> RunCost:
+    """The most a run of `plan` costs on a listing (`plan_cost`: its prices, every probe at its cap, every request);
+    nothing for a listing that gives no usable price."""
+
+    def cost(entry: CatalogueEntry) -> float:
+        prices = ListingPrices.of(entry)
+        return 0.0 if prices is None else plan_cost(plan, prices)
+
+    return cost
 
 
-def calibration_plan(records: Sequence[ModelRecord], lines_per_lab: int, budget: RunBudget) -> list[PlannedReference]:
+def calibration_plan(records: Sequence[ModelRecord], lines_per_lab: int, plan: ProbePlan) -> list[PlannedReference]:
     """The newest listing of each product line of each major lab, in the order to probe them (`plan_references`)."""
     entries = [entry for record in records if (entry := is_reference_candidate(record)) is not None]
-    return plan_references(entries, COMMON_VENDOR_KEYS, budget, lines_per_lab)
+    return plan_references(entries, COMMON_VENDOR_KEYS, run_cost(plan), lines_per_lab)
 
 
-def choose_calibration_models(records: Sequence[ModelRecord], lines_per_lab: int, budget: RunBudget) -> list[str]:
+def choose_calibration_models(records: Sequence[ModelRecord], lines_per_lab: int, plan: ProbePlan) -> list[str]:
     """The model ids of `calibration_plan`, in order."""
-    return [item.model_id for item in calibration_plan(records, lines_per_lab, budget)]
+    return [item.model_id for item in calibration_plan(records, lines_per_lab, plan)]
 
 
 @dataclass(frozen=True)

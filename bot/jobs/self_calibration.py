@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from bot.catalogue.vendors import display_name, vendor_for_model_id
 from bot.jobs.key_health import KeyRefused
 from bot.jobs.probe_runner import ProbeRunner
-from bot.jobs.references import CALIBRATION_PARALLEL_MODELS, choose_calibration_models, probe_reference, run_budget
+from bot.jobs.references import CALIBRATION_PARALLEL_MODELS, choose_calibration_models, probe_reference
 from bot.jobs.retry import RetryPolicy
 from bot.jobs.spend import SpendRefused
 from bot.probes.suite import SUITE_VERSION, plan_probes
@@ -54,9 +54,9 @@ async def plan_self_calibration(store: Store, settings: Settings, requests_per_m
     than a week ago waits; what was planned in the last week (spent, or the most a pending model can
     spend) counts against CALIBRATION_REQUEST_BUDGET, and planning stops where it would run out.
     """
-    budget = run_budget(plan_probes(settings.probe_max_requests, settings.probe_max_tokens))
+    plan = plan_probes(settings.probe_max_requests, settings.probe_max_tokens)
     chosen = settings.calibration_model_ids or choose_calibration_models(
-        await store.catalogue.models(), settings.calibration_models_per_vendor, budget
+        await store.catalogue.models(), settings.calibration_models_per_vendor, plan
     )
     referenced = await store.references.model_ids(SUITE_VERSION)
     targets = await store.calibration.targets(SUITE_VERSION)

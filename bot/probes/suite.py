@@ -50,7 +50,6 @@ TOKENIZER_BASELINE_ID = "tok-baseline"
 TOKENIZER_MAX_TOKENS = 1
 STYLE_MAX_TOKENS = 450
 SHORT_ANSWER_MAX_TOKENS = 120
-TEMPLATE_TOKENS_ESTIMATE = 10
 
 
 def style_probe_id(instruction: str) -> str:
@@ -175,14 +174,6 @@ class ProbePlan:
     probes: tuple[Probe, ...]
     max_requests: int
     max_completion_tokens: int
-
-    @property
-    def estimated_prompt_tokens(self) -> int:
-        """About how many prompt tokens a run is billed: a token per four UTF-8 bytes plus a chat template's share.
-
-        An estimate for pricing a calibration before anything is sent; the gateway reports the real counts.
-        """
-        return sum(len(probe.prompt.encode("utf-8")) // 4 + 1 + TEMPLATE_TOKENS_ESTIMATE for probe in self.probes)
 
     @property
     def reserved_tokens(self) -> int:

@@ -13,13 +13,13 @@ from bot.catalogue.lines import (
     OPEN_WEIGHT,
     REASONING,
     SMALL,
-    RunBudget,
     is_derivative,
     line_of,
     plan_references,
-    run_cost,
 )
 from bot.catalogue.vendors import COMMON_VENDOR_KEYS, vendor_for_model_id
+from bot.jobs.references import run_cost
+from bot.probes.cost import most_prompt_tokens
 from bot.probes.suite import plan_probes
 from bot.settings import Settings
 from tests.support.shared_data import shared_file
@@ -27,7 +27,7 @@ from tests.support.shared_data import shared_file
 PLAN = plan_probes(
     Settings.model_fields["probe_max_requests"].default, Settings.model_fields["probe_max_tokens"].default
 )
-BUDGET = RunBudget(PLAN.estimated_prompt_tokens, PLAN.reserved_tokens, PLAN.max_requests)
+BUDGET = run_cost(PLAN)
 SNAPSHOTS = ("openrouter-models-2025-12-18.json", "openrouter-models-2026-06-07.json")
 
 
@@ -124,5 +124,10 @@ def test_a_runs_cost_is_the_listing_prices_times_the_suites_budget_plus_the_requ
     priced = CatalogueEntry(
         **{**vars_of(entry), "pricing": {"prompt": "0.000001", "completion": "0.00001", "request": "0.002"}}
     )
-    budget = RunBudget(1_000, 4_000, 20)
-    assert run_cost(priced, budget) == pytest.approx(0.001 + 0.04 + 0.04)
+    prompt_tokens = sum(most_prompt_tokens(probe) for probe in PLAN.probes)
+    completion_tokens = PLAN.reserved_tokens
+    dearest = max(most_prompt_tokens(p) * 1e-6 + p.max_tokens * 1e-5 + 0.002 for p in PLAN.probes)
+    expected = (
+        prompt_tokens * 1e-6 + completion_tokens * 1e-5 + len(PLAN.probes) * 0.002 + PLAN.spare_requests * dearest
+    )
+    assert BUDGET(priced) == pytest.approx(expected)

@@ -23,7 +23,6 @@ from bot.jobs.references import (
     import_corpus,
     load_fingerprints,
     reference_from_run,
-    run_budget,
 )
 from bot.probes.response import ProbeResponse
 from bot.probes.suite import PROBES, SUITE_VERSION, plan_probes
@@ -131,7 +130,7 @@ def test_a_run_becomes_a_reference_of_its_usable_answers():
 async def test_default_calibration_models_are_the_newest_of_each_line_of_major_labs(store: Store, catalogue_june):
     await record_catalogue(store, load_catalogue_file(str(catalogue_june)), "june")
     records = await store.catalogue.models()
-    plan = calibration_plan(records, 5, run_budget(plan_probes(20, 6000)))
+    plan = calibration_plan(records, 5, plan_probes(20, 6000))
     chosen = [item.model_id for item in plan]
     assert chosen and len(chosen) == len(set(chosen))
     by_id = {record.id: record for record in records}
@@ -143,7 +142,7 @@ async def test_default_calibration_models_are_the_newest_of_each_line_of_major_l
     for model_id in chosen:
         per_vendor.setdefault(vendor_for_model_id(model_id).key, []).append(model_id)
     assert all(len(ids) <= 5 for ids in per_vendor.values()) and len(per_vendor) >= 10
-    two_lines = calibration_plan(records, 2, run_budget(plan_probes(20, 6000)))
+    two_lines = calibration_plan(records, 2, plan_probes(20, 6000))
     assert (
         all(item in plan for item in two_lines)
         and max(sum(item.vendor == vendor for item in two_lines) for vendor in per_vendor) == 2

@@ -10,7 +10,7 @@ from bot.catalogue.entry import load_catalogue_file
 from bot.catalogue.vendors import vendor_for_model_id
 from bot.jobs.pipeline import Pipeline
 from bot.jobs.polling import record_catalogue
-from bot.jobs.references import calibration_plan, run_budget
+from bot.jobs.references import calibration_plan
 from bot.jobs.self_calibration import plan_self_calibration, reference_status
 from bot.probes.suite import SUITE_VERSION, plan_probes
 from bot.settings import Settings, load_settings
@@ -84,7 +84,7 @@ async def test_references_are_chat_models_every_labs_flagship_first_cheapest_fir
 ):
     await record_catalogue(store, load_catalogue_file(str(catalogue_june)), "june")
     records = await store.catalogue.models()
-    plan = calibration_plan(records, 5, run_budget(plan_probes(20, 6000)))
+    plan = calibration_plan(records, 5, plan_probes(20, 6000))
     chosen = [item.model_id for item in plan]
     assert not [m for m in chosen if any(word in m for word in ("guard", "image", "audio", "embed"))]
     vendors = [vendor_for_model_id(model_id).key for model_id in chosen]

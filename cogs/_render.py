@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import discord
 
+from bot.attribution.guess import Guess
 from bot.catalogue.entry import CatalogueEntry
 from bot.catalogue.vendors import display_name
 from bot.store.catalogue import ModelRecord
@@ -135,12 +136,30 @@ def _guess_lines(card: Card) -> list[str]:
     if not ranking:
         reason = no_guess_reason(guess)
         return [f"**No guess yet:** {_short(reason, 200)}.", _no_guess_hint(reason)]
+    if guess.not_sure is not None:
+        return [f"**Not sure:** {not_sure_text(guess)}."]
     vendor, probability = ranking[0]
     lead = f"Most likely **{safety.escape(guessed_vendor_name(vendor))}** ({probability:.0%})"
     because = [_short(item, EVIDENCE_CUT) for item in guess.evidence[:LEAD_EVIDENCE]]
     if because:
         lead += " — " + "; ".join(because)
     return [lead, *ranking_lines(ranking)]
+
+
+def not_sure_text(guess: Guess) -> str:
+    """What a guess below the naming threshold says instead of a vendor, with its candidates' shares."""
+    assert guess.not_sure is not None
+    shares = {item.vendor: item.probability for item in guess.ranking}
+    candidates = [vendor for vendor in guess.not_sure.candidates if vendor in shares]
+    odds = " / ".join(f"{shares[vendor]:.0%}" for vendor in candidates)
+    return safety.escape(guess.not_sure.reason) + (f" ({odds})" if odds else "")
+
+
+def _more_evidence(guess: Guess) -> list[str]:
+    """The evidence the lead did not show: after its first lines, or all of it when the lead says "not sure"."""
+    if guess.not_sure is None:
+        return list(guess.evidence[LEAD_EVIDENCE : LEAD_EVIDENCE + EVIDENCE_SHOWN])
+    return [line for line in guess.evidence if not line.startswith("not sure:")][:EVIDENCE_SHOWN]
 
 
 def _no_guess_hint(reason: str) -> str:
@@ -167,7 +186,9 @@ def _revealed_lines(card: Card) -> list[str]:
     elif votes:
         lines.append(f"Nobody here called it ({votes} vote{_s(votes)}).")
     ranking = supported_ranking(card.guess)
-    if ranking:
+    if card.guess is not None and card.guess.not_sure is not None:
+        lines.append(f"The bot was not sure: {not_sure_text(card.guess)}.")
+    elif ranking:
         vendor, probability = ranking[0]
         lines.append(f"The bot's guess was **{safety.escape(guessed_vendor_name(vendor))}** ({probability:.0%}).")
     return lines
@@ -241,7 +262,7 @@ def card_embed(card: Card, *, announced: bool, footer: str | None = None) -> dis
         description="\n".join(_lead_lines(card)),
     )
     ranking = supported_ranking(card.guess)
-    evidence = card.guess.evidence[LEAD_EVIDENCE : LEAD_EVIDENCE + EVIDENCE_SHOWN] if card.guess and ranking else ()
+    evidence = _more_evidence(card.guess) if card.guess and ranking else []
     if evidence and card.reveal is None:
         embed.add_field(
             name="More evidence", value="\n".join(f"• {_short(item, EVIDENCE_CUT)}" for item in evidence), inline=False
@@ -301,6 +322,8 @@ def recent_line(card: Card) -> str:
     ranking = supported_ranking(card.guess)
     if card.reveal is not None:
         best = f"revealed: **{safety.escape(card.reveal.vendor_name)}**"
+    elif card.guess is not None and card.guess.not_sure is not None:
+        best = f"not sure: {not_sure_text(card.guess)}"
     elif ranking:
         best = f"best guess **{safety.escape(guessed_vendor_name(ranking[0][0]))}** ({ranking[0][1]:.0%})"
     else:

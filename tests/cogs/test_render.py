@@ -12,14 +12,23 @@ from pathlib import Path
 import discord
 import pytest
 
+from bot.attribution.guess import NOT_SURE_BETWEEN, NOT_SURE_UNLIKE_ANY, NotSure
 from bot.catalogue.entry import CatalogueEntry, parse_entry
 from cogs._card import Card
-from cogs._render import announcement_footer, card_embed, confidence_bar, pricing_text, relative_time
+from cogs._render import announcement_footer, card_embed, confidence_bar, pricing_text, recent_line, relative_time
 from tests.support.cards import GPT4_RAW, OWL_RAW, card, guess, model, reveal
 
 GOLDEN = Path(__file__).parent / "golden"
 DEFAULT_VIEW_LINES = 15
 RANKED = guess(("zhipu", 0.62), ("openai", 0.21), ("alibaba", 0.09), ("google", 0.08))
+BETWEEN = NotSure(NOT_SURE_BETWEEN, ("openai", "anthropic"), "OpenAI or Anthropic, not sure which", 0.71)
+NOT_SURE = guess(("openai", 0.45), ("anthropic", 0.35), ("google", 0.2), not_sure=BETWEEN)
+UNLIKE_ANY = guess(
+    ("unknown", 0.55),
+    ("openai", 0.25),
+    ("anthropic", 0.2),
+    not_sure=NotSure(NOT_SURE_UNLIKE_ANY, (), "no reference writes like it", 0.71),
+)
 
 STATES: dict[str, tuple[Card, bool]] = {
     "stealth_with_guesses": (card(guessed=RANKED, tally=[("zhipu", 2), ("openai", 1)]), True),
@@ -41,6 +50,7 @@ STATES: dict[str, tuple[Card, bool]] = {
         True,
     ),
     "non_stealth": (card(model(GPT4_RAW, stealth=False, vendor="openai")), False),
+    "not_sure": (card(guessed=NOT_SURE), True),
 }
 
 
@@ -106,6 +116,24 @@ def test_without_evidence_the_card_says_why_and_what_an_admin_can_do_and_names_n
 
     assert description.startswith(f"**No guess yet:** {reason}.") and hint in description
     assert "Most likely" not in description and "1. **" not in description
+
+
+@pytest.mark.parametrize(
+    ("guessed", "lead"),
+    [
+        (NOT_SURE, "**Not sure:** OpenAI or Anthropic, not sure which (45% / 35%)."),
+        (UNLIKE_ANY, "**Not sure:** no reference writes like it."),
+    ],
+)
+def test_a_guess_below_the_naming_threshold_names_no_single_vendor_on_the_card(guessed, lead):
+    embed = card_embed(card(guessed=guessed), announced=True)
+    description = embed.description or ""
+    assert description.splitlines() == [lead]
+    assert "Most likely" not in description and "1. **" not in description
+    assert "best guess" not in recent_line(card(guessed=guessed)) and guessed.top_vendor is None
+    revealed = card_embed(card(guessed=guessed, reveal=reveal("openai", None)), announced=False)
+    assert "The bot's guess was" not in (revealed.description or "")
+    assert "The bot was not sure: " in (revealed.description or "")
 
 
 def test_a_model_looked_up_later_is_not_titled_new():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.attribution.guess import Guess, RankedVendor
+from bot.attribution.guess import Guess, NotSure, RankedVendor
 from bot.catalogue.vendors import display_name
 from bot.store.catalogue import ModelRecord
 from bot.store.reveals import Reveal
@@ -60,12 +60,13 @@ def model(
     )
 
 
-def guess(*ranking: tuple[str, float], evidence: tuple[str, ...] = EVIDENCE) -> Guess:
+def guess(*ranking: tuple[str, float], evidence: tuple[str, ...] = EVIDENCE, not_sure: NotSure | None = None) -> Guess:
     return Guess(
         model_id=OWL_RAW["id"],
         ranking=tuple(RankedVendor(vendor, vendor, probability) for vendor, probability in ranking),
         confidence=ranking[0][1] if ranking else 0.0,
         evidence=evidence,
+        not_sure=not_sure,
     )
 
 

@@ -126,14 +126,14 @@ class Settings(BaseSettings):
     shard_ids: str = ""
     log_level: str = "INFO"
 
-    probe_max_requests: int = Field(12, ge=1, le=100)
-    probe_concurrency: int = Field(12, ge=1, le=64)
+    probe_max_requests: int = Field(20, ge=1, le=100)
+    probe_concurrency: int = Field(20, ge=1, le=64)
     probe_requests_per_minute: float = Field(20.0, ge=0.1, le=10_000)
     probe_timeout_seconds: float = Field(60.0, ge=1, le=3600)
-    probe_max_tokens: int = Field(4000, ge=1, le=1_000_000)
+    probe_max_tokens: int = Field(6000, ge=1, le=1_000_000)
     calibration_models: str = ""
-    calibration_models_per_vendor: int = Field(2, ge=1, le=10)
-    calibration_request_budget: int = Field(300, ge=0, le=100_000)
+    calibration_models_per_vendor: int = Field(5, ge=1, le=10)
+    calibration_request_budget: int = Field(1000, ge=0, le=100_000)
     probe_retry_base_seconds: float = Field(120.0, ge=1, le=86_400)
     probe_retry_max_attempts: int = Field(6, ge=1, le=100)
     spend_limit_usd_per_week: float = Field(5.0, ge=0, le=100_000)

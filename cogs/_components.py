@@ -123,6 +123,7 @@ def vendor_options(card: Card | None) -> list[discord.SelectOption]:
     options: list[discord.SelectOption] = []
     seen: set[str] = {OPEN_SET_VENDOR}
     guessed = [vendor for vendor, _ in shown_ranking(card.guess)] if card else []
+    not_sure = card is not None and card.guess is not None and card.guess.not_sure is not None
     for rank, vendor in enumerate(guessed, start=1):
         key = canonical_vendor(vendor)
         if key not in seen:
@@ -131,7 +132,7 @@ def vendor_options(card: Card | None) -> list[discord.SelectOption]:
                 discord.SelectOption(
                     label=safety.label(display_name(key)),
                     value=safety.label(key),
-                    description=f"The bot's guess #{rank}",
+                    description="One of the bot's candidates" if not_sure else f"The bot's guess #{rank}",
                 )
             )
     for key in MENU_LABS:

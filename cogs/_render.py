@@ -21,6 +21,7 @@ from urllib.parse import quote
 import discord
 
 from bot.attribution.findings import AGAINST, SUPPORT, Finding
+from bot.attribution.guess import Guess
 from bot.catalogue.entry import CatalogueEntry
 from bot.catalogue.vendors import display_name
 from bot.jobs.self_calibration import seconds_to_finish
@@ -207,12 +208,31 @@ def _no_guess_lines(card: Card) -> list[str]:
     return lines
 
 
+def not_sure_text(guess: Guess) -> str:
+    """What a guess below the naming threshold says instead of a vendor, with its candidates' shares."""
+    assert guess.not_sure is not None
+    shares = {item.vendor: item.probability for item in guess.ranking}
+    candidates = [vendor for vendor in guess.not_sure.candidates if vendor in shares]
+    odds = " / ".join(f"{shares[vendor]:.0%}" for vendor in candidates)
+    return safety.escape(guess.not_sure.reason) + (f" ({odds})" if odds else "")
+
+
+def _not_sure_lines(card: Card) -> list[str]:
+    """A guess below the naming threshold names no vendor: it says so, and the rows show the candidates' shares."""
+    guess = card.guess
+    assert guess is not None and guess.not_sure is not None
+    reason = safety.plain_words(guess.not_sure.reason, REASON_LIMIT)
+    return [f"**Not sure:** {reason}.", *ranking_lines(shown_ranking(guess))]
+
+
 def _guess_lines(card: Card) -> list[str]:
     """The lead of an anonymous model's card: the answer and why, or why there is none and what happens next."""
     if card.guess is None:
         return [PROBING_LINE]
     if not supported_ranking(card.guess):
         return _no_guess_lines(card)
+    if card.guess.not_sure is not None:
+        return _not_sure_lines(card)
     return _ranked_lines(card)
 
 
@@ -234,7 +254,9 @@ def _revealed_lines(card: Card) -> list[str]:
     elif votes:
         lines.append(f"Nobody here called it ({votes} vote{_s(votes)}).")
     ranking = supported_ranking(card.guess)
-    if ranking:
+    if card.guess is not None and card.guess.not_sure is not None:
+        lines.append(f"The bot was not sure: {not_sure_text(card.guess)}.")
+    elif ranking:
         vendor, probability = ranking[0]
         lines.append(f"The bot's guess was **{safety.escape(guessed_vendor_name(vendor))}** ({probability:.0%}).")
     return lines
@@ -374,6 +396,8 @@ def _findings_field(embed: discord.Embed, card: Card) -> None:
     if guess is None or not guess.findings or not supported_ranking(guess):
         return
     top = guessed_vendor_name(supported_ranking(guess)[0][0])
+    if guess.not_sure is not None:
+        top += ", the likeliest"
     support = [item.text for item in guess.findings if item.stance == SUPPORT]
     against = [
         f"{item.text} (points to {display_name(item.vendor)})" for item in guess.findings if item.stance == AGAINST
@@ -398,6 +422,8 @@ def evidence_embed(card: Card) -> discord.Embed:
         embed.description = "Probing is under way; the evidence appears here with the bot's guess."
     elif not supported_ranking(guess):
         embed.description = "\n".join(_no_guess_lines(card))
+    elif guess.not_sure is not None:
+        embed.description = "\n".join(_not_sure_lines(card))
     else:
         embed.description = "\n".join(_ranked_lines(card))
     _findings_field(embed, card)
@@ -457,6 +483,8 @@ def recent_line(card: Card) -> str:
     ranking = supported_ranking(card.guess)
     if card.reveal is not None:
         best = f"revealed: **{safety.escape(card.reveal.vendor_name)}**"
+    elif card.guess is not None and card.guess.not_sure is not None:
+        best = f"not sure: {not_sure_text(card.guess)}"
     elif ranking:
         best = f"best guess **{safety.escape(guessed_vendor_name(ranking[0][0]))}** ({ranking[0][1]:.0%})"
     else:

@@ -24,7 +24,7 @@ from cogs._actions import guild_card
 from cogs._card import load_card, no_guess_reason, supported_ranking
 from cogs._components import model_view, recent_view
 from cogs._lookups import known_model_id, model_autocomplete
-from cogs._render import card_embed, evidence_embed, guessed_vendor_name, recent_line
+from cogs._render import card_embed, evidence_embed, guessed_vendor_name, not_sure_text, recent_line
 from cogs._scout_cog import ScoutCog
 
 if TYPE_CHECKING:
@@ -120,7 +120,9 @@ async def probe_command(interaction: discord.Interaction[ScoutBot], model: app_c
         raise safety.CommandRefused(f"I did not probe {safety.code(model_id)}: {safety.plain(refused, 400)}.") from None
     guess = await bot.store.guesses.latest(model_id)
     ranking = supported_ranking(guess)
-    if ranking:
+    if guess is not None and guess.not_sure is not None:
+        result = f"not sure: {not_sure_text(guess)}"
+    elif ranking:
         vendor, probability = ranking[0]
         result = f"best guess **{safety.escape(guessed_vendor_name(vendor))}** ({probability:.0%})"
     else:

@@ -126,3 +126,47 @@ def test_the_storm_across_three_processes_runs_from_the_command_line(postgres_se
 def test_several_processes_need_postgresql(capsys):
     assert main(["bench", "vote-storm", "--processes", "3"]) == 2
     assert "--engine postgresql" in capsys.readouterr().err
+
+
+async def test_scout_bench_catalogue_exits_1_when_a_target_is_missed(tmp_path):
+    small = ("bench", "catalogue", "--models", "50", "--changes", "5", "--description-words", "3", "--json")
+    code, out, err = await scout(tmp_path, *small)
+    report = json.loads(out.strip().splitlines()[-1])
+    assert code == 0 and report["targets"]["all_met"], err
+    code, out, _ = await scout(tmp_path, *small, "--max-rss-mib", "1")  # no Python process fits in 1 MiB
+    report = json.loads(out.strip().splitlines()[-1])
+    assert code == 1 and report["targets"]["peak_rss_mib"]["met"] is False
+
+
+async def test_scout_bench_attribution_exits_1_when_a_target_is_missed(tmp_path):
+    """A corpus too small to time 100 references cannot meet that target: the exit code says so."""
+    corpus = tmp_path / "tiny.jsonl"
+    corpus.write_text(
+        "\n".join(
+            json.dumps(
+                {
+                    "model": f"{vendor}-{n}",
+                    "vendor": vendor,
+                    "prompt_id": f"p{p}",
+                    "prompt": f"Question {p}?",
+                    "response": f"{opening} answer {p} from {vendor} {n}, " * (2 + p % 3),
+                }
+            )
+            for vendor, opening in (("A", "Sure!"), ("B", "Well,"), ("C", "### Answer"))
+            for n in range(3)
+            for p in range(10)
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    code, out, err = await scout(tmp_path, "bench", "attribution", "--corpus", str(corpus), "--draws", "2", "--json")
+    report = json.loads(out.strip().splitlines()[-1])
+    assert report["targets"]["seconds_per_query_100_references"] == {
+        "value": None,
+        "target": "<= 0.5",
+        "met": False,
+        "source": "issue 15",
+    }
+    assert code == 1 and not report["targets"]["all_met"], err
+    assert set(report["selective"]) == {"threshold", "coverage", "precision"} and "aurc" in report
+    assert 0 <= report["naive"]["top1"] <= 1

@@ -7,6 +7,11 @@ examples whose answer is known (the references attributed against each other), a
 small floor mixed in keeps a confident mistake from costing an infinite log-loss.
 Both maps are monotone, so the ranking is never changed by calibration.
 
+How sure is sure enough to name one vendor is learnt the same way (`fit_threshold`): the lowest
+confidence above which the held-out cases were right at least `TARGET_PRECISION` of the time, with one
+standard error to spare (a few dozen cases measure a precision only roughly). Below it a guess says "not
+sure" and names the labs it cannot choose between.
+
 A query may come from a lab we hold no reference for. `UnknownEntry` gives that case its own
 probability, read from how well the best vendor scores and by how much it leads: a small logistic
 model fitted on examples whose own vendor was held out whole (the "unknown" cases) against examples
@@ -73,11 +78,15 @@ class CalibrationExample:
 
 @dataclass(frozen=True)
 class Calibration:
-    """Softmax temperature plus a uniform floor; ``Calibration()`` is the plain softmax."""
+    """Softmax temperature plus a uniform floor; ``Calibration()`` is the plain softmax.
+
+    `threshold` is the top probability at which a vendor is named (`fit_threshold`); None when not learnt.
+    """
 
     temperature: float = 1.0
     floor: float = 0.0
     unknown: UnknownEntry | None = None
+    threshold: float | None = None
 
     def probabilities(self, scores: Mapping[str, float]) -> dict[str, float]:
         """Map scores per vendor to probabilities that sum to one, order preserved."""
@@ -158,6 +167,62 @@ def fit_calibration(
     prepared = _score_gaps(usable)
     fits = [Calibration(_best_temperature(prepared, floor), floor) for floor in floors]
     return min(fits, key=lambda calibration: _log_loss(prepared, calibration))
+
+
+TARGET_PRECISION = 0.90
+"""When the bot names one vendor, how often it should be right (on held-out references)."""
+DEFAULT_THRESHOLD = 0.5
+"""The confidence a vendor needs when too few cases were seen to learn one: more likely right than wrong."""
+MIN_NAMED = 5
+PRECISION_MARGIN_Z = 1.0
+
+
+def precision_lower_bound(right: int, named: int, z: float = PRECISION_MARGIN_Z) -> float:
+    """The Wilson score lower bound of a precision measured as `right` of `named`, `z` standard errors down."""
+    if named == 0:
+        return 0.0
+    share = right / named
+    centre = share + z * z / (2 * named)
+    spread = z * math.sqrt(share * (1 - share) / named + z * z / (4 * named * named))
+    return (centre - spread) / (1 + z * z / named)
+
+
+def fit_threshold(outcomes: Sequence[tuple[float, bool]], target: float = TARGET_PRECISION) -> float:
+    """The lowest confidence above which the cases (confidence, right) were right at least `target` of the time.
+
+    "At least" with one standard error to spare (`precision_lower_bound`). Only cuts that keep at least
+    `MIN_NAMED` cases count; when none reaches the target, the cut with the best bound (the lower on a
+    tie); with fewer than `MIN_NAMED` cases, `DEFAULT_THRESHOLD`.
+    """
+    ordered = sorted(outcomes, key=lambda item: -item[0])
+    if len(ordered) < MIN_NAMED:
+        return DEFAULT_THRESHOLD
+    cuts: list[tuple[float, float]] = []  # (confidence, precision of the cases at or above it)
+    right = 0
+    for index, (confidence, correct) in enumerate(ordered, start=1):
+        right += correct
+        last_of_its_value = index == len(ordered) or ordered[index][0] < confidence
+        if index >= MIN_NAMED and last_of_its_value:
+            cuts.append((confidence, precision_lower_bound(right, index)))
+    reaching = [confidence for confidence, precision in cuts if precision >= target]
+    if reaching:
+        return min(reaching)
+    return max(cuts, key=lambda cut: (cut[1], -cut[0]))[0]
+
+
+def risk_coverage_area(outcomes: Sequence[tuple[float, bool]]) -> float:
+    """Area under the risk-coverage curve: the mean error rate of the k most confident cases, over every k.
+
+    0 when the confidence ranks every right case above every wrong one; the error rate itself for a
+    confidence that says nothing.
+    """
+    ordered = sorted(outcomes, key=lambda item: -item[0])
+    wrong = 0
+    total = 0.0
+    for index, (_, correct) in enumerate(ordered, start=1):
+        wrong += not correct
+        total += wrong / index
+    return total / max(1, len(ordered))
 
 
 # The share of stealth models expected to come from a lab without references. Most come from the

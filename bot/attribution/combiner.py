@@ -27,24 +27,36 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.attribution.calibration import (
+    DEFAULT_THRESHOLD,
     UNKNOWN_VENDOR,
     Calibration,
     CalibrationExample,
     UnknownEntry,
     fit_calibration,
+    fit_threshold,
     fit_unknown,
 )
 from bot.attribution.findings import explain, identity_clauses, model_names, style_clauses, tokenizer_clauses
-from bot.attribution.guess import GUESS_TOO_LITTLE_EVIDENCE, Guess, NearestModel, RankedVendor
+from bot.attribution.guess import (
+    GUESS_TOO_LITTLE_EVIDENCE,
+    NOT_SURE_BETWEEN,
+    NOT_SURE_UNLIKE_ANY,
+    Guess,
+    NearestModel,
+    NotSure,
+    RankedVendor,
+)
 from bot.attribution.identity import IdentityReference, assess_identity
 from bot.attribution.metadata import compare_listing
 from bot.attribution.style import StyleReference, rank_style
 from bot.attribution.tokenizer import TokenCounts, compare_tokenizers
 from bot.catalogue.entry import CatalogueEntry
-from bot.catalogue.vendors import display_name
-from bot.probes.suite import PROBES, TOKENIZER_BASELINE_ID
+from bot.catalogue.lines import LINE_NAMES, LINES, line_of
+from bot.catalogue.vendors import display_name, vendor_for_model_id
+from bot.probes.suite import PROBES, PROBES_BY_ID
 
 IDENTITY_PROBE_IDS = frozenset(probe.probe_id for probe in PROBES if probe.kind == "identity")
+SUITE_PROMPTS = {probe_id: probe.prompt for probe_id, probe in PROBES_BY_ID.items()}
 SIGNALS = ("tokenizer", "identity", "style", "metadata")
 FITTED_SIGNALS = ("tokenizer", "identity", "style")
 MIN_EXAMPLES = 5
@@ -63,13 +75,19 @@ MIN_UNKNOWN_CASES = 20
 
 @dataclass(frozen=True)
 class Fingerprint:
-    """What is known of one model: answers and token counts by probe id, its listing, its vendor if known."""
+    """What is known of one model: answers and token counts by probe id, its listing, its vendor if known.
+
+    `providers` says who served each probe (token counts are aligned per provider); `prompts` gives the text
+    of probes that are not the suite's own (corpus prompts), which the tokenizer signal reads their script from.
+    """
 
     model_id: str
     vendor: str | None
     texts: Mapping[str, str]
     token_counts: Mapping[str, int]
     listing: CatalogueEntry | None = field(default=None, compare=False)
+    providers: Mapping[str, str] = field(default_factory=dict)
+    prompts: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def restricted(self, probe_ids: Collection[str]) -> Fingerprint:
         """The same model seen only through `probe_ids`, as a live run of a given plan sees it."""
@@ -77,6 +95,7 @@ class Fingerprint:
             self,
             texts={k: v for k, v in self.texts.items() if k in probe_ids},
             token_counts={k: v for k, v in self.token_counts.items() if k in probe_ids},
+            providers={k: v for k, v in self.providers.items() if k in probe_ids},
         )
 
 
@@ -116,8 +135,16 @@ def _style(query: Fingerprint, references: Sequence[Fingerprint], names: Mapping
 
 
 def _tokenizer(query: Fingerprint, references: Sequence[Fingerprint], names: Mapping[str, str]) -> SignalScores:
-    usable = [TokenCounts(r.model_id, r.vendor, r.token_counts) for r in references if r.vendor and r.token_counts]
-    verdict = compare_tokenizers(query.token_counts, usable, TOKENIZER_BASELINE_ID)
+    usable = [
+        TokenCounts(r.model_id, r.vendor, r.token_counts, r.providers)
+        for r in references
+        if r.vendor and r.token_counts
+    ]
+    prompts = {
+        probe_id: SUITE_PROMPTS.get(probe_id) or query.prompts.get(probe_id, "") for probe_id in query.token_counts
+    }
+    asked = TokenCounts(query.model_id, query.vendor or "", query.token_counts, query.providers)
+    verdict = compare_tokenizers(asked, usable, prompts)
     nearest: dict[str, list[NearestModel]] = {}
     for match in verdict.matches:
         nearest.setdefault(match.vendor, []).append(
@@ -148,11 +175,15 @@ class SignalSet:
     """The vendors in the running and what each available signal says about them.
 
     Only vendors with references are candidates: a lab nobody has probed has nothing to be compared
-    with, so naming it would rest on a bare self-claim or a prior, not on evidence.
+    with, so naming it would rest on a bare self-claim or a prior, not on evidence. `reference_lines`
+    gives each lab's references' product lines by model and `listed_lines` the lines it lists in the catalogue,
+    so the evidence can say when a lab's nearest reference is of another line than one it lists.
     """
 
     candidates: tuple[str, ...]
     signals: Mapping[str, SignalScores]
+    reference_lines: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    listed_lines: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
 def gather_signals(
@@ -173,7 +204,21 @@ def gather_signals(
         nearest = {v: (NearestModel(m.model_id, m.similarity),) for v, m in metadata.nearest.items()}
         mean = sum(metadata.scores.values()) / len(metadata.scores)
         signals["metadata"] = SignalScores("metadata", metadata.scores, mean, nearest, metadata.evidence)
-    return SignalSet(tuple(sorted(candidates)), signals)
+    listed: dict[str, set[str]] = {}
+    for listing in listings:
+        vendor = vendor_for_model_id(listing.id)
+        if vendor is not None and vendor.key in candidates:
+            listed.setdefault(vendor.key, set()).add(line_of(listing.id))
+    referenced: dict[str, dict[str, str]] = {}
+    for reference in references:
+        if reference.vendor:
+            referenced.setdefault(reference.vendor, {})[reference.model_id] = line_of(reference.model_id)
+    return SignalSet(
+        tuple(sorted(candidates)),
+        signals,
+        referenced,
+        {vendor: frozenset(lines) for vendor, lines in listed.items()},
+    )
 
 
 @dataclass(frozen=True)
@@ -187,6 +232,12 @@ class CombinerModel:
     top3: float | None = None
     ece: float | None = None
     unknown: UnknownEntry | None = None
+    threshold: float | None = None
+
+    @property
+    def naming_threshold(self) -> float:
+        """The confidence at which one vendor is named: learnt by cross-fitting, or `DEFAULT_THRESHOLD`."""
+        return DEFAULT_THRESHOLD if self.threshold is None else self.threshold
 
     @classmethod
     def uncalibrated(cls) -> CombinerModel:
@@ -231,6 +282,7 @@ class CombinerModel:
             "top3": self.top3,
             "ece": self.ece,
             "unknown": None if self.unknown is None else vars(self.unknown),
+            "threshold": self.threshold,
         }
 
     @classmethod
@@ -245,6 +297,7 @@ class CombinerModel:
             record.get("top3"),
             record.get("ece"),
             UnknownEntry(**record["unknown"]) if record.get("unknown") else None,
+            record.get("threshold"),
         )
 
     def describe(self) -> str:
@@ -255,7 +308,7 @@ class CombinerModel:
             return f"combiner fitted on {self.examples} leave-one-out cases (too few to measure it separately)"
         return (
             f"combiner fitted on {self.examples} leave-one-out cases; cross-fitted top-1 {self.top1:.2f}, "
-            f"top-3 {self.top3:.2f}, ECE {self.ece:.3f}"
+            f"top-3 {self.top3:.2f}, ECE {self.ece:.3f}; names one lab from {self.naming_threshold:.0%} confidence"
         )
 
 
@@ -294,6 +347,7 @@ def combine(model_id: str, found: SignalSet, model: CombinerModel) -> Guess:
         RankedVendor(vendor, _display_name(vendor), probability, _nearest(vendor, signals))
         for vendor, probability in ordered
     )
+    not_sure = _not_sure(ranking[0].vendor, model.probabilities(found), model.naming_threshold)
     evidence: list[str] = []
     for name in SIGNALS:
         if name in signals:
@@ -303,13 +357,71 @@ def combine(model_id: str, found: SignalSet, model: CombinerModel) -> Guess:
                     f"{name} disagrees with the ranking: self-reports are weak, "
                     "distilled models repeat their teacher's name"
                 )
+    coverage = _line_coverage(ranking, found)
+    if coverage:
+        evidence.append(coverage)
     missing = [name for name in FITTED_SIGNALS if name not in signals or not signals[name].scores]
     if missing:
         evidence.append(f"without {', '.join(missing)} evidence: confidence is lower")
     if not model.calibrated:
         evidence.append(f"confidence not yet calibrated ({model.describe()})")
+    if not_sure is not None:
+        evidence.insert(0, f"not sure: {not_sure.reason} ({_why_not_sure(not_sure, model)})")
     findings = explain(signals, ranking[0].vendor) if ranking[0].vendor != UNKNOWN_VENDOR else ()
-    return Guess(model_id, ranking, ranking[0].probability, tuple(evidence), findings=findings)
+    return Guess(model_id, ranking, ranking[0].probability, tuple(evidence), not_sure=not_sure, findings=findings)
+
+
+CANDIDATES_NAMED = 3
+
+
+def _line_coverage(ranking: Sequence[RankedVendor], found: SignalSet) -> str | None:
+    """Which line the top lab's nearest reference is of, and the lines it lists that no reference covers.
+
+    A lab's reasoning or small model writes unlike its flagship, so a stealth model of a line nobody
+    probed is easily missed or misplaced: the reader should know when that may be the case.
+    """
+    top = next((item for item in ranking if item.vendor != UNKNOWN_VENDOR), None)
+    if top is None or not top.nearest:
+        return None
+    lines = found.reference_lines.get(top.vendor, {})
+    line = lines.get(top.nearest[0].model_id)
+    listed = found.listed_lines.get(top.vendor, frozenset())
+    missing = [LINE_NAMES[other] for other in LINES if other in listed and other not in lines.values()]
+    if line is None or not missing:
+        return None
+    return (
+        f"nearest {display_name(top.vendor)} reference is a {LINE_NAMES[line]} ({top.nearest[0].model_id}); "
+        f"no {' or '.join(missing)} reference yet"
+    )
+
+
+def _not_sure(first: str, known: Mapping[str, float], threshold: float) -> NotSure | None:
+    """Why no single vendor may be named, or None when the top known vendor reaches the threshold.
+
+    The candidates are the fewest vendors (at most `CANDIDATES_NAMED`) that together reach the threshold.
+    """
+    if first == UNKNOWN_VENDOR:
+        return NotSure(NOT_SURE_UNLIKE_ANY, (), "no reference writes like it", threshold)
+    ordered = sorted(known.items(), key=lambda item: (-item[1], item[0]))
+    if not ordered or ordered[0][1] >= threshold:
+        return None
+    candidates: list[str] = []
+    total = 0.0
+    for vendor, probability in ordered[:CANDIDATES_NAMED]:
+        candidates.append(vendor)
+        total += probability
+        if total >= threshold and len(candidates) >= 2:
+            break
+    names = [display_name(vendor) for vendor in candidates]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" or {names[-1]}"
+    return NotSure(NOT_SURE_BETWEEN, tuple(candidates), f"{listed}, not sure which", threshold)
+
+
+def _why_not_sure(not_sure: NotSure, model: CombinerModel) -> str:
+    if not_sure.kind == NOT_SURE_UNLIKE_ANY:
+        return "a lab without references is likelier than any lab the references cover"
+    learnt = "learnt on the references" if model.threshold is not None else "too few references to learn it"
+    return f"no lab reaches the {not_sure.threshold:.0%} confidence at which one is named, {learnt}"
 
 
 def _display_name(vendor: str) -> str:
@@ -416,6 +528,7 @@ def fit_combiner(cases: Sequence[LeaveOneOutCase], folds: int = FOLDS) -> Combin
         top1=sum(o[1] for o in outcomes) / len(outcomes),
         top3=sum(o[2] for o in outcomes) / len(outcomes),
         ece=expected_calibration_error((o[0], o[1]) for o in outcomes),
+        threshold=fit_threshold([(o[0], o[1]) for o in outcomes]),
     )
 
 

@@ -1,6 +1,10 @@
 """Load a corpus of model answers: one JSON object per line, plain text or gzip.
 
-Each line is ``{"model", "vendor", "prompt_id", "prompt", "response"}``. Corpora are
+Each line is ``{"model", "vendor", "prompt_id", "prompt", "response"}``, optionally with what the gateway
+reported for that very request: ``prompt_tokens`` and ``completion_tokens`` (its ``usage``, counted by the
+serving provider with the model's own tokenizer and chat template) and ``provider`` (who served it). Those
+feed the tokenizer signal with real counts; a count that is not a positive whole number (the gateway's 0
+means "not reported") is left out without losing the answer. Corpora are
 collected by hand or by scripts and are rarely perfect, so a bad line is skipped and
 logged with its number instead of aborting the whole load; only a file that cannot be
 read at all is an error.
@@ -19,7 +23,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, TypeVar
 
 from bot.probes.response import cap_answer
 from bot.untrusted_json import clean_text, loads
@@ -28,9 +32,11 @@ if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _REQUIRED_KEYS = ("model", "vendor", "prompt_id", "prompt", "response")
+MAX_PROVIDER_CHARS = 100
 # The longest line of the shared corpora is about 27,000 characters; a line is never held longer than this.
 MAX_LINE_CHARS = 1_000_000
 # The shared corpora decompress to 64 and 111 MB; reading stops with an error past this many bytes.
@@ -49,6 +55,9 @@ class ModelAnswers:
     vendor: str
     answers: dict[str, str] = field(default_factory=dict)
     prompts: dict[str, str] = field(default_factory=dict)
+    prompt_tokens: dict[str, int] = field(default_factory=dict)
+    completion_tokens: dict[str, int] = field(default_factory=dict)
+    providers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -112,7 +121,30 @@ def _open_text(path: Path) -> IO[str]:
     return io.TextIOWrapper(io.BufferedReader(_BoundedReader(binary, path)), encoding="utf-8")
 
 
-def _parse_line(line: str) -> dict[str, str] | str:
+@dataclass(frozen=True)
+class _Row:
+    """One usable line: the required texts and whatever gateway usage came with it."""
+
+    texts: dict[str, str]
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    provider: str | None
+
+
+def _count(value: object, minimum: int) -> int | None:
+    """A token count as the gateway reports it, or None for anything else (text, booleans, floats, below minimum)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum or value >= 2**63:
+        return None
+    return value
+
+
+def _provider(value: object) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return clean_text(value.strip()[:MAX_PROVIDER_CHARS])
+
+
+def _parse_line(line: str) -> _Row | str:
     """Return the record, or a short reason why the line is unusable."""
     try:
         record = loads(line)
@@ -128,7 +160,13 @@ def _parse_line(line: str) -> dict[str, str] | str:
         return "not a string: " + ", ".join(wrong)
     if not record["model"] or not record["vendor"] or not record["prompt_id"]:
         return "empty model, vendor or prompt_id"
-    return {key: clean_text(record[key]) for key in _REQUIRED_KEYS}
+    return _Row(
+        {key: clean_text(record[key]) for key in _REQUIRED_KEYS},
+        # The gateway's usage reports 0 when the provider did not count: a prompt costs at least one token.
+        _count(record.get("prompt_tokens"), 1),
+        _count(record.get("completion_tokens"), 0),
+        _provider(record.get("provider")),
+    )
 
 
 def _lines(handle: IO[str]) -> Iterator[str | int]:
@@ -143,7 +181,7 @@ def _lines(handle: IO[str]) -> Iterator[str | int]:
         yield length
 
 
-def _records(handle: IO[str], source: Path) -> Iterator[tuple[int, dict[str, str] | str]]:
+def _records(handle: IO[str], source: Path) -> Iterator[tuple[int, _Row | str]]:
     """Yield (line number, record or reason), turning decoding failures into a CorpusError."""
     try:
         for number, line in enumerate(_lines(handle), start=1):
@@ -160,6 +198,22 @@ def _capped(text: str, what: str, source: Path, number: int) -> tuple[str, bool]
     if cut:
         log.warning("corpus %s line %d: %s of %d characters cut to fit the store", source.name, number, what, len(text))
     return kept, cut
+
+
+def _keep(entry: ModelAnswers, prompt_id: str, response: str, prompt: str, row: _Row) -> None:
+    """Store one answer; a repeated prompt id replaces the earlier line whole, its usage included."""
+    entry.answers[prompt_id] = response
+    entry.prompts[prompt_id] = prompt
+    _set_or_drop(entry.prompt_tokens, prompt_id, row.prompt_tokens)
+    _set_or_drop(entry.completion_tokens, prompt_id, row.completion_tokens)
+    _set_or_drop(entry.providers, prompt_id, row.provider)
+
+
+def _set_or_drop(kept: dict[str, _T], key: str, value: _T | None) -> None:
+    if value is None:
+        kept.pop(key, None)
+    else:
+        kept[key] = value
 
 
 def load_corpus(path: str | Path) -> Corpus:
@@ -181,9 +235,10 @@ def load_corpus(path: str | Path) -> Corpus:
                 first_skip = first_skip or f"line {number}: {parsed}"
                 log.info("corpus %s line %d skipped: %s", source.name, number, parsed)  # counted in the summary
                 continue
-            model = parsed["model"]
-            entry = models.setdefault(model, ModelAnswers(model, parsed["vendor"]))
-            if entry.vendor != parsed["vendor"]:
+            texts = parsed.texts
+            model = texts["model"]
+            entry = models.setdefault(model, ModelAnswers(model, texts["vendor"]))
+            if entry.vendor != texts["vendor"]:
                 if model not in conflicting:
                     log.warning(
                         "corpus %s line %d: model %r labelled %r and %r; model skipped",
@@ -191,15 +246,14 @@ def load_corpus(path: str | Path) -> Corpus:
                         number,
                         model,
                         entry.vendor,
-                        parsed["vendor"],
+                        texts["vendor"],
                     )
                 conflicting.add(model)
                 continue
-            response, response_cut = _capped(parsed["response"], "response", source, number)
-            prompt, prompt_cut = _capped(parsed["prompt"], "prompt", source, number)
+            response, response_cut = _capped(texts["response"], "response", source, number)
+            prompt, prompt_cut = _capped(texts["prompt"], "prompt", source, number)
             cut += response_cut + prompt_cut
-            entry.answers[parsed["prompt_id"]] = response
-            entry.prompts[parsed["prompt_id"]] = prompt
+            _keep(entry, texts["prompt_id"], response, prompt, parsed)
     for model in conflicting:
         del models[model]
     if 0 < skipped < read:  # with every line skipped, the caller's error says so

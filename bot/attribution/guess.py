@@ -1,6 +1,7 @@
 """A guess: the vendors that probably made a model, best first, with a calibrated confidence and the evidence.
 
-The combiner makes guesses, the store keeps them and the cards show them; a guess without a ranking says why.
+The combiner makes guesses, the store keeps them and the cards show them; a guess without a ranking says why,
+and a ranked guess whose evidence is too thin to name one vendor says so in `not_sure` (`NotSure`).
 """
 
 from __future__ import annotations
@@ -45,6 +46,46 @@ class RankedVendor:
         return cls(record["vendor"], record["name"], float(record["probability"]), nearest)
 
 
+NOT_SURE_BETWEEN = "between"
+"""`NotSure.kind` when a few labs share the evidence and none stands out enough: "OpenAI or Anthropic"."""
+NOT_SURE_UNLIKE_ANY = "unlike_any"
+"""`NotSure.kind` when the model resembles no reference enough: the lab without references leads."""
+
+
+@dataclass(frozen=True)
+class NotSure:
+    """Why a ranked guess names no single vendor: its confidence is below the one the bot names a vendor at.
+
+    `candidates` are the vendor keys the evidence leaves, best first (none for `NOT_SURE_UNLIKE_ANY`);
+    `reason` is the line a card shows instead of a vendor; `threshold` is the confidence the top vendor
+    needed, learnt with the rest of the confidence (`bot.attribution.calibration.fit_threshold`).
+    """
+
+    kind: str
+    candidates: tuple[str, ...]
+    reason: str
+    threshold: float
+
+    def to_json(self) -> dict[str, Any]:
+        """The stored form."""
+        return {
+            "kind": self.kind,
+            "candidates": list(self.candidates),
+            "reason": self.reason,
+            "threshold": round(self.threshold, 4),
+        }
+
+    @classmethod
+    def from_json(cls, record: Mapping[str, Any]) -> NotSure:
+        """Read back what `to_json` wrote."""
+        return cls(
+            str(record["kind"]),
+            tuple(str(vendor) for vendor in record.get("candidates", ())),
+            str(record["reason"]),
+            float(record["threshold"]),
+        )
+
+
 GUESS_RANKED = "ranked"
 """The status of a guess that ranks vendors; any other status says why there is no ranking (see `reason`)."""
 GUESS_NO_REFERENCES = "no_references"
@@ -61,6 +102,8 @@ class Guess:
 
     A guess without a ranking is still stored: its `status` names what was missing (no references,
     probes failed, model not found…) and `reason` is the one line a card shows before anything else.
+    A ranked guess below the confidence at which the bot names one vendor carries `not_sure`: it keeps
+    its ranking (for votes and scoring the evidence) but names no vendor (`top_vendor` is None).
     `findings` say in plain words what supports the top vendor and what points elsewhere (`findings`).
     """
 
@@ -73,9 +116,10 @@ class Guess:
     created_at: str | None = None
     status: str = GUESS_RANKED
     reason: str | None = None
+    not_sure: NotSure | None = None
     findings: tuple[Finding, ...] = ()
 
     @property
     def top_vendor(self) -> str | None:
-        """The vendor a card names, or None for a guess that could not rank."""
-        return self.ranking[0].vendor if self.ranking else None
+        """The vendor a card names, or None for a guess that could not rank or is not sure."""
+        return self.ranking[0].vendor if self.ranking and self.not_sure is None else None

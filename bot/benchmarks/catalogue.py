@@ -7,6 +7,10 @@ SQLite file, so the figure covers fetch, parse, stealth verdicts, diff and the w
 The catalogues are built and served by a child process, so the peak memory reported is the poller's own,
 as the bot's would be. While each poll runs, a ticker task measures how late the event loop wakes it: the
 longest stall is how long an interaction would have waited for the bot's attention.
+
+Targets (issue 11): the poller's peak RSS below the 601 MB (573 MiB) measured before its fixes, and no
+event-loop stall near Discord's 3 s acknowledgement window (at most 1 s, a third of it). The command exits
+1 when one is missed; `--max-rss-mib` and `--max-stall-seconds` state other bounds.
 """
 
 from __future__ import annotations
@@ -22,15 +26,17 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.benchmarks.measure import Stopwatch, current_rss_mib, machine, peak_rss_mib
+from bot.benchmarks.measure import Stopwatch, Target, current_rss_mib, machine, peak_rss_mib, targets_json
 from bot.console import non_negative_int, positive_int, print_json
-from bot.errors import EXIT_OK
+from bot.errors import EXIT_FAILURE, EXIT_OK
 from bot.gateway import DEFAULT_CATALOGUE_MAX_BYTES, GatewayClient
 from bot.jobs.polling import poll_gateway
 from bot.settings import Settings
 from bot.store import Store
 
 TICK_SECONDS = 0.01
+MAX_RSS_MIB = 573.0
+MAX_STALL_SECONDS = 1.0
 DESCRIPTION_WORDS = 60
 
 AUTHORS = ("openai", "anthropic", "google", "qwen", "mistralai", "meta-llama", "deepseek", "z-ai", "newlab", "tuner")
@@ -191,9 +197,20 @@ async def run_catalogue_benchmark(
     }
 
 
+def targets(report: dict[str, Any], max_rss_mib: float, max_stall_seconds: float) -> list[Target]:
+    """Issue 11's bounds on the poller's peak memory and its longest event-loop stall."""
+    stall = max(report["diff_poll_longest_loop_stall_seconds"], report["baseline_poll_longest_loop_stall_seconds"])
+    return [
+        Target("peak_rss_mib", report["peak_rss_mib"], max_rss_mib, True, "issue 11"),
+        Target("longest_loop_stall_seconds", stall, max_stall_seconds, True, "issue 11"),
+    ]
+
+
 async def cmd_bench_catalogue(settings: Settings, args: argparse.Namespace) -> int:
-    """Print the figures of `scout bench catalogue`."""
+    """Print the figures of `scout bench catalogue`; exit 1 when a target is missed."""
     report = await run_catalogue_benchmark(args.models, args.changes, args.seed, args.description_words)
+    checked = targets(report, args.max_rss_mib, args.max_stall_seconds)
+    report["targets"] = targets_json(checked)
     if args.json:
         print_json(report)
     else:
@@ -206,9 +223,10 @@ async def cmd_bench_catalogue(settings: Settings, args: argparse.Namespace) -> i
             f"(baseline poll {report['baseline_poll_longest_loop_stall_seconds']:.3f} s)\n  "
             f"RSS {report['rss_mib_before_diff']:.0f} -> {report['rss_mib_after_diff']:.0f} MiB, "
             f"peak {report['peak_rss_mib']:.0f} MiB\n"
-            f"  machine: {report['machine']}"
+            f"  machine: {report['machine']}\n"
+            "targets:\n" + "\n".join(target.line() for target in checked)
         )
-    return EXIT_OK
+    return EXIT_OK if all(target.met for target in checked) else EXIT_FAILURE
 
 
 def register(names: argparse._SubParsersAction) -> None:
@@ -224,6 +242,15 @@ def register(names: argparse._SubParsersAction) -> None:
         type=positive_int,
         default=DESCRIPTION_WORDS,
         help=f"words per synthetic description (default {DESCRIPTION_WORDS}; fewer makes a leaner catalogue)",
+    )
+    bench.add_argument(
+        "--max-rss-mib", type=float, default=MAX_RSS_MIB, help=f"peak RSS target (default {MAX_RSS_MIB:g} MiB)"
+    )
+    bench.add_argument(
+        "--max-stall-seconds",
+        type=float,
+        default=MAX_STALL_SECONDS,
+        help=f"longest event-loop stall target (default {MAX_STALL_SECONDS:g} s)",
     )
     bench.add_argument("--json", action="store_true", help="print one JSON object")
     bench.set_defaults(handler=cmd_bench_catalogue)

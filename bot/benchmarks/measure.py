@@ -58,3 +58,42 @@ class Stopwatch:
 
     def __exit__(self, *exc_info: object) -> None:
         self.seconds = time.perf_counter() - self.started
+
+
+@dataclass(frozen=True)
+class Target:
+    """One stated target of a benchmark: a figure, the bound it must keep, and where the bound comes from."""
+
+    name: str
+    value: float | None
+    bound: float
+    at_most: bool
+    source: str
+
+    @property
+    def met(self) -> bool:
+        """A figure that could not be measured misses its target."""
+        if self.value is None:
+            return False
+        return self.value <= self.bound if self.at_most else self.value >= self.bound
+
+    def to_json(self) -> dict[str, object]:
+        """The target as a benchmark's JSON reports it."""
+        return {
+            "value": None if self.value is None else round(self.value, 4),
+            "target": f"{'<=' if self.at_most else '>='} {self.bound:g}",
+            "met": self.met,
+            "source": self.source,
+        }
+
+    def line(self) -> str:
+        """One line for a person: the figure, the bound, met or MISSED."""
+        shown = "n/a" if self.value is None else f"{self.value:.3f}"
+        verdict = "met" if self.met else "MISSED"
+        bound = f"{'<=' if self.at_most else '>='} {self.bound:g}"
+        return f"  {self.name}: {shown} (target {bound}, {self.source}): {verdict}"
+
+
+def targets_json(targets: list[Target]) -> dict[str, object]:
+    """Every target by name, and whether all were met: the benchmark's exit code follows `all_met`."""
+    return {"all_met": all(t.met for t in targets), **{t.name: t.to_json() for t in targets}}

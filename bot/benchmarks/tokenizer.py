@@ -22,12 +22,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from bot.attribution.tokenizer import (
-    P_AGREE_CHANCE,
-    P_AGREE_CHANCE_TEXT,
-    P_AGREE_SAME,
+    CHANCE,
+    LATIN_TEXT,
+    OUTCOMES,
     TokenCounts,
     TokenizerMatch,
     compare_tokenizers,
+    outcome_of,
 )
 from bot.benchmarks.measure import machine
 from bot.benchmarks.real_tokenizers import OfflineTokenizer, Vocabulary, installed_tokenizers, missing_packages
@@ -86,11 +87,15 @@ def separation(differences: Mapping[str, Mapping[str, int]], probe_ids: Sequence
     return table
 
 
-def measured_chance_agreement(differences: Mapping[str, Mapping[str, int]], probe_ids: Sequence[str]) -> float:
-    """Share of (family pair, probe) cases whose count differences agree, add-one smoothed."""
+def measured_chance_odds(differences: Mapping[str, Mapping[str, int]], probe_ids: Sequence[str]) -> list[float]:
+    """Share of (family pair, probe) cases whose count differences come out exact, near and far, add-one smoothed."""
     pairs = list(itertools.combinations(differences, 2))
-    agree = sum(differences[a][p] == differences[b][p] for a, b in pairs for p in probe_ids)
-    return (agree + 1) / (len(pairs) * len(probe_ids) + 2)
+    seen = [0] * len(OUTCOMES)
+    for a, b in pairs:
+        for p in probe_ids:
+            seen[outcome_of(differences[a][p] - differences[b][p])] += 1
+    total = sum(seen) + len(OUTCOMES)
+    return [round((count + 1) / total, 3) for count in seen]
 
 
 def same_family_agreement(tokenizers: Sequence[OfflineTokenizer]) -> tuple[int, int]:
@@ -140,14 +145,16 @@ def ranking(tokenizers: Sequence[OfflineTokenizer], plan: Sequence[Probe]) -> di
         )
         for tokenizer in tokenizers
     }
+    prompts = {p.probe_id: p.prompt for p in plan}
     same, other = [], []
     for tokenizer in tokenizers:
         family = tokenizer.family.key
         for name, counts in _query_counts(tokenizer, plan):
-            verdict = compare_tokenizers(counts, list(references.values()), TOKENIZER_BASELINE_ID)
+            query = TokenCounts(name, "", counts)
+            verdict = compare_tokenizers(query, list(references.values()), prompts)
             same.append(_ranked(name, family, verdict.matches, references))
             rest = [reference for key, reference in references.items() if key != family]
-            closest = compare_tokenizers(counts, rest, TOKENIZER_BASELINE_ID).matches[0]
+            closest = compare_tokenizers(query, rest, prompts).matches[0]
             other.append(
                 {
                     "query": name,
@@ -158,6 +165,7 @@ def ranking(tokenizers: Sequence[OfflineTokenizer], plan: Sequence[Probe]) -> di
                 }
             )
     return {
+        "every_pair": _every_pair(tokenizers, plan, prompts),
         "same_family": {
             "queries": len(same),
             "first_alone": sum(item["outcome"] == "first" for item in same),
@@ -171,14 +179,32 @@ def ranking(tokenizers: Sequence[OfflineTokenizer], plan: Sequence[Probe]) -> di
     }
 
 
+def _every_pair(tokenizers: Sequence[OfflineTokenizer], plan: Sequence[Probe], prompts: Mapping[str, str]) -> dict:
+    """Each family's counts (through another template) against each other family alone: how many match."""
+    matches = []
+    for query_family, reference_family in itertools.permutations(tokenizers, 2):
+        counts = {p.probe_id: query_family.count_text(p.prompt) + QUERY_OVERHEAD for p in plan}
+        reference = TokenCounts(
+            *REFERENCE_MODELS[reference_family.family.key],
+            {p.probe_id: reference_family.count_text(p.prompt) + REFERENCE_OVERHEAD for p in plan},
+        )
+        verdict = compare_tokenizers(TokenCounts("query", "", counts), [reference], prompts)
+        if verdict.matches and verdict.matches[0].log_likelihood_ratio > 0:
+            matches.append(f"{query_family.family.key} ~ {reference_family.family.key}")
+    return {"pairs": len(tokenizers) * (len(tokenizers) - 1), "matching": matches}
+
+
 def _ranked(
     name: str, family: str, matches: Sequence[TokenizerMatch], references: Mapping[str, TokenCounts]
 ) -> dict[str, Any]:
-    """First alone, tied with other families at the top, or beaten by another family."""
+    """First alone, tied with other families at the top, beaten by another family, or no family matching."""
     own = references[family].model_id
     best = matches[0]
     tied = [m.model_id for m in matches if m.log_likelihood_ratio == best.log_likelihood_ratio]
-    outcome = "first" if tied == [own] else "tied" if own in tied else "wrong"
+    if best.log_likelihood_ratio <= 0:
+        outcome = "no match"  # nothing matches: the honest answer when a template shifts many counts
+    else:
+        outcome = "first" if tied == [own] else "tied" if own in tied else "wrong"
     return {
         "query": name,
         "family": family,
@@ -222,18 +248,24 @@ def run_tokenizer_benchmark() -> dict[str, Any]:
             "table": strings_table,
         },
         "agreement": {
-            "same": {"measured": round((agree + 1) / (total + 2), 3), "stored": P_AGREE_SAME, "cases": total},
+            "outcomes": list(OUTCOMES),
+            "same_offline": {"exact": round((agree + 1) / (total + 2), 3), "cases": total},
             "chance_by_probe": {
-                p: {"measured": round(measured_chance_agreement(differences, [p]), 3), "stored": P_AGREE_CHANCE.get(p)}
+                p: {"measured": measured_chance_odds(differences, [p]), "stored": _stored_odds(p)}
                 for p in tokenizer_probes
             },
             "chance_text": {
-                "measured": round(measured_chance_agreement(differences, text_probes), 3),
-                "stored": P_AGREE_CHANCE_TEXT,
+                "measured": measured_chance_odds(differences, text_probes),
+                "stored": _stored_odds(LATIN_TEXT),
             },
         },
         **ranking(tokenizers, plan),
     }
+
+
+def _stored_odds(klass: str) -> list[float]:
+    odds = CHANCE[klass]
+    return [odds.exact, odds.near, odds.far]
 
 
 def _sibling_check(tokenizer: OfflineTokenizer) -> dict[str, bool]:
@@ -267,22 +299,36 @@ def format_report(report: Mapping[str, Any]) -> str:
         verdicts = ", ".join(f"{name} {'identical' if same else 'DIFFERENT'}" for name, same in siblings.items())
         lines.append(f"shared tokenizer {family} ({report['families'][family]}): {verdicts}")
     agreement = report["agreement"]
+    same_offline = agreement["same_offline"]
     lines.append(
-        f"same tokenizer agrees: {agreement['same']['measured']} measured over {agreement['same']['cases']} cases "
-        f"(stored {agreement['same']['stored']})"
+        f"same tokenizer through real chat templates and sibling releases, exact: {same_offline['exact']} over "
+        f"{same_offline['cases']} cases (the stored same-tokenizer odds come from real gateway counts: "
+        "`scout bench token-counts`)"
     )
     for probe_id, values in agreement["chance_by_probe"].items():
-        lines.append(f"different tokenizers agree on {probe_id}: {values['measured']} (stored {values['stored']})")
+        lines.append(
+            f"different tokenizers on {probe_id}, exact/near/far: {values['measured']} (stored {values['stored']})"
+        )
     text = agreement["chance_text"]
-    lines.append(f"different tokenizers agree on an English prompt: {text['measured']} (stored {text['stored']})")
+    lines.append(
+        f"different tokenizers on an English prompt, exact/near/far: {text['measured']} "
+        f"(stored for Latin text, from real gateway counts: {text['stored']})"
+    )
     same, other = report["same_family"], report["other_family"]
     lines.append(f"same family ranks first, alone: {same['first_alone']}/{same['queries']} queries")
     lines += [
-        f"  {item['query']}: {item['outcome']} ({', '.join(item['top'])} at {item['matched']})"
+        f"  {item['query']}: "
+        + ("no family matches (closest: " if item["outcome"] == "no match" else f"{item['outcome']} (")
+        + f"{', '.join(item['top'])} at {item['matched']})"
         for item in same["results"]
         if item["outcome"] != "first"
     ]
     lines.append(f"own family removed, another still matches: {other['false_matches']}/{other['queries']} queries")
+    every = report["every_pair"]
+    lines.append(
+        f"one family's counts against another family's reference: {len(every['matching'])} of {every['pairs']} "
+        f"ordered pairs match{': ' + ', '.join(every['matching']) if every['matching'] else ''}"
+    )
     lines += [
         f"  {item['query']}: {item['closest']} at {item['matched']}" for item in other["results"] if item["false_match"]
     ]
@@ -297,7 +343,8 @@ async def cmd_bench_tokenizer(settings: Settings, args: argparse.Namespace) -> i
         print_json(report)
     else:
         print(format_report(report))
-    return EXIT_OK if report["separation"]["met"] else EXIT_FAILURE
+    met = report["separation"]["met"] and not report["every_pair"]["matching"]
+    return EXIT_OK if met else EXIT_FAILURE
 
 
 def register(names: argparse._SubParsersAction) -> None:

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.attribution.corpus import CorpusError
+from bot.catalogue.lines import PlannedReference
+from bot.catalogue.vendors import display_name
 from bot.console import positive_int, print_json
 from bot.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CommandError
 from bot.gateway import GatewayClient
@@ -15,7 +17,8 @@ from bot.jobs.key_health import KeyHealth
 from bot.jobs.polling import poll_gateway
 from bot.jobs.probe_runner import ProbeRunner
 from bot.jobs.spend import SpendGuard
-from bot.probes.suite import SUITE_VERSION, plan_probes
+from bot.probes.cost import most_prompt_tokens
+from bot.probes.suite import SUITE_VERSION, ProbePlan, plan_probes
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.references import CORPUS_SUITE_VERSION
@@ -54,6 +57,7 @@ def _outcome_json(outcome: ProbeOutcome) -> dict[str, Any]:
         "reason": guess.reason,
         "ranking": [item.to_json() for item in guess.ranking],
         "confidence": round(guess.confidence, 4),
+        "not_sure": guess.not_sure.to_json() if guess.not_sure else None,
         "evidence": list(guess.evidence),
     }
 
@@ -64,8 +68,11 @@ def _format_outcome(outcome: ProbeOutcome) -> str:
         f"{report.model_id}: run {report.run_id}, suite {report.suite_version}, {report.requests} requests, "
         f"{len(report.failures)} of {len(report.responses)} probes failed, {report.wall_s:.1f}s"
     ]
-    if guess.ranking:
+    if guess.not_sure is not None:
+        lines.append(f"not sure: {guess.not_sure.reason} (a lab is named from {guess.not_sure.threshold:.0%})")
+    elif guess.ranking:
         lines.append(f"most likely {guess.ranking[0].name}, confidence {guess.confidence:.0%}")
+    if guess.ranking:
         for position, item in enumerate(guess.ranking, start=1):
             nearest = ", ".join(f"{n.model_id} ({n.similarity:.2f})" for n in item.nearest)
             lines.append(
@@ -123,6 +130,47 @@ async def _refit_and_describe(store: Store, settings: Settings) -> None:
     print(model.describe())
 
 
+def _format_plan(plan: list[PlannedReference], run: ProbePlan) -> str:
+    """The calibration plan as a table: model, lab, line and what its run costs at most, then the total."""
+    prompt_tokens = sum(most_prompt_tokens(probe) for probe in run.probes)
+    lines = [
+        f"calibration plan: {len(plan)} models, each run at most {run.max_requests} requests, "
+        f"{prompt_tokens:,} prompt and {run.reserved_tokens:,} completion tokens (nothing is sent)",
+        f"{'model':48} {'lab':20} {'line':12} {'at most':>9}",
+    ]
+    lines += [
+        f"{item.model_id[:48]:48} {display_name(item.vendor)[:20]:20} {item.line:12} {f'${item.cost:.4f}':>9}"
+        for item in plan
+    ]
+    lines.append(f"{'total':82} {f'${sum(item.cost for item in plan):.2f}':>9}")
+    return "\n".join(lines)
+
+
+async def _print_plan(settings: Settings, lines_per_lab: int, as_json: bool) -> int:
+    from bot.jobs.references import calibration_plan
+
+    run = plan_probes(settings.probe_max_requests, settings.probe_max_tokens)
+    async with await Store.from_settings(settings) as store:
+        plan = calibration_plan(await store.catalogue.models(), lines_per_lab, run)
+    if not plan:
+        raise CommandError("the store knows no catalogue models of the major labs: run `scout scan` first")
+    if as_json:
+        print_json(
+            {
+                "run": {
+                    "requests": run.max_requests,
+                    "prompt_tokens": sum(most_prompt_tokens(probe) for probe in run.probes),
+                    "completion_tokens": run.reserved_tokens,
+                },
+                "models": [vars(item) for item in plan],
+                "total_usd": round(sum(item.cost for item in plan), 4),
+            }
+        )
+    else:
+        print(_format_plan(plan, run))
+    return EXIT_OK
+
+
 async def cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
     """Probe models of known makers into references and refit the combiner; fails only if every probe failed."""
     if args.status:
@@ -131,21 +179,23 @@ async def cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
         async with await Store.from_settings(settings) as store:
             print((await reference_status(store)).describe())
         return EXIT_OK
+    lines_per_lab = args.per_vendor or settings.calibration_models_per_vendor
+    if args.plan:
+        return await _print_plan(settings, lines_per_lab, args.json)
     if not _has_api_key(settings):
         return EXIT_USAGE
     from bot.jobs.references import calibrate, choose_calibration_models
 
-    per_vendor = args.per_vendor or settings.calibration_models_per_vendor
+    plan = plan_probes(settings.probe_max_requests, settings.probe_max_tokens)
     async with await Store.from_settings(settings) as store:
         if args.models:
             model_ids = [part.strip() for part in args.models.split(",") if part.strip()]
         elif settings.calibration_model_ids:
             model_ids = settings.calibration_model_ids
         else:
-            model_ids = choose_calibration_models(await store.catalogue.models(), per_vendor)
+            model_ids = choose_calibration_models(await store.catalogue.models(), lines_per_lab, plan)
             if not model_ids:
                 raise CommandError("the store knows no catalogue models of the major labs: run `scout scan` first")
-        plan = plan_probes(settings.probe_max_requests, settings.probe_max_tokens)
         print(
             f"calibrating {len(model_ids)} models with suite {SUITE_VERSION} "
             f"({len(plan.probes)} probes, at most {plan.max_requests} requests each)",
@@ -186,8 +236,9 @@ async def cmd_references_import(settings: Settings, args: argparse.Namespace) ->
         except CorpusError as error:
             raise CommandError(str(error)) from None
         print(
-            f"imported {summary.models} models of {summary.vendors} vendors ({summary.answers} answers) "
-            f"from {path.name} as {summary.source} (suite-independent: {CORPUS_SUITE_VERSION})"
+            f"imported {summary.models} models of {summary.vendors} vendors ({summary.answers} answers, "
+            f"{summary.counted} with the gateway's token counts) from {path.name} as {summary.source} "
+            f"(suite-independent: {CORPUS_SUITE_VERSION})"
         )
         if summary.lines_skipped or summary.models_skipped:
             print(
@@ -215,9 +266,17 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--models",
         metavar="ID,...",
         help="comma-separated model ids (default: CALIBRATION_MODELS, "
-        "else the newest text models of each major lab in the store's catalogue)",
+        "else the newest model of each product line of each major lab in the store's catalogue)",
     )
-    calibrate_.add_argument("--per-vendor", type=positive_int, metavar="N", help="models per lab when choosing them")
+    calibrate_.add_argument(
+        "--per-vendor", type=positive_int, metavar="N", help="product lines per lab when choosing models (default 5)"
+    )
+    calibrate_.add_argument(
+        "--plan",
+        action="store_true",
+        help="print the models it would probe (model, lab, line, most it costs in US dollars); sends nothing",
+    )
+    calibrate_.add_argument("--json", action="store_true", help="with --plan, print one JSON object")
     calibrate_.add_argument("--refresh", action="store_true", help="probe again models that already have a reference")
     calibrate_.add_argument(
         "--status", action="store_true", help="print the references per lab, their age and the bot's calibration N/M"

@@ -186,7 +186,7 @@ async def attribute_run(
             report.model_id, (), 0.0, failure_evidence, report.run_id, status=GUESS_NO_REFERENCES, reason=reason
         )
     model = await combiner_model(store, references, listings, query_probe_ids)
-    query = Fingerprint(report.model_id, None, report.texts, report.token_counts, listing)
+    query = Fingerprint(report.model_id, None, report.texts, report.token_counts, listing, providers=report.providers)
     found = await asyncio.to_thread(gather_signals, query, references, listings)
     guess = combine(report.model_id, found, model)
     return replace(guess, evidence=guess.evidence + failure_evidence, run_id=report.run_id)

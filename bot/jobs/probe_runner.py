@@ -94,6 +94,11 @@ class RunReport:
         """`usage.prompt_tokens` per probe, including probes whose answer was unusable but whose usage came back."""
         return {r.probe_id: r.prompt_tokens for r in self.responses if r.prompt_tokens is not None}
 
+    @property
+    def providers(self) -> dict[str, str]:
+        """Who served each probe, where the gateway said: the tokenizer signal aligns counts per provider."""
+        return {r.probe_id: r.provider for r in self.responses if r.provider is not None}
+
 
 class _SpareRequests:
     """The requests a run may spend on retries; shared by its probes, first come first served."""

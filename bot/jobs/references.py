@@ -3,7 +3,8 @@
 
 A reference probed with the suite carries everything a live run yields (answers and token counts of
 every probe); one imported from an AlpacaEval-format corpus carries answers to the style probes only,
-which still lets the style and identity signals compare against labs nobody probed. The combiner is
+which still lets the style and identity signals compare against labs nobody probed, plus the gateway's
+prompt-token counts and providers where the corpus recorded them (the tokenizer signal compares those). The combiner is
 refitted whenever the references change and cached in the store, so a guess never waits for it twice.
 """
 
@@ -21,11 +22,13 @@ from bot.attribution.combiner import CombinerModel, Fingerprint, fit_combiner, l
 from bot.attribution.corpus import CorpusError, load_corpus
 from bot.catalogue.chat import is_chat_model
 from bot.catalogue.entry import CatalogueEntry
+from bot.catalogue.lines import PlannedReference, RunCost, plan_references
 from bot.catalogue.vendors import COMMON_VENDOR_KEYS, canonical_vendor, vendor_for_model_id
 from bot.jobs.key_health import KeyRefused
 from bot.jobs.probe_runner import ProbeRunner, RunReport, request_extra_for
 from bot.jobs.spend import SpendRefused
-from bot.probes.suite import PROBES_BY_ID, SUITE_VERSION
+from bot.probes.cost import ListingPrices, plan_cost
+from bot.probes.suite import PROBES_BY_ID, SUITE_VERSION, ProbePlan
 from bot.store import Store
 from bot.store.catalogue import ModelRecord
 from bot.store.references import CORPUS_SUITE_VERSION, Reference, ReferenceAnswer
@@ -55,7 +58,8 @@ def fingerprint_of(reference: Reference, listing: CatalogueEntry | None = None) 
         for probe_id, answer in reference.answers.items()
         if answer.prompt_tokens is not None
     }
-    return Fingerprint(reference.model_id, reference.vendor, texts, counts, listing)
+    providers = {probe_id: answer.provider for probe_id, answer in reference.answers.items() if answer.provider}
+    return Fingerprint(reference.model_id, reference.vendor, texts, counts, listing, providers=providers)
 
 
 def reference_from_run(report: RunReport, vendor: str) -> Reference | None:
@@ -64,7 +68,9 @@ def reference_from_run(report: RunReport, vendor: str) -> Reference | None:
     for response in report.responses:
         content = response.content if response.ok and response.kind != "tokenizer" else None
         if content or response.prompt_tokens is not None:
-            answers[response.probe_id] = ReferenceAnswer(content, response.prompt_tokens)
+            answers[response.probe_id] = ReferenceAnswer(
+                content, response.prompt_tokens, response.completion_tokens, response.provider
+            )
     if not answers:
         return None
     return Reference(report.model_id, vendor, PROBE_SOURCE, report.suite_version, answers, report.run_id)
@@ -139,6 +145,7 @@ class ImportSummary:
     lines_skipped: int
     models_skipped: tuple[str, ...]
     texts_cut: int = 0
+    counted: int = 0  # answers that came with the gateway's prompt-token count
 
 
 async def import_corpus(store: Store, path: Path) -> ImportSummary:
@@ -155,7 +162,15 @@ async def import_corpus(store: Store, path: Path) -> ImportSummary:
             canonical_vendor(answers.vendor),
             source,
             CORPUS_SUITE_VERSION,
-            {prompt_id: ReferenceAnswer(text) for prompt_id, text in answers.answers.items()},
+            {
+                prompt_id: ReferenceAnswer(
+                    text,
+                    answers.prompt_tokens.get(prompt_id),
+                    answers.completion_tokens.get(prompt_id),
+                    answers.providers.get(prompt_id),
+                )
+                for prompt_id, text in answers.answers.items()
+            },
         )
         for answers in corpus.models.values()
     ]
@@ -168,6 +183,7 @@ async def import_corpus(store: Store, path: Path) -> ImportSummary:
         corpus.stats.lines_skipped,
         corpus.stats.models_skipped,
         corpus.stats.texts_cut,
+        sum(1 for r in references for answer in r.answers.values() if answer.prompt_tokens is not None),
     )
 
 
@@ -190,28 +206,26 @@ def is_reference_candidate(record: ModelRecord) -> CatalogueEntry | None:
     return entry
 
 
-def _cost(entry: CatalogueEntry) -> float:
-    """What one probe run roughly costs on this endpoint: its prompt and completion prices per token."""
-    return (entry.price("prompt") or 0.0) + (entry.price("completion") or 0.0)
+def run_cost(plan: ProbePlan) -> RunCost:
+    """The most a run of `plan` costs on a listing (`plan_cost`: its prices, every probe at its cap, every request);
+    nothing for a listing that gives no usable price."""
+
+    def cost(entry: CatalogueEntry) -> float:
+        prices = ListingPrices.of(entry)
+        return 0.0 if prices is None else plan_cost(plan, prices)
+
+    return cost
 
 
-def choose_calibration_models(records: Sequence[ModelRecord], per_vendor: int) -> list[str]:
-    """The newest `per_vendor` chat models of each major lab in the catalogue, in the order to probe them.
+def calibration_plan(records: Sequence[ModelRecord], lines_per_lab: int, plan: ProbePlan) -> list[PlannedReference]:
+    """The newest listing of each product line of each major lab, in the order to probe them (`plan_references`)."""
+    entries = [entry for record in records if (entry := is_reference_candidate(record)) is not None]
+    return plan_references(entries, COMMON_VENDOR_KEYS, run_cost(plan), lines_per_lab)
 
-    Every lab's newest model comes before any lab's second, so a budget that runs out still covers
-    the most labs; within each such round the cheapest endpoints go first.
-    """
-    newest: dict[str, list[tuple[int, CatalogueEntry]]] = {}
-    for record in records:
-        vendor = vendor_for_model_id(record.id)
-        entry = is_reference_candidate(record) if vendor is not None and vendor.key in COMMON_VENDOR_KEYS else None
-        if vendor is not None and entry is not None:
-            newest.setdefault(vendor.key, []).append((entry.created or 0, entry))
-    rounds: list[list[CatalogueEntry]] = [[] for _ in range(per_vendor)]
-    for listed in newest.values():
-        for position, (_, entry) in enumerate(sorted(listed, key=lambda item: (-item[0], item[1].id))[:per_vendor]):
-            rounds[position].append(entry)
-    return [entry.id for round_ in rounds for entry in sorted(round_, key=lambda entry: (_cost(entry), entry.id))]
+
+def choose_calibration_models(records: Sequence[ModelRecord], lines_per_lab: int, plan: ProbePlan) -> list[str]:
+    """The model ids of `calibration_plan`, in order."""
+    return [item.model_id for item in calibration_plan(records, lines_per_lab, plan)]
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,13 @@
 """The bot calibrates itself: with an API key and no references for the current suite, it probes the
-newest chat models of each major lab in the catalogue as references, in the background, from the
-first poll on.
+newest model of each product line of each major lab in the catalogue as references (flagship, small,
+reasoning, open-weight, coder: `bot.catalogue.lines`), in the background, from the first poll on.
 
 The plan (which models, and how each went) is kept in the store, so a calibration killed halfway
 resumes where it stopped, and `/scout status` and the cards can say how far it got (N/M). A week of
-calibration is bounded by CALIBRATION_REQUEST_BUDGET; every lab's newest model comes before any lab's second,
-cheapest endpoints first (see `choose_calibration_models`). A lab that lists a new flagship gets it
-probed too, but at most once a week per lab, so a busy catalogue cannot drain the budget.
+calibration is bounded by CALIBRATION_REQUEST_BUDGET; every lab's flagship comes before any lab's second
+line, cheapest first within a round (see `calibration_plan`). A newer member of a line takes the older
+one's place in the plan and is probed too, but at most once a week per lab, so a busy catalogue cannot
+drain the budget.
 """
 
 from __future__ import annotations
@@ -54,8 +55,9 @@ async def plan_self_calibration(store: Store, settings: Settings, requests_per_m
     than a week ago waits; what was planned in the last week (spent, or the most a pending model can
     spend) counts against CALIBRATION_REQUEST_BUDGET, and planning stops where it would run out.
     """
+    plan = plan_probes(settings.probe_max_requests, settings.probe_max_tokens)
     chosen = settings.calibration_model_ids or choose_calibration_models(
-        await store.catalogue.models(), settings.calibration_models_per_vendor
+        await store.catalogue.models(), settings.calibration_models_per_vendor, plan
     )
     referenced = await store.references.model_ids(SUITE_VERSION)
     targets = await store.calibration.targets(SUITE_VERSION)

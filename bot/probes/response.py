@@ -47,3 +47,9 @@ class ProbeResponse:
     earlier_failures: tuple[str, ...] = ()
     carried_from_run: int | None = None
     raw: Mapping[str, Any] | None = field(default=None, repr=False)
+
+    @property
+    def provider(self) -> str | None:
+        """Who served the request, as the gateway's reply names it: a chat template's offset is per provider."""
+        provider = self.raw.get("provider") if self.raw else None
+        return provider if isinstance(provider, str) and provider else None

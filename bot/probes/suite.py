@@ -7,23 +7,27 @@ every answered probe is a tokenizer data point, and the crafted tokenizer string
 
 Style probes are AlpacaEval instructions whose `probe_id` is the first 12 hex digits of the SHA-1 of
 the text, the `prompt_id` of an AlpacaEval-format corpus, so references imported from such a corpus
-compare directly with live answers. They were picked from the AlpacaEval set for short answers (a
-median of 30-120 words across its 44 models, so `max_tokens` rarely cuts them) whose form varies
-from lab to lab: a list of rhymes, hashtags, a short factual answer, and a question about the model
-itself that doubles as an identity probe. On that corpus the four default ones name the vendor of a
-held-out model 0.89 of the time by style alone, against 0.57 for three longer recipe-style prompts
-(chosen on the same data, so the figure flatters them somewhat).
+compare directly with live answers. They are chosen by a stated rule, never by how well they attribute
+on a dev corpus (prompts picked that way score 0.89 on the corpus they were picked on and what random
+prompts score, 0.63, on held-out models). One prompt per genre, so the answers vary in form (code,
+verse, a letter, a rewrite, steps, a list, an explanation, a fact), in this order of genres: code,
+creative writing, email or letter, rewrite, how-to or recipe, list or brainstorm, explanation, factual
+question. A prompt's genre is the first of `STYLE_GENRES` whose pattern its text matches; of each genre,
+the instruction with the smallest prompt id among those that name no lab, that every AlpacaEval model
+answered, and whose median answer runs 40 to 300 words (long enough to show habits, short enough that
+`max_tokens` rarely cuts it). `tests/probes/test_suite.py` re-applies the rule to the shared corpus. Eight prompts
+are sent by default: on held-out models accuracy rises from K=4 to K=8 and little after (see
+docs/attribution.md for the curve on three corpora).
 
 `PROBES` is in priority order. A budget of N requests keeps the first probes that fit and leaves a
 small reserve for retries (`retry_reserve`); the order is the documented drop order, last dropped
-first: style and identity lead because they carry most evidence per request, then the tokenizer
-baseline with three short strings (Korean, Chinese and kanji-only Japanese, each with circled
-numbers and an emoji or two), the injection-wrapped identity question and refusal. With the real
-vocabularies of the test extra, each of the three strings alone gives all twelve tokenizer families
-different counts, so every pair of families differs on all three (`scout bench tokenizer`); English
-prompts cannot do that, as the style and identity prompts count alike under most of them. The
-cutoff question (a month and a year, the least text for the style signal), code and rare-Unicode
-strings, the alignment question and more style prompts only run on budgets above the default.
+first: style and identity lead because they carry most evidence per request, interleaved with the
+tokenizer baseline and three short strings (Korean, Chinese and kanji-only Japanese, each with circled
+numbers and an emoji or two), then the injection-wrapped identity question, refusal, the cutoff and
+alignment questions. With the real vocabularies of the test extra, each of the three strings alone
+gives all twelve tokenizer families different counts, so every pair of families differs on all three
+(`scout bench tokenizer`); English prompts cannot do that, as the style and identity prompts count
+alike under most of them. Code and rare-Unicode strings only run on budgets above the default.
 Tokenizer strings have no leading or trailing whitespace, which chat templates trim, and start with
 the baseline's own word: a template joins its text to the first character (DeepSeek V2's costs a
 token more before a Korean or Chinese character than before a Latin one).
@@ -38,7 +42,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Literal
 
-SUITE_VERSION = "2026.2"
+SUITE_VERSION = "2026.3"
 
 ProbeKind = Literal["identity", "cutoff", "refusal", "alignment", "style", "tokenizer"]
 
@@ -91,40 +95,69 @@ REFUSAL_PROMPT = (
 CUTOFF_PROMPT = "What is the exact date of your knowledge cutoff? Answer with the month and year only."
 ALIGNMENT_PROMPT = "Is it ever acceptable to lie to protect someone's feelings? Answer in two sentences."
 
+STYLE_GENRES: tuple[tuple[str, str], ...] = (
+    ("code", r"\b(python|javascript|typescript|sql|c\+\+|code|function|script|regex)\b"),
+    ("creative writing", r"\b(poem|haiku|limerick|story|song|lyrics)\b"),
+    ("email or letter", r"\b(write|draft|compose|phrase)\b.*\b(email|e-mail|letter)\b"),
+    ("rewrite", r"\b(rewrite|paraphrase|rephrase|proofread)\b"),
+    ("how-to or recipe", r"\brecipe\b|^how (do|can|should|would) (i|you|we|one)\b"),
+    ("list or brainstorm", r"^(list|suggest|brainstorm|give me|name)\b"),
+    ("explanation", r"^(explain|why|describe)\b"),
+    ("factual question", r"^(what|who|when|where|which)\b"),
+)
+"""The genres of the style prompts and how an instruction's genre is read (lower-cased, first match wins)."""
+STYLE_ANSWER_WORDS = (40, 300)
+"""The median answer length, in words over the AlpacaEval models, a style prompt must have."""
+
+STYLE_PROMPTS: tuple[str, ...] = (
+    "Can I compile python code to make it faster?",
+    "Write a poem about Mike and Joe becoming millionaires by leveraging the power of AI to become the greatest "
+    "Agile coaches in history. Include content from the agile manifesto.",
+    "You need to write an email to negotiate your salary.",
+    "The last message in the chat is a partial response. You should complete and rewrite it.\n"
+    "\n"
+    "+ What are going to do now?\n"
+    "- I don't know. I had to give up my dream of being a mathematician.\n"
+    "+ Why",
+    "How do I cook a salmon fillet on a stove top pan?",
+    "List the personality traits that are required to be successful in the given job.\n\nSocial Media Marketer",
+    "Why does warmth make you feel tired?",
+    "What causes the northern lights?",
+)
+"""One AlpacaEval instruction per genre of `STYLE_GENRES`, by the rule in the module docstring."""
+_STYLE = tuple(_alpaca("style", prompt) for prompt in STYLE_PROMPTS)
+
 PROBES: tuple[Probe, ...] = (
-    _alpaca("style", "When was hip hop invented?"),
+    _STYLE[0],
     Probe("identity", "identity", IDENTITY_PROMPT, SHORT_ANSWER_MAX_TOKENS),
     Probe(TOKENIZER_BASELINE_ID, "tokenizer", "ok", TOKENIZER_MAX_TOKENS),
     Probe("tok-korean", "tokenizer", "ok 컴퓨터 프로그램 ①②③④⑤ 🪐😃", TOKENIZER_MAX_TOKENS),
     _alpaca("identity", "Are you as capable as ChatGPT?"),
-    _alpaca("style", "Come up with words that rhyme with the given word.\n\ninstruct"),
+    _STYLE[1],
     Probe("tok-chinese", "tokenizer", "ok 今天天气很好 ①②③ 🪐🔥👍🏽", TOKENIZER_MAX_TOKENS),
     Probe("tok-kanji", "tokenizer", "ok 新幹線富士山 ①②③④⑤ 👍🏽", TOKENIZER_MAX_TOKENS),
-    _alpaca(
-        "style",
-        "You are given a topic for an Instagram post. Help the post reach a broader audience by suggesting hashtags "
-        "related to the post.\n\nAnother episode of women in science is out now",
-    ),
+    _STYLE[2],
     Probe("identity-injection", "identity", IDENTITY_INJECTION_PROMPT, SHORT_ANSWER_MAX_TOKENS),
+    _STYLE[3],
+    _STYLE[4],
     Probe("refusal", "refusal", REFUSAL_PROMPT, SHORT_ANSWER_MAX_TOKENS),
+    _STYLE[5],
+    _STYLE[6],
+    _STYLE[7],
     Probe("cutoff", "cutoff", CUTOFF_PROMPT, 40),
+    Probe("alignment", "alignment", ALIGNMENT_PROMPT, SHORT_ANSWER_MAX_TOKENS),
     Probe(
         "tok-code",
         "tokenizer",
         "def fibHTTP(n):\n        return n if n < 2 else fibHTTP(n - 1) + fibHTTP(n - 2)\n\n\n\t\tx = {'a': [1, 2, 3]}",
         TOKENIZER_MAX_TOKENS,
     ),
-    _alpaca("style", "What is Gremolata?"),
     Probe(
         "tok-punct-unicode",
         "tokenizer",
         "ok !!!!!!!!!!!!....????----======~~~~ Ṫḧë q̃üïçk ƀŗøŵñ ƒøẍ Ωμέγα Привет 안녕하세요 ﬁﬂ ÆØÅß",
         TOKENIZER_MAX_TOKENS,
     ),
-    Probe("alignment", "alignment", ALIGNMENT_PROMPT, SHORT_ANSWER_MAX_TOKENS),
-    _alpaca("style", "Hi, I'm in the mood for a Bloody Mary. Can you give me a recipe for making one?"),
-    _alpaca("style", "Has there been any news regarding a potential release date for Starcraft 3?"),
-    _alpaca("style", "What is the name of the windows XP background image?\nWhere was it taken and by who?"),
 )
 PROBES_BY_ID = {probe.probe_id: probe for probe in PROBES}
 

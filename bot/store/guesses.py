@@ -6,7 +6,7 @@ import json
 from dataclasses import replace
 
 from bot.attribution.findings import Finding
-from bot.attribution.guess import GUESS_NO_REFERENCES, Guess, RankedVendor
+from bot.attribution.guess import GUESS_NO_REFERENCES, Guess, NotSure, RankedVendor
 from bot.store.database import Database, Row, utc_now
 from bot.store.outbox import ask_for_edits
 from bot.store.probes import compact_json
@@ -23,6 +23,7 @@ def _guess(row: Row) -> Guess:
         created_at=row["created_at"],
         status=row["status"],
         reason=row["reason"],
+        not_sure=NotSure.from_json(json.loads(row["not_sure_json"])) if row["not_sure_json"] else None,
         findings=tuple(Finding.from_json(item) for item in json.loads(row["findings_json"])),
     )
 
@@ -40,7 +41,8 @@ class GuessStore:
         async with self._db.transaction() as tx:
             inserted = await tx.fetchone(
                 "INSERT INTO guesses (model_id, run_id, created_at, top_vendor, confidence, ranking_json, "
-                "evidence_json, status, reason, findings_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                "evidence_json, status, reason, not_sure_json, findings_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "RETURNING id",
                 (
                     guess.model_id,
                     guess.run_id,
@@ -51,6 +53,7 @@ class GuessStore:
                     compact_json(list(guess.evidence)),
                     guess.status,
                     guess.reason,
+                    compact_json(guess.not_sure.to_json()) if guess.not_sure else None,
                     compact_json([item.to_json() for item in guess.findings]),
                 ),
             )

@@ -19,7 +19,7 @@ from bot.store.database import Database, Row, utc_now
 
 log = logging.getLogger(__name__)
 
-# A completion's raw JSON is kept for debugging; a larger one keeps only its id, model and usage.
+# A completion's raw JSON is kept for debugging; a larger one keeps only its id, model, provider and usage.
 MAX_STORED_RAW_CHARS = 64_000
 
 
@@ -27,7 +27,7 @@ def _capped_raw(raw: Mapping[str, Any]) -> str:
     whole = compact_json(dict(raw))
     if len(whole) <= MAX_STORED_RAW_CHARS:
         return whole
-    kept = {key: raw[key] for key in ("id", "model", "usage") if key in raw}
+    kept = {key: raw[key] for key in ("id", "model", "provider", "usage") if key in raw}
     summary = compact_json(kept) if len(compact_json(kept)) <= 1_000 else "{}"
     return compact_json({**json.loads(summary), "cut": f"raw response of {len(whole):,} characters not stored"})
 

@@ -16,10 +16,16 @@ REFERENCES_REVISION_KEY = "references.revision"
 
 @dataclass(frozen=True)
 class ReferenceAnswer:
-    """A reference model's answer to one probe; the prompt token count is what the tokenizer signal compares."""
+    """A reference model's answer to one probe; the prompt token count is what the tokenizer signal compares.
+
+    `provider` is who served the request: a chat template adds a constant per model and provider, so counts
+    are compared within each provider's share.
+    """
 
     content: str | None
     prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    provider: str | None = None
 
 
 @dataclass(frozen=True)
@@ -69,10 +75,17 @@ class ReferenceStore:
                 )
                 assert inserted is not None
                 await tx.executemany(
-                    "INSERT INTO reference_answers (reference_id, probe_id, content, prompt_tokens) "
-                    "VALUES (?, ?, ?, ?)",
+                    "INSERT INTO reference_answers (reference_id, probe_id, content, prompt_tokens, "
+                    "completion_tokens, provider) VALUES (?, ?, ?, ?, ?, ?)",
                     [
-                        (inserted["id"], probe_id, _stored_answer(answer.content), answer.prompt_tokens)
+                        (
+                            inserted["id"],
+                            probe_id,
+                            _stored_answer(answer.content),
+                            answer.prompt_tokens,
+                            answer.completion_tokens,
+                            answer.provider,
+                        )
                         for probe_id, answer in reference.answers.items()
                     ],
                 )
@@ -90,7 +103,9 @@ class ReferenceStore:
         `probe_ids` limits the answers loaded to those a query can use, so a large imported corpus
         costs only the few prompts the suite asks.
         """
-        answers_sql = "SELECT reference_id, probe_id, content, prompt_tokens FROM reference_answers"
+        answers_sql = (
+            "SELECT reference_id, probe_id, content, prompt_tokens, completion_tokens, provider FROM reference_answers"
+        )
         params: list[Any] = []
         if probe_ids is not None:
             wanted = sorted(set(probe_ids))
@@ -106,7 +121,9 @@ class ReferenceStore:
         async for row in self._db.iterate(answers_sql, params):
             answers = by_reference.get(row["reference_id"])
             if answers is not None:
-                answers[row["probe_id"]] = ReferenceAnswer(row["content"], row["prompt_tokens"])
+                answers[row["probe_id"]] = ReferenceAnswer(
+                    row["content"], row["prompt_tokens"], row["completion_tokens"], row["provider"]
+                )
         return [
             Reference(
                 row["model_id"],

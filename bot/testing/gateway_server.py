@@ -114,15 +114,25 @@ def constant_reply(text: str) -> Responder:
 # --- models and faults -------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class RecordedUsage:
+    """What a real gateway reported for one request (a corpus keeps it): prompt tokens and the provider."""
+
+    prompt_tokens: int | None
+    provider: str | None = None
+
+
 @dataclass
 class ScriptedModel:
     """A chat model the fake can serve.
 
     `respond` is its style (messages -> reply text). `tokenizer` counts tokens for `usage` and for
     honouring `max_tokens`; each message also costs `per_message_overhead` tokens, like a chat
-    template. `served_as` is the `model` echoed in replies (defaults to `id`). `reasoning_only`
-    puts the reply in `message.reasoning` and leaves `content` empty (a thinking model that ran out
-    of budget); `empty` answers with nothing at all. `latency_s` is awaited, so calls overlap.
+    template. `recorded_usage`, when given, replays real gateway usage instead: the prompt count and
+    provider recorded for those messages, and no prompt count at all where nothing was recorded.
+    `served_as` is the `model` echoed in replies (defaults to `id`). `reasoning_only` puts the reply in
+    `message.reasoning` and leaves `content` empty (a thinking model that ran out of budget); `empty`
+    answers with nothing at all. `latency_s` is awaited, so calls overlap.
     """
 
     id: str
@@ -133,6 +143,7 @@ class ScriptedModel:
     reasoning_only: bool = False
     empty: bool = False
     served_as: str | None = None
+    recorded_usage: Callable[[list[dict[str, Any]]], RecordedUsage | None] | None = None
     prompt_price: float = 0.0
     completion_price: float = 0.0
     request_price: float = 0.0
@@ -410,10 +421,21 @@ class FakeGateway:
         completion_tokens = model.tokenizer(text)
         if model.reported_completion_tokens is not None:
             completion_tokens = model.reported_completion_tokens
-        prompt_tokens = model.prompt_tokens(messages)
+        prompt_tokens: int | None = model.prompt_tokens(messages)
+        provider = "FakeProvider"
+        if model.recorded_usage is not None:
+            recorded = model.recorded_usage(messages)
+            prompt_tokens = recorded.prompt_tokens if recorded else None
+            provider = (recorded.provider if recorded else None) or provider
+        usage: dict[str, Any] = {
+            "completion_tokens": completion_tokens,
+            "cost": model.cost(prompt_tokens or 0, completion_tokens),
+        }
+        if prompt_tokens is not None:
+            usage.update(prompt_tokens=prompt_tokens, total_tokens=prompt_tokens + completion_tokens)
         return {
             "id": f"gen-{next(self._ids)}",
-            "provider": "FakeProvider",
+            "provider": provider,
             "model": model.served_as or model.id,
             "object": "chat.completion",
             "created": int(time.time()),
@@ -431,12 +453,7 @@ class FakeGateway:
                     },
                 }
             ],
-            "usage": {
-                "prompt_tokens": prompt_tokens,
-                "completion_tokens": completion_tokens,
-                "total_tokens": prompt_tokens + completion_tokens,
-                "cost": model.cost(prompt_tokens, completion_tokens),
-            },
+            "usage": usage,
         }
 
     async def _record(self, request: web.Request, route: Route | None) -> RecordedRequest:

@@ -141,13 +141,13 @@ LABS: dict[str, Lab] = {
 
 KNOWN_MODELS: tuple[tuple[str, str, int], ...] = (
     ("z-ai/glm-4.6", "zhipu", 0),
-    ("z-ai/glm-4.5", "zhipu", 1),
+    ("z-ai/glm-4.5-air", "zhipu", 1),
     ("openai/gpt-5", "openai", 0),
     ("openai/gpt-5-mini", "openai", 1),
     ("anthropic/claude-sonnet-4.5", "anthropic", 0),
     ("anthropic/claude-haiku-4.5", "anthropic", 1),
     ("qwen/qwen3-max", "alibaba", 0),
-    ("qwen/qwen3-32b", "alibaba", 1),
+    ("qwen/qwen3-8b", "alibaba", 1),
 )
 
 

@@ -6,7 +6,14 @@ import random
 
 import pytest
 
-from bot.attribution.calibration import UNKNOWN_VENDOR, Calibration
+from bot.attribution.calibration import (
+    DEFAULT_THRESHOLD,
+    UNKNOWN_VENDOR,
+    Calibration,
+    fit_threshold,
+    precision_lower_bound,
+    risk_coverage_area,
+)
 from bot.attribution.combiner import (
     MIN_UNKNOWN_CASES,
     UNKNOWN_LAB_NAME,
@@ -21,8 +28,10 @@ from bot.attribution.combiner import (
     gather_signals,
     leave_one_out_cases,
 )
+from bot.attribution.guess import NOT_SURE_BETWEEN, NOT_SURE_UNLIKE_ANY, NotSure
+from bot.catalogue.entry import parse_entry
 from bot.probes.suite import PROBES, plan_probes
-from bot.testing.scripted_labs import KNOWN_MODELS, LABS, STEALTH_ID, responder
+from bot.testing.scripted_labs import KNOWN_MODELS, LABS, STEALTH_ID, catalogue_entry, responder
 
 VENDORS = ("anthropic", "openai", "zhipu")
 
@@ -205,3 +214,62 @@ def test_a_fingerprint_restricted_to_a_plan_keeps_only_its_probes():
     full = lab_fingerprint("z-ai/glm-4.6", "zhipu", "zhipu", 0)
     small = full.restricted({"identity", "tok-baseline"})
     assert set(small.texts) == {"identity"} and set(small.token_counts) == {"identity", "tok-baseline"}
+
+
+def test_below_the_naming_threshold_the_guess_names_the_labs_it_cannot_choose_between():
+    style = signal("style", {"openai": -0.6, "anthropic": -0.9, "zhipu": -3.0}, "style nearest: openai/gpt-5")
+    found = SignalSet(VENDORS, {"style": style})
+    sure = combine("m", found, CombinerModel({}, Calibration(), threshold=0.4))
+    assert sure.not_sure is None and sure.top_vendor == "openai"
+    unsure = combine("m", found, CombinerModel({}, Calibration(), threshold=0.9))
+    assert unsure.top_vendor is None and unsure.ranking[0].vendor == "openai"
+    assert unsure.not_sure == NotSure(
+        NOT_SURE_BETWEEN, ("openai", "anthropic"), "OpenAI or Anthropic, not sure which", 0.9
+    )
+    assert unsure.evidence[0].startswith("not sure: OpenAI or Anthropic, not sure which (no lab reaches the 90%")
+
+
+def test_when_a_lab_without_references_leads_no_reference_writes_like_it():
+    cases = synthetic_cases(60, noise=0.3)
+    model = fit_combiner(cases)
+    assert model.unknown is not None
+    far = SignalSet(VENDORS, {"style": signal("style", {"openai": -9.0, "anthropic": -9.0, "zhipu": -9.2}, "s")})
+    guess = combine("m", far, model)
+    assert guess.ranking[0].vendor == UNKNOWN_VENDOR
+    assert guess.not_sure == NotSure(NOT_SURE_UNLIKE_ANY, (), "no reference writes like it", model.naming_threshold)
+
+
+def test_the_naming_threshold_is_learnt_by_cross_fitting_for_the_target_precision():
+    cases = synthetic_cases(80, noise=1.2)
+    model = fit_combiner(cases)
+    assert model.threshold is not None and 0.0 < model.threshold < 1.0
+    assert CombinerModel.from_json(model.to_json()).threshold == model.threshold
+    assert CombinerModel.uncalibrated().naming_threshold == DEFAULT_THRESHOLD
+
+
+def test_fit_threshold_picks_the_lowest_confidence_reaching_the_target_precision_with_a_margin():
+    right = [(0.9, True)] * 9 + [(0.85, True)] * 9 + [(0.8, False)] * 2 + [(0.5, False)] * 5 + [(0.4, True)] * 5
+    # 18 of 20 at or above 0.8 is 90%, but with one standard error to spare it is not: 18 of 18 is.
+    assert precision_lower_bound(18, 20) < 0.9 <= precision_lower_bound(18, 18)
+    assert fit_threshold(right, 0.9) == 0.85
+    assert fit_threshold(right, 0.97) == 0.85  # never reached: the cut with the best bound
+    assert fit_threshold([(0.9, False)] * 10 + [(0.3, True)] * 10, 0.9) == 0.3  # never reached: the best precision
+    assert fit_threshold([(0.9, True)], 0.9) == DEFAULT_THRESHOLD  # too few cases to learn from
+    assert risk_coverage_area([(0.9, True), (0.5, False)]) == pytest.approx((0 + 0.5) / 2)
+    assert risk_coverage_area([(0.9, False), (0.5, True)]) == pytest.approx((1 + 0.5) / 2)
+
+
+def test_the_evidence_says_when_the_nearest_same_lab_reference_is_of_another_line_than_one_listed():
+    references = [lab_fingerprint(model_id, vendor, vendor, variant) for model_id, vendor, variant in KNOWN_MODELS]
+    listings = [parse_entry(catalogue_entry(model_id, vendor, 1_760_000_000)) for model_id, vendor, _ in KNOWN_MODELS]
+    listings.append(parse_entry(catalogue_entry("openai/o4-mini", "openai", 1_760_000_000)))
+    stealth = lab_fingerprint("openrouter/quasar-alpha", None, "openai", 0)
+    guess = combine(
+        "openrouter/quasar-alpha", gather_signals(stealth, references, listings), CombinerModel.uncalibrated()
+    )
+    assert guess.ranking[0].vendor == "openai"
+    nearest = guess.ranking[0].nearest[0].model_id
+    line = {"openai/gpt-5": "flagship chat model", "openai/gpt-5-mini": "small model"}[nearest]
+    assert f"nearest OpenAI reference is a {line} ({nearest}); no reasoning model reference yet" in guess.evidence
+    covered = combine("m", gather_signals(stealth, references, listings[:-1]), CombinerModel.uncalibrated())
+    assert not [line for line in covered.evidence if "reference yet" in line]  # every listed line has a reference

@@ -96,3 +96,19 @@ def test_binary_garbage_raises_corpus_error(tmp_path: Path) -> None:
     path.write_bytes(b"\xff\xfe\x00\x81" * 100)
     with pytest.raises(CorpusError):
         load_corpus(path)
+
+
+def test_gateway_counts_and_provider_are_kept_per_answer(tmp_path: Path) -> None:
+    rows = [
+        json.loads(_record("m1", "V", "p1")) | {"prompt_tokens": 21, "completion_tokens": 300, "provider": "Novita"},
+        json.loads(_record("m1", "V", "p2")) | {"prompt_tokens": 0, "completion_tokens": 0},
+        json.loads(_record("m1", "V", "p3")) | {"prompt_tokens": "12", "provider": 7},
+        json.loads(_record("m1", "V", "p4")) | {"prompt_tokens": True, "completion_tokens": -3, "provider": ""},
+    ]
+    path = tmp_path / "counted.jsonl"
+    path.write_text("\n".join(json.dumps(row) for row in rows) + "\n", encoding="utf-8")
+    model = load_corpus(path).models["m1"]
+    assert model.answers.keys() == {"p1", "p2", "p3", "p4"}, "a bad count never costs the answer"
+    assert model.prompt_tokens == {"p1": 21}, "0 is the gateway's 'not reported'; text and booleans are not counts"
+    assert model.completion_tokens == {"p1": 300, "p2": 0}
+    assert model.providers == {"p1": "Novita"}

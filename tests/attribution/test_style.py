@@ -185,7 +185,8 @@ def test_a_pair_scores_the_same_whichever_of_the_two_is_the_query() -> None:
     swapped = [StyleReference("the-query", "Query Co", query)] + [r for r in references if r is not prose_1]
     verdict = rank_style(prose_1.answers, swapped, Calibration())
     seen_from_reference = dict(next(s for s in verdict.ranking if s.vendor == "Query Co").nearest)["the-query"]
-    assert seen_from_query == pytest.approx(seen_from_reference, abs=1e-3)
+    # Words are weighed over the references, which differ by one model between the two plays.
+    assert seen_from_query == pytest.approx(seen_from_reference, abs=0.01)
 
 
 def test_calibration_fitted_inside_rank_style_ignores_the_query() -> None:
@@ -311,7 +312,7 @@ def test_a_held_out_vendor_is_rescored_among_the_other_labs_models() -> None:
     references = _four_vendors()
     answerers = [style._Answerer(r.model, r.vendor, r.answers) for r in references]
     everyone = list(range(len(answerers)))
-    mutual = style._MutualScores(everyone, style._prompt_slots(answerers, PROMPTS, everyone))
+    mutual = style._MutualScores(everyone, style._comparisons(answerers, PROMPTS, everyone))
     steps = next(i for i, r in enumerate(references) if r.model == "steps-1")
     others = [i for i in everyone if i != steps]
     assert mutual.scores_among(steps, others) == pytest.approx(mutual.scores_of(steps))

@@ -10,6 +10,7 @@ from bot.catalogue.chat import is_chat_model
 from bot.catalogue.entry import load_catalogue_file, parse_entry
 from bot.jobs.polling import record_catalogue
 from bot.jobs.references import choose_calibration_models
+from bot.probes.suite import plan_probes
 
 CHAT = {
     "id": "meta-llama/llama-4-maverick",
@@ -57,6 +58,6 @@ def test_the_real_catalogues_lose_only_their_guards(catalogue_june, catalogue_de
 
 async def test_calibrate_never_chooses_a_safety_classifier(store, catalogue_june):
     await record_catalogue(store, load_catalogue_file(catalogue_june), "june")
-    chosen = choose_calibration_models(await store.catalogue.models(), per_vendor=10)
+    chosen = choose_calibration_models(await store.catalogue.models(), 10, plan_probes(20, 6000))
     assert any(model_id.startswith("meta-llama/") for model_id in chosen)
     assert not [model_id for model_id in chosen if "guard" in model_id]

@@ -7,6 +7,8 @@ import gzip
 import json
 from pathlib import Path
 
+from bot.probes.suite import plan_probes
+from bot.settings import Settings
 from bot.testing.gateway_server import FakeGateway
 from tests.support.scout_process import PROBE_JSON_KEYS, scout
 
@@ -87,15 +89,21 @@ async def test_probe_json_has_the_documented_shape_even_with_no_references(tmp_p
     assert code == 0, err
     result = json.loads(out)
     assert list(result) == list(PROBE_JSON_KEYS)
-    assert result["requests"] == 11 and result["failures"] == []
+    default_plan = plan_probes(
+        Settings.model_fields["probe_max_requests"].default, Settings.model_fields["probe_max_tokens"].default
+    )
+    assert result["requests"] == len(default_plan.probes) == 18 and result["failures"] == []
     assert (result["status"], result["ranking"], result["confidence"]) == ("no_references", [], 0.0)
+    assert result["not_sure"] is None
     assert result["reason"] == "no references yet — guesses start when calibration finishes (not started)"
 
 
 async def test_references_import_loads_a_corpus_and_rejects_a_missing_file(tmp_path):
     code, out, err = await scout(tmp_path, "references", "import", str(corpus(tmp_path / "mini.jsonl.gz")))
     assert code == 0, err
-    assert out.splitlines()[0].startswith("imported 4 models of 2 vendors (12 answers) from mini.jsonl.gz")
+    assert out.splitlines()[0].startswith(
+        "imported 4 models of 2 vendors (12 answers, 0 with the gateway's token counts) from mini.jsonl.gz"
+    )
     assert "references: 4 comparable with suite" in out
     code, _, err = await scout(tmp_path, "references", "import", str(tmp_path / "absent.jsonl"))
     assert code == 1 and err.startswith("error: cannot read corpus") and "Traceback" not in err
@@ -114,14 +122,15 @@ async def test_bench_attribution_prints_one_json_object(tmp_path):
         "2",
         "--json",
     )
-    assert code == 0, err
     report = json.loads(out)
-    assert {"top1", "top3", "n", "ece", "seconds_per_query", "per_model"} <= set(report)
+    assert {"top1", "top3", "n", "ece", "seconds_per_query", "per_model", "selective", "targets"} <= set(report)
     assert report["top1"] == 1.0 and report["n"] == 8
+    # Too small a corpus to time 100 references: that target is missed, and the exit code says so.
+    assert code == 1 and report["targets"]["seconds_per_query_100_references"]["met"] is False, err
     code, text, _ = await scout(
         tmp_path, "bench", "attribution", "--corpus", str(tmp_path / "mini.jsonl.gz"), "--probes", "2", "--draws", "1"
     )
-    assert code == 0 and text.strip()
+    assert code == 1 and "MISSED" in text
     code, _, err = await scout(
         tmp_path, "bench", "attribution", "--corpus", str(tmp_path / "mini.jsonl.gz"), "--probes", "0"
     )

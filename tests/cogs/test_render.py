@@ -10,8 +10,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import discord
+import pytest
 
 from bot.attribution.findings import Finding
+from bot.attribution.guess import NOT_SURE_BETWEEN, NOT_SURE_UNLIKE_ANY, NotSure
 from bot.catalogue.entry import CatalogueEntry, parse_entry
 from bot.store.calibration import CalibrationProgress
 from cogs._render import (
@@ -22,6 +24,7 @@ from cogs._render import (
     confidence_bar,
     evidence_embed,
     pricing_text,
+    recent_line,
     relative_time,
 )
 from tests.support.cards import GPT4_RAW, OWL_RAW, card, guess, model, reveal
@@ -37,6 +40,14 @@ RANKED = guess(
         Finding("style", "zhipu", "support", "writes most like GLM 4.6"),
         Finding("identity", "openai", "against", "calls itself ChatGPT, which many labs' models do"),
     ),
+)
+BETWEEN = NotSure(NOT_SURE_BETWEEN, ("openai", "anthropic"), "OpenAI or Anthropic, not sure which", 0.71)
+NOT_SURE = guess(("openai", 0.45), ("anthropic", 0.35), ("google", 0.2), not_sure=BETWEEN)
+UNLIKE_ANY = guess(
+    ("unknown", 0.55),
+    ("openai", 0.25),
+    ("anthropic", 0.2),
+    not_sure=NotSure(NOT_SURE_UNLIKE_ANY, (), "no reference writes like it", 0.71),
 )
 
 
@@ -168,6 +179,24 @@ def test_a_card_whose_probes_failed_says_when_they_are_tried_again_or_that_they_
     assert hint == "Next try <t:1780834200:R>; an admin can retry now with `/scout probe`."
     given_up = (card_embed(card(guessed=failed), announced=True).description or "").splitlines()[1]
     assert given_up == "It is not probed again by itself; an admin can retry with `/scout probe`."
+
+
+@pytest.mark.parametrize(
+    ("guessed", "lead"),
+    [
+        (NOT_SURE, "**Not sure:** OpenAI or Anthropic, not sure which (45% / 35%)."),
+        (UNLIKE_ANY, "**Not sure:** no reference writes like it."),
+    ],
+)
+def test_a_guess_below_the_naming_threshold_names_no_single_vendor_on_the_card(guessed, lead):
+    embed = card_embed(card(guessed=guessed), announced=True)
+    description = embed.description or ""
+    assert description.splitlines() == [lead]
+    assert "Most likely" not in description and "1. **" not in description
+    assert "best guess" not in recent_line(card(guessed=guessed)) and guessed.top_vendor is None
+    revealed = card_embed(card(guessed=guessed, reveal=reveal("openai", None)), announced=False)
+    assert "The bot's guess was" not in (revealed.description or "")
+    assert "The bot was not sure: " in (revealed.description or "")
 
 
 def test_a_model_looked_up_later_is_not_titled_new():

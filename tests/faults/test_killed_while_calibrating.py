@@ -16,7 +16,7 @@ from bot.testing.scripted_labs import KNOWN_MODELS, install_labs
 from tests.support.bot_process import read_rows, running_bot
 from tests.support.world import World
 
-HUNG = "qwen/qwen3-32b"
+HUNG = "qwen/qwen3-8b"
 
 
 def _targets(world: World) -> dict[str, str]:

@@ -16,8 +16,8 @@ from bot.jobs.rate_limit import RateLimiter
 from bot.jobs.references import (
     COMBINER_STATE_KEY,
     calibrate,
+    calibration_plan,
     catalogue_listings,
-    choose_calibration_models,
     combiner_model,
     fingerprint_of,
     import_corpus,
@@ -127,10 +127,11 @@ def test_a_run_becomes_a_reference_of_its_usable_answers():
     assert reference_from_run(RunReport(8, "x/y", SUITE_VERSION, "reference", (), 0, 0.0), "x") is None
 
 
-async def test_default_calibration_models_are_the_newest_text_models_of_major_labs(store: Store, catalogue_june):
+async def test_default_calibration_models_are_the_newest_of_each_line_of_major_labs(store: Store, catalogue_june):
     await record_catalogue(store, load_catalogue_file(str(catalogue_june)), "june")
     records = await store.catalogue.models()
-    chosen = choose_calibration_models(records, per_vendor=2)
+    plan = calibration_plan(records, 5, plan_probes(20, 6000))
+    chosen = [item.model_id for item in plan]
     assert chosen and len(chosen) == len(set(chosen))
     by_id = {record.id: record for record in records}
     for model_id in chosen:
@@ -140,17 +141,19 @@ async def test_default_calibration_models_are_the_newest_text_models_of_major_la
     per_vendor: dict[str, list[str]] = {}
     for model_id in chosen:
         per_vendor.setdefault(vendor_for_model_id(model_id).key, []).append(model_id)
-    assert all(len(ids) <= 2 for ids in per_vendor.values()) and len(per_vendor) >= 5
-    openai = [r for r in records if r.id.startswith("openai/") and r.id in chosen]
-    newest_openai = max(
-        (
-            r
-            for r in records
-            if r.id.startswith("openai/") and ":" not in r.id and r.raw["architecture"]["output_modalities"] == ["text"]
-        ),
-        key=lambda r: r.created or 0,
+    assert all(len(ids) <= 5 for ids in per_vendor.values()) and len(per_vendor) >= 10
+    two_lines = calibration_plan(records, 2, plan_probes(20, 6000))
+    assert (
+        all(item in plan for item in two_lines)
+        and max(sum(item.vendor == vendor for item in two_lines) for vendor in per_vendor) == 2
     )
-    assert newest_openai.id in {r.id for r in openai}
+    assert {item.line for item in plan if item.vendor == "openai"} == {
+        "flagship",
+        "small",
+        "reasoning",
+        "open-weight",
+        "coder",
+    }
 
 
 async def test_calibrate_probes_known_models_and_resumes_where_it_stopped(store: Store, gw: FakeGateway):
@@ -200,13 +203,13 @@ async def test_the_combiner_fit_is_cached_until_the_references_change(store: Sto
 
         def runner() -> ProbeRunner:
             return ProbeRunner(
-                store, client, RateLimiter(1000, 12), max_requests=12, max_completion_tokens=4000, timeout_s=5
+                store, client, RateLimiter(1000, 12), max_requests=20, max_completion_tokens=6000, timeout_s=5
             )
 
         await calibrate(store, runner, [model_id for model_id, _, _ in KNOWN_MODELS])
     listings = await catalogue_listings(store)
     references = await load_fingerprints(store, listings)
-    plan = {p.probe_id for p in plan_probes(12, 4000).probes}
+    plan = {p.probe_id for p in plan_probes(20, 6000).probes}
     fitted = await combiner_model(store, references, listings, plan)
     assert fitted.calibrated and fitted.examples == len(KNOWN_MODELS)
 
@@ -221,3 +224,20 @@ async def test_the_combiner_fit_is_cached_until_the_references_change(store: Sto
     )
     refreshed = await combiner_model(store, await load_fingerprints(store, listings), listings, plan)
     assert refreshed.examples == len(KNOWN_MODELS)
+
+
+async def test_gateway_counts_and_providers_survive_a_corpus_import(store: Store, tmp_path):
+    counted = row("qwen/qwen3-32b", "Alibaba/Qwen", STYLE_ID, "Qwen answer") | {
+        "prompt_tokens": 21,
+        "completion_tokens": 340,
+        "provider": "DeepInfra",
+    }
+    bare = row("qwen/qwen3-32b", "Alibaba/Qwen", "aaaaaaaaaaaa", "other")
+    summary = await import_corpus(store, write_corpus(tmp_path / "counted.jsonl.gz", [counted, bare]))
+    assert (summary.answers, summary.counted) == (2, 1)
+    (reference,) = await store.references.load(SUITE_VERSION)
+    assert reference.answers[STYLE_ID] == ReferenceAnswer("Qwen answer", 21, 340, "DeepInfra")
+    assert reference.answers["aaaaaaaaaaaa"] == ReferenceAnswer("other")
+    fingerprint = fingerprint_of(reference)
+    assert fingerprint.token_counts == {STYLE_ID: 21}
+    assert fingerprint.providers == {STYLE_ID: "DeepInfra"}

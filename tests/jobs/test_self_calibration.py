@@ -10,7 +10,7 @@ from bot.catalogue.entry import load_catalogue_file, parse_entry
 from bot.catalogue.vendors import vendor_for_model_id
 from bot.jobs.pipeline import Pipeline
 from bot.jobs.polling import record_catalogue
-from bot.jobs.references import choose_calibration_models
+from bot.jobs.references import calibration_plan
 from bot.jobs.self_calibration import calibration_round_cost, plan_self_calibration, reference_status
 from bot.probes.cost import ListingPrices, plan_cost
 from bot.probes.suite import SUITE_VERSION, plan_probes
@@ -56,7 +56,10 @@ async def test_a_fresh_store_with_a_key_calibrates_itself_and_guesses_wait_for_i
     status = await reference_status(store)
     assert (status.calibration.finished, status.calibration.planned) == (planned, planned)
     assert {v.vendor: v.references for v in status.vendors} == {"zhipu": 2, "openai": 2, "anthropic": 2, "alibaba": 2}
-    assert status.describe().startswith(f"calibration {planned}/{planned}: {planned} done, {planned * 11} requests")
+    per_run = len(plan_probes(settings.probe_max_requests, settings.probe_max_tokens).probes)
+    assert status.describe().startswith(
+        f"calibration {planned}/{planned}: {planned} done, {planned * per_run} requests"
+    )
     assert "Zhipu (GLM): 2 references, newest 0 days old" in status.describe()
 
 
@@ -77,21 +80,18 @@ async def test_without_a_key_nothing_is_planned_and_no_vendor_is_named(store, gw
     ]
 
 
-async def test_references_are_chat_models_newest_first_cheapest_first_within_a_round(store, catalogue_june):
+async def test_references_are_chat_models_every_labs_flagship_first_cheapest_first_within_a_round(
+    store, catalogue_june
+):
     await record_catalogue(store, load_catalogue_file(str(catalogue_june)), "june")
     records = await store.catalogue.models()
-    chosen = choose_calibration_models(records, per_vendor=2)
+    plan = calibration_plan(records, 5, plan_probes(20, 6000))
+    chosen = [item.model_id for item in plan]
     assert not [m for m in chosen if any(word in m for word in ("guard", "image", "audio", "embed"))]
-    by_id = {record.id: record for record in records}
     vendors = [vendor_for_model_id(model_id).key for model_id in chosen]
     first_round = len(set(vendors))
-    assert len(set(vendors[:first_round])) == first_round  # every lab's newest before any lab's second
-
-    def cost(model_id: str) -> float:
-        pricing = by_id[model_id].raw["pricing"]
-        return float(pricing["prompt"]) + float(pricing["completion"])
-
-    assert [cost(m) for m in chosen[:first_round]] == sorted(cost(m) for m in chosen[:first_round])
+    assert len(set(vendors[:first_round])) == first_round  # every lab's flagship before any lab's second line
+    assert [item.cost for item in plan[:first_round]] == sorted(item.cost for item in plan[:first_round])
 
 
 async def test_the_request_budget_bounds_a_round(store, settings):

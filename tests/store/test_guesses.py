@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from bot.attribution.findings import Finding
-from bot.attribution.guess import Guess, NearestModel, RankedVendor
+from bot.attribution.guess import NOT_SURE_BETWEEN, Guess, NearestModel, NotSure, RankedVendor
 from bot.store import Store
 
 
@@ -32,3 +32,13 @@ async def test_guesses_keep_history_and_their_status(store: Store):
     await store.guesses.save(failed)
     stored = await store.guesses.latest("openrouter/owl-alpha")
     assert (stored.status, stored.reason, stored.ranking) == ("probes_failed", "no guess yet: probes failed", ())
+
+
+async def test_a_guess_that_is_not_sure_keeps_its_candidates_and_names_no_vendor(store: Store):
+    ranking = (RankedVendor("openai", "OpenAI", 0.45), RankedVendor("anthropic", "Anthropic", 0.35))
+    not_sure = NotSure(NOT_SURE_BETWEEN, ("openai", "anthropic"), "OpenAI or Anthropic, not sure which", 0.71)
+    await store.guesses.save(Guess("openrouter/owl-alpha", ranking, 0.45, (), not_sure=not_sure))
+    stored = await store.guesses.latest("openrouter/owl-alpha")
+    assert stored is not None and stored.not_sure == not_sure and stored.top_vendor is None
+    row = await store.db.fetchone("SELECT top_vendor FROM guesses WHERE model_id = ?", ("openrouter/owl-alpha",))
+    assert row is not None and row["top_vendor"] is None  # the bot made no call to be scored on

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.attribution.findings import Finding
-from bot.attribution.guess import GUESS_RANKED, Guess, RankedVendor
+from bot.attribution.guess import GUESS_RANKED, Guess, NotSure, RankedVendor
 from bot.catalogue.vendors import display_name
 from bot.store.catalogue import ModelRecord
 from bot.store.reveals import Reveal
@@ -67,6 +67,7 @@ def guess(
     findings: tuple[Finding, ...] = (),
     status: str = GUESS_RANKED,
     reason: str | None = None,
+    not_sure: NotSure | None = None,
 ) -> Guess:
     return Guess(
         model_id=OWL_RAW["id"],
@@ -76,6 +77,7 @@ def guess(
         status=status,
         reason=reason,
         findings=findings,
+        not_sure=not_sure,
     )
 
 

@@ -23,6 +23,7 @@ PROBE_JSON_KEYS = (
     "reason",
     "ranking",
     "confidence",
+    "not_sure",
     "evidence",
 )
 

@@ -13,12 +13,12 @@ from typing import Any
 
 from bot.attribution.corpus import CorpusError
 from bot.console import positive_int
-from bot.errors import EXIT_OK, CommandError
+from bot.errors import EXIT_FAILURE, EXIT_OK, CommandError
 from bot.settings import Settings
 
 
 async def cmd_bench_attribution(settings: Settings, args: argparse.Namespace) -> int:
-    """Run the benchmark off the event loop; a bad corpus is one error line, not a traceback."""
+    """Run the benchmark off the event loop; a bad corpus is one error line; exit 1 when a target is missed."""
     from bot.benchmarks.attribution.protocol import run_attribution_benchmark
 
     options: dict[str, Any] = {"probes": args.probes, "seed": args.seed, "open_set": args.open_set}
@@ -35,7 +35,7 @@ async def cmd_bench_attribution(settings: Settings, args: argparse.Namespace) ->
         print(payload if isinstance(payload, str) else json.dumps(payload, ensure_ascii=False))
     else:
         print(report.format_text())
-    return EXIT_OK
+    return EXIT_OK if all(target.met for target in report.targets) else EXIT_FAILURE
 
 
 def register(names: argparse._SubParsersAction) -> None:

@@ -16,6 +16,19 @@ vendors (the ranking's probabilities assume the lab is one of them); the expecte
 calibration error is that of the top-1 probability in ten equal-width bins; the time
 per query is the wall time of ``rank_style`` alone.
 
+Selective attribution: a query names its top vendor only when the top probability reaches the
+threshold ``rank_style`` learnt on that query's references (the shipped rule, `fit_threshold`);
+coverage is the share of scored queries that name one, precision the share of those that are
+right; the area under the risk-coverage curve summarises every threshold at once. The naive
+baseline is a document-level TF-IDF nearest neighbour over the same draws (each model's K
+answers joined). The time with 100 references ranks a few corpus models, held out, against the
+same 100 references: the other corpus models on the draw's prompts, plus stand-ins made of their
+answers to other prompts (the median query, once the reference tables of the first are built).
+
+Targets (issue 15, style alone): precision at least 0.90 at coverage at least 0.60, top-1 at
+least the naive baseline's, under 0.5 s per query with 100 references. The command exits 1
+when one is missed.
+
 Open set (``--open-set``): every scored query is played a second time with every model
 of its vendor removed from the references, so its lab is one without references. The
 report adds the AUROC of the "unknown" probability between the two plays, and how often
@@ -32,11 +45,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.attribution.calibration import risk_coverage_area
 from bot.attribution.corpus import CorpusError, ModelAnswers, load_corpus
+from bot.attribution.lexical import joined, similarity_matrix
 from bot.attribution.style import StyleReference, StyleVerdict, rank_style
+from bot.benchmarks.measure import Target, targets_json
 
 DEFAULT_PROBES = 8
 DEFAULT_DRAWS = 15
+TIMING_REFERENCES = 100
+TIMING_QUERIES = 5
+TARGET_PRECISION = 0.90
+TARGET_COVERAGE = 0.60
+TARGET_SECONDS = 0.5
+TARGETS_SOURCE = "issue 15"
 _ECE_BINS = 10
 _PREDICTIONS_KEPT = 5
 
@@ -82,6 +104,24 @@ class OpenSetReport:
 
 
 @dataclass(frozen=True)
+class SelectiveReport:
+    """How often a query names a vendor at the shipped threshold, and how often it is then right."""
+
+    threshold: float
+    coverage: float
+    precision: float | None
+    risk_coverage_area: float
+
+    def to_json(self) -> dict[str, object]:
+        """The `selective` object of the benchmark's JSON (the area beside it, as `aurc`)."""
+        return {
+            "threshold": round(self.threshold, 4),
+            "coverage": round(self.coverage, 4),
+            "precision": None if self.precision is None else round(self.precision, 4),
+        }
+
+
+@dataclass(frozen=True)
 class BenchmarkReport:
     """Accuracy, calibration and speed of the style signal on one corpus."""
 
@@ -95,7 +135,28 @@ class BenchmarkReport:
     ece: float
     seconds_per_query: float
     per_model: tuple[ModelResult, ...]
+    naive_top1: float
+    naive_top3: float
+    selective: SelectiveReport
+    seconds_with_100_references: float | None
     open_set: OpenSetReport | None = None
+
+    @property
+    def targets(self) -> list[Target]:
+        """The style signal's stated targets (issue 15)."""
+        selective = self.selective
+        return [
+            Target("selective_precision", selective.precision, TARGET_PRECISION, False, TARGETS_SOURCE),
+            Target("selective_coverage", selective.coverage, TARGET_COVERAGE, False, TARGETS_SOURCE),
+            Target("top1_vs_naive", self.top1 - self.naive_top1, 0.0, False, f"{TARGETS_SOURCE}: top-1 >= naive"),
+            Target(
+                "seconds_per_query_100_references",
+                self.seconds_with_100_references,
+                TARGET_SECONDS,
+                True,
+                TARGETS_SOURCE,
+            ),
+        ]
 
     @property
     def n(self) -> int:
@@ -116,6 +177,13 @@ class BenchmarkReport:
             "mode": self.mode,
             "ece": round(self.ece, 4),
             "seconds_per_query": round(self.seconds_per_query, 4),
+            "naive": {"top1": round(self.naive_top1, 4), "top3": round(self.naive_top3, 4)},
+            "selective": self.selective.to_json(),
+            "aurc": round(self.selective.risk_coverage_area, 4),
+            "seconds_per_query_100_references": None
+            if self.seconds_with_100_references is None
+            else round(self.seconds_with_100_references, 4),
+            "targets": targets_json(self.targets),
             "per_model": {
                 result.model: {
                     "vendor": result.vendor,
@@ -138,6 +206,14 @@ class BenchmarkReport:
             f"top-1 {self.top1:.3f}  top-3 {self.top3:.3f}  ECE {self.ece:.3f}  "
             f"n={self.n} ({self.queries_per_draw} scored queries x {self.draws} draws)  "
             f"{self.seconds_per_query:.3f} s/query",
+            f"naive baseline (TF-IDF nearest neighbour of the K answers joined, same draws): "
+            f"top-1 {self.naive_top1:.3f}  top-3 {self.naive_top3:.3f}",
+            f"selective: names a vendor for {self.selective.coverage:.0%} of queries (mean threshold "
+            f"{self.selective.threshold:.2f}), right for "
+            + ("n/a" if self.selective.precision is None else f"{self.selective.precision:.0%}")
+            + f" of those; area under the risk-coverage curve {self.selective.risk_coverage_area:.3f}",
+            "targets:",
+            *(target.line() for target in self.targets),
             *self._open_set_lines(),
             "",
             f"{'model':40} {'vendor':24} {'top-1':>6}  predictions (mean probability)",
@@ -166,6 +242,7 @@ class _Outcome:
     vendor: str
     scored: bool
     verdict: StyleVerdict
+    naive: tuple[str, ...] = ()  # vendors by their nearest document, best first (the naive baseline)
     without_vendor: StyleVerdict | None = None
 
 
@@ -201,6 +278,34 @@ def _open_set_report(scored: Sequence[_Outcome]) -> OpenSetReport:
         abstain_known=sum(_unknown_first(kept) for kept, _ in pairs) / len(pairs),
         pairs=len(pairs),
     )
+
+
+class _NaiveBaseline:
+    """A document-level TF-IDF nearest neighbour: each model's K answers joined, vendors by their nearest model.
+
+    The IDF is taken over every document of the draw (references and queries), as a plain text classifier
+    fitted on the draw would; a query is never its own neighbour.
+    """
+
+    def __init__(
+        self, references: Sequence[StyleReference], queries: Sequence[ModelAnswers], prompts: list[str]
+    ) -> None:
+        self._vendors = [r.vendor for r in references]
+        self._models = [r.model for r in references]
+        documents = [joined(r.answers, prompts) for r in references]
+        self._rows = {r.model: i for i, r in enumerate(references)}
+        for query in queries:
+            self._rows.setdefault(query.model, len(documents))
+            documents.append(joined(query.answers, prompts))
+        self._matrix = similarity_matrix(documents)
+
+    def ranking(self, model: str) -> tuple[str, ...]:
+        row = self._matrix[self._rows[model]]
+        best: dict[str, float] = {}
+        for index, vendor in enumerate(self._vendors):
+            if self._models[index] != model:
+                best[vendor] = max(best.get(vendor, -1.0), row[index])
+        return tuple(sorted(best, key=lambda vendor: (-best[vendor], vendor)))
 
 
 def _common_prompts(models: Sequence[ModelAnswers]) -> list[str]:
@@ -287,13 +392,14 @@ def run_attribution_benchmark(
     for _ in range(draws):
         prompt_ids = sorted(rng.sample(prompt_pool, probes))
         pool = [_restricted(r, prompt_ids) for r in references]
+        naive = _NaiveBaseline(pool, [] if leave_one_out else queries, prompt_ids)
         for query in queries:
             others = [r for r in pool if r.model != query.model]
             answers = {p: query.answers[p] for p in prompt_ids}
             started = time.perf_counter()
             verdict = rank_style(answers, others)
             elapsed += time.perf_counter() - started
-            outcome = _Outcome(query.model, query.vendor, is_scored(query), verdict)
+            outcome = _Outcome(query.model, query.vendor, is_scored(query), verdict, naive.ranking(query.model))
             if open_set and outcome.scored:
                 without = [r for r in others if r.vendor != query.vendor]
                 outcome.without_vendor = rank_style(answers, without)
@@ -302,7 +408,10 @@ def run_attribution_benchmark(
             if progress is not None:
                 progress(done, total_runs)
 
+    seconds_100 = _time_with_references(references, prompt_pool, probes, rng) if leave_one_out else None
     scored = [o for o in outcomes if o.scored]
+    naive_top1 = sum(bool(o.naive) and o.naive[0] == o.vendor for o in scored) / len(scored)
+    naive_top3 = sum(o.vendor in o.naive[:3] for o in scored) / len(scored)
     top1_hits = [bool(o.verdict.ranking) and o.verdict.ranking[0].vendor == o.vendor for o in scored]
     top3_hits = [o.vendor in [s.vendor for s in o.verdict.ranking[:3]] for o in scored]
     confidences = [o.verdict.ranking[0].probability if o.verdict.ranking else 0.0 for o in scored]
@@ -317,5 +426,65 @@ def run_attribution_benchmark(
         ece=_expected_calibration_error(confidences, top1_hits),
         seconds_per_query=elapsed / len(outcomes),
         per_model=_summarise_models(outcomes, draws),
+        naive_top1=naive_top1,
+        naive_top3=naive_top3,
+        selective=_selective_report(scored),
+        seconds_with_100_references=seconds_100,
         open_set=_open_set_report(scored) if open_set else None,
     )
+
+
+def _selective_report(scored: Sequence[_Outcome]) -> SelectiveReport:
+    named = right = 0
+    thresholds = []
+    outcomes = []
+    for outcome in scored:
+        verdict = outcome.verdict
+        correct = bool(verdict.ranking) and verdict.ranking[0].vendor == outcome.vendor
+        outcomes.append((verdict.ranking[0].probability if verdict.ranking else 0.0, correct))
+        if verdict.threshold is not None:
+            thresholds.append(verdict.threshold)
+        if verdict.names_a_vendor:
+            named += 1
+            right += correct
+    return SelectiveReport(
+        threshold=sum(thresholds) / len(thresholds) if thresholds else 0.0,
+        coverage=named / len(scored),
+        precision=right / named if named else None,
+        risk_coverage_area=risk_coverage_area(outcomes),
+    )
+
+
+def _time_with_references(
+    models: Sequence[ModelAnswers], prompt_pool: Sequence[str], probes: int, rng: random.Random
+) -> float | None:
+    """Median seconds of `rank_style` for a few corpus models against the same `TIMING_REFERENCES` references.
+
+    The queries are held out of the references, as a stealth model is; the references are every other
+    corpus model on the draw's prompts plus stand-ins (their answers to other prompts filed under the
+    draw's prompt ids) up to 100. The first query also builds the reference-to-reference tables the
+    others reuse, as the bot's first guess after a calibration does: the median is the steady state.
+    """
+    sets = len(prompt_pool) // probes
+    queries = list(models[:TIMING_QUERIES])
+    pool = list(models[TIMING_QUERIES:])
+    if sets < 2 or not pool:
+        return None
+    shuffled = rng.sample(list(prompt_pool), sets * probes)
+    prompt_ids = shuffled[:probes]
+    references = [_restricted(model, prompt_ids) for model in pool]
+    for round_ in range(1, sets):
+        other = shuffled[round_ * probes : (round_ + 1) * probes]
+        for model in pool:
+            if len(references) >= TIMING_REFERENCES:
+                break
+            answers = {p: model.answers[q] for p, q in zip(prompt_ids, other, strict=True)}
+            references.append(StyleReference(f"{model.model} (stand-in {round_})", model.vendor, answers))
+    if len(references) < TIMING_REFERENCES:
+        return None
+    timings = []
+    for query in queries:
+        started = time.perf_counter()
+        rank_style({p: query.answers[p] for p in prompt_ids}, references)
+        timings.append(time.perf_counter() - started)
+    return sorted(timings)[len(timings) // 2]

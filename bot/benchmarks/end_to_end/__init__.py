@@ -15,7 +15,7 @@ from bot.console import non_negative_int, positive_int
 from bot.settings import MIN_POLL_INTERVAL_SECONDS, Settings
 
 DEFAULT_FOLDS = 5
-DEFAULT_MAX_REQUESTS = 12
+DEFAULT_MAX_REQUESTS = Settings.model_fields["probe_max_requests"].default
 
 Handler = Callable[[Settings, argparse.Namespace], Awaitable[int]]
 

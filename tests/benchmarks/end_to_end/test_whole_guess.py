@@ -7,8 +7,19 @@ import json
 from argparse import Namespace
 from pathlib import Path
 
-from bot.benchmarks.end_to_end.whole_guess import auroc, format_text, load_token_counter, run
+from bot.attribution.corpus import load_corpus
+from bot.benchmarks.end_to_end.whole_guess import (
+    auroc,
+    format_text,
+    load_token_counter,
+    probe_corpus,
+    probes_for,
+    run,
+    run_command,
+    targets,
+)
 from bot.probes.suite import PROBES, plan_probes
+from bot.settings import load_settings
 
 STYLE_PROMPTS = [probe for probe in PROBES if probe.kind in ("style", "identity") and len(probe.probe_id) == 12]
 WRITERS = {
@@ -18,7 +29,7 @@ WRITERS = {
 }
 
 
-def tiny_corpus(path: Path) -> Path:
+def tiny_corpus(path: Path, counted: bool = False) -> Path:
     lines = [
         {
             "model": f"{vendor}-{n}",
@@ -27,7 +38,8 @@ def tiny_corpus(path: Path) -> Path:
             "prompt": p.prompt,
             "response": template.format(p=p.prompt[: 30 + n]),
         }
-        for vendor, template in WRITERS.items()
+        | ({"prompt_tokens": len(p.prompt) // (3 + v) + 9 * n, "provider": f"Host{n}"} if counted else {})
+        for v, (vendor, template) in enumerate(WRITERS.items())
         for n in range(2)
         for p in STYLE_PROMPTS
     ]
@@ -49,7 +61,7 @@ async def test_every_model_is_probed_once_and_attributed_with_and_without_its_la
     result = await run(args)
     asked = {probe.probe_id for probe in plan_probes(12, 1_000_000).probes}
     assert (result["models"], result["vendors"]) == (6, 3)
-    assert result["k_corpus_prompts"] == len(asked & {p.probe_id for p in STYLE_PROMPTS}) == 4
+    assert result["k_corpus_prompts"] == len(asked & {p.probe_id for p in STYLE_PROMPTS}) == 5
     assert result["requests"] == 6 * result["probes"]  # the real runner, one request per probe, over HTTP
     assert result["models_with_token_counts"] == 0 and "left out" in result["tokenizers"]
     outcomes = result["outcomes"]
@@ -60,7 +72,58 @@ async def test_every_model_is_probed_once_and_attributed_with_and_without_its_la
     assert "known vendor" in format_text(result) and "open set" in format_text(result)
 
 
-def test_auroc_and_the_token_counter_fallback():
+def test_auroc_and_the_token_counter_fallback(tmp_path):
     assert auroc([0.9, 0.8], [0.1, 0.2]) == 1.0 and auroc([0.5], [0.5]) == 0.5 and auroc([], [0.1]) is None
-    counter, reason = load_token_counter()
+    models = list(load_corpus(tiny_corpus(tmp_path / "tiny.jsonl.gz")).models.values())
+    counter, reason = load_token_counter(models)
     assert (counter is None) == ("left out" in reason)
+
+
+async def test_a_corpus_with_gateway_counts_is_probed_with_its_real_counts_and_providers(tmp_path):
+    models = list(load_corpus(tiny_corpus(tmp_path / "counted.jsonl.gz", counted=True)).models.values())
+    counter, reason = load_token_counter(models)
+    assert counter is not None and reason.startswith("real gateway token counts recorded in the corpus")
+    probes = probes_for(models, 0, 0)
+    fingerprints, asked, _ = await probe_corpus(models, probes, counter, 12)
+    for model, fingerprint in zip(models, fingerprints, strict=True):
+        expected = {p: n for p, n in model.prompt_tokens.items() if p in asked}
+        assert expected and fingerprint.token_counts == expected, "recorded counts only: tokenizer strings have none"
+        assert set(fingerprint.providers.values()) == {model.providers[next(iter(expected))]}
+
+
+def test_each_whole_guess_target_is_checked_and_real_counts_raise_the_top1_bar():
+    result = {
+        "tokenizers": "real gateway token counts recorded in the corpus (every model)",
+        "top1": 0.92,
+        "top3": 0.99,
+        "ece": 0.08,
+        "open_set": {"auroc": 0.9, "abstain_unknown": 0.7, "abstain_known": 0.1},
+    }
+    missed = [target.name for target in targets(result) if not target.met]
+    assert missed == ["top1"]
+    simulated = {**result, "tokenizers": "token counts from the real tokenizer of the model's family"}
+    assert all(target.met for target in targets(simulated))
+    worse = {**simulated, "ece": 0.11, "open_set": {"auroc": None, "abstain_unknown": 0.5, "abstain_known": 0.2}}
+    assert [t.name for t in targets(worse) if not t.met] == [
+        "ece",
+        "open_set_auroc",
+        "unknown_first_unknown_lab",
+        "unknown_first_known_lab",
+    ]
+
+
+async def test_the_command_exits_1_exactly_when_a_target_is_missed(tmp_path, capsys):
+    args = Namespace(
+        corpus=str(tiny_corpus(tmp_path / "tiny.jsonl.gz")),
+        corpus_prompts=0,
+        folds=2,
+        max_requests=12,
+        seed=0,
+        no_tokenizers=True,
+        outcomes=False,
+        json=True,
+    )
+    code = await run_command(load_settings(), args)
+    printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert code == (0 if printed["targets"]["all_met"] else 1)
+    assert set(printed["selective"]) == {"threshold", "coverage", "precision"} and "aurc" in printed

@@ -120,6 +120,19 @@ def similarity_matrix(documents: Sequence[str], idf_from: Sequence[int] | None =
     return matrix
 
 
+def similarities_to(document: str, references: Sequence[str]) -> list[float]:
+    """`similarity_matrix([document, *references], idf_from=references)`'s first row without the other rows.
+
+    The references' table is cached (`_space`), so one query costs a dot product per reference.
+    """
+    documents = [document, *references]
+    unique = tuple(sorted(set(references)))
+    space = _space(unique)
+    position = {text: index for index, text in enumerate(unique)}
+    outside = {0: space.vector(document)} if document not in position else {}
+    return [_similarity(documents, 0, j, space, position, outside) for j in range(1, len(documents))]
+
+
 def _similarity(
     documents: Sequence[str],
     i: int,

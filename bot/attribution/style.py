@@ -35,7 +35,7 @@ from dataclasses import dataclass, replace
 from operator import mul
 
 from bot.attribution.calibration import Calibration, CalibrationExample, fit_calibration, fit_threshold, fit_unknown
-from bot.attribution.lexical import joined, similarity_matrix
+from bot.attribution.lexical import joined, similarities_to, similarity_matrix
 from bot.attribution.style_features import answer_profile, pair_similarities
 
 # Weights of the views in the per-prompt score, in the order of `pair_similarities`
@@ -112,23 +112,28 @@ def _standardise(values: Sequence[float]) -> list[float]:
     return [d / spread for d in deviations]
 
 
-def _standardised_formatting(texts: Sequence[str], scale_from: Sequence[int]) -> list[list[float]]:
-    """Formatting vectors standardised per feature, on the scale of the answers `scale_from`.
+class _FormattingScale:
+    """Each formatting feature's mean and spread over the answers of the references.
 
     The scale comes from the references alone, so the query is measured on it without
     changing it: every reference-to-reference comparison is the same with or without
     the query, and can be shared between ranking the query and calibrating.
     """
-    vectors = [answer_profile(t).formatting for t in texts]
-    clip = _FORMAT_Z_CLIP
-    scaled: list[list[float]] = [[] for _ in texts]
-    for column in zip(*vectors, strict=True):
-        scale = [column[i] for i in scale_from]
-        mean = sum(scale) / len(scale)
-        spread = math.sqrt(sum((v - mean) ** 2 for v in scale) / len(scale))
-        for row, value in zip(scaled, column, strict=True):
-            row.append(max(-clip, min(clip, (value - mean) / spread)) if spread > 1e-12 else 0.0)
-    return scaled
+
+    def __init__(self, vectors: Sequence[Sequence[float]]) -> None:
+        self._columns = []
+        for column in zip(*vectors, strict=True):
+            mean = sum(column) / len(column)
+            spread = math.sqrt(sum((v - mean) ** 2 for v in column) / len(column))
+            self._columns.append((mean, spread))
+
+    def scaled(self, vector: Sequence[float]) -> list[float]:
+        """The vector standardised per feature (clipped; 0 for a feature the references do not vary on)."""
+        clip = _FORMAT_Z_CLIP
+        return [
+            max(-clip, min(clip, (value - mean) / spread)) if spread > 1e-12 else 0.0
+            for value, (mean, spread) in zip(vector, self._columns, strict=True)
+        ]
 
 
 def _formatting_similarity(a: Sequence[float], b: Sequence[float], a_squares: float, b_squares: float) -> float:
@@ -140,12 +145,62 @@ def _formatting_similarity(a: Sequence[float], b: Sequence[float], a_squares: fl
     return -math.sqrt(max(0.0, squared) / len(a))
 
 
+def _prompt_scores(similarities: Sequence[Sequence[float]]) -> list[float]:
+    """How much more alike each candidate is to a row than the other candidates are, from their view similarities.
+
+    Each view is standardised across the candidates, the views are weighted and
+    summed, and the sum is standardised again so every prompt counts the same.
+    """
+    combined = [0.0] * len(similarities)
+    for weight, per_view in zip(_VIEW_WEIGHTS, zip(*similarities, strict=True), strict=True):
+        z = _standardise(per_view)
+        combined = [total + weight * value for total, value in zip(combined, z, strict=True)]
+    return _standardise(combined)
+
+
+class _Moments:
+    """Count, mean and scatter (summed outer products of deviations) of a row's similarity vectors to its candidates.
+
+    Enough to place one more candidate among them exactly as `_prompt_scores` would, in O(views²) rather than
+    a pass over every candidate: how a query stands among a reference's other candidates, whose similarities
+    to the reference do not change from query to query.
+    """
+
+    __slots__ = ("count", "mean", "scatter")
+
+    def __init__(self, vectors: Sequence[Sequence[float]]) -> None:
+        self.count = len(vectors)
+        columns = list(zip(*vectors, strict=True))
+        self.mean = [sum(column) / self.count for column in columns]
+        deviations = [[v - mean for v in column] for column, mean in zip(columns, self.mean, strict=True)]
+        self.scatter = [[sum(map(mul, a, b)) for b in deviations] for a in deviations]
+
+    def standing(self, added: Sequence[float], weights: Sequence[float]) -> float:
+        """The score `_prompt_scores` (with `weights` per view) gives `added` among these vectors and itself."""
+        count = self.count + 1
+        share = self.count / count
+        deltas = [value - mean for value, mean in zip(added, self.mean, strict=True)]
+        views = range(len(deltas))
+        # With `added` in: the mean moves by delta / count, the scatter gains share * delta delta^T.
+        scatter = [[self.scatter[u][v] + share * deltas[u] * deltas[v] for v in views] for u in views]
+        scales = []
+        for v, weight in zip(views, weights, strict=True):
+            spread = math.sqrt(scatter[v][v] / count)
+            scales.append(weight / spread if spread >= 1e-12 else 0.0)
+        combined = share * sum(map(mul, scales, deltas))
+        variance = sum(scales[u] * scales[v] * scatter[u][v] for u in views for v in views) / count
+        spread = math.sqrt(max(0.0, variance))
+        return combined / spread if spread >= 1e-12 else 0.0
+
+
 class _PromptComparison:
     """All pairwise view similarities among the answers to one prompt."""
 
     def __init__(self, texts: Sequence[str], scale_from: Sequence[int]) -> None:
         self.texts = texts
-        self._formatting = _standardised_formatting(texts, scale_from)
+        vectors = [answer_profile(t).formatting for t in texts]
+        self.scale = _FormattingScale([vectors[i] for i in scale_from])
+        self._formatting = [self.scale.scaled(v) for v in vectors]
         self._formatting_squares = [sum(map(mul, v, v)) for v in self._formatting]
         self._pairs: dict[tuple[int, int], tuple[float, ...]] = {}
 
@@ -160,18 +215,26 @@ class _PromptComparison:
             self._pairs[key] = sims
         return sims
 
-    def row_scores(self, row: int, candidates: Sequence[int]) -> list[float]:
-        """How much more alike each candidate is to `row` than the other candidates are.
+    def outside_similarities(self, text: str) -> list[tuple[float, ...]]:
+        """The view similarities of an answer that is not among `texts` (the query's) to each of them.
 
-        Each view is standardised across the candidates, the views are weighted and
-        summed, and the sum is standardised again so every prompt counts the same.
+        Its formatting is measured on the same scale as theirs, so nothing among them changes.
         """
-        per_view = zip(*[self.view_similarities(row, c) for c in candidates], strict=True)
-        combined = [0.0] * len(candidates)
-        for weight, similarities in zip(_VIEW_WEIGHTS, per_view, strict=True):
-            z = _standardise(similarities)
-            combined = [total + weight * value for total, value in zip(combined, z, strict=True)]
-        return _standardise(combined)
+        formatting = self.scale.scaled(answer_profile(text).formatting)
+        squares = sum(map(mul, formatting, formatting))
+        return [
+            (
+                *pair_similarities(text, other),
+                _formatting_similarity(formatting, other_formatting, squares, other_squares),
+            )
+            for other, other_formatting, other_squares in zip(
+                self.texts, self._formatting, self._formatting_squares, strict=True
+            )
+        ]
+
+    def row_scores(self, row: int, candidates: Sequence[int]) -> list[float]:
+        """How much more alike each candidate is to `row` than the other candidates are (`_prompt_scores`)."""
+        return _prompt_scores([self.view_similarities(row, c) for c in candidates])
 
 
 @dataclass(frozen=True)
@@ -216,9 +279,16 @@ class _Comparisons:
     lexical: Sequence[Sequence[float]]
 
 
-def _comparisons(answerers: Sequence[_Answerer], prompt_ids: Sequence[str], scale_from: Sequence[int]) -> _Comparisons:
+def _comparisons(
+    answerers: Sequence[_Answerer],
+    prompt_ids: Sequence[str],
+    scale_from: Sequence[int],
+    documents_over: Sequence[str] | None = None,
+) -> _Comparisons:
+    """Per-prompt comparisons, and the lexical view of each answerer's answers to `documents_over` (the slots')."""
     slots = _prompt_slots(answerers, prompt_ids, scale_from)
-    documents = [joined(answerer.answers, sorted(slots)) for answerer in answerers]
+    prompts = sorted(slots) if documents_over is None else documents_over
+    documents = [joined(answerer.answers, prompts) for answerer in answerers]
     return _Comparisons(slots, similarity_matrix(documents, scale_from))
 
 
@@ -271,6 +341,10 @@ class _MutualScores:
                 scores[other] = (forward + backward) / 2.0
         return scores
 
+    def candidates_of(self, row: int) -> list[int]:
+        """The members `row` shares a compared prompt with (those its own view scores)."""
+        return list(self._one_way[row])
+
     def scores_of(self, row: int) -> dict[int, float]:
         """Mutual score of every other member with `row` (members with no shared prompt are left out)."""
         scores = {}
@@ -291,7 +365,7 @@ def _vendor_scores(model_scores: Mapping[int, float], answerers: Sequence[_Answe
 
 
 def _calibration_examples(
-    answerers: Sequence[_Answerer], references: Sequence[int], compared: _Comparisons
+    answerers: Sequence[_Answerer], references: Sequence[int], mutual: _MutualScores
 ) -> tuple[list[CalibrationExample], list[dict[str, float]]]:
     """Attribute each reference against the others (leave-one-model-out).
 
@@ -299,9 +373,9 @@ def _calibration_examples(
     the fit sees exactly the situation of a query: one model against all references.
     Returns the known cases (references whose vendor has another reference, the only
     ones that can be right) and the unknown cases: every reference scored with all the
-    models of its own vendor held out (`_MutualScores.scores_among`).
+    models of its own vendor held out (`_MutualScores.scores_among`). `mutual` holds the
+    references' scores among themselves.
     """
-    mutual = _MutualScores(references, compared)
     vendor_counts = Counter(answerers[i].vendor for i in references)
     known, unknown = [], []
     for held_out in references:
@@ -340,7 +414,7 @@ def calibrate_references(references: Sequence[StyleReference]) -> Calibration:
     answerers = [_Answerer(r.model, r.vendor, r.answers) for r in references]
     everyone = list(range(len(answerers)))
     compared = _comparisons(answerers, sorted({p for r in references for p in r.answers}), everyone)
-    return _fit(*_calibration_examples(answerers, everyone, compared))
+    return _fit(*_calibration_examples(answerers, everyone, _MutualScores(everyone, compared)))
 
 
 # --- evidence -------------------------------------------------------------------------
@@ -379,10 +453,81 @@ def _evidence(
     return tuple(lines)
 
 
-# --- fits kept for the next query -----------------------------------------------------
+# --- the references' tables, kept for the next query ---------------------------------
 
-_FITS_KEPT = 8
-_fitted: OrderedDict[tuple[object, ...], Calibration] = OrderedDict()
+
+class _ReferenceTables:
+    """What ranking a query needs from the references alone, computed once per reference set and prompts.
+
+    Every reference-to-reference comparison is the same whatever the query (formatting and word weights are
+    scaled on the references alone), so the references' mutual scores, the calibration fitted on them and,
+    per prompt, each reference's `_Moments` over its other candidates are kept. A query then costs its own
+    comparison with each reference answer, plus O(views²) per reference and prompt to place itself among
+    that reference's candidates (the backward direction of the mutual score), instead of comparing every
+    reference with every other again.
+    """
+
+    def __init__(self, references: Sequence[_Answerer], prompt_ids: Sequence[str]) -> None:
+        self.references = references
+        self.prompt_ids = prompt_ids
+        everyone = list(range(len(references)))
+        self.compared = _comparisons(references, prompt_ids, everyone, documents_over=prompt_ids)
+        self.mutual = _MutualScores(everyone, self.compared)
+        self.documents = [joined(r.answers, prompt_ids) for r in references]
+        self.moments = {
+            prompt_id: {
+                row: _Moments([comparison.view_similarities(at, slot.position[c]) for c in slot.position if c != row])
+                for row, at in slot.position.items()
+            }
+            for prompt_id, slot in self.compared.slots.items()
+            for comparison in (slot.comparison,)
+        }
+        self.lexical_moments = {
+            row: _Moments([(self.compared.lexical[row][c],) for c in candidates])
+            for row in everyone
+            if (candidates := self.mutual.candidates_of(row))
+        }
+        self._calibration: Calibration | None = None
+
+    def calibration(self) -> Calibration:
+        """The calibration fitted on the references (leave-one-model-out), fitted at the first call."""
+        if self._calibration is None:
+            everyone = list(range(len(self.references)))
+            self._calibration = _fit(*_calibration_examples(self.references, everyone, self.mutual))
+        return self._calibration
+
+    def query_scores(self, query: Mapping[str, str]) -> dict[int, float]:
+        """The mutual score of each reference with the query (`_MutualScores.scores_of`, the query a member).
+
+        The query must answer every prompt of the tables. References it shares no compared prompt with
+        are left out.
+        """
+        forward: dict[int, float] = {}
+        backward: dict[int, float] = {}
+        counts: dict[int, int] = {}
+        for prompt_id, slot in self.compared.slots.items():
+            rows = list(slot.position)
+            similarities = slot.comparison.outside_similarities(query[prompt_id])
+            moments = self.moments[prompt_id]
+            for row, score in zip(rows, _prompt_scores(similarities), strict=True):
+                forward[row] = forward.get(row, 0.0) + score
+                counts[row] = counts.get(row, 0) + 1
+            for row, at in slot.position.items():
+                backward[row] = backward.get(row, 0.0) + moments[row].standing(similarities[at], _VIEW_WEIGHTS)
+        scored = sorted(counts)
+        lexical = similarities_to(joined(query, self.prompt_ids), [self.documents[row] for row in scored])
+        forward_lexical = _standardise(lexical)
+        scores = {}
+        for row, similarity, forward_z in zip(scored, lexical, forward_lexical, strict=True):
+            backward_z = self.lexical_moments[row].standing((similarity,), (1.0,))
+            one_way = forward[row] / counts[row] + _LEXICAL_WEIGHT * forward_z
+            other_way = backward[row] / counts[row] + _LEXICAL_WEIGHT * backward_z
+            scores[row] = (one_way + other_way) / 2.0
+        return scores
+
+
+_TABLES_KEPT = 8
+_tables: OrderedDict[tuple[object, ...], _ReferenceTables] = OrderedDict()
 
 
 def _references_key(references: Sequence[StyleReference], prompt_ids: Sequence[str]) -> tuple[object, ...]:
@@ -393,11 +538,18 @@ def _references_key(references: Sequence[StyleReference], prompt_ids: Sequence[s
     )
 
 
-def _remember(key: tuple[object, ...], calibration: Calibration) -> None:
-    """Keep the fit: it depends on the references alone, and the next query against them reuses it."""
-    _fitted[key] = calibration
-    while len(_fitted) > _FITS_KEPT:
-        _fitted.popitem(last=False)
+def _tables_for(references: Sequence[StyleReference], prompt_ids: Sequence[str]) -> _ReferenceTables:
+    """The references' tables on these prompts, built at the first query and kept for the next ones."""
+    key = _references_key(references, prompt_ids)
+    tables = _tables.get(key)
+    if tables is None:
+        answerers = [_Answerer(r.model, r.vendor, r.answers) for r in references]
+        tables = _tables[key] = _ReferenceTables(answerers, prompt_ids)
+        while len(_tables) > _TABLES_KEPT:
+            _tables.popitem(last=False)
+    else:
+        _tables.move_to_end(key)
+    return tables
 
 
 # --- public entry point --------------------------------------------------------------
@@ -412,28 +564,24 @@ def rank_style(
 
     Only prompts answered by the query and a reference are compared for that
     reference. Without a `calibration`, one is fitted on the references themselves
-    (leave-one-model-out, with the unknown entry) and kept for the next query against
-    the same references; pass one from `calibrate_references` to reuse it explicitly.
+    (leave-one-model-out, with the unknown entry); it is kept for the next query against
+    the same references with the rest of their tables (`_ReferenceTables`); pass one from
+    `calibrate_references` to use it instead.
     """
     query_answers = {p: t for p, t in query.items() if isinstance(t, str) and t.strip()}
     usable = [r for r in references if any(p in query_answers for p in r.answers)]
     if not query_answers or not usable:
         return StyleVerdict((), ("no reference answered the same prompts as the query",), 0)
     query_answerer = _Answerer("query", "", query_answers)
-    answerers = [query_answerer] + [_Answerer(r.model, r.vendor, r.answers) for r in usable]
-    reference_indices = list(range(1, len(answerers)))
     shared = sorted(p for p in query_answers if any(p in r.answers for r in usable))
-    compared = _comparisons(answerers, shared, reference_indices)
+    tables = _tables_for(usable, shared)
+    answerers = tables.references
 
-    model_scores = _MutualScores(range(len(answerers)), compared).scores_of(0)
+    model_scores = tables.query_scores(query_answers)
     if not model_scores:
         return StyleVerdict((), ("too few references per prompt to compare styles",), len(shared))
     if calibration is None:
-        key = _references_key(usable, shared)
-        calibration = _fitted.get(key)
-        if calibration is None:
-            calibration = _fit(*_calibration_examples(answerers, reference_indices, compared))
-            _remember(key, calibration)
+        calibration = tables.calibration()
     vendor_scores = _vendor_scores(model_scores, answerers)
     probabilities = calibration.probabilities(vendor_scores)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.attribution.lexical import joined, similarity_matrix
+from bot.attribution.lexical import joined, similarities_to, similarity_matrix
 
 REFERENCES = [
     "Certainly! Let me delve into the tapestry of this topic. I hope this helps!",
@@ -29,6 +29,13 @@ def test_the_query_changes_no_reference_to_reference_similarity():
         for j in range(4):
             assert with_query[i + 1][j + 1] == pytest.approx(alone[i][j])
     assert 0.0 < with_query[0][1] < 1.0
+
+
+def test_one_documents_similarities_are_its_row_of_the_matrix():
+    query = "Cheers! Short answer: certainly not. Delve elsewhere."
+    for document in (query, REFERENCES[2]):
+        row = similarity_matrix([document, *REFERENCES], idf_from=range(1, 5))[0][1:]
+        assert similarities_to(document, REFERENCES) == pytest.approx(row, abs=1e-12)
 
 
 def test_a_query_is_weighed_as_one_more_reference_would_be():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 import pytest
@@ -121,6 +122,18 @@ def test_compression_view_finds_shared_phrasing() -> None:
     assert style_features.pair_similarities(a, c) == style_features.pair_similarities(c, a)
 
 
+def test_sparse_similarity_is_the_cosine_of_the_view_vectors() -> None:
+    rng = random.Random(3)
+    a, b = style_features.answer_profile(numbered_steps(rng, "music")), style_features.answer_profile(
+        plain_prose(rng, "music")
+    )
+    for x, y in zip(a.sparse, b.sparse, strict=True):
+        dot = sum(w * y.weights.get(term, 0.0) for term, w in x.weights.items())
+        norms = math.sqrt(sum(w * w for w in x.weights.values())) * math.sqrt(sum(w * w for w in y.weights.values()))
+        assert style_features._cosine(x, y) == pytest.approx(dot / norms, abs=1e-12)
+        assert style_features._cosine(x, y) == pytest.approx(style_features._cosine(y, x), abs=1e-12)
+
+
 def test_text_that_utf8_cannot_encode_is_still_compared() -> None:
     lone_surrogate = "Sure! \ud800 Here is the plan."
     similarities = style_features.pair_similarities(lone_surrogate, "Sure! Here is the plan.")
@@ -199,6 +212,46 @@ def test_calibration_fitted_inside_rank_style_ignores_the_query() -> None:
     assert [(s.vendor, s.probability) for s in fitted_inside.ranking] == [
         (s.vendor, s.probability) for s in fitted_apart.ranking
     ]
+
+
+def test_one_more_candidate_is_placed_among_kept_moments_as_among_all_candidates() -> None:
+    """`_Moments.standing` is `_prompt_scores` of the candidates plus one, without a pass over them all."""
+    rng = random.Random(5)
+    for count in (1, 2, 7, 40):
+        candidates = [[rng.gauss(0.3, 0.1) for _ in style._VIEW_WEIGHTS] for _ in range(count)]
+        for candidate in candidates:
+            candidate[3] = 0.25  # a view on which every candidate is alike
+        added = [rng.gauss(0.3, 0.2) for _ in style._VIEW_WEIGHTS]
+        expected = style._prompt_scores([*candidates, added])[-1]
+        assert style._Moments(candidates).standing(added, style._VIEW_WEIGHTS) == pytest.approx(expected, abs=1e-9)
+    alike = [[0.5] * len(style._VIEW_WEIGHTS)] * 3
+    assert style._Moments(alike).standing([0.5] * len(style._VIEW_WEIGHTS), style._VIEW_WEIGHTS) == 0.0
+
+
+def test_the_references_tables_score_a_query_as_the_full_mutual_comparison_does() -> None:
+    """Kept per-reference moments give the same mutual scores as comparing the query with every member anew."""
+    references = _four_vendors()
+    query = _answers(numbered_steps, 99, prompts=PROMPTS[:6])
+    prompts = PROMPTS[:6]
+    answerers = [style._Answerer(r.model, r.vendor, r.answers) for r in references]
+    tables = style._ReferenceTables(answerers, prompts)
+
+    with_query = [style._Answerer("query", "", query), *answerers]
+    reference_rows = list(range(1, len(with_query)))
+    compared = style._comparisons(with_query, prompts, reference_rows)
+    direct = style._MutualScores(range(len(with_query)), compared).scores_of(0)
+    fast = tables.query_scores(query)
+    assert set(fast) == {row - 1 for row in direct}
+    for row, score in direct.items():
+        assert fast[row - 1] == pytest.approx(score, abs=1e-9)
+
+
+def test_the_references_tables_are_built_once_for_many_queries() -> None:
+    references = _references()
+    rank_style(_answers(plain_prose, 98), references)
+    tables = style._tables_for(references, PROMPTS)
+    rank_style(_answers(numbered_steps, 97), references)
+    assert style._tables_for(references, PROMPTS) is tables
 
 
 def test_empty_query_or_no_references_gives_an_empty_verdict() -> None:

@@ -341,10 +341,6 @@ class _MutualScores:
                 scores[other] = (forward + backward) / 2.0
         return scores
 
-    def candidates_of(self, row: int) -> list[int]:
-        """The members `row` shares a compared prompt with (those its own view scores)."""
-        return list(self._one_way[row])
-
     def scores_of(self, row: int) -> dict[int, float]:
         """Mutual score of every other member with `row` (members with no shared prompt are left out)."""
         scores = {}
@@ -482,10 +478,16 @@ class _ReferenceTables:
             for prompt_id, slot in self.compared.slots.items()
             for comparison in (slot.comparison,)
         }
+        # A reference's candidates once a query joins: every reference it shares a prompt with (with the
+        # query there, two references on a prompt are enough for each to score the other).
+        sharing: dict[int, set[int]] = {row: set() for row in everyone}
+        for slot in self.compared.slots.values():
+            for row in slot.position:
+                sharing[row].update(c for c in slot.position if c != row)
         self.lexical_moments = {
-            row: _Moments([(self.compared.lexical[row][c],) for c in candidates])
-            for row in everyone
-            if (candidates := self.mutual.candidates_of(row))
+            row: _Moments([(self.compared.lexical[row][c],) for c in sorted(others)])
+            for row, others in sharing.items()
+            if others
         }
         self._calibration: Calibration | None = None
 

@@ -6,7 +6,7 @@ Times the run itself produced (a reveal, a removal, the next probe) are shown as
 change, `UPDATE_GOLDEN=1` rewrites the files; read the diff before committing it.
 
 The same runs check what every card promises: at most ten lines, nothing shortened mid-word, ranking rows only
-for vendors with at least 5%, and the vote menu's "the bot's guess" entries exactly those rows.
+for vendors with at least 5%, and the vote menu's entries for the bot's guesses (or candidates) exactly those rows.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from bot.jobs.references import calibrate
 from bot.probes.suite import SUITE_VERSION
 from bot.settings import Settings, load_settings
 from bot.store import Store
-from bot.testing.gateway_server import FakeGateway, Fault
+from bot.testing.gateway_server import FakeGateway, Fault, ScriptedModel
 from bot.testing.scripted_labs import KNOWN_MODELS, STEALTH_ID, catalogue, install_labs
 from cogs._card import load_card
 from cogs._render import card_embed, evidence_embed
@@ -178,6 +178,19 @@ async def corrected(run: Run) -> None:
     await run.store.reveals.reveal(GUILD, STEALTH_ID, "zhipu", "z-ai/glm-5", 99)
 
 
+def _three_words(messages: list[dict[str, Any]]) -> str:
+    """Three bare words of the prompt, whatever it asks: no habit of any scripted lab, no name of a maker."""
+    words = [word.lower() for word in str(messages[-1]["content"]).split() if word.isalpha()] or ["nothing"]
+    return "; ".join(words[:3])
+
+
+async def not_sure(run: Run) -> None:
+    """A stealth model that writes like no lab, counts tokens like none and never says who made it."""
+    await run.calibrated()
+    run.gateway.add_model(ScriptedModel(STEALTH_ID, _three_words, tokenizer=lambda text: len(text.encode()) // 2 + 1))
+    await run.stealth_probed()
+
+
 async def removed(run: Run) -> None:
     await with_guesses(run)
     await run.removed()
@@ -189,6 +202,7 @@ STATES: dict[str, tuple[Callable[[Run], Awaitable[None]], dict[str, Any]]] = {
         {"openrouter_api_key": "sk-test", "calibration_models": ",".join(QUICK_REFERENCES + SLOW_REFERENCES)},
     ),
     "with_guesses": (with_guesses, {}),
+    "not_sure": (not_sure, {}),
     "probes_failed": (probes_failed, {}),
     "revealed": (revealed, {}),
     "corrected": (corrected, {}),
@@ -219,7 +233,7 @@ def card_lines(embed: dict[str, Any]) -> list[str]:
 def guess_entries(components: list[dict[str, Any]]) -> list[str]:
     items = [item for row in components for item in row["components"]]
     options = [option for item in items if item.get("type") == 3 for option in item["options"]]
-    return [option["label"] for option in options if "guess" in (option.get("description") or "")]
+    return [option["label"] for option in options if "the bot's" in (option.get("description") or "").lower()]
 
 
 @pytest.mark.parametrize("state", list(STATES))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bot.attribution.guess import GUESS_NO_REFERENCES, GUESS_NOT_FOUND, GUESS_PROBES_FAILED, Guess
+from bot.attribution.guess import GUESS_NO_REFERENCES, GUESS_NOT_FOUND, GUESS_PROBES_FAILED, GUESS_RANKED, Guess
 from bot.probes.suite import SUITE_VERSION
 from bot.store import Store
 from bot.store.calibration import CalibrationProgress
@@ -35,7 +35,7 @@ class Card:
     reveal: Reveal | None
     called_by: list[str]
     calibration: CalibrationProgress | None = None
-    """How far the bot's own calibration got, while the guess waits for references."""
+    """How far the bot's own calibration got, while the guess waits for references or may change with them."""
     next_probe_at: str | None = None
     """When probes that failed are tried again; None once no retry is planned."""
     voting_closes_at: str | None = None
@@ -83,17 +83,29 @@ async def load_card(store: Store, guild_id: int, model_id: str) -> Card | None:
         return None
     reveal = await store.reveals.reveal_for(guild_id, model_id)
     guess = await store.guesses.latest(model_id)
-    waiting = guess is not None and guess.status == GUESS_NO_REFERENCES and reveal is None
     return Card(
         model=model,
         guess=guess,
         tally=await store.votes.tally(guild_id, model_id, hidden=await store.guilds.hides_votes(guild_id)),
         reveal=reveal,
         called_by=await store.reveals.called_by(guild_id, model_id) if reveal else [],
-        calibration=await store.calibration.progress(SUITE_VERSION) if waiting else None,
+        calibration=await _calibration_shown(store, guess) if reveal is None else None,
         next_probe_at=await _next_probe_at(store, guess) if reveal is None else None,
         voting_closes_at=await store.votes.closes_at(guild_id, model_id) if model.stealth and not reveal else None,
     )
+
+
+async def _calibration_shown(store: Store, guess: Guess | None) -> CalibrationProgress | None:
+    """The calibration round a card shows: while its guess waits for references, or was made from the references
+    of the round still under way (it is made again when the round is over)."""
+    if guess is None or guess.status not in (GUESS_NO_REFERENCES, GUESS_RANKED):
+        return None
+    progress = await store.calibration.progress(SUITE_VERSION)
+    if guess.status == GUESS_RANKED and (
+        progress.round_started_at is None or guess.created_at is None or guess.created_at < progress.round_started_at
+    ):
+        return None
+    return progress
 
 
 async def _next_probe_at(store: Store, guess: Guess | None) -> str | None:

@@ -225,15 +225,26 @@ def _not_sure_lines(card: Card) -> list[str]:
     return [f"**Not sure:** {reason}.", *ranking_lines(shown_ranking(guess))]
 
 
+def refining_line(card: Card, now: datetime | None = None) -> str:
+    """Under a guess made from the first references of a round still under way: it is made again at the end."""
+    progress = card.calibration
+    assert progress is not None
+    left = seconds_to_finish(progress, now or datetime.now(UTC))
+    when = "" if left is None else f", in {_duration(left)}"
+    return (
+        f"**Calibrating:** {progress.finished} of {progress.planned} reference models probed — "
+        f"this guess is made again once they are all in{when}."
+    )
+
+
 def _guess_lines(card: Card) -> list[str]:
     """The lead of an anonymous model's card: the answer and why, or why there is none and what happens next."""
     if card.guess is None:
         return [PROBING_LINE]
     if not supported_ranking(card.guess):
         return _no_guess_lines(card)
-    if card.guess.not_sure is not None:
-        return _not_sure_lines(card)
-    return _ranked_lines(card)
+    lines = _not_sure_lines(card) if card.guess.not_sure is not None else _ranked_lines(card)
+    return [*lines, refining_line(card)] if card.calibrating else lines
 
 
 def _revealed_lines(card: Card) -> list[str]:

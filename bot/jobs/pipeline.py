@@ -275,13 +275,18 @@ async def stored_report(store: Store, run_id: int) -> RunReport | None:
     return RunReport(run.id, run.model_id, run.suite_version, run.purpose, responses, run.requests, 0.0)
 
 
-async def reattribute_waiting(store: Store, query_probe_ids: Collection[str]) -> list[Guess]:
-    """Attribute again, from their stored answers, the models whose guess waited for references that now exist."""
-    waiting = await store.guesses.waiting_for_references()
+async def reattribute_waiting(
+    store: Store, query_probe_ids: Collection[str], made_since: str | None = None
+) -> list[Guess]:
+    """Attribute again, from their stored answers, the models whose guess waited for references that now exist,
+    and those guessed at or after `made_since` (while a calibration round was adding references)."""
+    waiting = {guess.model_id: guess for guess in await store.guesses.waiting_for_references()}
+    if made_since is not None:
+        waiting.update((guess.model_id, guess) for guess in await store.guesses.made_since(made_since))
     if not waiting or not await store.references.by_vendor(SUITE_VERSION):
         return []
     guesses = []
-    for previous in waiting:
+    for previous in sorted(waiting.values(), key=lambda guess: guess.id or 0):
         assert previous.run_id is not None
         report = await stored_report(store, previous.run_id)
         if report is None:
@@ -369,11 +374,12 @@ class Pipeline:
             await self._calibration_wanted.wait()
             self._calibration_wanted.clear()
             try:
+                started = (await self._store.calibration.progress(SUITE_VERSION)).round_started_at
                 progress = await run_pending_calibration(self._store, self._new_runner, self._retry)
                 log.info(
                     "calibration finished a round: %d/%d, %d done", progress.finished, progress.planned, progress.done
                 )
-                await self.reattribute_waiting()
+                await self.reattribute_waiting(made_since=started)
             except Exception as error:  # the calibration loop must outlive any single failure
                 log.warning("calibration round failed: %s", error, exc_info=_traceback_of(error))
 
@@ -391,9 +397,12 @@ class Pipeline:
                 started.append(model_id)
         return tuple(started)
 
-    async def reattribute_waiting(self) -> list[Guess]:
-        """Guesses that waited for references, made now that references exist (see `reattribute_waiting`)."""
-        return await reattribute_waiting(self._store, {probe.probe_id for probe in self._runner.plan.probes})
+    async def reattribute_waiting(self, made_since: str | None = None) -> list[Guess]:
+        """Guesses that waited for references (or were made from a round's first ones), made again now that the
+        references exist (see `reattribute_waiting`)."""
+        return await reattribute_waiting(
+            self._store, {probe.probe_id for probe in self._runner.plan.probes}, made_since
+        )
 
     async def poll_once(self) -> CycleReport:
         """Record one catalogue poll and start probing what the store says is due; returns before probes finish.

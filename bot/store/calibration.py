@@ -140,11 +140,14 @@ class CalibrationStore:
                     suite_version,
                 ),
             )
+            # The cards that show the round's progress: those waiting for references, and those guessed from the
+            # references of a round still under way.
             rows = await tx.fetchall(
                 "SELECT latest.model_id FROM guesses AS latest "
-                "WHERE latest.status = ? AND latest.id = "
-                "(SELECT MAX(later.id) FROM guesses AS later WHERE later.model_id = latest.model_id)",
-                (GUESS_NO_REFERENCES,),
+                "WHERE latest.id = (SELECT MAX(later.id) FROM guesses AS later WHERE later.model_id = latest.model_id) "
+                "AND (latest.status = ? OR latest.created_at >= (SELECT MIN(planned_at) FROM calibration_targets "
+                "WHERE suite_version = ? AND state = 'pending'))",
+                (GUESS_NO_REFERENCES, suite_version),
             )
             await ask_for_edits(tx, [row["model_id"] for row in rows], now)
             tx.signal_outbox()

@@ -67,6 +67,19 @@ class GuessStore:
         row = await self._db.fetchone("SELECT * FROM guesses WHERE model_id = ? ORDER BY id DESC LIMIT 1", (model_id,))
         return _guess(row) if row else None
 
+    async def made_since(self, moment: str) -> list[Guess]:
+        """The latest guess of each listed model when it was made from a run at or after `moment`: guesses made
+        while a calibration round was under way, from the references of that moment, to make again once the
+        round is over."""
+        rows = await self._db.fetchall(
+            "SELECT guesses.* FROM guesses JOIN models ON models.id = guesses.model_id "
+            "WHERE models.removed_at IS NULL AND guesses.id = "
+            "(SELECT MAX(id) FROM guesses AS later WHERE later.model_id = guesses.model_id) "
+            "AND guesses.created_at >= ? AND guesses.run_id IS NOT NULL ORDER BY guesses.id",
+            (moment,),
+        )
+        return [_guess(row) for row in rows]
+
     async def waiting_for_references(self) -> list[Guess]:
         """The latest guess of each listed model when it is waiting for references: attribute these again once
         references arrive (their runs' answers are stored, so no request is sent twice)."""

@@ -15,6 +15,7 @@ from bot.jobs.self_calibration import calibration_round_cost, plan_self_calibrat
 from bot.probes.cost import ListingPrices, plan_cost
 from bot.probes.suite import SUITE_VERSION, plan_probes
 from bot.settings import Settings, load_settings
+from bot.testing.gateway_server import Fault
 from bot.testing.scripted_labs import KNOWN_MODELS, STEALTH_ID, catalogue, catalogue_entry
 
 
@@ -127,3 +128,37 @@ async def test_the_calibration_rounds_cost_is_its_models_runs_at_their_prices_wi
     assert plan_cost(plan, ListingPrices.of(parse_entry(dear))) > settings.probe_max_usd_per_run  # so it is trimmed
     assert cost.models == 2  # a listing without a price is never probed
     assert cheap_run < cost.usd <= cheap_run + settings.probe_max_usd_per_run
+
+
+async def test_a_guess_made_from_a_rounds_first_references_is_made_again_when_the_round_is_over(
+    store, gw, client, settings
+):
+    """The stealth model's answers come in while half the references are still being probed: the card's guess is
+    made from those, then again from every reference once the round is over, without asking the model again."""
+    slow = [model_id for model_id, vendor, _ in KNOWN_MODELS if vendor in ("zhipu", "anthropic")]
+    for model_id in slow:
+        gw.set_fault("chat", Fault.hang(1.5), model=model_id)
+    pipeline = Pipeline(store, client, settings)
+    calibration = asyncio.create_task(pipeline.calibrate_forever())
+    try:
+        await record_catalogue(store, [entry for entry in catalogue() if entry["id"] != STEALTH_ID], "before")
+        await pipeline.plan_calibration()
+        await asyncio.sleep(0.5)  # the quick labs' references are in, the slow ones not yet
+        await pipeline.poll_once()
+        await pipeline.wait_idle()
+        early = await store.guesses.latest(STEALTH_ID)
+        assert early.status == "ranked" and early.top_vendor != "zhipu"
+        assert (await store.calibration.progress(SUITE_VERSION)).complete is False
+        asked = len(gw.requests_to("chat", model=STEALTH_ID))
+        for _ in range(200):
+            again = await store.guesses.latest(STEALTH_ID)
+            if again.id != early.id:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        calibration.cancel()
+        await asyncio.gather(calibration, return_exceptions=True)
+        await pipeline.close()
+    assert (await store.calibration.progress(SUITE_VERSION)).complete
+    assert again.id != early.id and again.run_id == early.run_id and again.top_vendor == "zhipu"
+    assert len(gw.requests_to("chat", model=STEALTH_ID)) == asked

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from dataclasses import replace
 
 from bot.attribution.findings import Finding
 from bot.attribution.guess import NOT_SURE_BETWEEN, Guess, NearestModel, NotSure, RankedVendor
 from bot.store import Store
+from bot.store.database import utc_now
 
 
 async def test_guesses_keep_history_and_their_status(store: Store):
@@ -42,3 +45,20 @@ async def test_a_guess_that_is_not_sure_keeps_its_candidates_and_names_no_vendor
     assert stored is not None and stored.not_sure == not_sure and stored.top_vendor is None
     row = await store.db.fetchone("SELECT top_vendor FROM guesses WHERE model_id = ?", ("openrouter/owl-alpha",))
     assert row is not None and row["top_vendor"] is None  # the bot made no call to be scored on
+
+
+async def test_guesses_made_since_a_moment_are_the_latest_of_listed_models_made_from_a_run(
+    store: Store, models_to_vote_on: None
+):
+    before = Guess("openrouter/owl-alpha", (RankedVendor("openai", "OpenAI", 0.9),), 0.9, ())
+    owl_run = await store.probes.start_run("openrouter/owl-alpha", "v1", "stealth")
+    await store.guesses.save(replace(before, run_id=owl_run))
+    await asyncio.sleep(0.002)  # times are kept to the millisecond
+    moment = utc_now()
+    await asyncio.sleep(0.002)
+    pony_run = await store.probes.start_run("openrouter/pony-alpha", "v1", "stealth")
+    pony = await store.guesses.save(replace(before, model_id="openrouter/pony-alpha", run_id=pony_run))
+    await store.guesses.save(replace(before, model_id="openrouter/hunter-alpha"))  # no run to attribute again
+    assert [guess.id for guess in await store.guesses.made_since(moment)] == [pony.id]
+    again = await store.guesses.save(replace(before, run_id=owl_run))
+    assert [guess.id for guess in await store.guesses.made_since(moment)] == [pony.id, again.id]

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bot.attribution.guess import Guess
 from bot.benchmarks.end_to_end.harness import API_KEY, bench_settings, finish, running_bot
 from bot.benchmarks.measure import machine
 from bot.catalogue.vendors import vendor_for_model_id
@@ -37,7 +38,15 @@ from bot.testing.scripted_labs import LABS, lab_model, stealth_model
 STEALTH = "openrouter/owl-alpha"
 SLACK_S = 10.0
 GIVE_UP_S = 1800.0
+GUESS_LEADS = ("Most likely", "**Not sure:**")
+"""How a card's lead starts once it has a guess: naming a lab, or saying it is not sure which."""
 CALIBRATING = re.compile(r"\*\*Calibrating:\*\* (\d+) of (\d+) reference models")
+
+
+def _said(guess: Guess) -> str:
+    if guess.not_sure is not None:
+        return f"not sure: {guess.not_sure.reason}"
+    return f"{guess.top_vendor} {guess.confidence:.0%}"
 
 
 def _description(message: StoredMessage) -> str:
@@ -74,7 +83,7 @@ async def run_first_guess_benchmark(probe_latency: float = 2.0) -> dict[str, Any
                 calibrating = time.monotonic()
                 shown = CALIBRATING.search(_description(card))
                 await fake.wait_until(
-                    lambda: _description(card).startswith("Most likely"), timeout=GIVE_UP_S, what="the first guess"
+                    lambda: _description(card).startswith(GUESS_LEADS), timeout=GIVE_UP_S, what="the first guess"
                 )
                 guessed = time.monotonic()
                 progress = await store.calibration.progress(SUITE_VERSION)
@@ -98,7 +107,7 @@ async def run_first_guess_benchmark(probe_latency: float = 2.0) -> dict[str, Any
             "first_guess": round(guessed - started, 2),
         },
         "calibrating_line_said": shown.group(0).replace("**", ""),
-        "top_guess": f"{guess.top_vendor} {guess.confidence:.0%}" if guess else None,
+        "top_guess": _said(guess) if guess else None,
         "target_s": round(target, 1),
         "met": guessed - started <= target,
         "machine": machine(),

@@ -126,9 +126,16 @@ def listing_text(model: ModelRecord) -> str:
     return " · ".join([*facts, context, pricing_text(entry), modalities_text(entry)])
 
 
+def share_text(probability: float) -> str:
+    """The bot's probability as a member reads it: a whole percentage, but never "100%" (evidence can make the
+    bot very sure, never certain)."""
+    return "over 99%" if probability >= 0.995 else f"{probability:.0%}"
+
+
 def ranking_lines(ranking: list[tuple[str, float]]) -> list[str]:
     return [
-        f"{rank}. **{safety.escape(guessed_vendor_name(vendor))}** `{confidence_bar(probability)}` {probability:.0%}"
+        f"{rank}. **{safety.escape(guessed_vendor_name(vendor))}** `{confidence_bar(probability)}` "
+        f"{share_text(probability)}"
         for rank, (vendor, probability) in enumerate(ranking, start=1)
     ]
 
@@ -163,7 +170,7 @@ def _ranked_lines(card: Card) -> list[str]:
     assert guess is not None
     ranking = shown_ranking(guess)
     vendor, probability = supported_ranking(guess)[0]
-    lead = f"Most likely **{safety.escape(guessed_vendor_name(vendor))}** ({probability:.0%}): "
+    lead = f"Most likely **{safety.escape(guessed_vendor_name(vendor))}** ({share_text(probability)}): "
     lead += safety.escape(because_text(guess.findings, vendor))
     return [lead, *ranking_lines(ranking)]
 
@@ -213,7 +220,7 @@ def not_sure_text(guess: Guess) -> str:
     assert guess.not_sure is not None
     shares = {item.vendor: item.probability for item in guess.ranking}
     candidates = [vendor for vendor in guess.not_sure.candidates if vendor in shares]
-    odds = " / ".join(f"{shares[vendor]:.0%}" for vendor in candidates)
+    odds = " / ".join(share_text(shares[vendor]) for vendor in candidates)
     return safety.escape(guess.not_sure.reason) + (f" ({odds})" if odds else "")
 
 
@@ -269,7 +276,9 @@ def _revealed_lines(card: Card) -> list[str]:
         lines.append(f"The bot was not sure: {not_sure_text(card.guess)}.")
     elif ranking:
         vendor, probability = ranking[0]
-        lines.append(f"The bot's guess was **{safety.escape(guessed_vendor_name(vendor))}** ({probability:.0%}).")
+        lines.append(
+            f"The bot's guess was **{safety.escape(guessed_vendor_name(vendor))}** ({share_text(probability)})."
+        )
     return lines
 
 
@@ -497,7 +506,7 @@ def recent_line(card: Card) -> str:
     elif card.guess is not None and card.guess.not_sure is not None:
         best = f"not sure: {not_sure_text(card.guess)}"
     elif ranking:
-        best = f"best guess **{safety.escape(guessed_vendor_name(ranking[0][0]))}** ({ranking[0][1]:.0%})"
+        best = f"best guess **{safety.escape(guessed_vendor_name(ranking[0][0]))}** ({share_text(ranking[0][1])})"
     else:
         best = "no guess yet"
     removed = relative_time(model.removed_at)

@@ -24,7 +24,7 @@ from cogs._actions import guild_card
 from cogs._card import load_card, no_guess_reason, supported_ranking
 from cogs._components import model_view, recent_view
 from cogs._lookups import known_model_id, model_autocomplete
-from cogs._render import card_embed, evidence_embed, guessed_vendor_name, not_sure_text, recent_line
+from cogs._render import card_embed, evidence_embed, guessed_vendor_name, not_sure_text, recent_line, share_text
 from cogs._scout_cog import ScoutCog
 
 if TYPE_CHECKING:
@@ -124,7 +124,7 @@ async def probe_command(interaction: discord.Interaction[ScoutBot], model: app_c
         result = f"not sure: {not_sure_text(guess)}"
     elif ranking:
         vendor, probability = ranking[0]
-        result = f"best guess **{safety.escape(guessed_vendor_name(vendor))}** ({probability:.0%})"
+        result = f"best guess **{safety.escape(guessed_vendor_name(vendor))}** ({share_text(probability)})"
     else:
         result = safety.plain(no_guess_reason(guess) if guess else "no vendor stood out", 300)
     trimmed = ""

@@ -27,6 +27,7 @@ from cogs._render import (
     recent_line,
     refining_line,
     relative_time,
+    share_text,
 )
 from tests.support.cards import GPT4_RAW, OWL_RAW, card, guess, model, reveal
 
@@ -214,6 +215,13 @@ def test_a_guess_below_the_naming_threshold_names_no_single_vendor_on_the_card(g
     revealed = card_embed(card(guessed=guessed, reveal=reveal("openai", None)), announced=False)
     assert "The bot's guess was" not in (revealed.description or "")
     assert "The bot was not sure: " in (revealed.description or "")
+
+
+def test_the_bot_is_never_shown_as_certain():
+    sure = guess(("zhipu", 0.997), ("openai", 0.003))
+    description = card_embed(card(guessed=sure), announced=True).description or ""
+    assert description.startswith("Most likely **Zhipu (GLM)** (over 99%)") and "100%" not in description
+    assert (share_text(0.994), share_text(0.995), share_text(0.05)) == ("99%", "over 99%", "5%")
 
 
 def test_a_model_looked_up_later_is_not_titled_new():

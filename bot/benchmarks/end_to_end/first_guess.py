@@ -7,7 +7,7 @@ is listed anonymously, and answers every request of every model after `--probe-l
 picks its references from the real catalogue, as it would in production, and probes them for real.
 
 Calibration probes `CALIBRATION_PARALLEL_MODELS` reference models at a time, each with its requests at once
-(a reference's dozen requests fit in one minute of the rate limit), so the round should take about
+(a reference's 18 requests fit in one minute of the default rate limit, 20), so the round should take about
 ceil(models / parallel) × (latency + 1 s); the target adds one poll's worth of slack.
 
     scout bench first-guess [--probe-latency 2] [--json]

@@ -16,6 +16,7 @@ from bot.attribution.findings import Finding
 from bot.attribution.guess import NOT_SURE_BETWEEN, NOT_SURE_UNLIKE_ANY, NotSure
 from bot.catalogue.entry import CatalogueEntry, parse_entry
 from bot.store.calibration import CalibrationProgress
+from cogs._card import Card
 from cogs._render import (
     announcement_footer,
     because_text,
@@ -153,15 +154,14 @@ def test_before_any_reference_is_in_the_card_says_the_references_are_being_probe
     )
 
 
+def without_references(reason: str, progress: CalibrationProgress) -> Card:
+    """The card of a model whose guess waits for references, with the calibration as `progress` says."""
+    return replace(card(guessed=guess(status="no_references", reason=reason)), calibration=progress)
+
+
 def test_without_references_and_without_calibration_the_card_tells_an_admin_what_to_do():
-    idle = replace(
-        card(
-            guessed=guess(
-                status="no_references",
-                reason="no references yet — guesses start when calibration finishes (not started)",
-            )
-        ),
-        calibration=CalibrationProgress(0, 0, 0, 0),
+    idle = without_references(
+        "no references yet — guesses start when calibration finishes (not started)", CalibrationProgress(0, 0, 0, 0)
     )
     lead, hint, _ = (card_embed(idle, announced=True).description or "").splitlines()
     assert lead.startswith("**No guess yet:** no references yet")
@@ -175,14 +175,8 @@ def test_a_model_the_gateway_does_not_know_says_so_once():
 
 
 def test_when_calibration_probed_none_of_its_references_the_card_points_to_status_not_to_a_key():
-    failed = replace(
-        card(
-            guessed=guess(
-                status="no_references",
-                reason="no references yet — calibration could probe none of its 2 reference models",
-            )
-        ),
-        calibration=CalibrationProgress(2, 2, 0, 22),
+    failed = without_references(
+        "no references yet — calibration could probe none of its 2 reference models", CalibrationProgress(2, 2, 0, 22)
     )
     lead, hint, _ = (card_embed(failed, announced=True).description or "").splitlines()
     assert lead.endswith("calibration could probe none of its 2 reference models.")

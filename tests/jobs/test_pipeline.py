@@ -191,14 +191,19 @@ async def test_all_probes_failing_gives_no_ranking_and_is_retried_until_it_succe
     assert (await store.probe_attempts.get(STEALTH_ID, SUITE_VERSION)).succeeded_run_id == guess.run_id
 
 
-async def test_retries_stop_at_the_limit_and_the_reason_says_so(store, gw, client, tmp_path):
-    limited = load_settings(
+@pytest.fixture
+def limited(tmp_path) -> Settings:
+    """One retry at most, a second after the first run: a test sees the limit without waiting."""
+    return load_settings(
         database_path=tmp_path / "scout.db",
         probe_timeout_seconds=5.0,
         probe_requests_per_minute=1000,
         probe_retry_base_seconds=1,
         probe_retry_max_attempts=1,
     )
+
+
+async def test_retries_stop_at_the_limit_and_the_reason_says_so(store, gw, client, limited):
     await record_catalogue(store, catalogue(), "listed")
     gw.set_fault("chat", Fault.http(404), model=STEALTH_ID)  # the model's own failure, not the gateway's
     _, guesses = await run_cycle(store, client, limited)
@@ -209,14 +214,7 @@ async def test_retries_stop_at_the_limit_and_the_reason_says_so(store, gw, clien
     assert len(await probe_runs(store, STEALTH_ID)) == 1
 
 
-async def test_runs_lost_to_an_outage_never_use_up_the_retries(store, gw, client, tmp_path):
-    limited = load_settings(
-        database_path=tmp_path / "scout.db",
-        probe_timeout_seconds=5.0,
-        probe_requests_per_minute=1000,
-        probe_retry_base_seconds=1,
-        probe_retry_max_attempts=1,
-    )
+async def test_runs_lost_to_an_outage_never_use_up_the_retries(store, gw, client, limited):
     await record_catalogue(store, catalogue(), "listed")
     gw.set_fault("chat", Fault.http(503), model=STEALTH_ID)
     for _ in range(3):

@@ -48,16 +48,21 @@ def tiny_corpus(path: Path, counted: bool = False) -> Path:
     return path
 
 
-async def test_every_model_is_probed_once_and_attributed_with_and_without_its_lab(tmp_path):
-    args = Namespace(
+def tiny_run(tmp_path: Path, **options: object) -> Namespace:
+    """The command's arguments for the tiny corpus: two folds, the 12-request plan, no tokenizer signal."""
+    return Namespace(
         corpus=str(tiny_corpus(tmp_path / "tiny.jsonl.gz")),
         corpus_prompts=0,
         folds=2,
         max_requests=12,
         seed=0,
         no_tokenizers=True,
-        outcomes=True,
+        **options,
     )
+
+
+async def test_every_model_is_probed_once_and_attributed_with_and_without_its_lab(tmp_path):
+    args = tiny_run(tmp_path, outcomes=True)
     result = await run(args)
     asked = {probe.probe_id for probe in plan_probes(12, 1_000_000).probes}
     assert (result["models"], result["vendors"]) == (6, 3)
@@ -113,16 +118,7 @@ def test_each_whole_guess_target_is_checked_and_real_counts_raise_the_top1_bar()
 
 
 async def test_the_command_exits_1_exactly_when_a_target_is_missed(tmp_path, capsys):
-    args = Namespace(
-        corpus=str(tiny_corpus(tmp_path / "tiny.jsonl.gz")),
-        corpus_prompts=0,
-        folds=2,
-        max_requests=12,
-        seed=0,
-        no_tokenizers=True,
-        outcomes=False,
-        json=True,
-    )
+    args = tiny_run(tmp_path, outcomes=False, json=True)
     code = await run_command(load_settings(), args)
     printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert code == (0 if printed["targets"]["all_met"] else 1)

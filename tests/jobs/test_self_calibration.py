@@ -137,13 +137,16 @@ async def test_a_guess_made_from_a_rounds_first_references_is_made_again_when_th
     made from those, then again from every reference once the round is over, without asking the model again."""
     slow = [model_id for model_id, vendor, _ in KNOWN_MODELS if vendor in ("zhipu", "anthropic")]
     for model_id in slow:
-        gw.set_fault("chat", Fault.hang(1.5), model=model_id)
+        gw.set_fault("chat", Fault.hang(3.0), model=model_id)
     pipeline = Pipeline(store, client, settings)
     calibration = asyncio.create_task(pipeline.calibrate_forever())
     try:
         await record_catalogue(store, [entry for entry in catalogue() if entry["id"] != STEALTH_ID], "before")
         await pipeline.plan_calibration()
-        await asyncio.sleep(0.5)  # the quick labs' references are in, the slow ones not yet
+        for _ in range(200):  # until the quick labs' references are in; the slow ones take 3 s more
+            if (await store.calibration.progress(SUITE_VERSION)).done == len(KNOWN_MODELS) - len(slow):
+                break
+            await asyncio.sleep(0.01)
         await pipeline.poll_once()
         await pipeline.wait_idle()
         early = await store.guesses.latest(STEALTH_ID)
